@@ -1,0 +1,52 @@
+// The one router both transports use: validate → handler → Reply.
+// Main trusts nothing it receives, so every request passes its schema first.
+import * as v from 'valibot';
+import { isMethodName, methods, type AnyEvent, type BridgeError, type MethodName, type Reply, type Result } from '../../shared/contract/index.js';
+import { toBridgeError } from '../engine/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { EventBatcher, type BatcherOptions } from './event-batcher.js';
+
+export type Handlers = { [M in MethodName]: (params: v.InferOutput<(typeof methods)[M]['params']>) => Promise<Result<M>> | Result<M> };
+
+export interface Router {
+  handle(method: unknown, params: unknown): Promise<Reply>;
+  /** One subscriber per transport connection; each gets its own bounded batcher. */
+  subscribe(sink: (events: AnyEvent[]) => void, options?: Partial<BatcherOptions>): () => void;
+}
+
+export function badRequest(message: string, field?: string): BridgeError {
+  return field === undefined ? { code: 'BAD_REQUEST', message } : { code: 'BAD_REQUEST', message, field };
+}
+
+export function createRouter(engine: Engine): Router {
+  const handlers = engine.handlers();
+  return {
+    async handle(method, params) {
+      if (!isMethodName(method)) {
+        const shown = typeof method === 'string' ? JSON.stringify(method.slice(0, 80)) : typeof method;
+        return { ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown method ${shown}` } };
+      }
+      const parsed = v.safeParse(methods[method].params, params ?? {});
+      if (!parsed.success) {
+        const issue = parsed.issues[0];
+        const field = issue.path?.map((p) => String(p.key)).join('.') || undefined;
+        const message = field ? `${field}: ${issue.message}` : issue.message;
+        return { ok: false, error: badRequest(message, field) };
+      }
+      try {
+        const handler = handlers[method] as (p: never) => Promise<unknown> | unknown;
+        return { ok: true, result: await handler(parsed.output as never) };
+      } catch (err) {
+        return { ok: false, error: toBridgeError(err) };
+      }
+    },
+    subscribe(sink, options) {
+      const batcher = new EventBatcher(sink, options);
+      const off = engine.onEvent((ev) => batcher.push(ev));
+      return () => {
+        off();
+        batcher.close();
+      };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// A router over a fresh engine, with the events it emitted, for tests that
+// drive the engine exactly as the renderer does (through validated calls).
+import { Engine } from '../../main/engine/engine.js';
+import { createRouter } from '../../main/bridge/router.js';
+import { CallError, type AnyEvent, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+
+export function harness() {
+  const engine = new Engine();
+  const router = createRouter(engine);
+  const events: AnyEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    const reply = await router.handle(method, params);
+    if (!reply.ok) throw new CallError(reply.error);
+    return reply.result as Result<M>;
+  }
+  /** Bytes received so far by a session, concatenated. */
+  function received(id: number): Buffer {
+    return Buffer.concat(engine.get(id).data.toArray().filter((d) => d.dir === 'in').map((d) => d.bytes));
+  }
+  return { engine, router, events, call, received, close: () => engine.close() };
+}
+
+export async function until<T>(probe: () => T | undefined | false, what: string, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const text = (s: string) => new TextEncoder().encode(s);
