@@ -12,6 +12,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real sockets and a real browser on 2 cores: a few files at a time.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

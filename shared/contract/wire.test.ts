@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame, WireError } from './wire.js';
+
+describe('wire frames', () => {
+  it('round-trip nested bytes as bytes, not JSON number arrays', () => {
+    const msg = { id: 3, method: 'socket.send', params: { id: 1, data: new Uint8Array([0, 255, 13, 10]) }, list: [new Uint8Array([7]), new Uint8Array(0)] };
+    const frame = encodeFrame(msg);
+    expect(new TextDecoder().decode(frame)).not.toMatch(/255/); // the byte travels raw, not as text
+    expect(decodeFrame(frame)).toEqual(msg);
+  });
+
+  it('a Node Buffer is sent as its bytes', () => {
+    const frame = encodeFrame({ b: Buffer.from('hi') });
+    expect(decodeFrame(frame)).toEqual({ b: new Uint8Array([104, 105]) });
+  });
+
+  it('malformed frames raise WireError and nothing else (fuzzed)', () => {
+    const valid = encodeFrame({ id: 1, method: 'x', params: { data: new Uint8Array([1, 2, 3]) } });
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < 3000; i++) {
+      const f = i % 2 ? valid.slice() : new Uint8Array(Math.floor(rand() * 64));
+      for (let j = 0; j < 1 + rand() * 4; j++) f[Math.floor(rand() * f.length)] = Math.floor(rand() * 256);
+      try {
+        decodeFrame(f);
+      } catch (e) {
+        expect(e).toBeInstanceOf(WireError);
+      }
+    }
+    expect(() => decodeFrame(new Uint8Array([0, 0]))).toThrow(WireError);
+    const outOfRange = new TextEncoder().encode('{"d":{"$b":[0,99]}}');
+    const f = new Uint8Array(4 + outOfRange.length);
+    new DataView(f.buffer).setUint32(0, outOfRange.length);
+    f.set(outOfRange, 4);
+    expect(() => decodeFrame(f)).toThrow(/out of range/);
+  });
+});
