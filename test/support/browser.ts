@@ -1,0 +1,52 @@
+// Debian's Chromium driven by playwright-core against `npm run serve`
+// (dist/serve.cjs), as a person would use it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export function chromiumPath(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** Starts `node dist/serve.cjs --port 0` and resolves with the URL it prints. */
+export async function serve(): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
+  if (!existsSync('dist/serve.cjs')) throw new Error('dist/serve.cjs is missing: run `npm run build` (npm test does it first)');
+  const proc = spawn(process.execPath, ['dist/serve.cjs', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 15_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += String(d);
+      const m = /Open: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (out += String(d)));
+    proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    proc,
+    stop: () => new Promise<void>((r) => {
+      proc.once('exit', () => r());
+      proc.kill('SIGTERM');
+    }),
+  };
+}
