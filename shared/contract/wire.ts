@@ -18,11 +18,14 @@ export class WireError extends Error {
 export function encodeFrame(message: unknown): Uint8Array {
   const blobs: Uint8Array[] = [];
   let blobBytes = 0;
-  const json = JSON.stringify(message, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) {
-      const ref = { $b: [blobBytes, value.byteLength] };
-      blobs.push(value);
-      blobBytes += value.byteLength;
+  // The holder's own value is checked because Buffer.prototype.toJSON runs
+  // before the replacer sees `value`.
+  const json = JSON.stringify(message, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array) {
+      const ref = { $b: [blobBytes, raw.byteLength] };
+      blobs.push(raw);
+      blobBytes += raw.byteLength;
       return ref;
     }
     return value;
