@@ -1,0 +1,54 @@
+// Keeps a log-like scroll view at its newest line while the person is there,
+// and keeps what they are reading still when they have scrolled up, even as
+// old entries fall out of the ring at the top.
+import { ref, type Ref } from 'vue';
+
+export function useTail(el: Ref<HTMLElement | null>) {
+  const following = ref(true);
+
+  let lastTop = 0;
+
+  /**
+   * At the bottom: follow. Moved up: stop following. Content growing under a
+   * programmatic scroll (a flood between two frames) is neither, so it does
+   * not stop following.
+   */
+  function onScroll(): void {
+    const e = el.value;
+    if (!e) return;
+    if (e.scrollTop + e.clientHeight >= e.scrollHeight - 8) following.value = true;
+    else if (e.scrollTop < lastTop - 2) following.value = false;
+    lastTop = e.scrollTop;
+  }
+
+  let pendingShift = 0;
+  let scheduled = false;
+
+  /**
+   * Call after the list changed; shiftPx = height of entries evicted from the
+   * top. Applied once per animation frame (before paint), however many
+   * batches arrived meanwhile.
+   */
+  function afterChange(shiftPx: number): void {
+    pendingShift += shiftPx;
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      const shift = pendingShift;
+      pendingShift = 0;
+      const e = el.value;
+      if (!e) return;
+      if (following.value) e.scrollTop = e.scrollHeight;
+      else if (shift > 0) e.scrollTop = Math.max(0, e.scrollTop - shift);
+      lastTop = e.scrollTop;
+    });
+  }
+
+  function follow(): void {
+    following.value = true;
+    afterChange(0);
+  }
+
+  return { following, onScroll, afterChange, follow };
+}

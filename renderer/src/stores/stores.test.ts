@@ -1,0 +1,125 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Client } from '../../../shared/contract/client.js';
+import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
+import { setClient } from '../bridge/client.js';
+import { ACTION, toNumber, useCall } from '../lib/use-call.js';
+import { draftBytes, useComposer } from './composer.js';
+import { useLog } from './log.js';
+import { useSessions } from './sessions.js';
+import { useTrace } from './trace.js';
+
+const data = (id: number, tUs: number, ...bytes: number[]): DataEntry => ({ id, dir: 'in', tUs, bytes: Uint8Array.from(bytes) });
+const tr = (seq: number, call = 'send'): TraceEntry => ({ seq, tUs: seq * 10, call, args: {}, ok: true });
+const info = (id: number, extra: Partial<SessionInfo> = {}): SessionInfo => ({
+  id, family: 'AF_INET', type: 'SOCK_STREAM', state: 'created', readMode: 'auto', timeoutMs: null,
+  counters: { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 }, createdUs: 0, ...extra,
+});
+
+beforeEach(() => setActivePinia(createPinia()));
+
+describe('log store', () => {
+  it('merges history with live entries without losing or doubling any', () => {
+    const log = useLog();
+    log.addMany([data(1, 5, 1), data(1, 30, 3)]); // live, some older than the history, some inside it
+    log.mergeHistory(1, [data(1, 10, 2), data(1, 30, 3)], 0);
+    expect(log.rings.get(1)!.toArray().map((e) => e.tUs)).toEqual([5, 10, 30]);
+    // Events trail replies: a live event already in the history is skipped, newer ones kept.
+    log.addMany([data(1, 30, 3), data(1, 40, 4)]);
+    expect(log.rings.get(1)!.toArray().map((e) => e.tUs)).toEqual([5, 10, 30, 40]);
+  });
+
+  it('bumps its version once per batch and counts what the bridge dropped', () => {
+    const log = useLog();
+    const v = log.version;
+    log.addMany([data(2, 1, 1), data(2, 2, 2), data(3, 3, 3)]);
+    expect(log.version).toBe(v + 1);
+    log.noteDropped(2, 100, 3);
+    log.noteDropped(2, 50, 1);
+    expect(log.drops.get(2)).toMatchObject({ floodBytes: 150, floodChunks: 4 });
+  });
+});
+
+describe('trace store', () => {
+  it('dedupes by seq, whichever of history and events comes first', () => {
+    const trace = useTrace();
+    trace.mergeHistory(1, [tr(1, 'socket'), tr(2, 'bind')]);
+    trace.addMany([{ id: 1, entry: tr(1, 'socket') }, { id: 1, entry: tr(2, 'bind') }, { id: 1, entry: tr(3, 'listen') }]);
+    expect(trace.rings.get(1)!.toArray().map((e) => e.call)).toEqual(['socket', 'bind', 'listen']);
+  });
+});
+
+describe('composer', () => {
+  it('gives the exact bytes, with the chosen line ending', () => {
+    const c = useComposer();
+    const d = c.draft(1);
+    d.text = 'hello';
+    d.ending = 'crlf';
+    const r = draftBytes(d);
+    expect(r.ok && [...r.bytes]).toEqual([0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0d, 0x0a]);
+  });
+
+  it('rewrites the text when the mode changes, keeping the bytes', () => {
+    const c = useComposer();
+    const d = c.draft(2);
+    d.text = 'hi\\r\\n';
+    c.setMode(d, 'hex');
+    expect(d.text).toBe('68 69 0d 0a');
+    c.setMode(d, 'base64');
+    expect(d.text).toBe('aGkNCg==');
+    c.setMode(d, 'text');
+    expect(d.text).toBe('hi\\r\\n');
+    d.text = 'bad \\q';
+    c.setMode(d, 'hex');
+    expect(d.text).toBe('bad \\q'); // unparseable: left as typed
+  });
+});
+
+describe('sessions store', () => {
+  it('lists accepted connections under their listener and forgets removed sessions for good', () => {
+    const s = useSessions();
+    s.apply(info(1, { state: 'listening' }));
+    s.apply(info(2));
+    s.apply(info(3, { parent: 1, state: 'connected' }));
+    expect(s.rows.map((r) => [r.session.id, r.depth])).toEqual([[1, 0], [3, 1], [2, 0]]);
+    s.forget(2);
+    s.apply(info(2, { state: 'closed' })); // a late update must not resurrect it
+    expect(s.rows.map((r) => r.session.id)).toEqual([1, 3]);
+  });
+});
+
+describe('useCall', () => {
+  const calls: string[] = [];
+  const fake = (fail?: CallError): Client => ({
+    call: async (method) => {
+      calls.push(method);
+      if (fail) throw fail;
+      return {} as never;
+    },
+    on: () => () => undefined,
+    onBatch: () => () => undefined,
+  });
+
+  it('validates against the contract first: port 70000 never leaves the page', async () => {
+    calls.length = 0;
+    setClient(fake());
+    const c = useCall(['address', 'port']);
+    await c.run('socket.bind', { id: 1, address: '127.0.0.1', port: toNumber('70000') });
+    expect(c.errors.port).toBe('port must be between 0 and 65535');
+    expect(calls).toEqual([]);
+    await c.run('socket.bind', { id: 1, address: 'nope', port: toNumber('') });
+    expect(c.errors.address).toMatch(/not an IP address/);
+    expect(c.errors.port).toBe('port must be a number');
+  });
+
+  it('puts a server error next to the field it names, or next to the button', async () => {
+    setClient(fake(new CallError({ code: 'OS_ERROR', message: 'bind: EADDRINUSE (98): in use', errno: { name: 'EADDRINUSE', number: 98 }, field: 'port' })));
+    const c = useCall(['address', 'port']);
+    await c.run('socket.bind', { id: 1, address: '127.0.0.1', port: 80 });
+    expect(c.errors.port).toBe('bind: EADDRINUSE (98): in use');
+    setClient(fake(new CallError({ code: 'NO_SUCH_SESSION', message: 'there is no session #1', field: 'id' })));
+    await c.run('socket.bind', { id: 1, address: '127.0.0.1', port: 80 });
+    expect(c.errors[ACTION]).toBe('there is no session #1');
+    expect(c.errors.port).toBeUndefined();
+  });
+});
