@@ -1,0 +1,37 @@
+// Bundles the Node side into dist/: the Electron main process (app.cjs), the
+// sandboxed preload (preload.cjs, which may only require 'electron') and the
+// browser-mode server (serve.cjs). The renderer is built by Vite beforehand.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entries = {
+  app: 'main/app/index.ts',
+  preload: 'main/preload.ts',
+  serve: 'main/serve.ts',
+};
+
+const missing = Object.values(entries).filter((p) => !existsSync(join(root, p)));
+if (missing.length) {
+  console.error(`build: missing entry ${missing.join(', ')}`);
+  process.exit(1);
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: entries,
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  // electron is provided by the runtime; native addons are loaded from disk
+  // (app.asar.unpacked when packaged), never inlined.
+  external: ['electron', 'raw-socket', '*.node'],
+  logLevel: 'warning',
+});
+console.log(`build: ${Object.keys(entries).map((n) => `dist/${n}.cjs`).join(', ')}`);
