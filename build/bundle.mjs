@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
-  app: 'main/app/index.ts',
+  app: 'main/app/main.ts',
   preload: 'main/preload.ts',
   serve: 'main/serve.ts',
 };

@@ -69,6 +69,7 @@ export const ErrorCode = v.picklist([
   'OS_ERROR', // the kernel said no; `errno` has its name and number
   'INVALID_STATE', // the call is not legal in the session's state (errno as the kernel would give)
   'TIMEOUT',
+  'FORBIDDEN', // the message came from somewhere the bridge does not serve (a subframe, a foreign page)
   'INTERNAL',
 ]);
 

@@ -1,7 +1,7 @@
 // What the renderer needs from a transport beyond the contract's Transport:
 // which kind it is and whether it is connected (for the header and banner).
 import type { Transport } from '../../../shared/contract/client.js';
-import type { AnyEvent, Reply } from '../../../shared/contract/index.js';
+import type { Reply } from '../../../shared/contract/index.js';
 
 export type BridgeStatus =
   | { state: 'connecting' }
@@ -17,15 +17,8 @@ export interface BridgeTransport extends Transport {
   onStatus(fn: (status: BridgeStatus) => void): () => void;
 }
 
-/**
- * What the preload exposes as `window.sockbench` (contextBridge). Declared
- * here until shared/contract/preload-api.ts (SockbenchBridge) lands; the two
- * must stay the same shape.
- */
-export interface SockbenchBridge {
-  call(method: string, params: unknown): Promise<Reply>;
-  onEvents(fn: (events: AnyEvent[]) => void): () => void;
-}
+/** What the preload exposes as `window.sockbench`. */
+export type { SockbenchBridge } from '../../../shared/contract/preload-api.js';
 
 /** A failed Reply the transport produces itself (no server involved). */
 export function localFailure(message: string): Reply {
