@@ -1,0 +1,47 @@
+// The Electron main process: one engine owns every socket; one window shows
+// it. The security rules live in security.ts; main.ts is the bundle entry.
+import { app, BrowserWindow, session } from 'electron';
+import { join } from 'node:path';
+import { createRouter } from '../bridge/router.js';
+import { Engine } from '../engine/engine.js';
+import { handleAppScheme, registerAppScheme } from './protocol.js';
+import { denyPermissions, hardenContents } from './security.js';
+import { createMainWindow } from './window.js';
+
+export function startApp(distDir: string): void {
+  app.enableSandbox();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  registerAppScheme();
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+
+  const engine = new Engine();
+  const router = createRouter(engine);
+  const preload = join(distDir, 'preload.cjs');
+  const openWindow = (): BrowserWindow => createMainWindow({ preload, router });
+
+  app.on('second-instance', () => {
+    const [win] = BrowserWindow.getAllWindows();
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => {
+    void engine.close();
+  });
+
+  void app.whenReady().then(() => {
+    denyPermissions(session.defaultSession);
+    handleAppScheme(join(distDir, 'renderer'));
+    openWindow();
+  });
+}
