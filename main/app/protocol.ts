@@ -3,19 +3,9 @@
 // the whole filesystem's origin).
 import { protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { contentType } from '../bridge/mime.js';
 import { APP_HOST, APP_SCHEME, contentSecurityPolicy } from './security.js';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 /** Must run before app 'ready'. */
 export function registerAppScheme(): void {
@@ -54,7 +44,7 @@ export function resolveAppPath(url: string, root: string): string | null {
 
 export function appResponseHeaders(file: string): Record<string, string> {
   return {
-    'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+    'Content-Type': contentType(file),
     'Content-Security-Policy': contentSecurityPolicy(),
     'X-Content-Type-Options': 'nosniff',
     'Cross-Origin-Opener-Policy': 'same-origin',

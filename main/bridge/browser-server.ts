@@ -4,22 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Engine } from '../engine/engine.js';
+import { contentType } from './mime.js';
 import { createRouter, type Router } from './router.js';
 import { attachWsTransport } from './ws-transport.js';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
@@ -113,7 +103,7 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, root: stri
   const file = normalize(join(root, path));
   if (!file.startsWith(normalize(root) + sep)) return send(403, 'outside the app');
   try {
-    send(200, await readFile(file), MIME[extname(file)] ?? 'application/octet-stream');
+    send(200, await readFile(file), contentType(file));
   } catch {
     send(404, 'not found');
   }

@@ -20,7 +20,7 @@ describe('dist bundles', () => {
     expect(prefs.sandbox && prefs.contextIsolation).toBe(true);
     expect(existsSync(prefs.preload), `preload at ${prefs.preload}`).toBe(true);
     expect(by('loadURL')!.url).toBe('app://sockbench/index.html');
-    const served = by('served') as { status: number; csp: string; body: string };
+    const served = by('served') as unknown as { status: number; csp: string; body: string };
     expect(served.status).toBe(200);
     expect(served.body).toContain('<title>Sockbench</title>');
     expect(served.csp).toContain("default-src 'none'");
