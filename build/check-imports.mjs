@@ -2,7 +2,7 @@
 // - only main/app and main/preload.ts import 'electron';
 // - main/engine, main/raw and main/bridge never do (they run under plain Node);
 // - renderer/ and shared/ import no Node built-ins (they run in a browser);
-// - shared/ imports nothing from main/ or renderer/;
+// - shared/ imports nothing from main/ or renderer/, nor Vue, Pinia or Electron;
 // - ipcMain.handle / ipcRenderer.invoke appear only in the bridge's two ends.
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -47,6 +47,9 @@ export function violations(rel, text) {
     }
     if ((inRenderer || inShared) && !isTest && NODE_BUILTINS.has(spec)) {
       out.push(`${rel}: imports Node built-in '${spec}'; ${inRenderer ? 'the renderer' : 'shared code'} must run in a plain browser`);
+    }
+    if (inShared && !isTest && ['vue', 'pinia', 'electron'].includes(spec)) {
+      out.push(`${rel}: imports '${spec}'; shared/ is plain TypeScript used by both sides`);
     }
     if (inShared && /(^|\/)(main|renderer)\//.test(spec) && spec.startsWith('.')) {
       out.push(`${rel}: imports '${spec}'; shared/ may not depend on main/ or renderer/`);

@@ -23,6 +23,7 @@ describe('import boundaries', () => {
 
   it('keeps shared/ independent and the renderer away from main/', () => {
     expect(violations('shared/contract/index.ts', "import { Engine } from '../../main/engine/engine.js';")).toHaveLength(1);
+    expect(violations('shared/codec/text.ts', "import { ref } from 'vue';")).toHaveLength(1);
     expect(violations('renderer/src/stores/sessions.ts', "import { Engine } from '../../../main/engine/engine.js';")).toHaveLength(1);
   });
 
