@@ -1,8 +1,8 @@
 // Bundles the Node side into dist/: the Electron main process (app.cjs), the
 // sandboxed preload (preload.cjs, which may only require 'electron') and the
-// browser-mode server (serve.cjs). The renderer is built by Vite beforehand.
+// browser-mode server (serve.cjs) and the `sockbench` command (cli.cjs). The renderer is built by Vite beforehand.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,7 @@ const entries = {
   app: 'main/app/main.ts',
   preload: 'main/preload.ts',
   serve: 'main/serve.ts',
+  cli: 'main/cli.ts',
 };
 
 const missing = Object.values(entries).filter((p) => !existsSync(join(root, p)));
@@ -34,4 +35,8 @@ await build({
   external: ['electron', 'raw-socket', '*.node'],
   logLevel: 'warning',
 });
+// dist/cli.cjs is package.json's bin: runnable as `sockbench`.
+const cli = join(root, 'dist', 'cli.cjs');
+writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`);
+chmodSync(cli, 0o755);
 console.log(`build: ${Object.keys(entries).map((n) => `dist/${n}.cjs`).join(', ')}`);

@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCommand, parseData, parseIpTarget, UsageError } from './args.js';
+
+const bytes = (s: string) => Array.from(new TextEncoder().encode(s));
+
+describe('sockbench arguments', () => {
+  it('reads IPv4 and bracketed IPv6 addresses', () => {
+    expect(parseIpTarget('127.0.0.1:9000')).toEqual({ family: 'AF_INET', address: '127.0.0.1', port: 9000 });
+    expect(parseIpTarget('[::1]:0')).toEqual({ family: 'AF_INET6', address: '::1', port: 0 });
+  });
+
+  it.each([
+    ['127.0.0.1', /host:port/],
+    ['::1:80', /host:port/],
+    ['localhost:80', /not an IPv4 or IPv6 address/],
+    ['127.0.0.1:70000', /between 0 and 65535/],
+  ])('refuses the address %s with a specific reason', (text, why) => {
+    expect(() => parseIpTarget(text)).toThrow(why);
+  });
+
+  it('reads DATA as escaped text, hex: or @file', () => {
+    expect(Array.from(parseData('hi\\r\\n\\x00', '--send'))).toEqual([...bytes('hi\r\n'), 0]);
+    expect(Array.from(parseData('hex:0a0B ff', '--send'))).toEqual([10, 11, 255]);
+    const file = join(mkdtempSync(join(tmpdir(), 'sockbench-cli-')), 'payload.bin');
+    writeFileSync(file, Buffer.from([1, 2, 3]));
+    expect(Array.from(parseData(`@${file}`, '--send'))).toEqual([1, 2, 3]);
+    expect(() => parseData('bad\\q', '--send')).toThrow(/--send: .*\\q/);
+    expect(() => parseData('hex:abc', '--reply')).toThrow(/--reply/);
+    expect(() => parseData('@/no/such/file', '--send')).toThrow(/cannot read \/no\/such\/file: ENOENT/);
+  });
+
+  it('builds listen and connect commands with their options', () => {
+    expect(parseCommand(['listen', 'udp', '[::1]:0', '--echo', '--count', '3', '--timeout', '1.5', '--json'])).toMatchObject({
+      kind: 'listen', protocol: 'udp', echo: true, count: 3, timeoutS: 1.5, json: true,
+    });
+    const c = parseCommand(['connect', 'tcp', '127.0.0.1:80', '--send', 'GET / HTTP/1.0\\r\\n\\r\\n', '--wait', '200']);
+    expect(c).toMatchObject({ kind: 'connect', waitMs: 200, json: false });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['listen', 'tcp'], /needs a protocol and an address/],
+    [['listen', 'sctp', '127.0.0.1:1'], /unknown protocol "sctp"/],
+    [['listen', 'tcp', '127.0.0.1:1', '--echo', '--reply', 'x'], /exclude each other/],
+    [['listen', 'tcp', '127.0.0.1:1', '--count', '0'], /--count needs a whole number ≥ 1/],
+    [['listen', 'tcp', '127.0.0.1:1', '--timeout=0'], /--timeout needs a number of seconds > 0/],
+    [['listen', 'tcp', '127.0.0.1:1', '--send', 'x'], /--send/],
+    [['connect', 'tcp', '127.0.0.1:0'], /port between 1 and 65535/],
+    [['connect', 'unix-stream', '/tmp/x.sock'], /not available in this version yet/],
+  ])('refuses %j', (argv, why) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(why);
+  });
+});

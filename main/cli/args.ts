@@ -1,0 +1,126 @@
+// Command-line parsing for `sockbench`, pure (no I/O beyond reading an @file),
+// so every usage error is a tested, one-line message.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
+import { ipFamily } from '../../shared/net/address.js';
+
+export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export interface IpTarget {
+  family: 'AF_INET' | 'AF_INET6';
+  address: string;
+  port: number;
+}
+
+export type Command =
+  | { kind: 'help' }
+  | {
+      kind: 'listen';
+      protocol: Protocol;
+      target: IpTarget;
+      echo: boolean;
+      reply?: Uint8Array;
+      count?: number;
+      timeoutS?: number;
+      json: boolean;
+    }
+  | { kind: 'connect'; protocol: Protocol; target: IpTarget; send?: Uint8Array; waitMs?: number; json: boolean };
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `usage:
+  sockbench listen  <tcp|udp> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
+  sockbench connect <tcp|udp> <addr> [--send DATA] [--wait MS] [--json]
+addr: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
+DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file`;
+
+/** "127.0.0.1:9000" or "[::1]:9000". */
+export function parseIpTarget(text: string): IpTarget {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`address "${text}": expected host:port, e.g. 127.0.0.1:9000 or [::1]:9000`);
+  const address = m[1]!;
+  const port = Number(m[2]);
+  const family = ipFamily(address);
+  if (!family) throw new UsageError(`address "${text}": "${address}" is not an IPv4 or IPv6 address`);
+  if (port > 65535) throw new UsageError(`address "${text}": port must be between 0 and 65535`);
+  return { family: family === 4 ? 'AF_INET' : 'AF_INET6', address, port };
+}
+
+/** DATA: text with escapes, hex:…, or @file. */
+export function parseData(text: string, option: string): Uint8Array {
+  if (text.startsWith('@')) {
+    try {
+      return new Uint8Array(readFileSync(text.slice(1)));
+    } catch (e) {
+      throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text);
+  if (!r.ok) throw new UsageError(`${option}: ${r.error.message}`);
+  return r.bytes;
+}
+
+function positiveInt(text: string | undefined, option: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${option} needs a whole number ≥ ${min}, got "${text}"`);
+  return Number(text);
+}
+
+export function parseCommand(argv: string[]): Command {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help' };
+  const [verb, ...rest] = argv;
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen or connect`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        ...(verb === 'listen'
+          ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' } }
+          : { send: { type: 'string' }, wait: { type: 'string' } }),
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+  const [protocol, addr, ...extra] = parsed.positionals;
+  if (!protocol || !addr) throw new UsageError(`${verb} needs a protocol and an address`);
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`unknown protocol "${protocol}"; one of ${PROTOCOLS.join(', ')}`);
+  if (protocol !== 'tcp' && protocol !== 'udp') {
+    throw new UsageError(`${protocol} is not available in this version yet (AF_UNIX sessions are still being built); use tcp or udp`);
+  }
+  const target = parseIpTarget(addr);
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (verb === 'listen') {
+    if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
+    const timeout = v.timeout as string | undefined;
+    if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout needs a number of seconds > 0, got "${timeout}"`);
+    return {
+      kind: 'listen',
+      protocol,
+      target,
+      echo: Boolean(v.echo),
+      reply: v.reply === undefined ? undefined : parseData(v.reply as string, '--reply'),
+      count: positiveInt(v.count as string | undefined, '--count', 1),
+      timeoutS: timeout === undefined ? undefined : Number(timeout),
+      json: Boolean(v.json),
+    };
+  }
+  if (target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
+  return {
+    kind: 'connect',
+    protocol,
+    target,
+    send: v.send === undefined ? undefined : parseData(v.send as string, '--send'),
+    waitMs: positiveInt(v.wait as string | undefined, '--wait', 0),
+    json: Boolean(v.json),
+  };
+}

@@ -1,0 +1,168 @@
+// `sockbench listen` and `sockbench connect` over the same engine and router
+// as the app: every call is validated and traced exactly as from the UI.
+import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo } from '../../shared/contract/index.js';
+import { formatHostPort } from '../../shared/net/address.js';
+import { createRouter } from '../bridge/router.js';
+import { Engine } from '../engine/engine.js';
+import type { Command } from './args.js';
+import { Output, showAddr } from './output.js';
+
+type Listen = Extract<Command, { kind: 'listen' }>;
+type Connect = Extract<Command, { kind: 'connect' }>;
+
+/** Ends a run with an exit status and, for failures, one line saying why. */
+export class Exit {
+  constructor(
+    readonly status: number,
+    readonly reason?: string,
+  ) {}
+}
+
+function setup(json: boolean) {
+  const engine = new Engine();
+  const router = createRouter(engine);
+  const out = new Output(json);
+  const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
+    const reply = await router.handle(method, params);
+    if (!reply.ok) throw new CallError(reply.error);
+    return reply.result as Result<M>;
+  };
+  engine.onEvent((ev) => {
+    if (ev.name === 'session.trace') out.trace(ev.payload.id, ev.payload.entry);
+  });
+  let finish: (e: Exit) => void = () => undefined;
+  let fail: (e: unknown) => void = () => undefined;
+  const finished = new Promise<Exit>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  // A failure may arrive while a call is being awaited instead of `finished`.
+  finished.catch(() => undefined);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => finish(new Exit(0)));
+  return { engine, out, call, finished, finish, fail };
+}
+
+const ended = (s: SessionInfo) => s.state === 'closed' || s.state === 'error';
+
+export async function runListen(cmd: Listen): Promise<Exit> {
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  try {
+    const type = cmd.protocol === 'tcp' ? 'SOCK_STREAM' : 'SOCK_DGRAM';
+    const listener = await call('socket.create', { family: cmd.target.family, type });
+    const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
+    if (type === 'SOCK_STREAM') await call('socket.listen', { id: listener.id, backlog: 128 });
+    out.status(`listening on ${cmd.protocol} ${showAddr(bound.local)}`, { address: bound.local?.address, port: bound.local?.port });
+
+    let handled = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = (): void => {
+      if (cmd.timeoutS === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        const what = type === 'SOCK_STREAM' ? 'connections' : 'datagrams';
+        if (cmd.count !== undefined && handled < cmd.count) {
+          finish(new Exit(1, `timeout: no activity for ${cmd.timeoutS} s (${handled} of ${cmd.count} ${what})`));
+        } else {
+          out.status(`no activity for ${cmd.timeoutS} s; ${handled} ${what} handled`);
+          finish(new Exit(0));
+        }
+      }, cmd.timeoutS * 1000);
+    };
+    touch();
+    const answer = cmd.echo ? (bytes: Uint8Array) => bytes : cmd.reply ? () => cmd.reply! : null;
+    // Per session, sends and the final close run in order.
+    const chains = new Map<number, Promise<unknown>>();
+    const then = (id: number, step: () => Promise<unknown>): void => {
+      const next = (chains.get(id) ?? Promise.resolve()).then(step).catch((e: unknown) => {
+        out.status(e instanceof Error ? e.message : String(e));
+      });
+      chains.set(id, next);
+    };
+    const countOne = (): void => {
+      handled++;
+      if (cmd.count !== undefined && handled >= cmd.count) void Promise.all(chains.values()).then(() => finish(new Exit(0)));
+    };
+    const conns = new Set<number>();
+    const closing = new Set<number>();
+
+    engine.onEvent((ev: AnyEvent) => {
+      try {
+        if (ev.name === 'session.created' && ev.payload.parent === listener.id) {
+          conns.add(ev.payload.id);
+          out.status(`accepted ${showAddr(ev.payload.peer)} as session #${ev.payload.id}`, { session: ev.payload.id, peer: ev.payload.peer });
+          touch();
+        } else if (ev.name === 'session.data' && ev.payload.dir === 'in') {
+          const { id, bytes, addr } = ev.payload;
+          if (id !== listener.id && !conns.has(id)) return;
+          out.data(ev.payload);
+          touch();
+          if (type === 'SOCK_DGRAM') {
+            if (answer && addr) then(id, () => call('socket.sendto', { id, data: answer(bytes), address: addr.address, port: addr.port }));
+            countOne();
+          } else if (answer) {
+            then(id, () => call('socket.send', { id, data: answer(bytes) }));
+          }
+        } else if (ev.name === 'session.updated' && conns.has(ev.payload.id)) {
+          const s = ev.payload;
+          if (s.state === 'half-closed' && !closing.has(s.id)) {
+            closing.add(s.id);
+            then(s.id, () => call('socket.close', { id: s.id }));
+          } else if (ended(s)) {
+            conns.delete(s.id);
+            out.status(`session #${s.id} ended (${s.state})`, { session: s.id, state: s.state });
+            touch();
+            countOne();
+          }
+        }
+      } catch (e) {
+        fail(e);
+      }
+    });
+    return await finished;
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function runConnect(cmd: Connect): Promise<Exit> {
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  try {
+    const type = cmd.protocol === 'tcp' ? 'SOCK_STREAM' : 'SOCK_DGRAM';
+    const s = await call('socket.create', { family: cmd.target.family, type });
+    let peerDone = false;
+    // After our own SHUT_WR the session is half-closed too: then only the
+    // peer's FIN (state closed) or an error ends the read.
+    let shutWrite = false;
+    engine.onEvent((ev) => {
+      if (ev.name === 'session.data' && ev.payload.id === s.id && ev.payload.dir === 'in') out.data(ev.payload);
+      if (ev.name === 'session.updated' && ev.payload.id === s.id && !peerDone) {
+        if ((ev.payload.state === 'half-closed' && !shutWrite) || ended(ev.payload)) {
+          peerDone = true;
+          if (ev.payload.state === 'error' && ev.payload.lastError) fail(new CallError(ev.payload.lastError));
+          else finish(new Exit(0));
+        }
+      }
+    });
+    const target = formatHostPort(cmd.target.address, cmd.target.port);
+    await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000 });
+    out.status(`connected to ${cmd.protocol} ${target}`);
+    if (cmd.send) await call('socket.send', { id: s.id, data: cmd.send });
+    // TCP without --wait: half-close after sending and read until the peer
+    // closes, as a request/response script wants. With --wait (or UDP, which
+    // has no end of stream): read for that long.
+    const waitMs = cmd.waitMs ?? (type === 'SOCK_DGRAM' ? 1000 : undefined);
+    if (waitMs !== undefined) {
+      const timer = setTimeout(() => finish(new Exit(0)), waitMs);
+      const result = await finished;
+      clearTimeout(timer);
+      return result;
+    }
+    if (cmd.send) {
+      shutWrite = true;
+      await call('socket.shutdown', { id: s.id, how: 'SHUT_WR' });
+    }
+    return await finished;
+  } finally {
+    await engine.close();
+  }
+}
