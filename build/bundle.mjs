@@ -12,6 +12,7 @@ const entries = {
   preload: 'main/preload.ts',
   serve: 'main/serve.ts',
   cli: 'main/cli.ts',
+  'socket-worker': 'main/engine/worker/worker.ts',
 };
 
 const missing = Object.values(entries).filter((p) => !existsSync(join(root, p)));

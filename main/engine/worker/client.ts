@@ -1,0 +1,289 @@
+// SocketWorker: the main process's side of the socket worker. It forks the
+// worker ('advanced' serialization keeps Buffers binary), matches replies to
+// requests, checks every message, and supervises: when the worker dies,
+// in-flight calls reject naming the signal or exit code, `died` lists the
+// handles that were lost, and a new worker is started.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NativeAddr, Received, SocketFamily, SocketType } from '../native.js';
+import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Reply, type Result, type WireError, type WorkerEvent } from './protocol.js';
+
+/** A call the worker refused: shaped like Node's system errors. */
+export class SocketWorkerError extends Error {
+  override name = 'SocketWorkerError';
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string | undefined;
+  constructor(e: WireError) {
+    super(e.message);
+    this.code = e.code;
+    this.errno = e.errno;
+    this.syscall = e.syscall;
+  }
+}
+
+/** The worker went away while the call was in flight. */
+export class WorkerDiedError extends Error {
+  override name = 'WorkerDiedError';
+  readonly code = 'ERR_SOCKET_WORKER_DIED';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+  ) {
+    super(message);
+  }
+}
+
+export interface DiedInfo {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The handles that were open in the dead worker; their sockets are gone. */
+  handles: Handle[];
+  message: string;
+}
+
+export interface SocketWorkerEvents {
+  ready: [pid: number];
+  died: [info: DiedInfo];
+  /** Gave up restarting: the worker kept dying before it was ready. */
+  failed: [error: Error];
+  data: [ev: { handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean }];
+  eof: [ev: { handle: Handle }];
+  'socket-error': [ev: { handle: Handle; error: SocketWorkerError }];
+  accepted: [ev: { handle: Handle; child: Handle; peer: NativeAddr }];
+  pending: [ev: { handle: Handle }];
+  /** A malformed or unexpected message from the worker (ignored). */
+  warning: [error: Error];
+}
+
+export interface SocketWorkerOptions {
+  /** The worker script; default dist/socket-worker.cjs beside the running bundle. */
+  entry?: string;
+  /** e.g. ['--import', 'tsx'] to run worker.ts from sources. */
+  execArgv?: string[];
+  /** Consecutive deaths before `ready` after which restarting stops (default 5). */
+  maxFailedStarts?: number;
+}
+
+interface Pending {
+  op: OpName;
+  handle: Handle | undefined;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
+  private child: ChildProcess | undefined;
+  private stopping: ChildProcess | undefined;
+  private generation = 0;
+  private nextRid = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly live = new Set<Handle>();
+  private readyNow = false;
+  private failedStarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private readonly entry: string;
+  private readonly execArgv: string[];
+  private readonly maxFailedStarts: number;
+
+  constructor(opts: SocketWorkerOptions = {}) {
+    super();
+    this.entry = opts.entry ?? SocketWorker.defaultEntry();
+    this.execArgv = opts.execArgv ?? [];
+    this.maxFailedStarts = opts.maxFailedStarts ?? 5;
+  }
+
+  /** dist/socket-worker.cjs next to the bundle that contains this code. */
+  static defaultEntry(): string {
+    const here = typeof __dirname === 'string' ? __dirname : undefined;
+    const entry = here && join(here, 'socket-worker.cjs');
+    if (!entry || !existsSync(entry)) {
+      throw new Error('the socket worker bundle (dist/socket-worker.cjs) was not found: run `npm run build`, or pass { entry, execArgv } to SocketWorker');
+    }
+    // Packaged: run the unpacked copy when electron-builder provides one.
+    const unpacked = entry.replace('app.asar', 'app.asar.unpacked');
+    return unpacked !== entry && existsSync(unpacked) ? unpacked : entry;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Handles open in the current worker. */
+  handles(): Handle[] {
+    return [...this.live];
+  }
+
+  /** Starts the worker if it is not running (calls do this on their own). */
+  start(): void {
+    this.failure = undefined;
+    this.failedStarts = 0;
+    this.ensure();
+  }
+
+  /** Stops the worker for good (until the next call); in-flight calls reject. */
+  async stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (!child) return;
+    this.stopping = child;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(hard);
+  }
+
+  call<O extends OpName>(op: O, ...args: Args<O>): Promise<Result<O>> {
+    let child: ChildProcess;
+    try {
+      child = this.ensure();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const rid = this.nextRid++;
+    return new Promise<Result<O>>((resolve, reject) => {
+      const handle = op === 'socket' ? undefined : (args[0] as Handle);
+      this.pending.set(rid, { op, handle, resolve: resolve as (v: unknown) => void, reject });
+      this.holdOpen();
+      // A failed send means the worker is going; its exit rejects this call.
+      child.send({ rid, op, args }, () => {});
+    });
+  }
+
+  socket(family: SocketFamily, type: SocketType, protocol?: number) { return this.call('socket', family, type, protocol); }
+  bind(h: Handle, addr: NativeAddr) { return this.call('bind', h, addr); }
+  listen(h: Handle, backlog: number) { return this.call('listen', h, backlog); }
+  connect(h: Handle, addr: NativeAddr) { return this.call('connect', h, addr); }
+  accept(h: Handle, timeoutMs?: number | null) { return this.call('accept', h, timeoutMs); }
+  getsockname(h: Handle) { return this.call('getsockname', h); }
+  getpeername(h: Handle) { return this.call('getpeername', h); }
+  send(h: Handle, data: Uint8Array, flags?: number) { return this.call('send', h, data, flags); }
+  sendto(h: Handle, data: Uint8Array, addr: NativeAddr | null, flags?: number) { return this.call('sendto', h, data, addr, flags); }
+  sendall(h: Handle, data: Uint8Array) { return this.call('sendall', h, data); }
+  recv(h: Handle, bufsize: number, timeoutMs: number | null, flags?: number): Promise<Received> { return this.call('recv', h, bufsize, timeoutMs, flags); }
+  shutdown(h: Handle, how: 0 | 1 | 2) { return this.call('shutdown', h, how); }
+  close(h: Handle) { return this.call('close', h); }
+  dup(h: Handle) { return this.call('dup', h); }
+  setsockopt(h: Handle, level: number, name: number, value: Uint8Array) { return this.call('setsockopt', h, level, name, value); }
+  getsockopt(h: Handle, level: number, name: number, maxLen: number) { return this.call('getsockopt', h, level, name, maxLen); }
+  poll(h: Handle, events: number) { return this.call('poll', h, events); }
+  autoRead(h: Handle, on: boolean, bufsize?: number) { return this.call('autoRead', h, on, bufsize); }
+  autoAccept(h: Handle, on: boolean) { return this.call('autoAccept', h, on); }
+
+  private ensure(): ChildProcess {
+    if (this.failure) throw this.failure;
+    if (this.child) return this.child;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = fork(this.entry, [`--generation=${++this.generation}`], {
+      serialization: 'advanced',
+      execArgv: this.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    this.readyNow = false;
+    child.on('message', (m) => this.onMessage(child, m));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    // A failed spawn may never emit 'exit'.
+    child.on('error', (e) => (child.pid === undefined ? this.onExit(child, null, null, e) : this.emit('warning', e)));
+    this.holdOpen();
+    return child;
+  }
+
+  /** Keep the app alive only while calls are in flight or sockets are open. */
+  private holdOpen(): void {
+    const child = this.child;
+    if (!child) return;
+    const busy = this.pending.size > 0 || this.live.size > 0;
+    if (busy) child.ref();
+    else child.unref();
+    const channel = child.channel;
+    if (channel) (busy ? channel.ref : channel.unref).call(channel);
+  }
+
+  private onMessage(child: ChildProcess, m: unknown): void {
+    if (child !== this.child) return;
+    if (typeof m === 'object' && m !== null && 'event' in m) {
+      if (isWorkerEvent(m)) this.onEvent(m);
+      else this.emit('warning', new Error('the socket worker sent a malformed event'));
+      return;
+    }
+    const problem = replyProblem(m);
+    if (problem) return void this.emit('warning', new Error(`the socket worker sent a malformed reply: ${problem}`));
+    const r = m as Reply;
+    const p = r.rid === null ? undefined : this.pending.get(r.rid);
+    if (!p) {
+      const why = r.ok ? `a reply to unknown request ${r.rid}` : `an error for request ${r.rid}: ${r.error.message}`;
+      return void this.emit('warning', new Error(`the socket worker sent ${why}`));
+    }
+    this.pending.delete(r.rid!);
+    if (!r.ok) p.reject(new SocketWorkerError(r.error));
+    else if (!resultChecks[p.op](r.result)) p.reject(new Error(`the socket worker sent a malformed ${p.op} result`));
+    else {
+      this.track(p, r.result);
+      p.resolve(r.result);
+    }
+    if (p.op === 'close' && p.handle !== undefined) this.live.delete(p.handle); // gone even when close failed
+    this.holdOpen();
+  }
+
+  private track(p: Pending, result: unknown): void {
+    if (p.op === 'socket' || p.op === 'dup') this.live.add(result as Handle);
+    if (p.op === 'accept' && result) this.live.add((result as { handle: Handle }).handle);
+  }
+
+  private onEvent(ev: WorkerEvent): void {
+    switch (ev.event) {
+      case 'ready':
+        this.readyNow = true;
+        this.failedStarts = 0;
+        return void this.emit('ready', ev.pid);
+      case 'data':
+        return void this.emit('data', { handle: ev.handle, data: ev.data, from: ev.from, truncated: ev.truncated });
+      case 'eof':
+        return void this.emit('eof', { handle: ev.handle });
+      case 'pending':
+        return void this.emit('pending', { handle: ev.handle });
+      case 'error':
+        return void this.emit('socket-error', { handle: ev.handle, error: new SocketWorkerError(ev.error) });
+      case 'accepted':
+        this.live.add(ev.child);
+        this.holdOpen();
+        return void this.emit('accepted', { handle: ev.handle, child: ev.child, peer: ev.peer });
+    }
+  }
+
+  private onExit(child: ChildProcess, exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    const stopped = this.stopping === child;
+    this.stopping = undefined;
+    const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? `exit code ${exitCode}`;
+    const message = stopped ? 'the socket worker was stopped; this session\'s socket was closed' : `the socket worker died (${what}); this session's socket was lost`;
+    const err = new WorkerDiedError(message, exitCode, signal);
+    const handles = [...this.live];
+    this.live.clear();
+    const inFlight = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of inFlight) p.reject(err);
+    if (stopped) return;
+    this.emit('died', { exitCode, signal, handles, message });
+    if (!this.readyNow && ++this.failedStarts >= this.maxFailedStarts) {
+      this.failure = new Error(`the socket worker could not be started (${this.failedStarts} attempts; last: ${what})`);
+      return void this.emit('failed', this.failure);
+    }
+    // Back off only while it keeps dying before it is ready.
+    const delay = this.readyNow ? 0 : Math.min(5000, 100 * 2 ** this.failedStarts);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.child && !this.failure) this.ensure();
+    }, delay);
+    this.restartTimer.unref();
+  }
+}
