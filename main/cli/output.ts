@@ -37,4 +37,4 @@ export class Output {
   }
 }
 
-export const showAddr = (a: SockAddr | null | undefined) => (a ? formatHostPort(a.address, a.port) : '?');
+export const showAddr = (a: SockAddr | null | undefined) => (a ? formatHostPort(a.address, a.port, a.family) : '?');

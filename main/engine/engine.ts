@@ -1,11 +1,13 @@
 // The engine owns every session. It imports node:* only, never Electron, so
 // it runs the same under Electron, in browser mode, in the CLI and in tests.
-import type { AnyEvent } from '../../shared/contract/index.js';
+import type { AnyEvent, Family, SockType } from '../../shared/contract/index.js';
 import type { Handlers } from '../bridge/router.js';
 import { epochMs } from './clock.js';
 import { EngineError } from './errors.js';
 import type { Session, SessionHost } from './session.js';
-import { TcpSession } from './tcp-session.js';
+import { getOption, getRaw, setOption, setRaw } from './sockopt.js';
+import { probeCombos } from './capabilities.js';
+import { StreamSession } from './stream-session.js';
 import { UdpSession } from './udp-session.js';
 
 export class Engine {
@@ -45,10 +47,13 @@ export class Engine {
   handlers(): Handlers {
     return {
       'session.list': () => ({ sessions: this.list().map((s) => s.info()), epochMs }),
+      'engine.capabilities': () => ({ platform: process.platform, combos: probeCombos() }),
       'session.history': ({ id }) => {
         const s = this.get(id);
         return { trace: [...s.trace], data: s.data.toArray(), droppedBytes: s.data.droppedBytes };
       },
+      'session.capture': ({ id, on }) => this.act(id, (s) => s.setCapture(on)),
+      'session.captureRead': ({ id, offset, length }) => ({ data: this.get(id).capture.read(offset, length) }),
       'session.remove': ({ id }) => {
         const s = this.get(id);
         if (s.state !== 'closed' && s.state !== 'error') {
@@ -60,24 +65,65 @@ export class Engine {
       },
       'socket.create': ({ family, type }) => {
         const id = this.nextId++;
-        const s = type === 'SOCK_STREAM' ? TcpSession.create(id, family, this.host) : UdpSession.create(id, family, this.host);
-        return this.add(s).info();
+        return this.add(this.createSession(id, family, type)).info();
       },
       'socket.bind': async ({ id, address, port }) => this.act(id, (s) => s.bind(address, port)),
-      'socket.listen': async ({ id, backlog }) => this.act(id, (s) => s.listen(backlog)),
+      'socket.listen': async ({ id, backlog, acceptMode }) => this.act(id, (s) => s.listen(backlog, acceptMode)),
+      'socket.accept': async ({ id }) => (await this.get(id).accept()).info(),
+      'socket.setAcceptMode': async ({ id, mode }) => this.act(id, (s) => s.setAcceptMode(mode)),
+      'socket.setServeMode': ({ id, mode, reply }) => this.act(id, (s) => s.setServeMode(mode, reply)),
       'socket.connect': async ({ id, address, port, timeoutMs }) =>
         this.act(id, (s) => s.connect(address, port, timeoutMs === undefined ? s.timeoutMs : timeoutMs)),
+      'socket.connect_ex': async ({ id, address, port, timeoutMs }) => {
+        const s = this.get(id);
+        try {
+          await s.connect(address, port, timeoutMs === undefined ? s.timeoutMs : timeoutMs, 'connect_ex');
+          return { errno: null, session: s.info() };
+        } catch (e) {
+          // As in Python, what the kernel refused comes back as a number; a bad argument still raises.
+          if (!(e instanceof EngineError) || !e.errno || e.field) throw e;
+          return { errno: e.errno, message: e.message, session: s.info() };
+        }
+      },
       'socket.send': async ({ id, data }) => ({ bytes: await this.get(id).send(data) }),
+      'socket.sendall': async ({ id, data }) => ({ bytes: await this.get(id).sendall(data) }),
       'socket.sendto': async ({ id, data, address, port }) => ({ bytes: await this.get(id).sendto(data, address, port) }),
       'socket.recv': async ({ id, bufsize }) => ({ data: await this.get(id).recv(bufsize) }),
       'socket.recvfrom': async ({ id, bufsize }) => this.get(id).recvfrom(bufsize),
       'socket.setReadMode': ({ id, mode }) => this.act(id, (s) => s.setReadMode(mode)),
       'socket.settimeout': ({ id, timeoutMs }) => this.act(id, (s) => s.settimeout(timeoutMs)),
+      'socket.gettimeout': ({ id }) => ({ timeoutMs: this.get(id).gettimeout() }),
+      'socket.setblocking': ({ id, flag }) => this.act(id, (s) => s.settimeout(flag ? null : 0, 'setblocking')),
       'socket.shutdown': async ({ id, how }) => this.act(id, (s) => s.shutdown(how)),
       'socket.close': async ({ id }) => this.act(id, (s) => s.close()),
+      // Socket options
+      'socket.setsockopt': ({ id, option, value }) => setOption(this.get(id), option, value),
+      'socket.getsockopt': ({ id, option }) => getOption(this.get(id), option),
+      'socket.setsockoptRaw': ({ id, level, optname, data }) => setRaw(this.get(id), level, optname, data),
+      'socket.getsockoptRaw': ({ id, level, optname, maxLen }) => getRaw(this.get(id), level, optname, maxLen),
       'socket.getsockname': ({ id }) => this.get(id).getsockname(),
       'socket.getpeername': ({ id }) => this.get(id).getpeername(),
+      // UDP extras
+      'socket.setBroadcast': async ({ id, on }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(SO_BROADCAST)').setBroadcast(on)),
+      'socket.joinGroup': async ({ id, group, iface }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_ADD_MEMBERSHIP)').joinGroup(group, iface)),
+      'socket.leaveGroup': async ({ id, group, iface }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_DROP_MEMBERSHIP)').leaveGroup(group, iface)),
+      'socket.setMulticastTTL': async ({ id, ttl }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_MULTICAST_TTL)').setMulticastTTL(ttl)),
+      'socket.setMulticastLoopback': async ({ id, on }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_MULTICAST_LOOP)').setMulticastLoopback(on)),
+      'socket.setMulticastInterface': async ({ id, iface }) =>
+        this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_MULTICAST_IF)').setMulticastInterface(iface)),
     };
+  }
+
+  /** Node's net serves every stream, dgram the IP datagrams; the rest needs the native socket worker. */
+  private createSession(id: number, family: Family, type: SockType): Session {
+    if (type === 'SOCK_STREAM') return StreamSession.create(id, family, this.host);
+    if (type === 'SOCK_DGRAM' && family !== 'AF_UNIX') return UdpSession.create(id, family, this.host);
+    throw EngineError.os('ESOCKTNOSUPPORT', 'socket', `${family} × ${type} is not available yet`, 'type');
   }
 
   private async act(id: number, fn: (s: Session) => Promise<void> | void) {

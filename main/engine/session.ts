@@ -3,10 +3,11 @@
 import type {
   AnyEvent, DataEntry, Family, SessionInfo, SessionState, SockAddr, SockType, TraceEntry,
 } from '../../shared/contract/index.js';
-import { formatHostPort } from '../../shared/net/address.js';
+import { formatHostPort, ipFamily } from '../../shared/net/address.js';
 import { nowUs } from './clock.js';
 import { EngineError, formatErrno, fromSystemError } from './errors.js';
 import { BoundedRing } from './ring.js';
+import { Capture, CAPTURE_LIMIT } from './capture.js';
 
 /** How a session talks to its engine. */
 export interface SessionHost {
@@ -28,11 +29,15 @@ export abstract class Session {
   parent?: number;
   backlog?: number;
   lastError?: EngineError;
+  /** Echo / reply-with: what this session answers to each message it receives. */
+  serve: { mode: 'none' | 'echo' | 'reply'; reply: Uint8Array } = { mode: 'none', reply: new Uint8Array(0) };
   readonly createdUs = nowUs();
   readonly counters = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 };
   private readonly traceLog: TraceEntry[] = [];
   private traceSeq = 0;
   readonly data = new BoundedRing<DataEntry>(RING_ENTRIES, RING_BYTES);
+  /** "Save received stream to a file": every received byte, kept while on. */
+  readonly capture = new Capture();
 
   constructor(
     readonly id: number,
@@ -50,11 +55,31 @@ export abstract class Session {
     if (this.peer) info.peer = this.peer;
     if (this.parent !== undefined) info.parent = this.parent;
     if (this.backlog !== undefined) info.backlog = this.backlog;
+    const fd = this.state === 'closed' ? undefined : this.fileno();
+    if (fd !== undefined) info.fd = fd;
+    if (this.capture.on || this.capture.bytes > 0) {
+      info.capture = { on: this.capture.on, bytes: this.capture.bytes, overflow: this.capture.overflow, limit: CAPTURE_LIMIT };
+    }
+    if (this.serve.mode !== 'none') info.serve = { mode: this.serve.mode, replyBytes: this.serve.reply.byteLength };
+    this.listenerInfo(info);
     if (this.lastError) {
       info.lastError = { code: this.lastError.code, message: this.lastError.message };
       if (this.lastError.errno) info.lastError.errno = this.lastError.errno;
     }
     return info;
+  }
+
+  /** Listeners add their accept mode and queue length. */
+  protected listenerInfo(_info: SessionInfo): void {}
+
+  /** The kernel's descriptor for this socket (the seed's fileno()), while there is one. */
+  fileno(): number | undefined {
+    return undefined;
+  }
+
+  /** setsockopt / getsockopt on this socket (main/engine/sockopt.ts), traced like every other call. */
+  sockopt<T>(call: 'setsockopt' | 'getsockopt', args: Record<string, unknown>, run: () => T, summarize: (r: T) => string): Promise<T> {
+    return this.traced(call, args, run, summarize);
   }
 
   get trace(): readonly TraceEntry[] {
@@ -117,6 +142,7 @@ export abstract class Session {
     if (dir === 'in') {
       this.counters.bytesIn += bytes.byteLength;
       this.counters.chunksIn++;
+      this.capture.add(bytes);
     } else {
       this.counters.bytesOut += bytes.byteLength;
       this.counters.chunksOut++;
@@ -138,12 +164,12 @@ export abstract class Session {
   }
 
   protected checkFamily(address: string, call: string): void {
-    const v6 = address.includes(':');
-    if (v6 !== (this.family === 'AF_INET6')) {
-      throw EngineError.os(
-        'EAFNOSUPPORT', call,
-        `${address} is an ${v6 ? 'IPv6' : 'IPv4'} address but the socket is ${this.family}`, 'address',
-      );
+    const kind = ipFamily(address);
+    const given = kind === 4 ? 'an IPv4 address' : kind === 6 ? 'an IPv6 address' : 'a Unix socket path';
+    const fits = this.family === 'AF_UNIX' ? kind === null : kind === (this.family === 'AF_INET6' ? 6 : 4);
+    if (!fits) {
+      const wanted = this.family === 'AF_UNIX' ? 'a path like /tmp/x.sock or @name' : this.family === 'AF_INET6' ? 'an IPv6 address' : 'an IPv4 address';
+      throw EngineError.os('EAFNOSUPPORT', call, `${address} is ${given} but the socket is ${this.family}: give ${wanted}`, 'address');
     }
   }
 
@@ -152,13 +178,17 @@ export abstract class Session {
   }
 
   static describe(a: SockAddr | undefined): string {
-    return a ? formatHostPort(a.address, a.port) : '-';
+    return a ? formatHostPort(a.address, a.port, a.family) : '-';
   }
 
   abstract bind(address: string, port: number): Promise<void>;
-  abstract listen(backlog: number): Promise<void>;
-  abstract connect(address: string, port: number, timeoutMs: number | null): Promise<void>;
+  abstract listen(backlog: number, acceptMode: 'auto' | 'manual'): Promise<void>;
+  /** `call` names the trace entry: connect, or connect_ex (same syscall, errno returned instead of raised). */
+  abstract connect(address: string, port: number, timeoutMs: number | null, call?: 'connect' | 'connect_ex'): Promise<void>;
+  /** One send(): returns how many bytes the kernel took, which may be fewer than given. */
   abstract send(data: Uint8Array): Promise<number>;
+  /** sendall(): every byte queued, or an error. */
+  abstract sendall(data: Uint8Array): Promise<number>;
   abstract sendto(data: Uint8Array, address: string, port: number): Promise<number>;
   abstract recv(bufsize: number): Promise<Uint8Array>;
   abstract recvfrom(bufsize: number): Promise<{ data: Uint8Array; from: SockAddr }>;
@@ -168,12 +198,66 @@ export abstract class Session {
   abstract getsockname(): SockAddr;
   abstract getpeername(): SockAddr;
 
-  settimeout(timeoutMs: number | null): void {
-    this.requireNotClosed('settimeout');
+  settimeout(timeoutMs: number | null, call: 'settimeout' | 'setblocking' = 'settimeout'): void {
+    this.requireNotClosed(call);
     this.timeoutMs = timeoutMs;
-    this.record({ tUs: nowUs(), call: 'settimeout', args: { timeout: timeoutMs === null ? 'None' : timeoutMs / 1000 }, ok: true, result: 'None' });
+    const args = call === 'setblocking' ? { flag: timeoutMs === null ? 'True' : 'False' } : { timeout: showTimeout(timeoutMs) };
+    const meaning = timeoutMs === null ? 'blocking: calls wait as long as it takes' : timeoutMs === 0 ? 'non-blocking: calls that would wait fail with EAGAIN' : `calls wait at most ${timeoutMs / 1000} s`;
+    this.record({ tUs: nowUs(), call, args, ok: true, result: `None (${meaning})` });
     this.changed();
   }
+
+  gettimeout(): number | null {
+    this.requireNotClosed('gettimeout');
+    this.record({ tUs: nowUs(), call: 'gettimeout', args: {}, ok: true, result: showTimeout(this.timeoutMs) });
+    return this.timeoutMs;
+  }
+
+  setCapture(on: boolean): void {
+    this.requireNotClosed('capture');
+    if (on) this.capture.start();
+    else this.capture.stop();
+    this.changed();
+  }
+
+  /** Manual accept; only listening stream sockets have a queue. */
+  accept(): Promise<Session> {
+    return this.traced('accept', {}, () => {
+      this.requireNotClosed('accept');
+      throw EngineError.state(this.type === 'SOCK_DGRAM' ? 'EOPNOTSUPP' : 'EINVAL', 'accept', 'only a listening stream socket has connections to accept');
+    }, () => '');
+  }
+
+  setAcceptMode(_mode: 'auto' | 'manual'): Promise<void> | void {
+    throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening stream socket accepts connections');
+  }
+
+  setServeMode(mode: 'none' | 'echo' | 'reply', reply: Uint8Array = new Uint8Array(0)): void {
+    this.requireNotClosed('serve');
+    if (mode === 'reply' && reply.byteLength === 0) {
+      throw new EngineError('BAD_REQUEST', 'reply mode needs the bytes to reply with', undefined, 'reply');
+    }
+    this.serve = { mode, reply: mode === 'reply' ? reply : new Uint8Array(0) };
+    this.changed();
+  }
+
+  /** What to send back for a received message in echo / reply mode, or null. */
+  protected answerFor(message: Uint8Array): Uint8Array | null {
+    if (this.serve.mode === 'echo') return message;
+    if (this.serve.mode === 'reply') return this.serve.reply;
+    return null;
+  }
+}
+
+/** "None", "0.0" or seconds, as Python shows a socket timeout. */
+function showTimeout(ms: number | null): string {
+  return ms === null ? 'None' : ms === 0 ? '0.0' : String(ms / 1000);
+}
+
+/** The descriptor under a Node net/dgram handle (libuv exposes it on Unix). */
+export function handleFd(owner: unknown): number | undefined {
+  const fd = (owner as { _handle?: { fd?: unknown } } | undefined)?._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
 export { formatErrno };

@@ -1,9 +1,12 @@
 // SOCK_DGRAM sessions over Node's dgram module. Each datagram keeps its
 // boundary and its source address.
 import dgram from 'node:dgram';
-import type { Family, SockAddr } from '../../shared/contract/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
+import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from './clock.js';
-import { EngineError, withField } from './errors.js';
+import { EngineError, fromSystemError, withField } from './errors.js';
 import { Session, type SessionHost } from './session.js';
 
 /** Datagrams held for recvfrom in manual mode; beyond this the oldest are dropped, as a full receive buffer would. */
@@ -34,6 +37,7 @@ export class UdpSession extends Session {
   private onMessage(data: Buffer, from: SockAddr): void {
     if (this.readMode === 'auto') {
       this.noteData('in', data, from);
+      this.answer(data, from);
       return;
     }
     this.queue.push({ data, from });
@@ -42,6 +46,18 @@ export class UdpSession extends Session {
       this.queueDropped++;
     }
     this.waiter?.();
+  }
+
+  /** Echo / reply mode: one datagram back to where this one came from. */
+  private answer(data: Uint8Array, to: SockAddr): void {
+    const reply = this.answerFor(data);
+    if (!reply) return;
+    const done = (err: Error | null): void => {
+      if (err) this.recordEvent('sendto', '', fromSystemError(err, 'sendto'));
+    };
+    if (this.peer) this.sock.send(reply, done);
+    else this.sock.send(reply, to.port, to.address, done);
+    this.noteData('out', reply, to);
   }
 
   private noteBound(): void {
@@ -79,16 +95,21 @@ export class UdpSession extends Session {
     }, () => '');
   }
 
-  async connect(address: string, port: number): Promise<void> {
-    this.requireNotClosed('connect');
-    this.checkFamily(address, 'connect');
-    await this.traced('connect', { address, port }, () => new Promise<void>((resolve, reject) => {
-      if (this.peer) throw EngineError.state('EISCONN', 'connect', 'the socket already has a default peer');
+  async connect(address: string, port: number, _timeoutMs?: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
+    this.requireNotClosed(call);
+    this.checkFamily(address, call);
+    await this.traced(call, { address, port }, () => new Promise<void>((resolve, reject) => {
+      if (this.peer) throw EngineError.state('EISCONN', call, 'the socket already has a default peer');
       this.sock.connect(port, address, (err?: Error) => (err ? reject(err) : resolve()));
     }), () => `default peer ${address} port ${port}`);
     this.noteBound();
     this.peer = this.addr(address, port);
     this.setState('connected');
+  }
+
+  /** A datagram goes whole or not at all: sendall is send. */
+  async sendall(data: Uint8Array): Promise<number> {
+    return this.send(data);
   }
 
   async send(data: Uint8Array): Promise<number> {
@@ -111,7 +132,7 @@ export class UdpSession extends Session {
   private transmit(data: Uint8Array, to: SockAddr | undefined): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const done = (err: Error | null): void => {
-        if (err) return reject(err);
+        if (err) return reject(sendError(err, to ? 'sendto' : 'send', to));
         this.noteBound(); // the kernel binds an unbound socket on its first send
         this.noteData('out', data, to ?? this.peer);
         resolve(data.byteLength);
@@ -178,6 +199,7 @@ export class UdpSession extends Session {
     await this.traced('close', {}, () => {
       this.requireNotClosed('close');
       this.state = 'closed';
+      this.groups = []; // the kernel drops every membership with the socket
       this.sock.close();
     }, () => 'closed');
     this.changed();
@@ -194,4 +216,207 @@ export class UdpSession extends Session {
     if (!this.peer) throw EngineError.state('ENOTCONN', 'getpeername', 'the socket has no default peer (connect it first)');
     return this.peer;
   }
+
+  // ---- UDP extras: broadcast and multicast (setsockopt at IPPROTO_IP / IPPROTO_IPV6) ----
+
+  /** Multicast groups joined, as the kernel holds them for this socket. */
+  private groups: Membership[] = [];
+
+  /** The session as a UDP one, or the errno a stream socket would give for these options. */
+  static of(s: Session, call: string): UdpSession {
+    if (s instanceof UdpSession) return s;
+    throw EngineError.os('EOPNOTSUPP', call, `session #${s.id} is ${s.family} ${s.type}: broadcast and multicast are for SOCK_DGRAM sockets of AF_INET / AF_INET6`);
+  }
+
+  override info(): SessionInfo {
+    const info = super.info();
+    if (this.groups.length) info.groups = this.groups.map((m) => ({ ...m }));
+    return info;
+  }
+
+  async setBroadcast(on: boolean): Promise<void> {
+    await this.udpOpt('setsockopt(SO_BROADCAST)', { value: on ? 1 : 0 }, () => this.sock.setBroadcast(on), {}, on ? 'on' : 'off');
+  }
+
+  async joinGroup(group: string, iface: string | undefined): Promise<void> {
+    await this.membership('join', group, iface);
+  }
+
+  async leaveGroup(group: string, iface: string | undefined): Promise<void> {
+    await this.membership('leave', group, iface);
+  }
+
+  async setMulticastTTL(ttl: number): Promise<void> {
+    const call = this.family === 'AF_INET6' ? 'setsockopt(IPV6_MULTICAST_HOPS)' : 'setsockopt(IP_MULTICAST_TTL)';
+    await this.udpOpt(call, { value: ttl }, () => this.sock.setMulticastTTL(ttl), {}, String(ttl));
+  }
+
+  async setMulticastLoopback(on: boolean): Promise<void> {
+    const call = this.family === 'AF_INET6' ? 'setsockopt(IPV6_MULTICAST_LOOP)' : 'setsockopt(IP_MULTICAST_LOOP)';
+    await this.udpOpt(call, { value: on ? 1 : 0 }, () => this.sock.setMulticastLoopback(on), {}, on ? 'on' : 'off');
+  }
+
+  async setMulticastInterface(iface: string): Promise<void> {
+    const v6 = this.family === 'AF_INET6';
+    const call = v6 ? 'setsockopt(IPV6_MULTICAST_IF)' : 'setsockopt(IP_MULTICAST_IF)';
+    this.checkIfaceForm(iface);
+    let shown = iface;
+    await this.udpOpt(call, { iface }, () => {
+      if (v6) {
+        const i = ifaceV6(iface, call);
+        shown = i.shown;
+        // Node takes the index only as the scope of an address; '::' (scope 0) lets the kernel choose again.
+        this.sock.setMulticastInterface(i.name === undefined ? '::' : `::%${i.name}`);
+      } else {
+        const a = ifaceV4(iface, call);
+        shown = a ?? 'INADDR_ANY';
+        this.sock.setMulticastInterface(a ?? '0.0.0.0');
+      }
+    }, { EADDRNOTAVAIL: ['iface', `${iface} is not an address of this machine`], ENODEV: ['iface', `no interface ${iface}`] }, () => shown);
+  }
+
+  private async membership(op: 'join' | 'leave', rawGroup: string, iface: string | undefined): Promise<void> {
+    const v6 = this.family === 'AF_INET6';
+    const call = `setsockopt(${v6 ? (op === 'join' ? 'IPV6_JOIN_GROUP' : 'IPV6_LEAVE_GROUP') : op === 'join' ? 'IP_ADD_MEMBERSHIP' : 'IP_DROP_MEMBERSHIP'})`;
+    if (ipFamily(rawGroup) !== (v6 ? 6 : 4)) {
+      throw badRequest('group', `${rawGroup} is an ${v6 ? 'IPv4' : 'IPv6'} group but session #${this.id} is ${this.family}: give ${v6 ? 'an ff00::/8 group, e.g. ff05::1:3' : 'a 224.0.0.0/4 group, e.g. 239.1.2.3'}`);
+    }
+    if (iface !== undefined) this.checkIfaceForm(iface);
+    const group = v6 ? canonicalV6(rawGroup) : rawGroup;
+    let joinedOn: string | undefined;
+    const explain: Explain = op === 'join'
+      ? { EADDRINUSE: ['group', `already a member of ${group} on that interface`], ENODEV: ['iface', `no interface ${iface ?? ''} to join on (for AF_INET give one of this machine's addresses)`] }
+      : { EADDRNOTAVAIL: ['group', `not a member of ${group} on that interface`], ENODEV: ['iface', `no interface ${iface ?? ''}`] };
+    await this.udpOpt(call, { group, iface: iface ?? (v6 ? 0 : 'INADDR_ANY') }, () => {
+      let nodeIface: string | undefined;
+      if (v6) {
+        // IPv6 names the interface by index (ipv6mr_interface). Node/libuv accept it only as the
+        // scope of an address and resolve it with if_nametoindex(): addMembership(group, '::%lo')
+        // works on Linux, while '::%1' or an unknown name silently become index 0 (any
+        // interface, chosen by route), and a plain address ('::1') is ignored likewise. So the
+        // name is checked and an index mapped to its name here (Linux: /sys/class/net).
+        const i = iface === undefined ? { name: undefined } : ifaceV6(iface, call);
+        joinedOn = i.name;
+        if (i.name !== undefined) nodeIface = `::%${i.name}`;
+      } else {
+        // IPv4 names the interface by one of its addresses (ip_mreq.imr_interface).
+        nodeIface = iface === undefined ? undefined : ifaceV4(iface, call);
+        joinedOn = nodeIface;
+      }
+      if (op === 'join') this.sock.addMembership(group, nodeIface);
+      else this.sock.dropMembership(group, nodeIface);
+    }, explain, () => (joinedOn === undefined ? `${group} (interface chosen by the kernel)` : `${group} on ${joinedOn}`));
+    if (op === 'join') this.groups.push(joinedOn === undefined ? { group } : { group, iface: joinedOn });
+    else {
+      let at = this.groups.findIndex((m) => m.group === group && m.iface === joinedOn);
+      if (at < 0 && joinedOn === undefined) at = this.groups.findIndex((m) => m.group === group);
+      if (at >= 0) this.groups.splice(at, 1);
+    }
+    this.changed();
+  }
+
+  /** One setsockopt: refused before bind, traced, and the kernel's errno pointed at the field it is about. */
+  private async udpOpt(call: string, args: Record<string, unknown>, run: () => void, explain: Explain, result: string | (() => string)): Promise<void> {
+    await this.traced(call, args, () => {
+      this.requireNotClosed(call);
+      if (!this.bound) {
+        // Node's dgram opens the descriptor only at bind(); before that there is nothing to set
+        // (Node itself would say EBADF). The kernel would accept the option on an unbound socket.
+        throw EngineError.state('EBADF', call, 'a datagram socket has no descriptor until it is bound (Node creates it at bind): bind it first (e.g. 127.0.0.1 port 0), then set the option');
+      }
+      try {
+        run();
+      } catch (e) {
+        const name = (e as { code?: unknown } | null)?.code;
+        const hint = typeof name === 'string' ? explain[name] : undefined;
+        throw hint ? EngineError.os(name as string, call, hint[1], hint[0]) : fromSystemError(e, call);
+      }
+    }, () => (typeof result === 'string' ? result : result()));
+  }
+
+  /** An address as interface is an IPv4 idea; IPv6 picks the interface by name or index. */
+  private checkIfaceForm(iface: string): void {
+    const kind = ipFamily(iface);
+    if (this.family === 'AF_INET6' && kind !== null) {
+      throw badRequest('iface', `IPv6 picks the interface by name or index, not by address: give e.g. lo or 1 instead of ${iface}`);
+    }
+    if (this.family === 'AF_INET' && kind === 6) {
+      throw badRequest('iface', `${iface} is an IPv6 address but session #${this.id} is AF_INET: give a local IPv4 address (127.0.0.1) or an interface name (lo)`);
+    }
+  }
+}
+
+type Membership = { group: string; iface?: string };
+/** errno name → [form field, what it means for this call]. */
+type Explain = Record<string, [string, string]>;
+
+function badRequest(field: string, message: string): EngineError {
+  return new EngineError('BAD_REQUEST', `${field}: ${message}`, undefined, field);
+}
+
+/** ff05:0:0::1:3 → ff05::1:3, so a group reads (and matches on leave) the same however it was typed. */
+function canonicalV6(address: string): string {
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+const SYS_NET = '/sys/class/net';
+
+/** The interface index of a name on Linux, undefined when unknown (or not Linux). */
+function ifIndex(name: string): number | undefined {
+  try {
+    const n = Number(readFileSync(`${SYS_NET}/${name}/ifindex`, 'utf8').trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ifName(index: number): string | undefined {
+  try {
+    return readdirSync(SYS_NET).find((n) => ifIndex(n) === index);
+  } catch {
+    return undefined;
+  }
+}
+
+function ifaceExists(name: string): boolean {
+  return ifIndex(name) !== undefined || Object.hasOwn(networkInterfaces(), name);
+}
+
+/** IPv6: an interface name or index → its name (undefined: index 0, the kernel chooses) and how the trace shows it. */
+function ifaceV6(iface: string, call: string): { name: string | undefined; shown: string } {
+  if (/^\d+$/.test(iface)) {
+    const index = Number(iface);
+    if (index === 0) return { name: undefined, shown: '0 (the kernel chooses)' };
+    const name = ifName(index);
+    if (name === undefined) throw EngineError.os('ENODEV', call, `no interface with index ${index}`, 'iface');
+    return { name, shown: `${name} (index ${index})` };
+  }
+  if (!ifaceExists(iface)) throw EngineError.os('ENODEV', call, `no interface named ${iface}`, 'iface');
+  const index = ifIndex(iface);
+  return { name: iface, shown: index === undefined ? iface : `${iface} (index ${index})` };
+}
+
+/** IPv4: a local address, or an interface name / index → its first IPv4 address; undefined = INADDR_ANY. */
+function ifaceV4(iface: string, call: string): string | undefined {
+  if (iface === '0' || iface === '0.0.0.0') return undefined;
+  if (ipFamily(iface) === 4) return iface;
+  const name = /^\d+$/.test(iface) ? ifName(Number(iface)) : iface;
+  const address = name === undefined ? undefined : networkInterfaces()[name]?.find((a) => a.family === 'IPv4')?.address;
+  if (address === undefined) {
+    throw EngineError.os('ENODEV', call, name === undefined || !ifaceExists(name) ? `no interface ${iface}` : `interface ${name} has no IPv4 address`, 'iface');
+  }
+  return address;
+}
+
+/** A failed send, explained where the kernel's errno alone would mislead. */
+function sendError(err: Error, call: string, to: SockAddr | undefined): Error {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'EACCES') {
+    return EngineError.os('EACCES', call, `${to?.address ?? 'the peer'} is a broadcast address and SO_BROADCAST is off: setsockopt(SO_BROADCAST, 1) first`, 'address');
+  }
+  if (code === 'ENETUNREACH' && to && /^ff[0-9a-f]{2}:/i.test(to.address)) {
+    return EngineError.os('ENETUNREACH', call, 'no route for this group out of the multicast interface (IPV6_MULTICAST_IF); Linux has no IPv6 multicast route on loopback', 'address');
+  }
+  return err;
 }

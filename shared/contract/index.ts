@@ -2,6 +2,7 @@
 // One table, one source of truth; the router and the client both read it.
 import * as v from 'valibot';
 import * as s from './schemas.js';
+import * as so from '../sockopt/schemas.js';
 
 export * as schemas from './schemas.js';
 
@@ -14,10 +15,29 @@ export const methods = {
     params: v.object({}),
     result: v.object({ sessions: v.array(s.SessionInfo), epochMs: v.number() }),
   },
+  /** Which family × type pairs this machine's kernel supports, and why not where it does not. */
+  'engine.capabilities': {
+    params: v.object({}),
+    result: v.object({
+      platform: v.string(),
+      combos: v.array(v.object({ family: s.Family, type: s.SockType, available: v.boolean(), reason: v.optional(v.string()) })),
+    }),
+  },
   /** Everything the engine still holds for one session: trace and the data ring. */
   'session.history': {
     params: id,
     result: v.object({ trace: v.array(s.TraceEntry), data: v.array(s.DataEntry), droppedBytes: v.number() }),
+  },
+  /** Start (clearing what was kept) or stop keeping every received byte, for saving to a file. */
+  'session.capture': { params: v.object({ id: s.SessionId, on: v.boolean('on must be true or false') }), result: sessionResult },
+  /** A slice of what the capture kept; the renderer reads it in chunks to save it. */
+  'session.captureRead': {
+    params: v.object({
+      id: s.SessionId,
+      offset: v.pipe(v.number('offset must be a number'), v.integer('offset must be a whole number'), v.minValue(0, 'offset must be ≥ 0')),
+      length: s.Bufsize,
+    }),
+    result: v.object({ data: s.AnyBytes }),
   },
   /** Forget a closed session. */
   'session.remove': { params: id, result: v.object({}) },
@@ -26,24 +46,43 @@ export const methods = {
     result: sessionResult,
   },
   'socket.bind': {
-    params: v.object({ id: s.SessionId, address: s.IpAddress, port: s.Port }),
+    params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0) }),
     result: sessionResult,
   },
   'socket.listen': {
-    params: v.object({ id: s.SessionId, backlog: s.Backlog }),
+    params: v.object({ id: s.SessionId, backlog: s.Backlog, acceptMode: v.optional(s.AcceptMode, 'auto') }),
+    result: sessionResult,
+  },
+  /** Manual accept: take the oldest connection from the kernel's queue; it becomes a session of its own. */
+  'socket.accept': { params: id, result: sessionResult },
+  'socket.setAcceptMode': { params: v.object({ id: s.SessionId, mode: s.AcceptMode }), result: sessionResult },
+  /** Echo every message back, or answer each with `reply`; on a listener it applies to each accepted connection. */
+  'socket.setServeMode': {
+    params: v.object({ id: s.SessionId, mode: s.ServeMode, reply: v.optional(s.Bytes) }),
     result: sessionResult,
   },
   /** connect; with `ex: true` it behaves like connect_ex (errno in the result, not an error). */
   'socket.connect': {
-    params: v.object({ id: s.SessionId, address: s.IpAddress, port: s.Port, timeoutMs: v.optional(s.TimeoutMs) }),
+    params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0), timeoutMs: v.optional(s.TimeoutMs) }),
     result: sessionResult,
   },
+  /** connect_ex: the same call, but the kernel's errno is the result (null = connected) instead of an error. */
+  'socket.connect_ex': {
+    params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0), timeoutMs: v.optional(s.TimeoutMs) }),
+    result: v.object({ errno: v.nullable(s.Errno), message: v.optional(v.string()), session: s.SessionInfo }),
+  },
+  /** One send(): the kernel may take fewer bytes than given (see `bytes`); blocking waits only until it takes some. */
   'socket.send': {
     params: v.object({ id: s.SessionId, data: s.Bytes }),
     result: v.object({ bytes: v.number() }),
   },
+  /** sendall(): keeps sending until every byte is queued. */
+  'socket.sendall': {
+    params: v.object({ id: s.SessionId, data: s.Bytes }),
+    result: v.object({ bytes: v.number() }),
+  },
   'socket.sendto': {
-    params: v.object({ id: s.SessionId, data: s.Bytes, address: s.IpAddress, port: s.Port }),
+    params: v.object({ id: s.SessionId, data: s.Bytes, address: s.SocketAddress, port: v.optional(s.Port, 0) }),
     result: v.object({ bytes: v.number() }),
   },
   /** Manual read mode only: read at most bufsize bytes, waiting up to the session timeout. */
@@ -63,13 +102,44 @@ export const methods = {
     params: v.object({ id: s.SessionId, timeoutMs: s.TimeoutMs }),
     result: sessionResult,
   },
+  'socket.gettimeout': { params: id, result: v.object({ timeoutMs: s.TimeoutMs }) },
+  /** setblocking(False) is settimeout(0); setblocking(True) is settimeout(None). */
+  'socket.setblocking': { params: v.object({ id: s.SessionId, flag: v.boolean('flag must be true or false') }), result: sessionResult },
   'socket.shutdown': {
     params: v.object({ id: s.SessionId, how: s.ShutdownHow }),
     result: sessionResult,
   },
   'socket.close': { params: id, result: sessionResult },
+  // Socket options
+  /** setsockopt for an option of the catalogue (shared/sockopt) with a value of its kind; gives the bytes passed. */
+  'socket.setsockopt': { params: so.SetsockoptParams, result: so.SetsockoptResult },
+  /** getsockopt: what the kernel says now (e.g. Linux's doubled SO_RCVBUF), typed and raw. */
+  'socket.getsockopt': { params: so.GetsockoptParams, result: so.GetsockoptResult },
+  /** setsockopt with numeric level and optname, for options outside the catalogue. */
+  'socket.setsockoptRaw': { params: so.SetsockoptRawParams, result: so.RawResult },
+  /** getsockopt with numeric level and optname: at most maxLen bytes (default 64). */
+  'socket.getsockoptRaw': { params: so.GetsockoptRawParams, result: so.RawResult },
   'socket.getsockname': { params: id, result: s.SockAddr },
   'socket.getpeername': { params: id, result: s.SockAddr },
+  // UDP extras
+  /** setsockopt(SO_BROADCAST): allows sendto a broadcast address (without it the kernel says EACCES). */
+  'socket.setBroadcast': { params: v.object({ id: s.SessionId, on: s.Toggle }, s.requiredKeys), result: sessionResult },
+  /** IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP; iface absent = the kernel chooses (by route). */
+  'socket.joinGroup': {
+    params: v.object({ id: s.SessionId, group: s.MulticastGroup, iface: v.optional(s.MulticastIface) }, s.requiredKeys),
+    result: sessionResult,
+  },
+  /** IP_DROP_MEMBERSHIP / IPV6_LEAVE_GROUP. */
+  'socket.leaveGroup': {
+    params: v.object({ id: s.SessionId, group: s.MulticastGroup, iface: v.optional(s.MulticastIface) }, s.requiredKeys),
+    result: sessionResult,
+  },
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS. */
+  'socket.setMulticastTTL': { params: v.object({ id: s.SessionId, ttl: s.MulticastTTL }, s.requiredKeys), result: sessionResult },
+  /** IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP. */
+  'socket.setMulticastLoopback': { params: v.object({ id: s.SessionId, on: s.Toggle }, s.requiredKeys), result: sessionResult },
+  /** IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface multicast is sent from. */
+  'socket.setMulticastInterface': { params: v.object({ id: s.SessionId, iface: s.MulticastIface }, s.requiredKeys), result: sessionResult },
 } as const;
 
 export const events = {

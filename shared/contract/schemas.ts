@@ -1,12 +1,19 @@
 // Schemas for everything that crosses the bridge. Types are inferred from
 // these (see ./index.ts), never written twice.
 import * as v from 'valibot';
-import { ipFamily } from '../net/address.js';
+import { ipFamily, unixPathProblem } from '../net/address.js';
 
-export const Family = v.picklist(['AF_INET', 'AF_INET6'], 'family must be AF_INET or AF_INET6');
-export const SockType = v.picklist(['SOCK_STREAM', 'SOCK_DGRAM'], 'type must be SOCK_STREAM or SOCK_DGRAM');
+export const Family = v.picklist(['AF_INET', 'AF_INET6', 'AF_UNIX'], 'family must be AF_INET, AF_INET6 or AF_UNIX');
+export const SockType = v.picklist(
+  ['SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_SEQPACKET'],
+  'type must be SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET',
+);
 export const ShutdownHow = v.picklist(['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'], 'how must be SHUT_RD, SHUT_WR or SHUT_RDWR');
 export const ReadMode = v.picklist(['auto', 'manual'], 'read mode must be auto or manual');
+/** auto: every connection is accepted as it arrives; manual: they wait in the kernel's queue for accept(). */
+export const AcceptMode = v.picklist(['auto', 'manual'], 'accept mode must be auto or manual');
+/** What a session does with what it receives (for a listener: what its accepted connections do). */
+export const ServeMode = v.picklist(['none', 'echo', 'reply'], 'serve mode must be none, echo or reply');
 
 export const SessionState = v.picklist([
   'created', 'bound', 'listening', 'connecting', 'connected', 'half-closed', 'closed', 'error',
@@ -26,6 +33,20 @@ export const IpAddress = v.pipe(
   v.string('address must be text'),
   v.trim(),
   v.check((s) => ipFamily(s) !== null, 'not an IP address (expected e.g. 127.0.0.1 or ::1)'),
+);
+
+/**
+ * Where a socket binds, connects or sends: an IP literal, or for AF_UNIX a
+ * filesystem path (/run/x.sock, ./x.sock) or a Linux abstract name (@name).
+ * Which of the two the session accepts is checked by the session (its family).
+ */
+export const SocketAddress = v.pipe(
+  v.string('address must be text'),
+  v.trim(),
+  v.check(
+    (s) => ipFamily(s) !== null || unixPathProblem(s) === null,
+    (issue) => unixPathProblem(String(issue.input)) ?? 'not an IP address or a Unix socket path',
+  ),
 );
 
 export const TimeoutMs = v.nullable(
@@ -54,6 +75,7 @@ export const Bytes = v.pipe(
   v.check((b) => b.byteLength <= 16 * 1024 * 1024, 'data must be at most 16 MiB per call'),
 );
 
+/** For AF_UNIX, `address` is the path ('' unnamed, '@name' abstract) and `port` is 0. */
 export const SockAddr = v.object({
   family: Family,
   address: v.string(),
@@ -98,6 +120,15 @@ export const SessionInfo = v.object({
   /** For an accepted connection: the listener it came from. */
   parent: v.optional(SessionId),
   backlog: v.optional(v.number()),
+  /** The descriptor (fileno()), while the socket has one. */
+  fd: v.optional(v.number()),
+  /** Listeners: how connections are accepted, and how many wait in the kernel's accept queue (null: the kernel does not say, as for AF_UNIX, beyond "some"). */
+  acceptMode: v.optional(AcceptMode),
+  pending: v.optional(v.nullable(v.number())),
+  /** Received bytes being kept for saving to a file (makefile('rb')): how many so far, and what did not fit. */
+  capture: v.optional(v.object({ on: v.boolean(), bytes: v.number(), overflow: v.number(), limit: v.number() })),
+  /** Echo or reply-with mode, and the reply's length. */
+  serve: v.optional(v.object({ mode: ServeMode, replyBytes: v.number() })),
   /** The connect timeout / recv timeout in ms, null = blocking without limit (settimeout(None)). */
   timeoutMs: TimeoutMs,
   counters: Counters,
@@ -105,6 +136,8 @@ export const SessionInfo = v.object({
   lastError: v.optional(BridgeError),
   /** Monotonic µs since engine start. */
   createdUs: v.number(),
+  /** UDP: multicast groups joined, each with the interface it was joined on (absent: the kernel chose). */
+  groups: v.optional(v.array(v.object({ group: v.string(), iface: v.optional(v.string()) }))),
 });
 
 export const TraceEntry = v.object({
@@ -130,3 +163,46 @@ export const DataEntry = v.object({
   /** UDP: who sent it (in) or where it went (out). */
   addr: v.optional(SockAddr),
 });
+
+// UDP extras: broadcast and multicast.
+
+/** A multicast group: 224.0.0.0/4 (IPv4) or ff00::/8 (IPv6), without a %scope (the interface is its own field). */
+export const MulticastGroup = v.pipe(
+  v.string('group must be text'),
+  v.trim(),
+  v.check((s) => ipFamily(s) !== null, 'not an IP address (expected a multicast group, e.g. 239.1.2.3 or ff05::1:3)'),
+  v.check((s) => !s.includes('%'), 'give the interface in its own field, not as a %scope of the group'),
+  v.check(
+    (s) => (ipFamily(s) === 4 ? Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239 : /^ff[0-9a-f]{2}:/i.test(s)),
+    'not a multicast address: a group is in 224.0.0.0/4 (IPv4) or ff00::/8 (IPv6)',
+  ),
+);
+
+/**
+ * The interface a membership or multicast send uses: for AF_INET a local IPv4
+ * address (127.0.0.1) or an interface name (lo); for AF_INET6 an interface
+ * name (lo) or index (1). Which of them fits is checked by the session.
+ */
+export const MulticastIface = v.pipe(
+  v.string('interface must be text'),
+  v.trim(),
+  v.check(
+    (s) => ipFamily(s) !== null || /^[A-Za-z0-9][\w.:-]{0,14}$/.test(s),
+    'not an interface (expected an address like 127.0.0.1, a name like lo, or an index like 1)',
+  ),
+);
+
+export const MulticastTTL = v.pipe(
+  v.number('ttl must be a number'),
+  v.integer('ttl must be a whole number'),
+  v.minValue(0, 'ttl must be between 0 and 255'),
+  v.maxValue(255, 'ttl must be between 0 and 255'),
+);
+
+export const Toggle = v.boolean('on must be true or false');
+
+/** The message for an object whose key is missing ("iface is required") or that is no object at all. */
+export const requiredKeys = (issue: v.BaseIssue<unknown>): string => {
+  const key = issue.path?.at(-1)?.key;
+  return key === undefined ? 'params must be an object' : `${String(key)} is required`;
+};

@@ -41,7 +41,26 @@ export function ipFamily(s: string): 4 | 6 | null {
   return null;
 }
 
-/** "127.0.0.1:80" or "[::1]:80". */
-export function formatHostPort(address: string, port: number): string {
+/** sun_path holds 108 bytes on Linux, one of them the terminating NUL (or the leading NUL of an abstract name). */
+export const UNIX_PATH_MAX = 107;
+
+/**
+ * null when `s` names an AF_UNIX address: a path (absolute, or starting with
+ * ./ or ../) or an abstract name (@name); otherwise what is wrong with it.
+ */
+export function unixPathProblem(s: string): string | null {
+  if (!/^(\/|\.\.?\/|@)/.test(s)) {
+    return 'not an IP address or a Unix socket path (expected e.g. 127.0.0.1, ::1, /tmp/x.sock or @name)';
+  }
+  if (s === '@') return 'an abstract Unix name needs at least one character after @';
+  if (s.includes('\0')) return 'a Unix socket path cannot contain a NUL byte';
+  const bytes = new TextEncoder().encode(s.startsWith('@') ? s.slice(1) : s).length;
+  if (bytes > UNIX_PATH_MAX) return `a Unix socket path is at most ${UNIX_PATH_MAX} bytes; this one has ${bytes}`;
+  return null;
+}
+
+/** "127.0.0.1:80", "[::1]:80", or for AF_UNIX the path itself ("(unnamed)" when empty). */
+export function formatHostPort(address: string, port: number, family?: string): string {
+  if (family === 'AF_UNIX') return address === '' ? '(unnamed)' : address;
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

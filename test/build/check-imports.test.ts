@@ -18,7 +18,7 @@ describe('import boundaries', () => {
   it('refuses Node built-ins in the renderer and shared code', () => {
     expect(violations('renderer/src/App.vue', "import { readFile } from 'node:fs';")[0]).toMatch(/plain browser/);
     expect(violations('shared/codec/hex.ts', "import { Buffer } from 'buffer';")).toHaveLength(1);
-    expect(violations('main/engine/tcp-session.ts', "import net from 'node:net';")).toEqual([]);
+    expect(violations('main/engine/stream-session.ts', "import net from 'node:net';")).toEqual([]);
   });
 
   it('keeps shared/ independent and the renderer away from main/', () => {

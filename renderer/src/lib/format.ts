@@ -3,7 +3,7 @@ import type { Errno, SockAddr } from '../../../shared/contract/index.js';
 import { formatHostPort } from '../../../shared/net/address.js';
 
 export function formatAddr(a: SockAddr | undefined): string {
-  return a ? formatHostPort(a.address, a.port) : '';
+  return a ? formatHostPort(a.address, a.port, a.family) : '';
 }
 
 /** "ECONNREFUSED (111)" */

@@ -1,0 +1,482 @@
+// SOCK_STREAM sessions (TCP over AF_INET/AF_INET6, and AF_UNIX streams) over
+// Node's net module. The descriptor is created, bound and put in the listening
+// state by the native addon, so bind shows the ephemeral port before listen or
+// connect, and a listener keeps its own descriptor: the accept queue is the
+// kernel's. Node gets a duplicate to accept from (auto accept) or nothing
+// (manual accept: connections wait in the kernel until accept() is called).
+// Connected sockets are handed to Node, which does the reading and writing;
+// send() itself is one non-blocking send(2) on the descriptor, so a partial
+// write is the kernel's own answer.
+import net from 'node:net';
+import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
+import { nowUs } from './clock.js';
+import { EngineError, fromSystemError, withField } from './errors.js';
+import { fromNativeAddr, toNativeAddr } from './addr.js';
+import { native } from './native.js';
+import { handleFd, Session, type SessionHost } from './session.js';
+import { waitFor } from './wait.js';
+
+const bindField = (name: string) =>
+  name === 'EADDRNOTAVAIL' || name === 'EAFNOSUPPORT' || name === 'ENOENT' || name === 'EROFS' || name === 'ENOTDIR'
+    ? 'address'
+    : name === 'EADDRINUSE' || name === 'EACCES'
+      ? 'port'
+      : undefined;
+
+/** How often a manual listener looks at its accept queue (and a blocking send/accept at its descriptor). */
+const QUEUE_POLL_MS = 250;
+const WAIT_POLL_MS = 5;
+/** Offset of tcpi_unacked in struct tcp_info: on a listener, the connections waiting in the accept queue. */
+const TCPI_UNACKED = 24;
+
+export class StreamSession extends Session {
+  /** The descriptor while we own it: before connect, and for the whole life of a listener. */
+  private fd: number | undefined;
+  private sock: net.Socket | undefined;
+  private server: net.Server | undefined;
+  private acceptMode: 'auto' | 'manual' = 'auto';
+  private pending: number | null = 0;
+  private queueTimer: NodeJS.Timeout | undefined;
+  private readShut = false;
+  private writeShut = false;
+  private peerEnded = false;
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.readShut) return;
+    this.noteData('in', chunk);
+    const answer = this.answerFor(chunk);
+    if (answer && this.sock && !this.writeShut) {
+      this.sock.write(answer);
+      this.noteData('out', answer);
+    }
+  };
+
+  static create(id: number, family: Family, host: SessionHost): StreamSession {
+    const s = new StreamSession(id, family, 'SOCK_STREAM', host);
+    s.fd = native().socket(family, 'SOCK_STREAM');
+    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_STREAM' }, ok: true, result: `fd ${s.fd}` });
+    return s;
+  }
+
+  private static accepted(id: number, listener: StreamSession, sock: net.Socket): StreamSession {
+    const s = new StreamSession(id, listener.family, 'SOCK_STREAM', listener.host);
+    s.parent = listener.id;
+    s.serve = { ...listener.serve };
+    s.adopt(sock);
+    s.state = 'connected';
+    s.record({ tUs: s.createdUs, call: 'accept', args: {}, ok: true, result: `${Session.describe(s.local)} ← ${Session.describe(s.peer)} (from listener #${listener.id})` });
+    return s;
+  }
+
+  override fileno(): number | undefined {
+    return this.fd ?? handleFd(this.sock);
+  }
+
+  protected override listenerInfo(info: SessionInfo): void {
+    if (this.state !== 'listening') return;
+    info.acceptMode = this.acceptMode;
+    info.pending = this.pending;
+  }
+
+  /** Local and peer addresses straight from the kernel (Node knows none for AF_UNIX). */
+  private names(fd: number | undefined): void {
+    if (fd === undefined) return;
+    try {
+      this.local = fromNativeAddr(native().getsockname(fd));
+      this.peer = fromNativeAddr(native().getpeername(fd));
+    } catch {
+      // Not connected (yet): keep what we have.
+    }
+  }
+
+  private adopt(sock: net.Socket): void {
+    this.sock = sock;
+    this.names(handleFd(sock));
+    if (this.family !== 'AF_UNIX') sock.setNoDelay(true);
+    if (this.readMode === 'auto') sock.on('data', this.onData);
+    else sock.pause();
+    sock.on('end', () => {
+      this.peerEnded = true;
+      this.recordEvent('recv', '0 bytes: the peer sent FIN (no more data will arrive)');
+      this.setState(this.writeShut ? 'closed' : 'half-closed');
+    });
+    sock.on('error', (e) => {
+      const err = fromSystemError(e, 'recv');
+      this.recordEvent('recv', '', err);
+      this.fail(err);
+    });
+    sock.on('close', () => {
+      if (this.state !== 'error' && this.state !== 'closed') {
+        this.recordEvent('close', 'connection closed (both directions finished)');
+        this.setState('closed');
+      }
+    });
+  }
+
+  async bind(address: string, port: number): Promise<void> {
+    this.requireNotClosed('bind');
+    this.checkFamily(address, 'bind');
+    try {
+      await this.traced('bind', this.addrArgs(address, port), () => {
+        if (this.fd === undefined || this.state !== 'created') {
+          throw EngineError.state('EINVAL', 'bind', 'the socket is already bound');
+        }
+        native().bind(this.fd, toNativeAddr(this.family, address, port));
+        this.local = fromNativeAddr(native().getsockname(this.fd));
+      }, () => Session.describe(this.local));
+    } catch (e) {
+      throw withField(e, bindField);
+    }
+    this.setState('bound');
+  }
+
+  async listen(backlog: number, acceptMode: 'auto' | 'manual' = 'auto'): Promise<void> {
+    this.requireNotClosed('listen');
+    await this.traced('listen', { backlog }, () => {
+      if (this.fd === undefined || (this.state !== 'created' && this.state !== 'bound')) {
+        throw EngineError.state('EINVAL', 'listen', `cannot listen on a socket that is ${this.state}`);
+      }
+      native().listen(this.fd, backlog);
+      // accept() is tried without blocking: a wait happens in the event loop, never in the syscall.
+      native().setNonBlocking(this.fd, true);
+      this.backlog = backlog;
+      this.local = fromNativeAddr(native().getsockname(this.fd));
+    }, () => `listening on ${Session.describe(this.local)}, backlog ${backlog}`);
+    this.state = 'listening';
+    await this.setAcceptMode(acceptMode, true);
+  }
+
+  override async setAcceptMode(mode: 'auto' | 'manual', initial = false): Promise<void> {
+    if (this.state !== 'listening' || this.fd === undefined) {
+      throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening socket accepts connections: call listen first');
+    }
+    if (!initial && mode === this.acceptMode) return;
+    this.acceptMode = mode;
+    if (mode === 'auto') {
+      clearInterval(this.queueTimer);
+      this.queueTimer = undefined;
+      await this.startAutoAccept(this.fd);
+    } else {
+      // Closing Node's server closes only its duplicate: our descriptor keeps listening, queue and all.
+      this.server?.close();
+      this.server = undefined;
+      this.watchQueue();
+    }
+    if (!initial) this.record({ tUs: nowUs(), call: 'accept mode', args: { mode }, ok: true, result: mode === 'auto' ? 'connections are accepted as they arrive' : 'connections wait in the kernel queue for accept()' });
+    this.changed();
+  }
+
+  private async startAutoAccept(fd: number): Promise<void> {
+    const server = net.createServer({ allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd: native().dup(fd), backlog: this.backlog }, () => {
+        server.off('error', reject);
+        // Node listens again on the descriptor with its own default backlog (511): put the user's back.
+        native().listen(fd, this.backlog ?? 511);
+        resolve();
+      });
+    });
+    server.on('connection', (sock) => {
+      const child = this.host.adopt((id) => StreamSession.accepted(id, this, sock));
+      this.recordEvent('accept', `session #${child.id} ← ${Session.describe(child.peer)}`);
+    });
+    server.on('error', (e) => this.recordEvent('accept', '', fromSystemError(e, 'accept')));
+    this.server = server;
+  }
+
+  /** Manual accept: how many connections the kernel holds for us (TCP says exactly; AF_UNIX only whether any). */
+  private queueLength(fd: number): number | null {
+    const n = native();
+    if (this.family !== 'AF_UNIX') {
+      const info = n.getsockopt(fd, n.constants.IPPROTO_TCP, n.constants.TCP_INFO, 104);
+      if (info.byteLength >= TCPI_UNACKED + 4) return info.readUInt32LE(TCPI_UNACKED);
+    }
+    return n.poll(fd, n.constants.POLLIN, 0) & n.constants.POLLIN ? null : 0;
+  }
+
+  private watchQueue(): void {
+    const look = (): void => {
+      if (this.fd === undefined || this.state !== 'listening') return;
+      const now = this.queueLength(this.fd);
+      if (now !== this.pending) {
+        this.pending = now;
+        this.changed();
+      }
+    };
+    look();
+    this.queueTimer = setInterval(look, QUEUE_POLL_MS);
+    this.queueTimer.unref();
+  }
+
+  override async accept(): Promise<Session> {
+    return this.traced('accept', {}, async () => {
+      this.requireNotClosed('accept');
+      if (this.state !== 'listening' || this.fd === undefined) {
+        throw EngineError.state('EINVAL', 'accept', 'accept needs a listening socket: call listen first');
+      }
+      if (this.acceptMode === 'auto') {
+        throw EngineError.state('EINVAL', 'accept', 'auto-accept is on: connections are accepted as they arrive; switch to manual accept to take them one by one');
+      }
+      const fd = this.fd;
+      const got = await waitFor(() => native().accept(fd), {
+        timeoutMs: this.timeoutMs, pollMs: WAIT_POLL_MS, call: 'accept',
+        idle: 'no connection is waiting (non-blocking socket)',
+        stillValid: () => this.state === 'listening',
+      });
+      const sock = new net.Socket({ fd: got.fd, allowHalfOpen: true, readable: true, writable: true });
+      const child = this.host.adopt((id) => StreamSession.accepted(id, this, sock));
+      this.pending = this.queueLength(fd);
+      this.changed();
+      return child;
+    }, (child) => `session #${child.id} ← ${Session.describe(child.peer)}`);
+  }
+
+  async connect(address: string, port: number, timeoutMs: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
+    this.requireNotClosed(call);
+    this.checkFamily(address, call);
+    const timeout = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
+    const args = { ...this.addrArgs(address, port), timeout: timeout === null ? 'None' : timeout / 1000 };
+    try {
+      await this.traced(call, args, () => {
+        if (this.state === 'connected' || this.state === 'half-closed' || this.state === 'listening') {
+          throw EngineError.state('EISCONN', call, 'the socket is already connected or listening');
+        }
+        if (this.state === 'connecting') throw EngineError.state('EALREADY', call, 'a connect is already in progress');
+        if (this.fd === undefined) throw EngineError.state('EBADF', call, 'the socket was closed by a failed connect; create a new one');
+        if (this.family === 'AF_UNIX') return this.connectUnix(this.fd, address, timeout, call);
+        const sock = new net.Socket({ fd: this.fd, allowHalfOpen: true, readable: true, writable: true });
+        this.fd = undefined;
+        this.sock = sock;
+        this.setState('connecting');
+        return new Promise<void>((resolve, reject) => {
+          const timer = timeout === null ? undefined : setTimeout(() => {
+            sock.destroy();
+            reject(EngineError.os('ETIMEDOUT', call, `no answer from ${Session.describe(this.addr(address, port))} within ${timeout} ms`));
+          }, timeout);
+          sock.once('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          sock.once('connect', () => {
+            clearTimeout(timer);
+            sock.removeAllListeners('error');
+            this.adopt(sock);
+            resolve();
+          });
+          sock.connect({ port, host: address });
+        });
+      }, () => `${Session.describe(this.local)} → ${Session.describe(this.peer)}`);
+    } catch (e) {
+      if (this.state === 'connecting') this.fail(e as EngineError);
+      throw withField(e, (n) => (n === 'ENOENT' || n === 'ECONNREFUSED' && this.family === 'AF_UNIX' ? 'address' : undefined));
+    }
+    this.setState('connected');
+  }
+
+  /**
+   * AF_UNIX connects in the kernel at once, or says EAGAIN while the listener's
+   * queue is full; the call itself is made here (Node cannot name abstract
+   * sockets), and Node gets the connected descriptor.
+   */
+  private async connectUnix(fd: number, path: string, timeout: number | null, call: string): Promise<void> {
+    native().setNonBlocking(fd, true);
+    this.setState('connecting');
+    await waitFor(() => {
+      try {
+        return native().connect(fd, { family: 'AF_UNIX', path }) ? true : null;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return null;
+        throw e;
+      }
+    }, {
+      timeoutMs: timeout, pollMs: WAIT_POLL_MS, call,
+      idle: 'the listener’s accept queue is full (non-blocking socket)',
+      stillValid: () => this.state === 'connecting',
+    });
+    this.fd = undefined;
+    this.adopt(new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true }));
+  }
+
+  private connectedSocket(call: string, unconnectedErrno: string): net.Socket {
+    this.requireNotClosed(call);
+    if (!this.sock || (this.state !== 'connected' && this.state !== 'half-closed')) {
+      throw EngineError.state(unconnectedErrno, call, 'the socket is not connected');
+    }
+    if (call.startsWith('send') && this.writeShut) throw EngineError.os('EPIPE', call, 'this side was shut down for writing (SHUT_WR)');
+    return this.sock;
+  }
+
+  /** One send(2). Node's own queue must be empty, or our bytes would overtake its. */
+  async send(data: Uint8Array): Promise<number> {
+    const sent = await this.traced('send', { bytes: data.byteLength }, async () => {
+      const sock = this.connectedSocket('send', 'EPIPE');
+      const fd = handleFd(sock);
+      const queued = sock.writableLength + ((sock as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0);
+      if (fd === undefined || queued > 0) return { n: await this.writeAll(sock, data, 'send'), counted: true };
+      const n = await waitFor(() => native().send(fd, data), {
+        timeoutMs: this.timeoutMs, pollMs: WAIT_POLL_MS, call: 'send',
+        idle: 'the send buffer is full (non-blocking socket): nothing was sent',
+        stillValid: () => this.state === 'connected' || this.state === 'half-closed',
+      });
+      return { n, counted: false };
+    }, ({ n }) => (n < data.byteLength ? `${n} of ${data.byteLength} bytes: the send buffer took only part; send the rest again or use sendall` : `${n} bytes`));
+    if (sent.n > 0 && !sent.counted) this.noteData('out', data.subarray(0, sent.n));
+    return sent.n;
+  }
+
+  async sendall(data: Uint8Array): Promise<number> {
+    return this.traced('sendall', { bytes: data.byteLength }, () => this.writeAll(this.connectedSocket('sendall', 'EPIPE'), data, 'sendall'), () => 'None (every byte queued)');
+  }
+
+  /**
+   * Queues everything through Node and waits until the kernel has taken it
+   * (bounded by the timeout). The bytes count as sent once queued: after a
+   * timeout Node still delivers them, and the counters must agree with the peer.
+   */
+  private writeAll(sock: net.Socket, data: Uint8Array, call: string): Promise<number> {
+    this.noteData('out', data);
+    return new Promise<number>((resolve, reject) => {
+      const timer = this.timeoutMs === null ? undefined : setTimeout(() => {
+        reject(EngineError.os('ETIMEDOUT', call, `not every byte was taken within ${this.timeoutMs} ms (the peer is not reading); the rest stays queued`));
+      }, Math.max(this.timeoutMs, 1));
+      sock.write(data, (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(data.byteLength);
+      });
+    });
+  }
+
+  async sendto(data: Uint8Array): Promise<number> {
+    // A stream socket ignores the address of sendto, as Linux does; an unconnected one gives EPIPE.
+    return this.send(data);
+  }
+
+  async recv(bufsize: number): Promise<Uint8Array> {
+    return this.traced('recv', { bufsize }, async () => {
+      const sock = this.connectedSocket('recv', 'ENOTCONN');
+      if (this.readMode === 'auto') {
+        throw EngineError.state('EINVAL', 'recv', 'auto-read is on: data is read as it arrives; switch to manual read mode to call recv');
+      }
+      const chunk = await this.readSome(sock, bufsize);
+      if (chunk.byteLength > 0) this.noteData('in', chunk);
+      return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }, (d) => (d.byteLength === 0 ? '0 bytes (end of stream)' : `${d.byteLength} bytes`));
+  }
+
+  /** At most bufsize bytes; waits up to the session timeout (None = forever, 0 = non-blocking). */
+  private readSome(sock: net.Socket, bufsize: number): Promise<Buffer> {
+    const take = (): Buffer | null => {
+      const chunk = sock.read() as Buffer | null;
+      if (chunk === null) return null;
+      if (chunk.byteLength > bufsize) {
+        sock.unshift(chunk.subarray(bufsize));
+        return chunk.subarray(0, bufsize);
+      }
+      return chunk;
+    };
+    const now = take();
+    if (now) return Promise.resolve(now);
+    if (this.peerEnded || sock.readableEnded || this.readShut) return Promise.resolve(Buffer.alloc(0));
+    if (this.timeoutMs === 0) return Promise.reject(EngineError.os('EAGAIN', 'recv', 'no data available right now (non-blocking socket)'));
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sock.off('readable', onReadable);
+        sock.off('end', onEnd);
+        sock.off('close', onEnd);
+      };
+      const onReadable = (): void => {
+        const got = take();
+        if (got) {
+          done();
+          resolve(got);
+        }
+      };
+      const onEnd = (): void => {
+        done();
+        resolve(Buffer.alloc(0));
+      };
+      const timer = this.timeoutMs === null ? undefined : setTimeout(() => {
+        done();
+        reject(EngineError.os('ETIMEDOUT', 'recv', `timed out: no data within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      sock.on('readable', onReadable);
+      sock.once('end', onEnd);
+      sock.once('close', onEnd);
+    });
+  }
+
+  async recvfrom(bufsize: number): Promise<{ data: Uint8Array; from: SockAddr }> {
+    const data = await this.recv(bufsize);
+    return { data, from: this.getpeername() };
+  }
+
+  setReadMode(mode: 'auto' | 'manual'): void {
+    this.requireNotClosed('setReadMode');
+    if (mode === this.readMode) return;
+    this.readMode = mode;
+    if (this.sock) {
+      if (mode === 'auto') {
+        this.sock.on('data', this.onData);
+        this.sock.resume();
+      } else {
+        this.sock.off('data', this.onData);
+        this.sock.pause();
+      }
+    }
+    this.record({ tUs: nowUs(), call: 'read mode', args: { mode }, ok: true, result: mode === 'auto' ? 'auto-read: data shown as it arrives' : 'manual: call recv to read' });
+    this.changed();
+  }
+
+  async shutdown(how: 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR'): Promise<void> {
+    await this.traced('shutdown', { how }, () => {
+      const sock = this.connectedSocket('shutdown', 'ENOTCONN');
+      if (how !== 'SHUT_WR') {
+        this.readShut = true;
+        sock.off('data', this.onData);
+        sock.on('data', () => undefined); // keep draining, discard: reads now return 0
+        sock.resume();
+      }
+      if (how !== 'SHUT_RD' && !this.writeShut) {
+        this.writeShut = true;
+        sock.end();
+      }
+    }, () => (how === 'SHUT_RD' ? 'reads now return 0' : 'FIN sent'));
+    this.setState(this.readShut && this.writeShut ? 'closed' : 'half-closed');
+  }
+
+  async close(): Promise<void> {
+    await this.traced('close', {}, () => {
+      this.requireNotClosed('close');
+      this.state = 'closed'; // before destroy, so the socket's own 'close' event is not traced twice
+      clearInterval(this.queueTimer);
+      this.sock?.destroy();
+      this.server?.close();
+      if (this.fd !== undefined) native().close(this.fd);
+      this.fd = undefined;
+    }, () => 'closed');
+    this.changed();
+  }
+
+  getsockname(): SockAddr {
+    this.requireNotClosed('getsockname');
+    const fd = this.fileno();
+    if (fd !== undefined) return fromNativeAddr(native().getsockname(fd));
+    if (this.local) return this.local;
+    throw EngineError.state('EINVAL', 'getsockname', 'the socket has no local address yet');
+  }
+
+  getpeername(): SockAddr {
+    this.requireNotClosed('getpeername');
+    if (!this.peer || (this.state !== 'connected' && this.state !== 'half-closed')) {
+      throw EngineError.state('ENOTCONN', 'getpeername', 'the socket is not connected');
+    }
+    return this.peer;
+  }
+
+  private addrArgs(address: string, port: number): Record<string, unknown> {
+    return this.family === 'AF_UNIX' ? { path: address } : { address, port };
+  }
+}
+
