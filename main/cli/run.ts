@@ -100,7 +100,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
             if (answer && addr) then(id, () => call('socket.sendto', { id, data: answer(bytes), address: addr.address, port: addr.port }));
             countOne();
           } else if (answer) {
-            then(id, () => call('socket.send', { id, data: answer(bytes) }));
+            then(id, () => call('socket.sendall', { id, data: answer(bytes) }));
           }
         } else if (ev.name === 'session.updated' && conns.has(ev.payload.id)) {
           const s = ev.payload;
@@ -146,7 +146,7 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     const target = formatHostPort(cmd.target.address, cmd.target.port);
     await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000 });
     out.status(`connected to ${cmd.protocol} ${target}`);
-    if (cmd.send) await call('socket.send', { id: s.id, data: cmd.send });
+    if (cmd.send) await call('socket.sendall', { id: s.id, data: cmd.send });
     // TCP without --wait: half-close after sending and read until the peer
     // closes, as a request/response script wants. With --wait (or UDP, which
     // has no end of stream): read for that long.

@@ -9,11 +9,29 @@ import { getOption, getRaw, setOption, setRaw } from './sockopt.js';
 import { probeCombos } from './capabilities.js';
 import { StreamSession } from './stream-session.js';
 import { UdpSession } from './udp-session.js';
+import type { SocketWorker, SocketWorkerOptions } from './worker/client.js';
+import { WorkerLink, WorkerSession } from './worker-session.js';
+
+export interface EngineOptions {
+  /** How to start the socket worker (default: dist/socket-worker.cjs, or the sources with tsx). */
+  worker?: SocketWorkerOptions;
+}
 
 export class Engine {
   private readonly sessions = new Map<number, Session>();
   private readonly listeners = new Set<(event: AnyEvent) => void>();
   private nextId = 1;
+  /** The socket worker, for the sessions Node cannot make; started by the first of them. */
+  private readonly workers: WorkerLink;
+
+  constructor(opts: EngineOptions = {}) {
+    this.workers = new WorkerLink(opts.worker);
+  }
+
+  /** The socket worker, once a session has started it (its pid, for crash tests). */
+  get socketWorker(): SocketWorker | undefined {
+    return this.workers.started;
+  }
 
   private readonly host: SessionHost = {
     emit: (event) => {
@@ -63,9 +81,9 @@ export class Engine {
         this.host.emit({ name: 'session.removed', payload: { id } });
         return {};
       },
-      'socket.create': ({ family, type }) => {
+      'socket.create': async ({ family, type }) => {
         const id = this.nextId++;
-        return this.add(this.createSession(id, family, type)).info();
+        return this.add(await this.createSession(id, family, type)).info();
       },
       'socket.bind': async ({ id, address, port }) => this.act(id, (s) => s.bind(address, port)),
       'socket.listen': async ({ id, backlog, acceptMode }) => this.act(id, (s) => s.listen(backlog, acceptMode)),
@@ -119,11 +137,11 @@ export class Engine {
     };
   }
 
-  /** Node's net serves every stream, dgram the IP datagrams; the rest needs the native socket worker. */
-  private createSession(id: number, family: Family, type: SockType): Session {
+  /** Node's net serves every stream, dgram the IP datagrams; the rest (AF_UNIX datagrams, SOCK_SEQPACKET) lives in the socket worker. */
+  private async createSession(id: number, family: Family, type: SockType): Promise<Session> {
     if (type === 'SOCK_STREAM') return StreamSession.create(id, family, this.host);
     if (type === 'SOCK_DGRAM' && family !== 'AF_UNIX') return UdpSession.create(id, family, this.host);
-    throw EngineError.os('ESOCKTNOSUPPORT', 'socket', `${family} × ${type} is not available yet`, 'type');
+    return WorkerSession.create(id, family, type, this.host, this.workers);
   }
 
   private async act(id: number, fn: (s: Session) => Promise<void> | void) {
@@ -135,5 +153,6 @@ export class Engine {
   /** Closes every open session (app quit, test teardown). */
   async close(): Promise<void> {
     await Promise.allSettled(this.list().filter((s) => s.state !== 'closed').map((s) => s.close()));
+    await this.workers.stop();
   }
 }

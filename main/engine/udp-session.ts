@@ -7,12 +7,15 @@ import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.
 import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from './clock.js';
 import { EngineError, fromSystemError, withField } from './errors.js';
-import { Session, type SessionHost } from './session.js';
+import { handleFd, Session, type SessionHost } from './session.js';
 
 /** Datagrams held for recvfrom in manual mode; beyond this the oldest are dropped, as a full receive buffer would. */
 const MANUAL_QUEUE_MAX = 1024;
 
 type Datagram = { data: Buffer; from: SockAddr };
+
+/** dgram keeps its handle under a private symbol; found once. */
+let stateSymbol: symbol | undefined;
 
 export class UdpSession extends Session {
   private readonly sock: dgram.Socket;
@@ -58,6 +61,14 @@ export class UdpSession extends Session {
     if (this.peer) this.sock.send(reply, done);
     else this.sock.send(reply, to.port, to.address, done);
     this.noteData('out', reply, to);
+  }
+
+  /** The descriptor under Node's UDP handle, which exists from bind on (read without the deprecated _handle getter). */
+  override fileno(): number | undefined {
+    if (!this.bound) return undefined;
+    stateSymbol ??= Object.getOwnPropertySymbols(this.sock).find((k) => k.description === 'state symbol');
+    const state = stateSymbol && (this.sock as unknown as Record<symbol, { handle?: unknown } | undefined>)[stateSymbol];
+    return handleFd({ _handle: state?.handle });
   }
 
   private noteBound(): void {

@@ -54,7 +54,7 @@ export async function sessionThroughput(opts: { maxBytes: number; maxMs: number;
     let sent = 0;
     const inFlight = new Set<Promise<unknown>>();
     while (sent < opts.maxBytes && Date.now() < deadline) {
-      const p = call('socket.send', { id: client.id, data: payload }).finally(() => inFlight.delete(p));
+      const p = call('socket.sendall', { id: client.id, data: payload }).finally(() => inFlight.delete(p));
       inFlight.add(p);
       sent += CHUNK;
       if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);

@@ -179,6 +179,14 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private ensure(): ChildProcess {
     if (this.failure) throw this.failure;
     if (this.child) return this.child;
+    if (process.versions.electron) {
+      // With the runAsNode fuse off (SECURITY.md), fork() would start the app
+      // itself again, not a Node worker: refuse plainly instead.
+      throw new Error(
+        'AF_UNIX datagram and SOCK_SEQPACKET sockets need the socket worker, which the desktop app cannot start yet ' +
+          '(it needs Electron\'s utilityProcess); use them in browser mode (`npm run serve`) or from the CLI',
+      );
+    }
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const child = fork(this.entry, [`--generation=${++this.generation}`], {

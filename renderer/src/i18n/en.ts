@@ -215,4 +215,21 @@ export default {
     // English help lives in the catalogue (shared/sockopt); other languages translate it here, by option name.
     help: {} as Record<string, string>,
   },
+  multicast: {
+    group: 'group',
+    iface: 'interface',
+    any: 'kernel’s choice',
+    ifaceHint4: 'A local IPv4 address (127.0.0.1) or an interface name (lo). Empty: the kernel chooses by route. 0.0.0.0 resets IP_MULTICAST_IF.',
+    ifaceHint6: 'An interface name (lo) or index (1). Empty: the kernel chooses by route. 0 resets IPV6_MULTICAST_IF.',
+    joined: 'Joined groups',
+    member: '{group} on {iface}',
+    leave: 'leave',
+    ttlHint: '0 = this host only, 1 = this link (the default), up to 255.',
+    loop: 'loop back to this host',
+    loopHint: 'Deliver this socket’s multicast to sockets on this host too (the default).',
+  },
+  broadcast: {
+    on: 'allow broadcast',
+    hint: 'Without SO_BROADCAST, sendto a broadcast address (e.g. 127.255.255.255) fails with EACCES.',
+  },
 };

@@ -247,6 +247,23 @@ const zhCN: typeof en = {
       IPV6_UNICAST_HOPS: '发出的单播报文的跳数限制（-1 = 路由的默认值）。',
     },
   },
+  multicast: {
+    group: '组',
+    iface: '接口',
+    any: '由内核选择',
+    ifaceHint4: '本机的 IPv4 地址（127.0.0.1）或接口名（lo）。留空：由内核按路由选择。0.0.0.0 重置 IP_MULTICAST_IF。',
+    ifaceHint6: '接口名（lo）或索引（1）。留空：由内核按路由选择。0 重置 IPV6_MULTICAST_IF。',
+    joined: '已加入的组',
+    member: '{group}，接口 {iface}',
+    leave: '退出',
+    ttlHint: '0 = 仅本机，1 = 本链路（默认），最大 255。',
+    loop: '回送给本机',
+    loopHint: '本套接字发出的多播也投递给本机的套接字（默认开启）。',
+  },
+  broadcast: {
+    on: '允许广播',
+    hint: '未设置 SO_BROADCAST 时，向广播地址（如 127.255.255.255）sendto 会失败：EACCES。',
+  },
 };
 
 export default zhCN;
