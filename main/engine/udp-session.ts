@@ -7,18 +7,19 @@ import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.
 import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from './clock.js';
 import { EngineError, fromSystemError, withField } from './errors.js';
-import { handleFd, Session, type SessionHost } from './session.js';
+import { fromNativeAddr, toNativeAddr } from './addr.js';
+import { native } from './native.js';
+import { Session, type SessionHost } from './session.js';
 
 /** Datagrams held for recvfrom in manual mode; beyond this the oldest are dropped, as a full receive buffer would. */
 const MANUAL_QUEUE_MAX = 1024;
 
 type Datagram = { data: Buffer; from: SockAddr };
 
-/** dgram keeps its handle under a private symbol; found once. */
-let stateSymbol: symbol | undefined;
-
 export class UdpSession extends Session {
   private readonly sock: dgram.Socket;
+  /** Made by socket(2) at once, so options can be set and fileno() shown before bind, as in C. */
+  private readonly fd: number;
   private bound = false;
   private queue: Datagram[] = [];
   private waiter: (() => void) | undefined;
@@ -26,13 +27,16 @@ export class UdpSession extends Session {
 
   static create(id: number, family: Family, host: SessionHost): UdpSession {
     const s = new UdpSession(id, family, 'SOCK_DGRAM', host);
-    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: 'created' });
+    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: `fd ${s.fd}` });
     return s;
   }
 
   private constructor(id: number, family: Family, type: 'SOCK_DGRAM', host: SessionHost) {
     super(id, family, type, host);
+    this.fd = native().socket(family, 'SOCK_DGRAM');
     this.sock = dgram.createSocket({ type: family === 'AF_INET' ? 'udp4' : 'udp6' });
+    // dgram adopts the (still unbound) descriptor synchronously; bind(2) is ours, later.
+    this.sock.bind({ fd: this.fd });
     this.sock.on('message', (msg, rinfo) => this.onMessage(msg, this.addr(rinfo.address, rinfo.port)));
     this.sock.on('error', (e) => this.recordEvent('recvfrom', '', EngineError.os((e as { code?: string }).code ?? 'EIO', 'recvfrom')));
   }
@@ -63,12 +67,8 @@ export class UdpSession extends Session {
     this.noteData('out', reply, to);
   }
 
-  /** The descriptor under Node's UDP handle, which exists from bind on (read without the deprecated _handle getter). */
   override fileno(): number | undefined {
-    if (!this.bound) return undefined;
-    stateSymbol ??= Object.getOwnPropertySymbols(this.sock).find((k) => k.description === 'state symbol');
-    const state = stateSymbol && (this.sock as unknown as Record<symbol, { handle?: unknown } | undefined>)[stateSymbol];
-    return handleFd({ _handle: state?.handle });
+    return this.fd;
   }
 
   private noteBound(): void {
@@ -85,14 +85,8 @@ export class UdpSession extends Session {
     try {
       await this.traced('bind', { address, port }, () => {
         if (this.bound) throw EngineError.state('EINVAL', 'bind', 'the socket is already bound');
-        return new Promise<void>((resolve, reject) => {
-          this.sock.once('error', reject);
-          this.sock.bind({ address, port, exclusive: true }, () => {
-            this.sock.off('error', reject);
-            resolve();
-          });
-        });
-      }, () => Session.describe(this.sock.address() as SockAddr));
+        native().bind(this.fd, toNativeAddr(this.family, address, port));
+      }, () => Session.describe(fromNativeAddr(native().getsockname(this.fd))));
     } catch (e) {
       throw withField(e, (n) => (n === 'EADDRINUSE' || n === 'EACCES' ? 'port' : n === 'EADDRNOTAVAIL' ? 'address' : undefined));
     }
@@ -326,15 +320,10 @@ export class UdpSession extends Session {
     this.changed();
   }
 
-  /** One setsockopt: refused before bind, traced, and the kernel's errno pointed at the field it is about. */
+  /** One setsockopt: traced, and the kernel's errno pointed at the field it is about. */
   private async udpOpt(call: string, args: Record<string, unknown>, run: () => void, explain: Explain, result: string | (() => string)): Promise<void> {
     await this.traced(call, args, () => {
       this.requireNotClosed(call);
-      if (!this.bound) {
-        // Node's dgram opens the descriptor only at bind(); before that there is nothing to set
-        // (Node itself would say EBADF). The kernel would accept the option on an unbound socket.
-        throw EngineError.state('EBADF', call, 'a datagram socket has no descriptor until it is bound (Node creates it at bind): bind it first (e.g. 127.0.0.1 port 0), then set the option');
-      }
       try {
         run();
       } catch (e) {
