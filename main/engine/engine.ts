@@ -105,6 +105,16 @@ export class Engine {
       },
       'socket.send': async ({ id, data }) => ({ bytes: await this.get(id).send(data) }),
       'socket.sendall': async ({ id, data }) => ({ bytes: await this.get(id).sendall(data) }),
+      'socket.sendRepeat': async ({ id, data, count, intervalUs, address, port }) => {
+        const s = this.get(id);
+        if (!(s instanceof UdpSession)) throw EngineError.state('EOPNOTSUPP', 'sendRepeat', 'repeated sends are for datagram (UDP) sessions; use sendall on a stream');
+        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address, port });
+      },
+      'socket.sendRepeatStop': ({ id }) => {
+        const s = this.get(id);
+        if (s instanceof UdpSession) s.stopRepeat();
+        return {};
+      },
       'socket.sendto': async ({ id, data, address, port }) => ({ bytes: await this.get(id).sendto(data, address, port) }),
       'socket.recv': async ({ id, bufsize }) => ({ data: await this.get(id).recv(bufsize) }),
       'socket.recvfrom': async ({ id, bufsize }) => this.get(id).recvfrom(bufsize),

@@ -9,6 +9,7 @@ import { nowUs } from './clock.js';
 import { EngineError, fromSystemError, withField } from './errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native } from './native.js';
+import { repeatSend, type RepeatResult } from './repeat.js';
 import { Session, type SessionHost } from './session.js';
 
 /** Datagrams held for recvfrom in manual mode; beyond this the oldest are dropped, as a full receive buffer would. */
@@ -133,6 +134,59 @@ export class UdpSession extends Session {
       return this.transmit(data, this.addr(address, port));
     }, (n) => `${n} bytes → ${Session.describe(this.addr(address, port))}`);
   }
+
+  /** sendto (or send, when connected) `count` times; the first datagram goes to the log, all are counted. */
+  async sendRepeat(data: Uint8Array, count: number, intervalUs: number, to: SockAddr | undefined): Promise<RepeatResult> {
+    this.requireNotClosed('sendto');
+    if (to) this.checkFamily(to.address, 'sendto');
+    const call = to ? 'sendto' : 'send';
+    const args = { bytes: data.byteLength, count, interval: intervalUs === 0 ? 'flood' : `${intervalUs} µs`, ...(to ? { address: to.address, port: to.port } : {}) };
+    return this.traced(`${call} ×${count}`, args, async () => {
+      if (to && this.peer) throw EngineError.state('EISCONN', 'sendto', 'the socket is connected; use send');
+      if (!to && !this.peer) throw EngineError.os('EDESTADDRREQ', 'send', 'a datagram socket needs connect() or sendto(address)');
+      if (this.repeating) throw EngineError.state('EALREADY', call, 'a repeated send is already running on this session: stop it first');
+      const target = to ? toNativeAddr(this.family, to.address, to.port) : null;
+      let lastUpdate = 0;
+      this.repeating = { cancel: false };
+      const run = this.repeating;
+      try {
+        return await repeatSend({
+          count,
+          intervalUs,
+          sendOne: () => native().sendto(this.fd, data, target),
+          progress: (sent, bytes) => {
+            if (!this.repeatLogged) {
+              this.repeatLogged = true;
+              this.noteData('out', data, to ?? this.peer);
+              sent--;
+              bytes -= data.byteLength;
+            }
+            this.counters.chunksOut += sent;
+            this.counters.bytesOut += bytes;
+            this.noteBound();
+            if (nowUs() - lastUpdate > 50_000) {
+              lastUpdate = nowUs();
+              this.changed();
+            }
+          },
+          cancelled: () => run.cancel || this.state === 'closed',
+        });
+      } catch (e) {
+        throw sendError(e as Error, call, to);
+      } finally {
+        this.repeating = undefined;
+        this.repeatLogged = false;
+        this.changed();
+      }
+    }, (r) => `${r.sent} datagrams in ${r.seconds.toFixed(3)} s (${Math.round(r.sent / Math.max(r.seconds, 1e-6))}/s)${r.stopped === 'cancelled' ? ', stopped' : ''}`);
+  }
+
+  stopRepeat(): void {
+    if (this.repeating) this.repeating.cancel = true;
+  }
+
+  private repeating: { cancel: boolean } | undefined;
+  private repeatLogged = false;
 
   private transmit(data: Uint8Array, to: SockAddr | undefined): Promise<number> {
     return new Promise<number>((resolve, reject) => {

@@ -76,6 +76,23 @@ export const methods = {
     params: v.object({ id: s.SessionId, data: s.Bytes }),
     result: v.object({ bytes: v.number() }),
   },
+  /**
+   * Datagram sessions: send the same message `count` times, as fast as the
+   * kernel takes it (intervalUs 0) or paced; answers when done or stopped.
+   * With an address it is sendto, without it send on a connected socket.
+   */
+  'socket.sendRepeat': {
+    params: v.object({
+      id: s.SessionId,
+      data: s.Bytes,
+      count: v.pipe(v.number('count must be a number'), v.integer('count must be a whole number'), v.minValue(1, 'count must be between 1 and 100000000'), v.maxValue(100_000_000, 'count must be between 1 and 100000000')),
+      intervalUs: v.optional(v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be ≥ 0 µs (0 = flood)'), v.maxValue(60_000_000, 'interval must be at most 60 s')), 0),
+      address: v.optional(s.SocketAddress),
+      port: v.optional(s.Port, 0),
+    }),
+    result: v.object({ sent: v.number(), seconds: v.number(), retries: v.number(), stopped: v.picklist(['done', 'cancelled']) }),
+  },
+  'socket.sendRepeatStop': { params: id, result: v.object({}) },
   /** sendall(): keeps sending until every byte is queued. */
   'socket.sendall': {
     params: v.object({ id: s.SessionId, data: s.Bytes }),

@@ -50,6 +50,7 @@ export default {
     mode: 'mode',
   },
   hint: {
+    repeat: 'Send the message this many times (datagrams); every µs: 0 = as fast as the kernel takes them.',
     unixPath: 'A filesystem path (/tmp/x.sock, ./x.sock) or a Linux abstract name (@name, no file).',
     connectEx: 'connect_ex: the same call, but the errno is the result (0 = connected) instead of an error.',
     acceptMode: 'auto: each connection is accepted as it arrives. manual: connections wait in the kernel’s accept queue until you call accept().',
@@ -157,6 +158,10 @@ export default {
     cancel: 'cancel',
   },
   composer: {
+    repeat: 'repeat ×',
+    intervalUs: 'every µs',
+    stop: 'stop',
+    sentRepeat: '{call} ×{of}: {n} datagrams in {s} s ({rate}/s)',
     call: 'call',
     sentPartial: '{call}: the kernel took {n} of {total} bytes',
     title: 'Compose',

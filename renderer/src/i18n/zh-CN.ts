@@ -51,6 +51,7 @@ const zhCN: typeof en = {
     mode: '模式',
   },
   hint: {
+    repeat: '重复发送该消息的次数（数据报）；间隔 µs 为 0 表示内核能接受多快就发多快。',
     unixPath: '文件系统路径（/tmp/x.sock、./x.sock）或 Linux 抽象名字（@name，不产生文件）。',
     connectEx: 'connect_ex：同一个调用，但 errno 作为结果返回（0 表示已连接），而不是报错。',
     acceptMode: 'auto：连接到达即 accept。manual：连接留在内核的 accept 队列中，直到你调用 accept()。',
@@ -158,6 +159,10 @@ const zhCN: typeof en = {
     cancel: '取消',
   },
   composer: {
+    repeat: '重复 ×',
+    intervalUs: '间隔 µs',
+    stop: '停止',
+    sentRepeat: '{call} ×{of}：{s} 秒内发出 {n} 个数据报（{rate}/秒）',
     call: '调用',
     sentPartial: '{call}：内核只接受了 {total} 字节中的 {n} 字节',
     title: '编辑发送',
