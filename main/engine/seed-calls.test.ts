@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallError } from '../../shared/contract/index.js';
 import { harness, text, until } from '../../test/support/engine-harness.js';
+import { OPTIONS } from '../../shared/sockopt/catalogue.js';
 
 let h: ReturnType<typeof harness>;
 const extra: { destroy(): void }[] = [];
@@ -242,4 +243,39 @@ describe('a listener with many clients', () => {
     const list = await h.call('session.list', {});
     expect(list.sessions.filter((s) => s.parent === srv.id && s.state === 'connected')).toHaveLength(N);
   }, 60_000);
+});
+
+describe('bad input gets the kernel errno and a sentence', () => {
+  it('calls in the wrong state: send before connect, listen on UDP, accept on a non-listener, recv on a listener', async () => {
+    h = harness();
+    const tcp = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    const udp = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    const cases: [Promise<unknown>, string][] = [
+      [h.call('socket.send', { id: tcp.id, data: text('x') }), 'EPIPE'],
+      [h.call('socket.sendall', { id: tcp.id, data: text('x') }), 'EPIPE'],
+      [h.call('socket.listen', { id: udp.id, backlog: 1 }), 'EOPNOTSUPP'],
+      [h.call('socket.accept', { id: tcp.id }), 'EINVAL'],
+      [h.call('socket.accept', { id: udp.id }), 'EOPNOTSUPP'],
+      [h.call('socket.getpeername', { id: tcp.id }), 'ENOTCONN'],
+      [h.call('socket.send', { id: udp.id, data: text('x') }), 'EDESTADDRREQ'],
+    ];
+    for (const [call, errno] of cases) {
+      const err = await rejection(call);
+      expect(err.error.errno?.name, err.message).toBe(errno);
+      expect(err.message.length, 'a sentence, not just a code').toBeGreaterThan(errno.length + 12);
+    }
+  });
+});
+
+describe('every socket option refuses a value out of its range, on the value field', () => {
+  it.each(OPTIONS.filter((o) => o.kind === 'int' && !o.readOnly).map((o) => [o.name, o] as const))('%s', async (_name, o) => {
+    h = harness();
+    const stream = o.types.includes('SOCK_STREAM');
+    const s = await h.call('socket.create', { family: o.families.includes('AF_INET') ? 'AF_INET' : 'AF_INET6', type: stream ? 'SOCK_STREAM' : 'SOCK_DGRAM' });
+    for (const value of [(o as { max: number }).max + 1, (o as { min: number }).min - 1, 1.5]) {
+      const err = await rejection(h.call('socket.setsockopt', { id: s.id, option: o.name, value }));
+      expect(err.error).toMatchObject({ code: 'BAD_REQUEST', field: 'value' });
+      expect(err.message).toMatch(new RegExp(`${o.name}.*\\d`));
+    }
+  });
 });

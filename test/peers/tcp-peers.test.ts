@@ -98,4 +98,20 @@ describe.skipIf(packetsender.skip)(packetsender.title, () => {
     expect(out).toMatch(/Response ASCII:ok from sockbench/);
     expect(out).toMatch(/Response HEX:6F 6B 20 66 72 6F 6D/i);
   });
+
+  it('packetsender sends a UDP datagram: it shows with its source, and the session in reply mode answers it while packetsender waits', async () => {
+    h = harness();
+    const s = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    const bound = await h.call('socket.bind', { id: s.id, address: '127.0.0.1', port: 0 });
+    await h.call('socket.setServeMode', { id: s.id, mode: 'reply', reply: text('pong') });
+    // packetsender's \xHH in ASCII mode mis-packs nibbles here; \r \n are safe.
+    const peer = run('packetsender', ['-uaw', '3000', '127.0.0.1', String(bound.local!.port), 'ping\\r\\n']);
+    stops.push(peer.stop);
+    await until(() => h.received(s.id).length === 6, 'the datagram');
+    const entry = h.engine.get(s.id).data.toArray().find((d) => d.dir === 'in')!;
+    expect([...entry.bytes]).toEqual([0x70, 0x69, 0x6e, 0x67, 0x0d, 0x0a]);
+    expect(entry.addr?.address).toBe('127.0.0.1');
+    await peer.exited;
+    expect(peer.stdout().toString()).toMatch(/Response ASCII:pong/);
+  });
 });
