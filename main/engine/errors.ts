@@ -84,3 +84,10 @@ export function withField(err: unknown, fieldFor: (errnoName: string) => string 
   const field = fieldFor(err.errno.name);
   return field ? new EngineError(err.code, err.message, err.errno, field) : err;
 }
+
+/** Which form field a bind error is about: the address (or path, or scope), or the port. */
+export function bindErrorField(name: string): string | undefined {
+  if (['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'ENOENT', 'EROFS', 'ENOTDIR', 'ENODEV', 'ENAMETOOLONG'].includes(name)) return 'address';
+  if (name === 'EADDRINUSE' || name === 'EACCES') return 'port';
+  return undefined;
+}

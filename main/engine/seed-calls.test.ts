@@ -279,3 +279,33 @@ describe('every socket option refuses a value out of its range, on the value fie
     }
   });
 });
+
+describe('IPv6: dual stack, IPV6_V6ONLY and scope ids', () => {
+  it('a :: listener takes IPv4 clients as ::ffff: addresses unless IPV6_V6ONLY is set before bind', async () => {
+    h = harness();
+    for (const v6only of [false, true]) {
+      const s = await h.call('socket.create', { family: 'AF_INET6', type: 'SOCK_STREAM' });
+      await h.call('socket.setsockopt', { id: s.id, option: 'IPV6_V6ONLY', value: v6only });
+      const bound = await h.call('socket.bind', { id: s.id, address: '::', port: 0 });
+      await h.call('socket.listen', { id: s.id, backlog: 4 });
+      const c = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+      const r = await h.call('socket.connect_ex', { id: c.id, address: '127.0.0.1', port: bound.local!.port, timeoutMs: 2000 });
+      if (v6only) {
+        expect(r.errno?.name).toBe('ECONNREFUSED');
+      } else {
+        expect(r.errno).toBeNull();
+        const acc = await until(() => h.engine.list().find((x) => x.parent === s.id), 'accepted');
+        expect(acc.peer?.address).toBe('::ffff:127.0.0.1');
+      }
+    }
+  });
+
+  it('a scope id names the interface: ::1%lo binds, an unknown interface is ENODEV on the address field', async () => {
+    h = harness();
+    const s = await h.call('socket.create', { family: 'AF_INET6', type: 'SOCK_DGRAM' });
+    const bad = await rejection(h.call('socket.bind', { id: s.id, address: 'fe80::1%nosuchif0', port: 0 }));
+    expect(bad.error).toMatchObject({ field: 'address', errno: { name: 'ENODEV' } });
+    const ok = await h.call('socket.bind', { id: s.id, address: '::1%lo', port: 0 });
+    expect(ok.local?.address).toMatch(/^::1/);
+  });
+});

@@ -9,6 +9,12 @@ import { EngineError, formatErrno, fromSystemError } from './errors.js';
 import { BoundedRing } from './ring.js';
 import { Capture, CAPTURE_LIMIT } from './capture.js';
 
+/** get/setsockopt on a socket whose descriptor is not in this process. Failures are shaped like the addon's (code, errno, syscall). */
+export interface SockoptTarget {
+  setsockopt(level: number, optname: number, value: Uint8Array): Promise<void>;
+  getsockopt(level: number, optname: number, maxLen: number): Promise<Uint8Array>;
+}
+
 /** How a session talks to its engine. */
 export interface SessionHost {
   emit(event: AnyEvent): void;
@@ -78,8 +84,13 @@ export abstract class Session {
   }
 
   /** setsockopt / getsockopt on this socket (main/engine/sockopt.ts), traced like every other call. */
-  sockopt<T>(call: 'setsockopt' | 'getsockopt', args: Record<string, unknown>, run: () => T, summarize: (r: T) => string): Promise<T> {
+  sockopt<T>(call: 'setsockopt' | 'getsockopt', args: Record<string, unknown>, run: () => T | Promise<T>, summarize: (r: T) => string): Promise<T> {
     return this.traced(call, args, run, summarize);
+  }
+
+  /** Where socket options go when the descriptor lives in another process (the socket worker); undefined: on fileno() here. */
+  sockoptTarget(): SockoptTarget | undefined {
+    return undefined;
   }
 
   get trace(): readonly TraceEntry[] {
@@ -195,8 +206,8 @@ export abstract class Session {
   abstract setReadMode(mode: 'auto' | 'manual'): void;
   abstract shutdown(how: 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR'): Promise<void>;
   abstract close(): Promise<void>;
-  abstract getsockname(): SockAddr;
-  abstract getpeername(): SockAddr;
+  abstract getsockname(): SockAddr | Promise<SockAddr>;
+  abstract getpeername(): SockAddr | Promise<SockAddr>;
 
   settimeout(timeoutMs: number | null, call: 'settimeout' | 'setblocking' = 'settimeout'): void {
     this.requireNotClosed(call);

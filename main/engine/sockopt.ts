@@ -9,7 +9,7 @@ import {
 } from '../../shared/sockopt/index.js';
 import { EngineError } from './errors.js';
 import { isNativeError, native } from './native.js';
-import type { Session } from './session.js';
+import type { Session, SockoptTarget } from './session.js';
 
 type Call = 'setsockopt' | 'getsockopt';
 
@@ -60,6 +60,17 @@ function descriptor(session: Session, call: Call, opt?: OptionSpec): number {
     : `the socket has no descriptor (fileno() gives none while it is ${session.state})`);
 }
 
+/** Where the option goes: the session's own route (the socket worker), or the descriptor here. */
+function target(session: Session, call: Call, opt?: OptionSpec): SockoptTarget {
+  const via = session.state === 'closed' ? undefined : session.sockoptTarget();
+  if (via) return via;
+  const fd = descriptor(session, call, opt);
+  return {
+    setsockopt: async (level, optname, value) => native().setsockopt(fd, level, optname, value),
+    getsockopt: async (level, optname, maxLen) => native().getsockopt(fd, level, optname, maxLen),
+  };
+}
+
 /** The kernel's error, in words: why this option does not fit this socket, or what the errno means here. */
 function kernelError(e: unknown, call: Call, session: Session, opt?: OptionSpec): unknown {
   if (!isNativeError(e)) return e;
@@ -104,12 +115,12 @@ export async function setOption(session: Session, name: string, value: OptionVal
   const problem = valueProblem(opt, value);
   if (problem) throw new EngineError('BAD_REQUEST', problem, undefined, 'value');
   const late = momentPassed(opt, session.state);
-  const raw = await session.sockopt('setsockopt', { level: opt.level, option: opt.name, value: traceValue(value) }, () => {
-    const fd = descriptor(session, 'setsockopt', opt);
+  const raw = await session.sockopt('setsockopt', { level: opt.level, option: opt.name, value: traceValue(value) }, async () => {
+    const to = target(session, 'setsockopt', opt);
     const { level, optname } = numbers(opt, 'setsockopt');
     const bytes = encodeValue(opt, value, layout());
     try {
-      native().setsockopt(fd, level, optname, bytes);
+      await to.setsockopt(level, optname, bytes);
     } catch (e) {
       throw kernelError(e, 'setsockopt', session, opt);
     }
@@ -120,12 +131,12 @@ export async function setOption(session: Session, name: string, value: OptionVal
 
 export async function getOption(session: Session, name: string) {
   const opt = lookup(name);
-  const got = await session.sockopt('getsockopt', { level: opt.level, option: opt.name }, () => {
-    const fd = descriptor(session, 'getsockopt', opt);
+  const got = await session.sockopt('getsockopt', { level: opt.level, option: opt.name }, async () => {
+    const from = target(session, 'getsockopt', opt);
     const { level, optname } = numbers(opt, 'getsockopt');
     let raw: Uint8Array;
     try {
-      raw = plain(native().getsockopt(fd, level, optname, sizeOf(opt, layout())));
+      raw = plain(await from.getsockopt(level, optname, sizeOf(opt, layout())));
     } catch (e) {
       throw kernelError(e, 'getsockopt', session, opt);
     }
@@ -153,10 +164,10 @@ function rawArgs(level: number, optname: number): Record<string, unknown> {
 }
 
 export async function setRaw(session: Session, level: number, optname: number, data: Uint8Array) {
-  await session.sockopt('setsockopt', { ...rawArgs(level, optname), optval: toHex(data) }, () => {
-    const fd = descriptor(session, 'setsockopt');
+  await session.sockopt('setsockopt', { ...rawArgs(level, optname), optval: toHex(data) }, async () => {
+    const to = target(session, 'setsockopt');
     try {
-      native().setsockopt(fd, level, optname, data);
+      await to.setsockopt(level, optname, data);
     } catch (e) {
       throw kernelError(e, 'setsockopt', session);
     }
@@ -165,11 +176,11 @@ export async function setRaw(session: Session, level: number, optname: number, d
 }
 
 export async function getRaw(session: Session, level: number, optname: number, maxLen: number) {
-  return session.sockopt('getsockopt', { ...rawArgs(level, optname), buflen: maxLen }, () => {
-    const fd = descriptor(session, 'getsockopt');
+  return session.sockopt('getsockopt', { ...rawArgs(level, optname), buflen: maxLen }, async () => {
+    const from = target(session, 'getsockopt');
     let data: Uint8Array;
     try {
-      data = plain(native().getsockopt(fd, level, optname, maxLen));
+      data = plain(await from.getsockopt(level, optname, maxLen));
     } catch (e) {
       throw kernelError(e, 'getsockopt', session);
     }

@@ -10,18 +10,11 @@
 import net from 'node:net';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { nowUs } from './clock.js';
-import { EngineError, fromSystemError, withField } from './errors.js';
+import { bindErrorField, EngineError, fromSystemError, withField } from './errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';
 import { waitFor } from './wait.js';
-
-const bindField = (name: string) =>
-  name === 'EADDRNOTAVAIL' || name === 'EAFNOSUPPORT' || name === 'ENOENT' || name === 'EROFS' || name === 'ENOTDIR'
-    ? 'address'
-    : name === 'EADDRINUSE' || name === 'EACCES'
-      ? 'port'
-      : undefined;
 
 /** How often a manual listener looks at its accept queue (and a blocking send/accept at its descriptor). */
 const QUEUE_POLL_MS = 250;
@@ -124,7 +117,7 @@ export class StreamSession extends Session {
         this.local = fromNativeAddr(native().getsockname(this.fd));
       }, () => Session.describe(this.local));
     } catch (e) {
-      throw withField(e, bindField);
+      throw withField(e, bindErrorField);
     }
     this.setState('bound');
   }

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from './clock.js';
-import { EngineError, fromSystemError, withField } from './errors.js';
+import { bindErrorField, EngineError, fromSystemError, withField } from './errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native } from './native.js';
 import { repeatSend, type RepeatResult } from './repeat.js';
@@ -89,7 +89,7 @@ export class UdpSession extends Session {
         native().bind(this.fd, toNativeAddr(this.family, address, port));
       }, () => Session.describe(fromNativeAddr(native().getsockname(this.fd))));
     } catch (e) {
-      throw withField(e, (n) => (n === 'EADDRINUSE' || n === 'EACCES' ? 'port' : n === 'EADDRNOTAVAIL' ? 'address' : undefined));
+      throw withField(e, bindErrorField);
     }
     this.noteBound();
   }
