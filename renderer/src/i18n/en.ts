@@ -51,7 +51,7 @@ export default {
   },
   hint: {
     repeat: 'Send the message this many times (datagrams); every µs: 0 = as fast as the kernel takes them.',
-    unixPath: 'A filesystem path (/tmp/x.sock, ./x.sock) or a Linux abstract name (@name, no file).',
+    unixPath: 'A filesystem path (/tmp/x.sock, ./x.sock) or a Linux abstract name ({\'@\'}name, no file).',
     connectEx: 'connect_ex: the same call, but the errno is the result (0 = connected) instead of an error.',
     acceptMode: 'auto: each connection is accepted as it arrives. manual: connections wait in the kernel’s accept queue until you call accept().',
     escapes: 'Text with escapes: \\\\r \\\\n \\\\t \\\\0 \\\\xHH.',

@@ -52,7 +52,7 @@ const zhCN: typeof en = {
   },
   hint: {
     repeat: '重复发送该消息的次数（数据报）；间隔 µs 为 0 表示内核能接受多快就发多快。',
-    unixPath: '文件系统路径（/tmp/x.sock、./x.sock）或 Linux 抽象名字（@name，不产生文件）。',
+    unixPath: '文件系统路径（/tmp/x.sock、./x.sock）或 Linux 抽象名字（{\'@\'}name，不产生文件）。',
     connectEx: 'connect_ex：同一个调用，但 errno 作为结果返回（0 表示已连接），而不是报错。',
     acceptMode: 'auto：连接到达即 accept。manual：连接留在内核的 accept 队列中，直到你调用 accept()。',
     escapes: '文本可含转义：\\\\r \\\\n \\\\t \\\\0 \\\\xHH。',
