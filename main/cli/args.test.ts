@@ -38,6 +38,12 @@ describe('sockbench arguments', () => {
     });
     const c = parseCommand(['connect', 'tcp', '127.0.0.1:80', '--send', 'GET / HTTP/1.0\\r\\n\\r\\n', '--wait', '200']);
     expect(c).toMatchObject({ kind: 'connect', waitMs: 200, json: false });
+    expect(parseCommand(['listen', 'unix-seqpacket', '/tmp/x.sock', '--echo'])).toMatchObject({
+      kind: 'listen', protocol: 'unix-seqpacket', target: { family: 'AF_UNIX', address: '/tmp/x.sock', port: 0 }, echo: true,
+    });
+    expect(parseCommand(['connect', 'unix-dgram', '@bench', '--send', 'x'])).toMatchObject({
+      kind: 'connect', protocol: 'unix-dgram', target: { family: 'AF_UNIX', address: '@bench', port: 0 },
+    });
   });
 
   it.each([
@@ -49,7 +55,10 @@ describe('sockbench arguments', () => {
     [['listen', 'tcp', '127.0.0.1:1', '--timeout=0'], /--timeout needs a number of seconds > 0/],
     [['listen', 'tcp', '127.0.0.1:1', '--send', 'x'], /--send/],
     [['connect', 'tcp', '127.0.0.1:0'], /port between 1 and 65535/],
-    [['connect', 'unix-stream', '/tmp/x.sock'], /not available in this version yet/],
+    [['connect', 'unix-stream', '127.0.0.1:80'], /unix-stream needs a socket path \(\/tmp\/x.sock\) or an abstract name \(@name\)/],
+    [['listen', 'unix-dgram', '@'], /abstract Unix name needs at least one character/],
+    [['listen', 'unix-seqpacket', `/${'x'.repeat(120)}`], /at most 107 bytes/],
+    [['connect', 'tcp', '/tmp/x.sock'], /tcp needs host:port; for a Unix socket use unix-stream/],
   ])('refuses %j', (argv, why) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(why);

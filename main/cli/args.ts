@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
-import { ipFamily } from '../../shared/net/address.js';
+import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
 
 export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -14,28 +14,39 @@ export interface IpTarget {
   port: number;
 }
 
+/** A Unix socket path, or an abstract name (@name, Linux); the port is always 0. */
+export interface UnixTarget {
+  family: 'AF_UNIX';
+  address: string;
+  port: 0;
+}
+
+export type Target = IpTarget | UnixTarget;
+
 export type Command =
   | { kind: 'help' }
   | {
       kind: 'listen';
       protocol: Protocol;
-      target: IpTarget;
+      target: Target;
       echo: boolean;
       reply?: Uint8Array;
       count?: number;
       timeoutS?: number;
       json: boolean;
     }
-  | { kind: 'connect'; protocol: Protocol; target: IpTarget; send?: Uint8Array; waitMs?: number; json: boolean };
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean };
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 export const USAGE = `usage:
-  sockbench listen  <tcp|udp> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
-  sockbench connect <tcp|udp> <addr> [--send DATA] [--wait MS] [--json]
-addr: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
+  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
+  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json]
+protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
+addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
+      unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file`;
 
 /** "127.0.0.1:9000" or "[::1]:9000". */
@@ -48,6 +59,16 @@ export function parseIpTarget(text: string): IpTarget {
   if (!family) throw new UsageError(`address "${text}": "${address}" is not an IPv4 or IPv6 address`);
   if (port > 65535) throw new UsageError(`address "${text}": port must be between 0 and 65535`);
   return { family: family === 4 ? 'AF_INET' : 'AF_INET6', address, port };
+}
+
+/** "/tmp/x.sock" or "@name", for the unix-* protocols. */
+export function parseUnixTarget(text: string, protocol: string): UnixTarget {
+  if (!/^(\/|\.\.?\/|@)/.test(text)) {
+    throw new UsageError(`address "${text}": ${protocol} needs a socket path (/tmp/x.sock) or an abstract name (@name)`);
+  }
+  const problem = unixPathProblem(text);
+  if (problem) throw new UsageError(`address "${text}": ${problem}`);
+  return { family: 'AF_UNIX', address: text, port: 0 };
 }
 
 /** DATA: text with escapes, hex:…, or @file. */
@@ -90,14 +111,16 @@ export function parseCommand(argv: string[]): Command {
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]!);
   }
-  const [protocol, addr, ...extra] = parsed.positionals;
-  if (!protocol || !addr) throw new UsageError(`${verb} needs a protocol and an address`);
+  const [given, addr, ...extra] = parsed.positionals;
+  if (!given || !addr) throw new UsageError(`${verb} needs a protocol and an address`);
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`unknown protocol "${protocol}"; one of ${PROTOCOLS.join(', ')}`);
-  if (protocol !== 'tcp' && protocol !== 'udp') {
-    throw new UsageError(`${protocol} is not available in this version yet (AF_UNIX sessions are still being built); use tcp or udp`);
+  if (!(PROTOCOLS as readonly string[]).includes(given)) throw new UsageError(`unknown protocol "${given}"; one of ${PROTOCOLS.join(', ')}`);
+  const protocol = given as Protocol;
+  const unix = protocol.startsWith('unix-');
+  if (!unix && /^(\/|\.\.?\/|@)/.test(addr)) {
+    throw new UsageError(`address "${addr}": ${protocol} needs host:port; for a Unix socket use unix-stream, unix-dgram or unix-seqpacket`);
   }
-  const target = parseIpTarget(addr);
+  const target = unix ? parseUnixTarget(addr, protocol) : parseIpTarget(addr);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (verb === 'listen') {
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
@@ -114,7 +137,7 @@ export function parseCommand(argv: string[]): Command {
       json: Boolean(v.json),
     };
   }
-  if (target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
+  if (!unix && target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
   return {
     kind: 'connect',
     protocol,

@@ -1,11 +1,39 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
-import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo } from '../../shared/contract/index.js';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
 import { Engine } from '../engine/engine.js';
-import type { Command } from './args.js';
+import type { Command, Protocol } from './args.js';
 import { Output, showAddr } from './output.js';
+
+const SOCK_TYPES: Record<Protocol, SockType> = {
+  tcp: 'SOCK_STREAM',
+  udp: 'SOCK_DGRAM',
+  'unix-stream': 'SOCK_STREAM',
+  'unix-dgram': 'SOCK_DGRAM',
+  'unix-seqpacket': 'SOCK_SEQPACKET',
+};
+
+/** Removes the socket file a listener bound (as socat does), never anything else. */
+function unlinkSocket(path: string | undefined): void {
+  if (!path || path.startsWith('@')) return;
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Where an AF_UNIX datagram client receives answers: an abstract name on Linux, a temp file elsewhere. */
+function replyAddress(): string {
+  const tag = `sockbench-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return process.platform === 'linux' ? `@${tag}` : join(tmpdir(), `${tag}.sock`);
+}
 
 type Listen = Extract<Command, { kind: 'listen' }>;
 type Connect = Extract<Command, { kind: 'connect' }>;
@@ -46,11 +74,13 @@ const ended = (s: SessionInfo) => s.state === 'closed' || s.state === 'error';
 
 export async function runListen(cmd: Listen): Promise<Exit> {
   const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  let boundPath: string | undefined;
   try {
-    const type = cmd.protocol === 'tcp' ? 'SOCK_STREAM' : 'SOCK_DGRAM';
+    const type = SOCK_TYPES[cmd.protocol];
     const listener = await call('socket.create', { family: cmd.target.family, type });
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
-    if (type === 'SOCK_STREAM') await call('socket.listen', { id: listener.id, backlog: 128 });
+    if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
+    if (type !== 'SOCK_DGRAM') await call('socket.listen', { id: listener.id, backlog: 128 });
     out.status(`listening on ${cmd.protocol} ${showAddr(bound.local)}`, { address: bound.local?.address, port: bound.local?.port });
 
     let handled = 0;
@@ -59,7 +89,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
       if (cmd.timeoutS === undefined) return;
       clearTimeout(idle);
       idle = setTimeout(() => {
-        const what = type === 'SOCK_STREAM' ? 'connections' : 'datagrams';
+        const what = type === 'SOCK_DGRAM' ? 'datagrams' : 'connections';
         if (cmd.count !== undefined && handled < cmd.count) {
           finish(new Exit(1, `timeout: no activity for ${cmd.timeoutS} s (${handled} of ${cmd.count} ${what})`));
         } else {
@@ -97,9 +127,14 @@ export async function runListen(cmd: Listen): Promise<Exit> {
           out.data(ev.payload);
           touch();
           if (type === 'SOCK_DGRAM') {
-            if (answer && addr) then(id, () => call('socket.sendto', { id, data: answer(bytes), address: addr.address, port: addr.port }));
+            if (answer && addr && addr.family === 'AF_UNIX' && addr.address === '') {
+              out.status('cannot answer a datagram from an unnamed socket: the sender did not bind an address');
+            } else if (answer && addr) {
+              then(id, () => call('socket.sendto', { id, data: answer(bytes), address: addr.address, port: addr.port }));
+            }
             countOne();
           } else if (answer) {
+            // One send per message received: on SOCK_SEQPACKET each answer stays one message.
             then(id, () => call('socket.sendall', { id, data: answer(bytes) }));
           }
         } else if (ev.name === 'session.updated' && conns.has(ev.payload.id)) {
@@ -121,14 +156,21 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     return await finished;
   } finally {
     await engine.close();
+    unlinkSocket(boundPath);
   }
 }
 
 export async function runConnect(cmd: Connect): Promise<Exit> {
   const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  let boundPath: string | undefined;
   try {
-    const type = cmd.protocol === 'tcp' ? 'SOCK_STREAM' : 'SOCK_DGRAM';
+    const type = SOCK_TYPES[cmd.protocol];
     const s = await call('socket.create', { family: cmd.target.family, type });
+    if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
+      // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
+      boundPath = replyAddress();
+      await call('socket.bind', { id: s.id, address: boundPath, port: 0 });
+    }
     let peerDone = false;
     // After our own SHUT_WR the session is half-closed too: then only the
     // peer's FIN (state closed) or an error ends the read.
@@ -143,13 +185,13 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
         }
       }
     });
-    const target = formatHostPort(cmd.target.address, cmd.target.port);
+    const target = formatHostPort(cmd.target.address, cmd.target.port, cmd.target.family);
     await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000 });
     out.status(`connected to ${cmd.protocol} ${target}`);
     if (cmd.send) await call('socket.sendall', { id: s.id, data: cmd.send });
-    // TCP without --wait: half-close after sending and read until the peer
-    // closes, as a request/response script wants. With --wait (or UDP, which
-    // has no end of stream): read for that long.
+    // Streams and seqpacket without --wait: half-close after sending and read
+    // until the peer closes, as a request/response script wants. With --wait
+    // (or datagrams, which have no end of stream): read for that long.
     const waitMs = cmd.waitMs ?? (type === 'SOCK_DGRAM' ? 1000 : undefined);
     if (waitMs !== undefined) {
       const timer = setTimeout(() => finish(new Exit(0)), waitMs);
@@ -164,5 +206,6 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     return await finished;
   } finally {
     await engine.close();
+    unlinkSocket(boundPath);
   }
 }

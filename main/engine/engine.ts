@@ -99,7 +99,8 @@ export class Engine {
           return { errno: null, session: s.info() };
         } catch (e) {
           // As in Python, what the kernel refused comes back as a number; a bad argument still raises.
-          if (!(e instanceof EngineError) || !e.errno || e.field) throw e;
+          // (An address of the wrong family is refused before any syscall: that raises.)
+          if (!(e instanceof EngineError) || !e.errno || e.errno.name === 'EAFNOSUPPORT') throw e;
           return { errno: e.errno, message: e.message, session: s.info() };
         }
       },

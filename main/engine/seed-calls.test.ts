@@ -217,6 +217,9 @@ describe('AF_UNIX streams', () => {
       expect((await rejection(h.call('socket.bind', { id: s.id, address: '127.0.0.1' }))).error).toMatchObject({ field: 'address', errno: { name: 'EAFNOSUPPORT' } });
       const missing = await rejection(h.call('socket.connect', { id: s.id, address: join(dir, 'nobody.sock') }));
       expect(missing.error).toMatchObject({ field: 'address', errno: { name: 'ENOENT' } });
+      // connect_ex gives the same kernel answer as its result.
+      const s2 = await h.call('socket.create', { family: 'AF_UNIX', type: 'SOCK_STREAM' });
+      expect((await h.call('socket.connect_ex', { id: s2.id, address: join(dir, 'nobody.sock') })).errno?.name).toBe('ENOENT');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

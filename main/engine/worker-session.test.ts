@@ -155,9 +155,12 @@ describe('AF_UNIX SOCK_SEQPACKET sessions in the socket worker', () => {
     expect(peer.info().serve).toEqual({ mode: 'echo', replyBytes: 0 });
     await h.call('socket.close', { id: cli.id });
     await until(() => peer.state === 'half-closed', 'EOF at the accepted session');
-    expect(peer.trace.some((t) => t.call === 'recv' && /peer closed/.test(t.result ?? ''))).toBe(true);
+    expect(peer.trace.some((t) => t.call === 'recv' && /no more messages will arrive/.test(t.result ?? ''))).toBe(true);
 
-    // The kernel's answers, through the worker.
+    // The kernel's answers, through the worker; a refused call leaves the state as it was.
+    const refused = await rejection(h.call('socket.connect', { id: srv.id, address: path('echo.sock'), port: 0 }));
+    expect(refused.error.errno?.name).toBe('EINVAL');
+    expect(h.engine.get(srv.id).info()).toMatchObject({ state: 'listening' });
     const lone = await h.call('socket.create', { family: 'AF_UNIX', type: 'SOCK_SEQPACKET' });
     expect((await rejection(h.call('socket.send', { id: lone.id, data: text('x') }))).error.errno?.name).toBe('ENOTCONN');
     expect((await rejection(h.call('socket.listen', { id: lone.id, backlog: 1 }))).error.errno?.name).toBe('EINVAL');

@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** What an errno means for an AF_UNIX address (the generic sentences speak of TCP). */
 const unixMeaning: Record<string, string> = {
   ENOENT: 'no socket exists at that path',
-  ECONNREFUSED: 'a socket file is there but nothing listens on it (or it is not a socket of this kind)',
+  ECONNREFUSED: 'a socket file is there but nothing listens on it (a stale file, or a socket that never called listen)',
   EPROTOTYPE: 'the socket at that address is of another type (SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET do not mix)',
   EADDRINUSE: 'that path or abstract name is already taken (a stale socket file stays until it is removed)',
   EACCES: 'permission denied on the path or its directory',
@@ -283,7 +283,7 @@ export class WorkerSession extends Session {
   onEof(): void {
     if (this.state === 'closed' || this.readShut || this.peerEnded) return;
     this.peerEnded = true;
-    this.recordEvent('recv', '0 bytes: the peer closed its end (no more messages will arrive)');
+    this.recordEvent('recv', '0 bytes: the peer shut down writing or closed (no more messages will arrive)');
     this.afterShutdown();
   }
 
@@ -429,11 +429,13 @@ export class WorkerSession extends Session {
     const args = { ...this.addrArgs(address, port), timeout: timeout === null ? 'None' : timeout / 1000 };
     const before = this.state;
     const dgram = this.type === 'SOCK_DGRAM';
+    // A listening or connected socket keeps its state: the kernel's refusal (EINVAL, EISCONN) is the answer.
+    const fresh = before === 'created' || before === 'bound' || before === 'error';
     try {
       await this.traced(call, args, async () => {
         const h = this.h(call);
         if (this.state === 'connecting') throw EngineError.state('EALREADY', call, 'a connect is already in progress');
-        if (!dgram) this.setState('connecting');
+        if (!dgram && fresh) this.setState('connecting');
         await this.connectWithin(h, toNativeAddr(this.family, address, port), timeout, call);
         this.local = fromNativeAddr(await this.w.getsockname(h));
         this.peer = fromNativeAddr(await this.w.getpeername(h));
@@ -447,6 +449,7 @@ export class WorkerSession extends Session {
       // connect_ex returns what the kernel said; only connect points at the address field.
       throw call === 'connect_ex' ? e : withField(e, (n) => (n === 'ENOENT' || n === 'ECONNREFUSED' || n === 'EPROTOTYPE' ? 'address' : undefined));
     }
+    if (!dgram && !fresh) return this.changed();
     this.lastError = undefined;
     this.setState('connected');
     if (!dgram) this.startReading();
@@ -574,7 +577,7 @@ export class WorkerSession extends Session {
 
   private receive(call: 'recv' | 'recvfrom', bufsize: number) {
     const run = () => this.traced(call, { bufsize }, () => this.receiveOne(call, bufsize), (r) => {
-      if (r.eof) return '0 bytes (end of stream: the peer closed its end)';
+      if (r.eof) return '0 bytes (end of stream: the peer shut down writing or closed)';
       const from = call === 'recvfrom' || this.type === 'SOCK_DGRAM' ? ` from ${Session.describe(r.from)}` : '';
       if (!r.truncated) return `${r.data.byteLength} bytes${from}`;
       const whole = r.full === undefined ? `more than ${PEEK_MAX}` : String(r.full);
