@@ -367,8 +367,12 @@ export class Sockets {
       this.settle([w], () => w.resolve(got));
     }
     if (!s.autoAccept) {
-      if (s.wantPending) this.out.post({ event: 'pending', handle: s.id });
-      s.wantPending = false;
+      // Waiting accept() calls above may have taken every connection: say "pending" only for one that is there.
+      const waiting = (n.poll(s.fd, n.constants.POLLIN, 0) & n.constants.POLLIN) !== 0;
+      if (s.wantPending && waiting) {
+        this.out.post({ event: 'pending', handle: s.id });
+        s.wantPending = false;
+      }
       return;
     }
     for (let i = 0; s.autoAccept && i < ACCEPT_BATCH && !this.out.congested(); i++) {
