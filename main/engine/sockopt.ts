@@ -49,12 +49,6 @@ function descriptor(session: Session, call: Call, opt?: OptionSpec): number {
   if (fd !== undefined) return fd;
   const why = opt && notApplicable(opt, session.family, session.type);
   if (why) throw EngineError.os('ENOPROTOOPT', call, why, 'option');
-  const what = opt?.name ?? 'an option';
-  if (session.type === 'SOCK_DGRAM' && session.state === 'created') {
-    const verb = call === 'setsockopt' ? 'set' : 'read';
-    const early = call === 'setsockopt' && opt && opt.when !== 'any' ? `; ${opt.name} must be set ${opt.when.replace('-', ' ')}, which this socket cannot offer` : '';
-    throw EngineError.state('EBADF', call, `a datagram socket has no descriptor until it is bound (Node creates it at bind): bind it or send once, then ${verb} ${what}${early}`);
-  }
   throw EngineError.state('EBADF', call, session.state === 'error'
     ? 'the socket has no descriptor any more (a failed connect closes it): create a new socket'
     : `the socket has no descriptor (fileno() gives none while it is ${session.state})`);

@@ -228,6 +228,7 @@ export class WorkerSession extends Session {
   }
 
   protected override listenerInfo(info: SessionInfo): void {
+    if (this.state !== 'closed') info.inWorker = true;
     if (this.state !== 'listening') return;
     info.acceptMode = this.acceptMode;
     info.pending = this.pending;

@@ -122,6 +122,8 @@ export const SessionInfo = v.object({
   backlog: v.optional(v.number()),
   /** The descriptor (fileno()), while the socket has one. */
   fd: v.optional(v.number()),
+  /** The socket lives in the socket worker process (AF_UNIX datagrams, SOCK_SEQPACKET): its descriptor is that process's. */
+  inWorker: v.optional(v.boolean()),
   /** Listeners: how connections are accepted, and how many wait in the kernel's accept queue (null: the kernel does not say, as for AF_UNIX, beyond "some"). */
   acceptMode: v.optional(AcceptMode),
   pending: v.optional(v.nullable(v.number())),

@@ -126,6 +126,71 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await page.screenshot({ path: `${SHOTS}/12-partial-send.png` });
   });
 
+  it('an AF_UNIX SOCK_SEQPACKET server and client from the forms: manual accept, and each message its own row', async () => {
+    const srv = await newSocket('AF_UNIX', 'SOCK_SEQPACKET');
+    const path = `@sockbench-e2e-${process.pid}`;
+    await tid('bind-address').fill(path);
+    await tid('bind-submit').click();
+    await state('bound');
+    expect((await tid('session-local').textContent())!.trim()).toBe(path);
+    await tid('listen-accept-mode').selectOption('manual');
+    await tid('listen-submit').click();
+    await state('listening');
+
+    const cli = await newSocket('AF_UNIX', 'SOCK_SEQPACKET');
+    await tid('connect-address').fill(path);
+    await tid('connect-submit').click();
+    await state('connected');
+    for (const msg of ['one', 'two\\r\\n', 'three']) {
+      await tid('composer-input').fill(msg);
+      await tid('send-submit').click();
+      await expect.poll(async () => (await tid('send-result').textContent()) ?? '').toMatch(/bytes/);
+      await tid('send-result').evaluate((el) => (el.textContent = ''));
+    }
+
+    await select(srv);
+    await expect.poll(() => tid('accept-queue').getAttribute('data-pending'), { timeout: 5000 }).not.toBe('0');
+    await tid('accept-submit').click();
+    const accepted = page.locator(`[data-testid=session-item][data-parent="${srv}"]`);
+    await expect.poll(() => accepted.count()).toBe(1);
+    await select((await accepted.getAttribute('data-session-id'))!);
+    const rows = page.locator('[data-testid=log-row][data-dir=in]');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-len')))).toEqual(['3', '5', '5']);
+    // Options reach the socket in the worker: SO_RCVBUF set and read back.
+    await tid('sockopt-option').selectOption('SO_RCVBUF');
+    await tid('sockopt-number').fill('65536');
+    await tid('sockopt-set').click();
+    await tid('sockopt-get').click();
+    await expect.poll(async () => (await tid('sockopt-readback').textContent()) ?? '').toMatch(/131072/);
+    await page.screenshot({ path: `${SHOTS}/13-unix-seqpacket.png` });
+  });
+
+  it('makefile: a file sent with sendall arrives whole, and what was received is kept for saving', async () => {
+    const srv = await tcpListener('auto');
+    const client = await connectTo(srv.port);
+    const accepted = page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
+    await expect.poll(() => accepted.count()).toBe(1);
+    const peer = (await accepted.getAttribute('data-session-id'))!;
+    await select(peer);
+    await tid('capture-start').click();
+    await select(client);
+    const size = 3 * 1024 * 1024 + 7;
+    await tid('file-input').setInputFiles({ name: 'blob.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(size, 0x5a) });
+    await expect.poll(async () => (await tid('file-result').textContent()) ?? '', { timeout: 15_000 }).toMatch(/sent blob\.bin/);
+    await select(peer);
+    await expect.poll(() => tid('capture-bytes').getAttribute('data-bytes'), { timeout: 10_000 }).toBe(String(size));
+    const download = page.waitForEvent('download');
+    await tid('capture-save').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe(`sockbench-session-${peer}.bin`);
+    const { readFileSync } = await import('node:fs');
+    const saved = readFileSync((await file.path())!);
+    expect(saved.length).toBe(size);
+    expect(saved.every((b) => b === 0x5a)).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/14-makefile.png` });
+  });
+
   it('the page raised no errors', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -84,6 +84,8 @@ export default {
     label: 'Lifecycle: the socket is {state}',
   },
   summary: {
+    inWorker: 'in the socket worker',
+    inWorkerHint: 'AF_UNIX datagram and SOCK_SEQPACKET sockets live in a separate worker process, so a native crash costs only them',
     fdHint: 'The kernel’s file descriptor for this socket',
     serve: 'serve',
     acceptedBy: 'accepted by #{id}',
@@ -211,7 +213,6 @@ export default {
     readOnly: 'Read-only: getsockopt reads it, setsockopt cannot change it.',
     passed: '{name} must be set before {call}.',
     passedShort: 'set before {call}',
-    noFdDgram: 'A datagram socket gets its descriptor at bind: bind it (or send once), then set options.',
     noFd: 'This socket has no descriptor (closed, or a failed connect closed it).',
     sent: 'optval {hex}',
     kernel: 'kernel: {value}',

@@ -85,6 +85,8 @@ const zhCN: typeof en = {
     label: '生命周期：套接字处于 {state}',
   },
   summary: {
+    inWorker: '在套接字工作进程中',
+    inWorkerHint: 'AF_UNIX 数据报和 SOCK_SEQPACKET 套接字位于独立的工作进程中，原生代码崩溃只影响它们',
     fdHint: '内核为这个套接字分配的文件描述符',
     serve: '应答',
     acceptedBy: '由 #{id} accept',
@@ -212,7 +214,6 @@ const zhCN: typeof en = {
     readOnly: '只读：getsockopt 可以读取，setsockopt 不能修改。',
     passed: '{name} 必须在 {call} 之前设置。',
     passedShort: '须在 {call} 之前设置',
-    noFdDgram: '数据报套接字在 bind 时才获得描述符：先 bind（或发送一次），再设置选项。',
     noFd: '此套接字没有描述符（已关闭，或失败的 connect 已将其关闭）。',
     sent: 'optval {hex}',
     kernel: '内核：{value}',
