@@ -2,14 +2,20 @@
 // table and writes test-results/bench.json. Never pass/fail on timing.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { iperf3 } from './anchors.js';
+import { acceptMany, type AcceptMode, type AcceptRun } from './accept-many.js';
+import { iperf3, socatUnix } from './anchors.js';
 import { bridgeRoundTrip } from './bridge-rtt.js';
 import { median } from './stats.js';
+import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
 import { nodeNetThroughput, sessionThroughput } from './tcp-throughput.js';
+import { nodeNetUnixThroughput, unixSessionThroughput } from './unix-throughput.js';
 
 const RUNS = 3;
 const TCP_BYTES = 4 * 1024 ** 3;
 const TCP_MS = 5000;
+const UNIX_BYTES = 2 * 1024 ** 3;
+const UNIX_MS = 5000;
+const CLIENTS = 1000;
 
 // A stuck benchmark must not hang CI or a terminal.
 setTimeout(() => {
@@ -84,6 +90,135 @@ for (const [label, r] of [
     target: ip ? `≥ 0.6× iperf3: ${r.median / ip.median >= 0.6 ? 'met' : 'NOT met'}` : '≥ 0.6× iperf3',
   });
 }
+
+console.error(`bench: ${CLIENTS} concurrent TCP clients accepted by one listener (median of 3)…`);
+type AcceptFigures = { median: Omit<AcceptRun, 'mode' | 'n' | 'gc' | 'fdLimit'>; runs: AcceptRun[]; gc: boolean; fdLimit: AcceptRun['fdLimit'] };
+async function acceptFigures(mode: AcceptMode): Promise<AcceptFigures | string> {
+  const runs: AcceptRun[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const r = await acceptMany(mode, CLIENTS);
+      runs.push(r);
+      const t = r.ms ?? r.manualMs!;
+      console.error(`  ${mode} run ${i + 1}/${RUNS}: ${fmt(t, 1)} ms, RSS ${fmt(r.rssPerConnKiB)} KiB/conn, heap ${fmt(r.heapPerConnKiB)} KiB/conn (clients connected in ${fmt(r.clientConnectMs, 1)} ms)`);
+    }
+  } catch (e) {
+    console.error(`  ${mode} skipped: ${(e as Error).message}`);
+    return `skipped: ${(e as Error).message}`;
+  }
+  const m = (f: (r: AcceptRun) => number | null) => {
+    const v = runs.map(f).filter((x): x is number => x !== null);
+    return v.length ? median(v) : null;
+  };
+  return {
+    median: {
+      ms: m((r) => r.ms),
+      manualMs: m((r) => r.manualMs),
+      pendingBefore: m((r) => r.pendingBefore),
+      clientConnectMs: m((r) => r.clientConnectMs)!,
+      rssPerConnKiB: m((r) => r.rssPerConnKiB)!,
+      heapPerConnKiB: m((r) => r.heapPerConnKiB)!,
+      externalPerConnKiB: m((r) => r.externalPerConnKiB)!,
+    },
+    runs,
+    gc: runs.every((r) => r.gc),
+    fdLimit: runs[0]!.fdLimit,
+  };
+}
+const acceptNet = await acceptFigures('net');
+const acceptAuto = await acceptFigures('engine-auto');
+const acceptManual = await acceptFigures('engine-manual');
+json.acceptMany = { clients: CLIENTS, nodeNet: acceptNet, engineAuto: acceptAuto, engineManual: acceptManual };
+
+const memText = (f: AcceptFigures) => `RSS +${fmt(f.median.rssPerConnKiB, 1)} KiB/conn, heap +${fmt(f.median.heapPerConnKiB, 1)} KiB/conn${f.gc ? '' : ' (no gc: RSS only is meaningful)'}`;
+const limits = [acceptNet, acceptAuto, acceptManual].find((f): f is AcceptFigures => typeof f !== 'string')?.fdLimit;
+rows.push({
+  figure: 'open-files limit (ulimit -n) for the accept runs',
+  value: limits ? `server process ${limits.server}, client process ${limits.client}` : 'unknown',
+  anchor: '—',
+  ratio: '—',
+  target: `needs ~${CLIENTS + 50} each (raised to 4096 when lower)`,
+});
+rows.push({
+  figure: `${CLIENTS} TCP clients accepted, plain node net (anchor)`,
+  value: typeof acceptNet === 'string' ? acceptNet : `${fmt(acceptNet.median.ms!, 0)} ms first connect → ${CLIENTS}th accept; ${memText(acceptNet)}`,
+  anchor: '—',
+  ratio: '—',
+  target: '—',
+});
+rows.push({
+  figure: `${CLIENTS} TCP clients accepted by one listener session (auto)`,
+  value: typeof acceptAuto === 'string' ? acceptAuto : `${fmt(acceptAuto.median.ms!, 0)} ms first connect → ${CLIENTS}th session; ${memText(acceptAuto)}`,
+  anchor: 'node net',
+  ratio:
+    typeof acceptAuto === 'string' || typeof acceptNet === 'string'
+      ? '—'
+      : `${fmt(acceptAuto.median.ms! / acceptNet.median.ms!)}× node net's time, ${fmt(acceptAuto.median.rssPerConnKiB / acceptNet.median.rssPerConnKiB, 1)}× its RSS/conn`,
+  target: '—',
+});
+rows.push({
+  figure: `${CLIENTS} socket.accept calls, manual accept (all queued)`,
+  value:
+    typeof acceptManual === 'string'
+      ? acceptManual
+      : `${fmt(acceptManual.median.manualMs!, 0)} ms = ${fmt((acceptManual.median.manualMs! * 1000) / CLIENTS, 0)} µs/accept (${fmt(CLIENTS / (acceptManual.median.manualMs! / 1000) / 1000, 1)}k/s, ${acceptManual.median.pendingBefore ?? '?'} queued before); ${memText(acceptManual)}`,
+  anchor: '—',
+  ratio: '—',
+  target: '—',
+});
+
+console.error('bench: Unix stream throughput (Gbit/s, median of 3)…');
+const socatRun = (block?: number) => async () => {
+  const r = await socatUnix({ bytes: UNIX_BYTES, maxMs: UNIX_MS, block });
+  if (r === null) throw new Error('socat not installed');
+  return r.gbitPerSec;
+};
+const skipped = (name: string) => (e: Error) => {
+  console.error(`  ${name} anchor skipped: ${e.message}`);
+  return `skipped: ${e.message}`;
+};
+const socat = await medianOf('socat (default -b 8192)', socatRun()).catch(skipped('socat'));
+const socatBig = await medianOf('socat -b 1048576', socatRun(1024 * 1024)).catch(skipped('socat -b 1048576'));
+const unixNet = await medianOf('node net (unix)', async () => (await nodeNetUnixThroughput({ maxBytes: UNIX_BYTES, maxMs: UNIX_MS })).gbitPerSec);
+const unixSession = await medianOf('unix session (engine only)', async () => (await unixSessionThroughput({ maxBytes: UNIX_BYTES, maxMs: UNIX_MS })).gbitPerSec);
+json.unixGbitPerSec = { socat, socatBlock1MiB: socatBig, nodeNet: unixNet, engineOnly: unixSession };
+
+const vs = (v: number, anchor: typeof socat, name: string) => (typeof anchor === 'string' ? `${name} skipped` : `${fmt(v / anchor.median)}× ${name}`);
+rows.push({ figure: 'Unix stream, socat -u (anchor, default -b 8192)', value: typeof socat === 'string' ? socat : `${fmt(socat.median)} Gbit/s`, anchor: '—', ratio: '—', target: '—' });
+rows.push({ figure: 'Unix stream, socat -u -b 1048576 (anchor)', value: typeof socatBig === 'string' ? socatBig : `${fmt(socatBig.median)} Gbit/s`, anchor: '—', ratio: '—', target: '—' });
+rows.push({ figure: 'Unix stream, plain node net', value: `${fmt(unixNet.median)} Gbit/s`, anchor: 'socat', ratio: vs(unixNet.median, socat, 'socat'), target: '—' });
+rows.push({
+  figure: 'Unix stream through one session (engine only)',
+  value: `${fmt(unixSession.median)} Gbit/s`,
+  anchor: 'socat',
+  ratio: `${vs(unixSession.median, socat, 'socat')}, ${vs(unixSession.median, socatBig, 'socat -b 1M')}, ${fmt(unixSession.median / unixNet.median)}× node net`,
+  target: '—',
+});
+
+console.error('bench: UDP 64-byte datagrams sent per second (median of 3)…');
+const UDP_COUNT = 300_000;
+const psRate = await medianOf('packetsender', async () => {
+  const v = await packetsenderUdpRate(UDP_COUNT);
+  if (v === null) throw new Error('packetsender missing');
+  return v;
+}).catch((e: Error) => {
+  console.error(`  packetsender anchor skipped: ${e.message}`);
+  return null;
+});
+const sessionRate = await medianOf('session sendRepeat', () => sessionUdpRate(UDP_COUNT));
+json.udpDatagramsPerSec = { count: UDP_COUNT, packetsender: psRate, session: sessionRate };
+rows.push({
+  figure: `UDP 64 B, packetsender -u --num ${UDP_COUNT} --usdelay 0 (anchor)`,
+  value: psRate ? `${fmt(psRate.median, 0)} datagrams/s` : 'skipped: packetsender not installed',
+  anchor: '—', ratio: '—', target: '—',
+});
+rows.push({
+  figure: `UDP 64 B, one session (socket.sendRepeat ×${UDP_COUNT})`,
+  value: `${fmt(sessionRate.median, 0)} datagrams/s`,
+  anchor: 'packetsender',
+  ratio: psRate ? `${fmt(sessionRate.median / psRate.median)}× packetsender` : '—',
+  target: psRate ? `≥ 1.0× packetsender: ${sessionRate.median >= psRate.median ? 'met' : 'NOT met'}` : '≥ 1.0× packetsender',
+});
 
 mkdirSync('test-results', { recursive: true });
 writeFileSync('test-results/bench.json', JSON.stringify({ ...json, rows }, null, 2));
