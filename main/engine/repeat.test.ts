@@ -1,7 +1,7 @@
 // Repeated sends on a datagram session: exact counters, one trace entry,
 // the schedule kept (never early), and a stop that stops.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallError } from '../../shared/contract/index.js';
+import type { CallError } from '../../shared/contract/index.js';
 import { harness, until } from '../../test/support/engine-harness.js';
 
 let h: ReturnType<typeof harness>;

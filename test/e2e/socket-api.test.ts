@@ -137,7 +137,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await tid('listen-submit').click();
     await state('listening');
 
-    const cli = await newSocket('AF_UNIX', 'SOCK_SEQPACKET');
+    await newSocket('AF_UNIX', 'SOCK_SEQPACKET');
     await tid('connect-address').fill(path);
     await tid('connect-submit').click();
     await state('connected');

@@ -25,8 +25,9 @@ export async function inChunks(
 }
 
 /** Offers bytes as a download (browser mode and Electron alike). */
-export function download(parts: BlobPart[], name: string): void {
-  const url = URL.createObjectURL(new Blob(parts, { type: 'application/octet-stream' }));
+export function download(parts: readonly Uint8Array[], name: string): void {
+  // The bytes came from the bridge, each in a buffer of its own (never shared memory).
+  const url = URL.createObjectURL(new Blob(parts as unknown as BlobPart[], { type: 'application/octet-stream' }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
