@@ -2,8 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { harness, text, until } from '../../test/support/engine-harness.js';
-import { CallError } from '../../shared/contract/index.js';
+import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 
 let h: ReturnType<typeof harness>;
 afterEach(async () => h?.close());
@@ -13,16 +12,6 @@ async function server(family: 'AF_INET' | 'AF_INET6' = 'AF_INET') {
   const bound = await h.call('socket.bind', { id: s.id, address: family === 'AF_INET' ? '127.0.0.1' : '::1', port: 0 });
   await h.call('socket.listen', { id: s.id, backlog: 5 });
   return bound;
-}
-
-async function rejection(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('TCP sessions', () => {

@@ -7,8 +7,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallError } from '../../shared/contract/index.js';
-import { harness, text, until } from '../../test/support/engine-harness.js';
+import type { CallError } from '../../shared/contract/index.js';
+import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 import { OPTIONS } from '../../shared/sockopt/catalogue.js';
 
 let h: ReturnType<typeof harness>;
@@ -17,16 +17,6 @@ afterEach(async () => {
   for (const x of extra.splice(0)) x.destroy();
   await h?.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function listener(acceptMode: 'auto' | 'manual', backlog = 5) {
   const s = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });

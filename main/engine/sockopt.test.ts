@@ -2,24 +2,14 @@
 // kernel says back, the errors it gives, and a real peer seeing the effect.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { harness, text, until } from '../../test/support/engine-harness.js';
+import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 import { peerSuite } from '../../test/support/peers.js';
-import { CallError, type Family, type SockType } from '../../shared/contract/index.js';
+import type { Family, SockType } from '../../shared/contract/index.js';
 import { OPTIONS } from '../../shared/sockopt/index.js';
 import { native } from './native.js';
 
 let h: ReturnType<typeof harness>;
 afterEach(async () => h?.close());
-
-async function rejection(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const create = (family: Family = 'AF_INET', type: SockType = 'SOCK_STREAM') => h.call('socket.create', { family, type });
 const get = async (id: number, option: string) => (await h.call('socket.getsockopt', { id, option })).value;

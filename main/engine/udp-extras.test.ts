@@ -7,22 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallError, type Family } from '../../shared/contract/index.js';
-import { harness, text, until } from '../../test/support/engine-harness.js';
+import type { Family } from '../../shared/contract/index.js';
+import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 import { freePort, peerSuite, run } from '../../test/support/peers.js';
 
 let h: ReturnType<typeof harness>;
 afterEach(async () => h?.close());
-
-async function rejection(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function udp(family: Family, address?: string) {
   const s = await h.call('socket.create', { family, type: 'SOCK_DGRAM' });

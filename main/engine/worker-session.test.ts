@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CallError, type SessionInfo } from '../../shared/contract/index.js';
-import { harness, text, until } from '../../test/support/engine-harness.js';
+import type { CallError} from '../../shared/contract/index.js';
+import { type SessionInfo } from '../../shared/contract/index.js';
+import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 
 let h: ReturnType<typeof harness>;
 let dir: string;
@@ -23,16 +24,6 @@ afterEach(async () => {
 
 const path = (name: string) => join(dir, name);
 const abstract = (name: string) => `@sockbench-test-${process.pid}-${name}`;
-
-async function rejection(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const inbound = (id: number) => h.engine.get(id).data.toArray().filter((d) => d.dir === 'in');
 const lastTrace = (id: number, call: string) => [...h.engine.get(id).trace].reverse().find((t) => t.call === call);

@@ -3,36 +3,25 @@
 // visible, and an AF_UNIX SOCK_SEQPACKET pair made from the forms.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launch, serve } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { openWorkbench } from '../support/browser.js';
 import { peerSuite } from '../support/peers.js';
 
 const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
 
 describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof serve>>;
+  let wb: Awaited<ReturnType<typeof openWorkbench>>;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await serve();
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid=connection-status][data-state=open]');
+    wb = await openWorkbench();
+    ({ page, pageErrors } = wb);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(async () => wb?.close());
 
   const tid = (id: string) => page.getByTestId(id);
   const selected = () => page.locator('[data-testid=session-item][aria-current=true]');

@@ -2,36 +2,25 @@
 // `npm run serve` runs), used as a person would: forms, clicks, the log.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launch, serve } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { openWorkbench } from '../support/browser.js';
 import { freePort, peerSuite } from '../support/peers.js';
 
 const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
 
 describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof serve>>;
+  let wb: Awaited<ReturnType<typeof openWorkbench>>;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await serve();
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid=connection-status][data-state=open]');
+    wb = await openWorkbench();
+    ({ page, pageErrors } = wb);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(async () => wb?.close());
 
   const tid = (id: string) => page.getByTestId(id);
   const selected = () => page.locator('[data-testid=session-item][aria-current=true]');
@@ -138,8 +127,8 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
   });
 
   it('a page opened without the token explains how to get in, and the bridge refuses it', async () => {
-    const bare = await browser.newPage();
-    await bare.goto(server.url.replace(/#.*$/, ''));
+    const bare = await wb.browser.newPage();
+    await bare.goto(wb.url.replace(/#.*$/, ''));
     await bare.getByTestId('no-token-banner').waitFor();
     const refused = await bare.evaluate(
       (u) =>
@@ -148,7 +137,7 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
           ws.onopen = () => resolve(false);
           ws.onerror = () => resolve(true);
         }),
-      server.url,
+      wb.url,
     );
     expect(refused, 'a WebSocket with a wrong token does not open').toBe(true);
     await bare.screenshot({ path: `${SHOTS}/06-no-token.png` });

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export function chromiumPath(): string | undefined {
   try {
@@ -48,5 +48,32 @@ export async function serve(): Promise<{ url: string; proc: ChildProcess; stop: 
       proc.once('exit', () => r());
       proc.kill('SIGTERM');
     }),
+  };
+}
+
+/**
+ * Browser mode served, Chromium launched, one page opened on the workbench
+ * with its bridge connected; page errors and console errors are collected.
+ */
+export async function openWorkbench(): Promise<{ browser: Browser; url: string; page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+  const server = await serve();
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid=connection-status][data-state=open]');
+  return {
+    browser,
+    url: server.url,
+    page,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
   };
 }

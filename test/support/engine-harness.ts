@@ -32,3 +32,14 @@ export async function until<T>(probe: () => T | undefined | false, what: string,
 }
 
 export const text = (s: string) => new TextEncoder().encode(s);
+
+/** The typed error of a call that must fail (a call that succeeds fails the test). */
+export async function rejection(p: Promise<unknown>): Promise<CallError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CallError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
