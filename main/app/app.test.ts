@@ -15,6 +15,7 @@ const calls = vi.hoisted(() => ({
   permissionRequest: undefined as undefined | ((wc: unknown, permission: string, cb: (ok: boolean) => void) => void),
   permissionCheck: undefined as undefined | (() => boolean),
   deviceCheck: undefined as undefined | (() => boolean),
+  utilityForks: [] as { entry: string; args: string[]; options: Record<string, unknown>; child: unknown }[],
 }));
 
 vi.mock('electron', async () => {
@@ -53,8 +54,29 @@ vi.mock('electron', async () => {
     whenReady: () => Promise.resolve(),
     quit: () => undefined,
   });
+  class FakeUtility extends EventEmitter {
+    pid = 4242;
+    posted: unknown[] = [];
+    killed = 0;
+    postMessage(m: unknown) {
+      this.posted.push(m);
+    }
+    kill() {
+      this.killed++;
+      setImmediate(() => this.emit('exit', 0));
+      return true;
+    }
+  }
+  const utilityProcess = {
+    fork: (entry: string, args: string[], options: Record<string, unknown>) => {
+      const child = new FakeUtility();
+      calls.utilityForks.push({ entry, args, options, child });
+      return child;
+    },
+  };
   return {
     app,
+    utilityProcess,
     BrowserWindow,
     ipcMain: {
       handle: (ch: string, fn: unknown) => calls.ipcHandlers.set(ch, fn),
@@ -164,6 +186,42 @@ describe('Electron app (mocked electron)', () => {
       'app://sockbench/missing.js',
     ]) {
       expect((await serve(new Request(url))).status, url).toBe(404);
+    }
+  });
+});
+
+describe('the socket worker in the desktop app (mocked electron)', () => {
+  it('is started with utilityProcess (the runAsNode fuse is off), and messages, exit and kill pass through', async () => {
+    const { utilityLauncher } = await import('./worker-launcher.js');
+    const ch = utilityLauncher('/app/dist/socket-worker.cjs', ['--generation=1'], []);
+    const fork = calls.utilityForks.at(-1)!;
+    expect(fork.entry).toBe('/app/dist/socket-worker.cjs');
+    expect(fork.args).toEqual(['--generation=1']);
+    const child = fork.child as EventEmitter & { posted: unknown[]; killed: number };
+    expect(ch.pid).toBe(4242);
+    ch.send({ rid: 1, op: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM'] });
+    expect(child.posted).toEqual([{ rid: 1, op: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM'] }]);
+    const got: unknown[] = [];
+    ch.onMessage((m) => got.push(m));
+    child.emit('message', { event: 'ready', pid: 4242 });
+    expect(got).toEqual([{ event: 'ready', pid: 4242 }]);
+    const exit = new Promise<[number | null, string | null]>((r) => ch.onExit((code, signal) => r([code, signal])));
+    ch.kill('SIGKILL');
+    expect(await exit).toEqual([null, 'SIGKILL']);
+    expect(child.killed).toBe(1);
+    ch.send({ ack: 1 }); // after exit: dropped, not thrown
+    expect(child.posted).toHaveLength(1);
+  });
+
+  it('a SocketWorker under Electron without a launcher refuses plainly instead of forking the app', async () => {
+    const { SocketWorker } = await import('../engine/worker/client.js');
+    const versions = process.versions as Record<string, string | undefined>;
+    versions.electron = '45.0.0';
+    try {
+      const sw = new SocketWorker({ entry: '/nonexistent/socket-worker.cjs' });
+      await expect(sw.socket('AF_UNIX', 'SOCK_DGRAM')).rejects.toThrow(/needs a launcher under Electron/);
+    } finally {
+      delete versions.electron;
     }
   });
 });

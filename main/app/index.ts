@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { handleAppScheme, registerAppScheme } from './protocol.js';
 import { denyPermissions, hardenContents } from './security.js';
 import { createMainWindow } from './window.js';
+import { utilityLauncher } from './worker-launcher.js';
 
 export function startApp(distDir: string): void {
   app.enableSandbox();
@@ -17,7 +18,7 @@ export function startApp(distDir: string): void {
   registerAppScheme();
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-  const engine = new Engine();
+  const engine = new Engine({ worker: { launch: utilityLauncher } });
   const router = createRouter(engine);
   const preload = join(distDir, 'preload.cjs');
   const openWindow = (): BrowserWindow => createMainWindow({ preload, router });

@@ -1,13 +1,15 @@
-// SocketWorker: the main process's side of the socket worker. It forks the
-// worker ('advanced' serialization keeps Buffers binary), matches replies to
-// requests, checks every message, and supervises: when the worker dies,
-// in-flight calls reject naming the signal or exit code, `died` lists the
-// handles that were lost, and a new worker is started.
-import { fork, type ChildProcess } from 'node:child_process';
+// SocketWorker: the main process's side of the socket worker. It starts the
+// worker through a launcher (a forked Node child by default; bytes stay
+// binary either way), matches replies to requests, checks every message,
+// acknowledges the data it takes in (the worker's flow control), and
+// supervises: when the worker dies, in-flight calls reject naming the signal
+// or exit code, `died` lists the handles that were lost, and a new worker is
+// started.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NativeAddr, Received, SocketFamily, SocketType } from '../native.js';
+import { forkLauncher, type WorkerChannel, type WorkerLauncher } from './channel.js';
 import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Reply, type Result, type WireError, type WorkerEvent } from './protocol.js';
 
 /** A call the worker refused: shaped like Node's system errors. */
@@ -66,6 +68,8 @@ export interface SocketWorkerOptions {
   execArgv?: string[];
   /** Consecutive deaths before `ready` after which restarting stops (default 5). */
   maxFailedStarts?: number;
+  /** How to start the process (default: child_process.fork; the desktop app passes utilityProcess). */
+  launch?: WorkerLauncher;
 }
 
 interface Pending {
@@ -76,8 +80,11 @@ interface Pending {
 }
 
 export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
-  private child: ChildProcess | undefined;
-  private stopping: ChildProcess | undefined;
+  private child: WorkerChannel | undefined;
+  private stopping: WorkerChannel | undefined;
+  /** Data bytes taken in but not yet acknowledged to the worker. */
+  private toAck = 0;
+  private ackScheduled = false;
   private generation = 0;
   private nextRid = 1;
   private readonly pending = new Map<number, Pending>();
@@ -89,9 +96,11 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private readonly entry: string;
   private readonly execArgv: string[];
   private readonly maxFailedStarts: number;
+  private readonly launch: WorkerLauncher | undefined;
 
   constructor(opts: SocketWorkerOptions = {}) {
     super();
+    this.launch = opts.launch;
     this.entry = opts.entry ?? SocketWorker.defaultEntry();
     this.execArgv = opts.execArgv ?? [];
     this.maxFailedStarts = opts.maxFailedStarts ?? 5;
@@ -132,7 +141,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     const child = this.child;
     if (!child) return;
     this.stopping = child;
-    const exited = new Promise((r) => child.once('exit', r));
+    const exited = new Promise((r) => child.onExit(() => r(undefined)));
     child.kill('SIGTERM');
     const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
     await exited;
@@ -140,7 +149,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   }
 
   call<O extends OpName>(op: O, ...args: Args<O>): Promise<Result<O>> {
-    let child: ChildProcess;
+    let child: WorkerChannel;
     try {
       child = this.ensure();
     } catch (e) {
@@ -151,8 +160,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
       const handle = op === 'socket' ? undefined : (args[0] as Handle);
       this.pending.set(rid, { op, handle, resolve: resolve as (v: unknown) => void, reject });
       this.holdOpen();
-      // A failed send means the worker is going; its exit rejects this call.
-      child.send({ rid, op, args }, () => {});
+      child.send({ rid, op, args });
     });
   }
 
@@ -176,46 +184,46 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   autoRead(h: Handle, on: boolean, bufsize?: number) { return this.call('autoRead', h, on, bufsize); }
   autoAccept(h: Handle, on: boolean) { return this.call('autoAccept', h, on); }
 
-  private ensure(): ChildProcess {
+  private ensure(): WorkerChannel {
     if (this.failure) throw this.failure;
     if (this.child) return this.child;
-    if (process.versions.electron) {
+    if (!this.launch && process.versions.electron) {
       // With the runAsNode fuse off (SECURITY.md), fork() would start the app
-      // itself again, not a Node worker: refuse plainly instead.
-      throw new Error(
-        'AF_UNIX datagram and SOCK_SEQPACKET sockets need the socket worker, which the desktop app cannot start yet ' +
-          '(it needs Electron\'s utilityProcess); use them in browser mode (`npm run serve`) or from the CLI',
-      );
+      // itself again, not a Node worker: the desktop app passes its own launcher.
+      throw new Error('the socket worker needs a launcher under Electron (utilityProcess); none was given');
     }
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    const child = fork(this.entry, [`--generation=${++this.generation}`], {
-      serialization: 'advanced',
-      execArgv: this.execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = (this.launch ?? forkLauncher)(this.entry, [`--generation=${++this.generation}`], this.execArgv);
     this.child = child;
     this.readyNow = false;
-    child.on('message', (m) => this.onMessage(child, m));
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    // A failed spawn may never emit 'exit'.
-    child.on('error', (e) => (child.pid === undefined ? this.onExit(child, null, null, e) : this.emit('warning', e)));
+    this.toAck = 0;
+    child.onMessage((m) => this.onMessage(child, m));
+    child.onExit((code, signal, err) => this.onExit(child, code, signal, err));
     this.holdOpen();
     return child;
+  }
+
+  /** Tells the worker how many data bytes were taken in, once per turn of the event loop. */
+  private ack(bytes: number): void {
+    this.toAck += bytes;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      if (this.toAck > 0 && this.child) this.child.send({ ack: this.toAck });
+      this.toAck = 0;
+    });
   }
 
   /** Keep the app alive only while calls are in flight or sockets are open. */
   private holdOpen(): void {
     const child = this.child;
     if (!child) return;
-    const busy = this.pending.size > 0 || this.live.size > 0;
-    if (busy) child.ref();
-    else child.unref();
-    const channel = child.channel;
-    if (channel) (busy ? channel.ref : channel.unref).call(channel);
+    child.setRef(this.pending.size > 0 || this.live.size > 0);
   }
 
-  private onMessage(child: ChildProcess, m: unknown): void {
+  private onMessage(child: WorkerChannel, m: unknown): void {
     if (child !== this.child) return;
     if (typeof m === 'object' && m !== null && 'event' in m) {
       if (isWorkerEvent(m)) this.onEvent(m);
@@ -231,6 +239,8 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
       return void this.emit('warning', new Error(`the socket worker sent ${why}`));
     }
     this.pending.delete(r.rid!);
+    const data = r.ok ? (r.result as { data?: unknown } | null)?.data : undefined;
+    if (data instanceof Uint8Array) this.ack(data.byteLength);
     if (!r.ok) p.reject(new SocketWorkerError(r.error));
     else if (!resultChecks[p.op](r.result)) p.reject(new Error(`the socket worker sent a malformed ${p.op} result`));
     else {
@@ -253,6 +263,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
         this.failedStarts = 0;
         return void this.emit('ready', ev.pid);
       case 'data':
+        this.ack(ev.data.byteLength);
         return void this.emit('data', { handle: ev.handle, data: ev.data, from: ev.from, truncated: ev.truncated });
       case 'eof':
         return void this.emit('eof', { handle: ev.handle });
@@ -267,7 +278,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     }
   }
 
-  private onExit(child: ChildProcess, exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
+  private onExit(child: WorkerChannel, exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
     if (child !== this.child) return;
     this.child = undefined;
     const stopped = this.stopping === child;

@@ -110,6 +110,9 @@ const argSpecs: { [O in OpName]: { min: number; checks: Check[]; text: string } 
 export const isOp = (v: unknown): v is OpName => typeof v === 'string' && Object.hasOwn(argSpecs, v);
 
 /** Why a request is malformed, or null when it is well formed. */
+/** Flow control: the main process took in this many data bytes. */
+export const isAck = (m: unknown): m is { ack: number } => isObj(m) && Object.keys(m).length === 1 && int(1, Number.MAX_SAFE_INTEGER)(m.ack);
+
 export function requestProblem(m: unknown): string | null {
   if (!isObj(m)) return 'a request must be an object { rid, op, args }';
   if (!isHandle(m.rid)) return 'rid must be a positive integer';

@@ -4,22 +4,29 @@
 // native event code, so a native crash costs this process, not the app.
 // It imports only node:* and the addon; it opens no files and runs nothing.
 import { Outbox } from './outbox.js';
-import { requestProblem, isHandle, type Request, type Reply } from './protocol.js';
+import { isAck, requestProblem, isHandle, type Request, type Reply } from './protocol.js';
 import { Sockets, sysError, toWire } from './sockets.js';
 
-if (!process.send) {
-  console.error('socket worker: start me with child_process.fork (I talk over IPC only)');
+// Two ways to talk to the main process: a forked child's IPC, or Electron's
+// utilityProcess port (the desktop app); the messages are the same.
+const port = (process as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', fn: (ev: { data: unknown }) => void): void } }).parentPort;
+if (!process.send && !port) {
+  console.error('socket worker: start me with child_process.fork or utilityProcess.fork (I talk over IPC only)');
   process.exit(2);
 }
-const send = process.send.bind(process);
+const send = (msg: object): void => {
+  if (port) port.postMessage(msg);
+  else if (process.connected) process.send!(msg);
+};
+const onMessage = (fn: (m: unknown) => void): void => {
+  if (port) port.on('message', (ev) => fn(ev.data));
+  else process.on('message', fn);
+};
 
 const genArg = process.argv.find((a) => a.startsWith('--generation='));
 const generation = Math.max(1, Math.min(2 ** 20, Number.parseInt(genArg?.slice(13) ?? '1', 10) || 1));
 
-const outbox = new Outbox(
-  (msg, done) => (process.connected ? send(msg, undefined, undefined, done) : (done(null), false)),
-  () => sockets.resume(),
-);
+const outbox = new Outbox(send, () => sockets.resume());
 const sockets = new Sockets(outbox, generation);
 
 function reply(r: Reply): void {
@@ -27,7 +34,8 @@ function reply(r: Reply): void {
   outbox.post(r, data instanceof Uint8Array ? data.length : 0);
 }
 
-process.on('message', (m: unknown) => {
+onMessage((m: unknown) => {
+  if (isAck(m)) return outbox.acked(m.ack);
   const problem = requestProblem(m);
   if (problem) {
     const rid = typeof m === 'object' && m !== null && isHandle((m as { rid?: unknown }).rid) ? (m as { rid: number }).rid : null;
