@@ -43,12 +43,13 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
   }
 
   /** A TCP listener on 127.0.0.1, port chosen by the kernel; returns its id and port. */
-  async function tcpListener(acceptMode: 'auto' | 'manual'): Promise<{ id: string; port: number }> {
+  async function tcpListener(acceptMode: 'auto' | 'manual', backlog = 5): Promise<{ id: string; port: number }> {
     const id = await newSocket('AF_INET', 'SOCK_STREAM');
     await tid('bind-submit').click();
     await state('bound');
     const port = Number((await tid('session-local').textContent())!.trim().split(':').pop());
     await tid('listen-accept-mode').selectOption(acceptMode);
+    await tid('listen-backlog').fill(String(backlog));
     await tid('listen-submit').click();
     await state('listening');
     return { id, port };
@@ -179,6 +180,32 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     expect(saved.every((b) => b === 0x5a)).toBe(true);
     await page.screenshot({ path: `${SHOTS}/14-makefile.png` });
   });
+
+  it('one listener with 1,000 clients: the list shows them all and stays usable', async () => {
+    const srv = await tcpListener('auto', 1024);
+    // 1,000 idle clients from another process, as real peers would be.
+    const { spawn } = await import('node:child_process');
+    const clients = spawn(process.execPath, ['-e', `
+      const net = require('net'); const socks = [];
+      let open = 0;
+      for (let i = 0; i < 1000; i++) { const s = net.connect(${srv.port}, '127.0.0.1', () => { if (++open === 1000) console.log('all'); }); socks.push(s); }
+      setTimeout(() => process.exit(0), 60000);
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const count = page.locator('.session-list .section-head .count');
+      await expect.poll(async () => Number(await count.textContent()), { timeout: 30_000 }).toBeGreaterThanOrEqual(1001);
+      // Virtualised: far fewer rows in the DOM than sessions, and the last one reachable by keyboard.
+      expect(await page.locator('[data-testid=session-item]').count()).toBeLessThan(200);
+      await select(srv.id);
+      await page.locator(`[data-testid=session-item][data-session-id="${srv.id}"]`).focus();
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+      const chosen = await selected().getAttribute('data-parent');
+      expect(chosen).toBe(srv.id);
+      await page.screenshot({ path: `${SHOTS}/15-thousand-clients.png` });
+    } finally {
+      clients.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('the page raised no errors', () => {
     expect(pageErrors).toEqual([]);
