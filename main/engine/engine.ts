@@ -10,7 +10,8 @@ import { probeCombos } from './capabilities.js';
 import { StreamSession } from './stream-session.js';
 import { UdpSession } from './udp-session.js';
 import type { SocketWorker, SocketWorkerOptions } from './worker/client.js';
-import { WorkerLink, WorkerSession } from './worker-session.js';
+import { WorkerLink } from './worker-link.js';
+import { WorkerSession } from './worker-session.js';
 
 export interface EngineOptions {
   /** How to start the socket worker (default: dist/socket-worker.cjs, or the sources with tsx). */

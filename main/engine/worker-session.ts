@@ -5,21 +5,16 @@
 // worker, and what the kernel answers there (errno included) is what the
 // session shows. Each message keeps its boundary: one data entry per datagram
 // or packet, with the sender's address for datagrams.
-//
-// WorkerLink is the engine's one SocketWorker, started on first use, with the
-// routing of its events (data, eof, accepted, pending, socket errors) to the
-// sessions by handle. When the worker dies, every session it held goes to
-// `error` with the worker's message; the worker restarts for new sessions.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// The engine's one worker and the routing of its events: worker-link.ts.
 import type { Family, SessionInfo, SockAddr, SockType } from '../../shared/contract/index.js';
 import { nowUs } from './clock.js';
 import { EngineError, errnoOf, fromSystemError, withField } from './errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native, type NativeAddr, type Received } from './native.js';
 import { Session, type SessionHost, type SockoptTarget } from './session.js';
-import { SocketWorker, SocketWorkerError, WorkerDiedError, type SocketWorkerOptions } from './worker/client.js';
+import { SocketWorkerError, WorkerDiedError, type SocketWorker } from './worker/client.js';
 import type { Handle } from './worker/protocol.js';
+import type { WorkerLink } from './worker-link.js';
 
 /** Auto-read buffer: a whole AF_UNIX datagram at Linux's default wmem_max (212992) fits. */
 const AUTO_READ_SIZE = 256 * 1024;
@@ -60,77 +55,6 @@ export function workerError(e: unknown, call: string, detail?: (name: string) =>
   }
   if (e instanceof WorkerDiedError) return new EngineError('INTERNAL', e.message);
   return fromSystemError(e, call);
-}
-
-/** The worker's script: the bundle beside this code (dist/), else the sources run with tsx (tests, dev). */
-export function defaultWorkerOptions(): SocketWorkerOptions {
-  try {
-    return { entry: SocketWorker.defaultEntry() };
-  } catch (e) {
-    const here = typeof __dirname === 'string' ? __dirname : undefined;
-    const candidates = [
-      here && join(here, 'worker', 'worker.ts'),
-      join(process.cwd(), 'main', 'engine', 'worker', 'worker.ts'),
-    ].filter((p): p is string => Boolean(p));
-    const source = candidates.find((p) => existsSync(p));
-    if (!source) throw e;
-    return { entry: source, execArgv: ['--import', 'tsx'] };
-  }
-}
-
-/** The engine's socket worker and the routing of its events to sessions. */
-export class WorkerLink {
-  private sw: SocketWorker | undefined;
-  private readonly sessions = new Map<Handle, WorkerSession>();
-
-  constructor(private readonly options?: SocketWorkerOptions) {}
-
-  /** The worker, created (not yet forked: the first call does that) on first use. */
-  get worker(): SocketWorker {
-    if (this.sw) return this.sw;
-    let sw: SocketWorker;
-    try {
-      sw = new SocketWorker(this.options ?? defaultWorkerOptions());
-    } catch (e) {
-      throw new EngineError('INTERNAL', `socket: ${(e as Error).message}`);
-    }
-    sw.on('data', (ev) => this.sessions.get(ev.handle)?.onData(ev.data, ev.from, ev.truncated));
-    sw.on('eof', (ev) => this.sessions.get(ev.handle)?.onEof());
-    sw.on('socket-error', (ev) => this.sessions.get(ev.handle)?.onSocketError(ev.error));
-    sw.on('pending', (ev) => this.sessions.get(ev.handle)?.onPending());
-    sw.on('accepted', (ev) => {
-      const listener = this.sessions.get(ev.handle);
-      if (listener) listener.onAccepted(ev.child, ev.peer);
-      else sw.close(ev.child).catch(() => undefined); // its listener is gone: nobody will use it
-    });
-    sw.on('died', (info) => {
-      for (const h of info.handles) {
-        const s = this.sessions.get(h);
-        this.sessions.delete(h);
-        s?.onLost(info.message);
-      }
-    });
-    sw.on('warning', () => undefined);
-    this.sw = sw;
-    return sw;
-  }
-
-  /** The worker if one was ever started (for tests: its pid). */
-  get started(): SocketWorker | undefined {
-    return this.sw;
-  }
-
-  register(h: Handle, s: WorkerSession): void {
-    this.sessions.set(h, s);
-  }
-
-  unregister(h: Handle): void {
-    this.sessions.delete(h);
-  }
-
-  async stop(): Promise<void> {
-    await this.sw?.stop();
-  }
 }
 
 export class WorkerSession extends Session {
