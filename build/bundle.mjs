@@ -13,6 +13,7 @@ const entries = {
   serve: 'main/serve.ts',
   cli: 'main/cli.ts',
   'socket-worker': 'main/engine/worker/worker.ts',
+  'raw-helper': 'main/raw/helper.ts',
 };
 
 const missing = Object.values(entries).filter((p) => !existsSync(join(root, p)));

@@ -1,0 +1,500 @@
+// RawHelper: the main process's side of the raw-socket helper. It decides
+// whether the helper may be started (privileged → spawn it; not → say so, and
+// elevate() asks the OS to run the helper alone with rights), matches replies
+// to requests, checks every frame it receives, turns the helper's clock into
+// the engine's, and supervises: when the helper dies, in-flight calls reject
+// naming the signal or exit code, `died` lists the lost handles, and a
+// directly started helper is restarted (an elevated one is not: that would
+// pop up a password prompt out of nowhere).
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { nowUs } from '../engine/clock.js';
+import { FrameReader, decodePayload, frameOf } from './framing.js';
+import { spawnLauncher, type HelperChannel, type HelperLauncher } from './launcher.js';
+import { elevationPlan, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
+import {
+  MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
+  type FilterArgs, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type Reply, type SendOptions, type SendResult, type WireError,
+} from './protocol.js';
+
+export type RawStatus = 'stopped' | 'starting' | 'ready' | 'unprivileged' | 'declined' | 'failed';
+
+/** A request the helper (or the kernel behind it) refused; shaped like Node's system errors. */
+export class RawHelperError extends Error {
+  override name = 'RawHelperError';
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string | undefined;
+  constructor(e: WireError) {
+    super(e.message);
+    this.code = e.code;
+    this.errno = e.errno;
+    this.syscall = e.syscall;
+  }
+}
+
+/** The helper went away while the call was in flight. */
+export class RawHelperDiedError extends Error {
+  override name = 'RawHelperDiedError';
+  readonly code = 'ERR_RAW_HELPER_DIED';
+  constructor(message: string, readonly exitCode: number | null, readonly signal: NodeJS.Signals | null) {
+    super(message);
+  }
+}
+
+/** No helper can run now: `status` and the message say why (unprivileged, declined, failed). */
+export class RawHelperUnavailableError extends Error {
+  override name = 'RawHelperUnavailableError';
+  readonly code = 'ERR_RAW_HELPER_UNAVAILABLE';
+  constructor(readonly status: RawStatus, reason: string) {
+    super(reason);
+  }
+}
+
+export interface RawPacket {
+  handle: Handle;
+  bytes: Uint8Array;
+  from: string;
+  /** Engine clock (main/engine/clock.ts), µs, fractional: taken in the helper as the packet was read. */
+  tUs: number;
+  /** IPv4 raw sockets receive the IP header; IPv6 ones start at the ICMPv6/transport header. */
+  ipHeader: boolean;
+}
+
+export interface DiedInfo {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Handles that were open in the dead helper; their sockets are gone. */
+  handles: Handle[];
+  message: string;
+}
+
+export interface RawHelperEvents {
+  status: [status: RawStatus, reason: string];
+  ready: [info: { pid: number; sandboxed: boolean }];
+  packet: [packet: RawPacket];
+  dropped: [ev: { handle: Handle; count: number }];
+  'socket-error': [ev: { handle: Handle; error: RawHelperError; closed: boolean }];
+  died: [info: DiedInfo];
+  /** A malformed or unexpected frame from the helper (ignored). */
+  warning: [error: Error];
+}
+
+export interface RawHelperOptions {
+  /** The helper script; default dist/raw-helper.cjs beside the running bundle. */
+  entry?: string;
+  /** e.g. ['--import', 'tsx'] to run helper.ts from sources. */
+  execArgv?: string[];
+  /** The Node binary; default process.execPath (required under Electron: runAsNode is off). */
+  node?: string;
+  /** How to start a process with pipes (default: child_process.spawn). */
+  launch?: HelperLauncher;
+  /** Consecutive deaths before `ready` after which restarting stops (default 5). */
+  maxFailedStarts?: number;
+  /** Whether this process may open raw sockets (default: rawPrivilege()). */
+  privilege?: () => Privilege;
+  /** How to elevate (default: elevationPlan() for this platform). */
+  elevation?: (node: string, args: string[]) => ElevationPlan;
+  /** Run the bundled helper under Node's permission model (no fs writes, no child processes) when the runtime has it (default true). */
+  sandbox?: boolean;
+  /** How long elevate() waits for the user to answer the prompt (default 120 s). */
+  elevateTimeoutMs?: number;
+}
+
+interface Pending {
+  op: OpName;
+  handle: Handle | undefined;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+type Mode = 'direct' | 'elevated';
+
+// The engine clock's origin on hrtime's scale (clock.ts keeps its own private; within 1 µs).
+const engineOriginNs = process.hrtime.bigint() - BigInt(nowUs()) * 1000n;
+
+export class RawHelper extends EventEmitter<RawHelperEvents> {
+  private child: HelperChannel | undefined;
+  private mode: Mode = 'direct';
+  private stopping: HelperChannel | undefined;
+  private state: RawStatus = 'stopped';
+  private why = 'the raw-socket helper has not been started';
+  private capDenied: string | undefined;
+  private elevating: Promise<RawStatus> | undefined;
+  private nextRid = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly live = new Set<Handle>();
+  private readyNow = false;
+  private failedStarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Helper clock + offset = engine clock. */
+  private offsetUs = 0;
+  private readonly opts: RawHelperOptions;
+
+  constructor(opts: RawHelperOptions = {}) {
+    super();
+    this.opts = opts;
+  }
+
+  status(): RawStatus {
+    return this.state;
+  }
+
+  /** Why the status is what it is, for a person. */
+  get reason(): string {
+    return this.why;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Handles open in the current helper. */
+  handles(): Handle[] {
+    return [...this.live];
+  }
+
+  /** Starts the helper when this process may open raw sockets; otherwise status 'unprivileged' (nothing is spawned). */
+  start(): RawStatus {
+    if (this.child) return this.state;
+    clearTimeout(this.restartTimer);
+    this.failedStarts = 0;
+    this.capDenied = undefined;
+    const p = (this.opts.privilege ?? rawPrivilege)();
+    if (!p.privileged) {
+      this.setStatus('unprivileged', p.reason);
+      return this.state;
+    }
+    this.spawn('direct');
+    return this.state;
+  }
+
+  /**
+   * Asks the OS to run the helper with raw-socket rights (pkexec on Linux).
+   * Resolves with the resulting status: 'ready', 'declined' (dismissed or not
+   * authorized), 'unprivileged' (no way to ask) or 'failed'.
+   */
+  elevate(): Promise<RawStatus> {
+    // One prompt at a time: a second click waits for the first answer.
+    this.elevating ??= this.runElevation().finally(() => (this.elevating = undefined));
+    return this.elevating;
+  }
+
+  private async runElevation(): Promise<RawStatus> {
+    if (this.child && this.state === 'ready') return this.state;
+    let node: string;
+    let args: string[];
+    try {
+      ({ node, args } = this.command());
+    } catch (e) {
+      this.setStatus('failed', (e as Error).message);
+      return this.state;
+    }
+    const plan = (this.opts.elevation ?? ((n, a) => elevationPlan({ node: n, args: a })))(node, args);
+    if (!plan.ok) {
+      this.setStatus('unprivileged', plan.reason);
+      return this.state;
+    }
+    if (!plan.pipes) {
+      this.setStatus('unprivileged', `Sockbench cannot elevate its helper through ${plan.tool} yet (it would lose the helper's pipes): run Sockbench as root or administrator to use ICMP.`);
+      return this.state;
+    }
+    if (this.child) await this.stop(); // (no await otherwise: calls made right after elevate() wait for it)
+    this.failedStarts = 0;
+    this.capDenied = undefined;
+    const child = this.spawn('elevated', plan);
+    if (!child) return this.state;
+    const ms = this.opts.elevateTimeoutMs ?? 120_000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        if (!this.readyNow) this.abandon(child, 'declined', `No answer to the authentication prompt within ${Math.round(ms / 1000)} s, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
+        resolve();
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.off('status', onStatus);
+        resolve();
+      };
+      const onStatus = (s: RawStatus) => {
+        if (s !== 'starting') done();
+      };
+      this.on('status', onStatus);
+      child.onExit(done);
+    });
+    return this.state;
+  }
+
+  /** Stops the helper (closing its stdin, then signals); in-flight calls reject. */
+  async stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (!child) return;
+    this.stopping = child;
+    const exited = new Promise<void>((r) => child.onExit(() => r()));
+    child.end();
+    const term = setTimeout(() => child.kill('SIGTERM'), 2000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const giveUp = new Promise<void>((r) => setTimeout(r, 4000).unref());
+    await Promise.race([exited, giveUp]);
+    clearTimeout(term);
+    clearTimeout(kill);
+    if (this.child === child) this.onExit(child, null, null); // never said it exited: forget it anyway
+  }
+
+  open(args: OpenArgs): Promise<OpenResult> {
+    return this.call('open', args);
+  }
+
+  async send(handle: Handle, bytes: Uint8Array, address: string, opts: SendOptions = {}): Promise<SendResult> {
+    const { ttl, tos, df } = opts; // only these: the helper refuses unknown fields
+    const r = await this.call('send', { handle, bytes, address, ttl, tos, df });
+    return { sent: r.sent, tUs: r.tUs + this.offsetUs };
+  }
+
+  close(handle: Handle): Promise<null> {
+    return this.call('close', { handle });
+  }
+
+  /** Receive only these ICMP types on an ICMP/ICMPv6 socket (Linux); null: all. */
+  setFilter(handle: Handle, icmpTypes: FilterArgs['icmpTypes']): Promise<null> {
+    return this.call('setFilter', { handle, icmpTypes });
+  }
+
+  call<O extends OpName>(op: O, args: Ops[O]['args']): Promise<Ops[O]['result']> {
+    if (!this.child && this.state === 'stopped') this.start();
+    const child = this.child;
+    if (!child) return Promise.reject(new RawHelperUnavailableError(this.state, this.why));
+    const rid = this.nextRid++;
+    return new Promise((resolve, reject) => {
+      const handle = op === 'open' ? undefined : (args as { handle: Handle }).handle;
+      this.pending.set(rid, { op, handle, resolve: resolve as (v: unknown) => void, reject });
+      this.holdOpen();
+      child.write(frameOf({ rid, op, args }));
+    });
+  }
+
+  /** The Node binary and its arguments for the helper. */
+  private command(): { node: string; args: string[] } {
+    const node = this.opts.node ?? (process.versions.electron ? undefined : process.execPath);
+    if (!node) {
+      // With the runAsNode fuse off, Electron cannot act as Node (SECURITY.md).
+      throw new Error('the raw-socket helper needs a Node binary beside the app (options.node); Electron cannot run it with runAsNode off');
+    }
+    const entry = this.opts.entry ?? defaultEntry();
+    const execArgv = this.opts.execArgv ?? [];
+    return { node, args: [...this.sandboxFlags(node, entry, execArgv), ...execArgv, entry] };
+  }
+
+  /** Node's permission model: the helper may read only its own app directory, write nothing, start nothing. */
+  private sandboxFlags(node: string, entry: string, execArgv: string[]): string[] {
+    const flags = process.allowedNodeEnvironmentFlags;
+    // Only for the Node running us (another binary's flags are unknown), and
+    // only for the bundle: from sources, tsx may spawn esbuild.
+    if (this.opts.sandbox === false || node !== process.execPath || execArgv.includes('--import') || !flags.has('--allow-addons')) return [];
+    const perm = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : undefined;
+    const root = appRoot(entry);
+    if (!perm || !root) return [];
+    const out = [perm, '--allow-addons', `--allow-fs-read=${root}${sep}*`];
+    if (flags.has('--disable-warning')) out.push('--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning');
+    return out;
+  }
+
+  private spawn(mode: Mode, via?: { command: string; args: string[] }): HelperChannel | undefined {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    if (!via) {
+      try {
+        const { node, args } = this.command();
+        via = { command: node, args };
+      } catch (e) {
+        this.setStatus('failed', (e as Error).message);
+        return undefined;
+      }
+    }
+    this.mode = mode;
+    const child = (this.opts.launch ?? spawnLauncher)(via.command, via.args);
+    this.child = child;
+    this.readyNow = false;
+    const reader = new FrameReader(MAX_FRAME);
+    child.onData((chunk) => {
+      if (child !== this.child) return;
+      for (const c of reader.push(chunk)) {
+        if ('oversize' in c) this.emit('warning', new Error(`the raw helper sent a frame of ${c.oversize} bytes (over ${MAX_FRAME}); skipped`));
+        else this.onFrame(c.frame);
+      }
+    });
+    child.onExit((code, signal, err) => this.onExit(child, code, signal, err));
+    this.setStatus('starting', mode === 'elevated' ? 'waiting for the authentication prompt to be answered' : 'starting the raw-socket helper');
+    this.holdOpen();
+    return child;
+  }
+
+  private setStatus(s: RawStatus, reason: string): void {
+    if (s === this.state && reason === this.why) return;
+    this.state = s;
+    this.why = reason;
+    this.emit('status', s, reason);
+  }
+
+  /** Keep the app alive only while calls are in flight or sockets are open. */
+  private holdOpen(): void {
+    this.child?.setRef(this.pending.size > 0 || this.live.size > 0);
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    let m: unknown;
+    try {
+      m = decodePayload(frame, MAX_JSON);
+    } catch (e) {
+      return void this.emit('warning', new Error(`the raw helper sent a malformed frame: ${(e as Error).message}`));
+    }
+    if (typeof m === 'object' && m !== null && 'event' in m) {
+      if (isHelperEvent(m)) this.onEvent(m);
+      else this.emit('warning', new Error('the raw helper sent a malformed event'));
+      return;
+    }
+    const problem = replyProblem(m);
+    if (problem) return void this.emit('warning', new Error(`the raw helper sent a malformed reply: ${problem}`));
+    const r = m as Reply;
+    const p = r.rid === null ? undefined : this.pending.get(r.rid);
+    if (!p) {
+      const what = r.ok ? `a reply to unknown request ${r.rid}` : `an error for request ${r.rid}: ${r.error.message}`;
+      return void this.emit('warning', new Error(`the raw helper sent ${what}`));
+    }
+    this.pending.delete(r.rid!);
+    if (!r.ok) {
+      if (p.op === 'open' && (r.error.code === 'EPERM' || r.error.code === 'EACCES')) this.onCapDenied(r.error);
+      p.reject(new RawHelperError(r.error));
+    } else if (!resultChecks[p.op](r.result)) p.reject(new Error(`the raw helper sent a malformed ${p.op} result`));
+    else {
+      if (p.op === 'open') {
+        this.live.add((r.result as OpenResult).handle);
+        this.capDenied = undefined;
+        if (this.state === 'unprivileged' && this.readyNow) this.setStatus('ready', this.readyReason());
+      }
+      p.resolve(r.result);
+    }
+    if (p.op === 'close' && p.handle !== undefined) this.live.delete(p.handle); // gone even when close failed
+    this.holdOpen();
+  }
+
+  /** The helper runs but the kernel refuses it raw sockets (capability dropped). */
+  private onCapDenied(e: WireError): void {
+    this.capDenied = `The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket (${e.code}). ICMP (ping, traceroute) is off; TCP, UDP and Unix sockets work as usual.`;
+    this.setStatus('unprivileged', this.capDenied);
+  }
+
+  private readyReason(): string {
+    return `the raw-socket helper is running (pid ${this.child?.pid}${this.mode === 'elevated' ? ', elevated' : ''})`;
+  }
+
+  private onEvent(ev: HelperEvent): void {
+    switch (ev.event) {
+      case 'ready':
+        this.readyNow = true;
+        this.failedStarts = 0;
+        this.offsetUs = Number(BigInt(ev.originNs) - engineOriginNs) / 1000;
+        if (this.capDenied) this.setStatus('unprivileged', this.capDenied);
+        else this.setStatus('ready', this.readyReason());
+        return void this.emit('ready', { pid: ev.pid, sandboxed: ev.sandboxed });
+      case 'packet':
+        return void this.emit('packet', { handle: ev.handle, bytes: ev.bytes, from: ev.from, tUs: ev.tUs + this.offsetUs, ipHeader: ev.ipHeader });
+      case 'dropped':
+        return void this.emit('dropped', { handle: ev.handle, count: ev.count });
+      case 'socket-error':
+        if (ev.closed) this.live.delete(ev.handle);
+        return void this.emit('socket-error', { handle: ev.handle, error: new RawHelperError(ev.error), closed: ev.closed });
+    }
+  }
+
+  private onExit(child: HelperChannel, exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    const stopped = this.stopping === child;
+    this.stopping = undefined;
+    const last = lastLine(child.stderrTail());
+    const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? `exit code ${exitCode}`;
+    const message = stopped
+      ? 'the raw-socket helper was stopped; its raw sockets were closed'
+      : `the raw-socket helper died (${what}${last ? `: ${last}` : ''}); its raw sockets were lost`;
+    const handles = [...this.live];
+    this.live.clear();
+    if (stopped) {
+      this.rejectAll(new RawHelperDiedError(message, exitCode, signal));
+      return this.setStatus('stopped', 'the raw-socket helper was stopped');
+    }
+    if (this.mode === 'elevated' && !this.readyNow) {
+      // It never ran: pkexec said no (or failed); calls queued meanwhile learn why.
+      this.onElevationEnded(exitCode, what, last);
+      return this.rejectAll(new RawHelperUnavailableError(this.state, this.why));
+    }
+    this.rejectAll(new RawHelperDiedError(message, exitCode, signal));
+    this.emit('died', { exitCode, signal, handles, message });
+    if (this.mode === 'elevated') return this.setStatus('unprivileged', `${message}. Elevate again to use ICMP.`);
+    if (!this.readyNow && ++this.failedStarts >= (this.opts.maxFailedStarts ?? 5)) {
+      return this.setStatus('failed', `the raw-socket helper could not be started (${this.failedStarts} attempts; last: ${what}${last ? `: ${last}` : ''})`);
+    }
+    this.setStatus('starting', `restarting the raw-socket helper (${message})`);
+    // Back off only while it keeps dying before it is ready.
+    const delay = this.readyNow ? 0 : Math.min(5000, 100 * 2 ** this.failedStarts);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.child && this.state === 'starting') this.spawn('direct');
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private rejectAll(err: Error): void {
+    const inFlight = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of inFlight) p.reject(err);
+  }
+
+  /** Forgets a helper that is being given up on (no exit report wanted), then makes sure it goes. */
+  private abandon(child: HelperChannel, status: RawStatus, reason: string): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.live.clear();
+    this.setStatus(status, reason);
+    this.rejectAll(new RawHelperUnavailableError(status, reason));
+    child.end();
+    child.kill('SIGTERM');
+  }
+
+  /** pkexec: 126 the user dismissed the prompt, 127 not authorized (or it could not ask). */
+  private onElevationEnded(exitCode: number | null, what: string, last: string): void {
+    if (exitCode === 126) return this.setStatus('declined', 'The authentication prompt was dismissed, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.');
+    if (exitCode === 127) return this.setStatus('declined', `Elevation was refused (not authorized${last ? `: ${last}` : ''}), so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
+    this.setStatus('failed', `the elevated raw-socket helper did not start (${what}${last ? `: ${last}` : ''})`);
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return (lines[lines.length - 1] ?? '').slice(0, 300);
+}
+
+/** dist/raw-helper.cjs next to the bundle that contains this code (the unpacked copy when packaged). */
+export function defaultEntry(): string {
+  const here = typeof __dirname === 'string' ? __dirname : undefined;
+  const entry = here && join(here, 'raw-helper.cjs');
+  if (!entry || !existsSync(entry)) {
+    throw new Error('the raw-socket helper bundle (dist/raw-helper.cjs) was not found: run `npm run build`, or pass { entry, execArgv } to RawHelper');
+  }
+  const unpacked = entry.replace('app.asar', 'app.asar.unpacked');
+  return unpacked !== entry && existsSync(unpacked) ? unpacked : entry;
+}
+
+/** The nearest directory above the helper that holds node_modules/raw-socket. */
+function appRoot(entry: string): string | undefined {
+  let dir = dirname(entry);
+  for (let i = 0; i < 12; i++) {
+    if (existsSync(join(dir, 'node_modules', 'raw-socket'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+  return undefined;
+}

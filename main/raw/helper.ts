@@ -1,0 +1,137 @@
+// The raw-socket helper process (bundled to dist/raw-helper.cjs). It may run
+// with privileges the app does not have (CAP_NET_RAW, root through pkexec),
+// so it does only this: open raw sockets, send given bytes to given
+// addresses, and stream received packets back with timestamps. It talks over
+// stdin/stdout in length-prefixed frames (./framing.ts), checks every request,
+// opens no files and runs nothing. It exits when stdin closes.
+import './fatal.js';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { Writable } from 'node:stream';
+import { FrameReader, decodePayload, frameOf } from './framing.js';
+import { MAX_FRAME, MAX_JSON, isHandle, requestProblem, type HelperEvent, type Reply, type Request } from './protocol.js';
+import { RawSockets, toWire, type RawSocketError } from './sockets.js';
+
+// One clock for the process: µs since this origin (hrtime is monotonic and system-wide).
+const origin = process.hrtime.bigint();
+const now = (): number => Number(process.hrtime.bigint() - origin) / 1000;
+
+/** Packets are dropped (and counted) while this much output waits for the app. */
+const OUT_HIGH = 8 * 1024 * 1024;
+/** Stop reading requests while sends of this many bytes are queued. */
+const IN_HIGH = 8 * 1024 * 1024;
+
+// A pipe as a non-blocking socket (process.stdout blocks on pipes on Linux,
+// which would stall receiving and skew the timestamps); anything else as is.
+let out: Writable;
+try {
+  out = new Socket({ fd: 1, readable: false, writable: true });
+} catch {
+  out = process.stdout;
+}
+out.on('error', () => process.exit(0)); // the app went away
+
+const dropped = new Map<number, number>();
+out.on('drain', () => {
+  for (const [handle, count] of dropped) post({ event: 'dropped', handle, count });
+  dropped.clear();
+});
+
+// Frames posted in one turn of the event loop leave in one write (a flood
+// is tens of thousands of frames a second; a syscall each would be the limit).
+let ending = false;
+let batch: Uint8Array[] = [];
+let batchBytes = 0;
+function post(msg: Reply | HelperEvent): void {
+  if (ending) return;
+  const f = frameOf(msg);
+  batch.push(f);
+  batchBytes += f.byteLength;
+  if (batch.length === 1) setImmediate(flush);
+}
+function flush(): void {
+  if (!batch.length) return;
+  const all = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+  batch = [];
+  batchBytes = 0;
+  out.write(all);
+}
+
+const bad = (rid: number | null, message: string): Reply => ({ rid, ok: false, error: { code: 'BAD_REQUEST', errno: -osConstants.errno.EINVAL, message: `bad request: ${message}`, syscall: 'request' } });
+
+const sockets = new RawSockets(
+  now,
+  (handle, bytes, from, tUs, ipHeader) => {
+    if (out.writableLength + batchBytes > OUT_HIGH) return void dropped.set(handle, (dropped.get(handle) ?? 0) + 1);
+    post({ event: 'packet', handle, bytes, from, tUs, ipHeader });
+  },
+  (handle, error, closed) => post({ event: 'socket-error', handle, error, closed }),
+);
+
+let queued = 0;
+function run(req: Request): void {
+  const { rid } = req;
+  const fail = (e: unknown) => post({ rid, ok: false, error: toWire(e as RawSocketError) });
+  try {
+    switch (req.op) {
+      case 'open':
+        return post({ rid, ok: true, result: sockets.open(req.args as Request<'open'>['args']) });
+      case 'close':
+        return post({ rid, ok: true, result: sockets.close((req.args as Request<'close'>['args']).handle) });
+      case 'setFilter':
+        return post({ rid, ok: true, result: sockets.setFilter(req.args as Request<'setFilter'>['args']) });
+      case 'send': {
+        const args = req.args as Request<'send'>['args'];
+        const size = args.bytes.byteLength + 64;
+        queued += size;
+        if (queued > IN_HIGH) process.stdin.pause();
+        const done = () => {
+          queued -= size;
+          if (queued <= IN_HIGH / 2 && process.stdin.isPaused()) process.stdin.resume();
+        };
+        sockets.send(args).then((result) => post({ rid, ok: true, result }), fail).finally(done);
+        return;
+      }
+    }
+  } catch (e) {
+    fail(e);
+  }
+}
+
+const reader = new FrameReader(MAX_FRAME);
+process.stdin.on('data', (chunk: Buffer) => {
+  for (const c of reader.push(chunk)) {
+    if ('oversize' in c) {
+      post(bad(null, `a frame of ${c.oversize} bytes is over the ${MAX_FRAME}-byte limit (skipped)`));
+      continue;
+    }
+    let m: unknown;
+    try {
+      m = decodePayload(c.frame, MAX_JSON);
+    } catch (e) {
+      post(bad(null, (e as Error).message));
+      continue;
+    }
+    const problem = requestProblem(m);
+    if (problem) {
+      const rid = (m as { rid?: unknown } | null)?.rid;
+      post(bad(isHandle(rid) ? (rid as number) : null, problem));
+      continue;
+    }
+    run(m as Request);
+  }
+});
+
+// The app closed our stdin (or went away): nothing more will be asked.
+function end(): void {
+  if (ending) return;
+  ending = true;
+  sockets.closeAll();
+  out.end(() => process.exit(0));
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+process.stdin.on('end', end);
+process.stdin.on('error', end);
+
+const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+post({ event: 'ready', pid: process.pid, originNs: String(origin), sandboxed: !!permission && !permission.has('fs.write') && !permission.has('child') });

@@ -1,0 +1,311 @@
+// The helper's raw sockets (raw-socket 1.8.1): open, send with per-send
+// TTL/TOS/DF, close, ICMP type filters, and every received packet with a
+// timestamp taken first thing in the receive callback. Imported only by the
+// helper process; uses only node:* and raw-socket.
+import { isIPv4, isIPv6 } from 'node:net';
+import { constants as osConstants, endianness } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+import raw, { type Socket } from 'raw-socket';
+import { MAX_SOCKETS, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './protocol.js';
+
+/** Receive buffer asked for each raw socket (the kernel caps it at net.core.rmem_max). */
+const RCVBUF = 4 * 1024 * 1024;
+
+/** Microseconds on the helper's clock (fractional: hrtime has ns resolution). */
+export type Clock = () => number;
+
+export type PacketSink = (handle: number, bytes: Buffer, from: string, tUs: number, ipHeader: boolean) => void;
+export type ErrorSink = (handle: number, error: WireError, closed: boolean) => void;
+
+/** Sends per turn of the event loop, so receiving keeps up (each echo on loopback brings two packets back). */
+const SEND_BURST = 64;
+/** Packets read per readiness event. */
+const READ_BURST = 256;
+
+// raw-socket 1.8.1 sends one queued packet per writable event and reads one
+// packet per readable event; a turn of the event loop each caps a flood near
+// 8k/s here. Its own queue and one-shot read, driven in bounded bursts, do
+// better; without them (another version) the plain path still works.
+interface Burst {
+  requests: unknown[];
+  onSendReady(): void;
+  onRecvReady(): void;
+}
+function burstOf(sock: Socket): Burst | undefined {
+  const b = sock as unknown as Partial<Burst>;
+  return Array.isArray(b.requests) && typeof b.onSendReady === 'function' && typeof b.onRecvReady === 'function' ? (b as Burst) : undefined;
+}
+
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+const IPPROTO_RAW = 255;
+const { SocketLevel: L, SocketOption: O } = raw;
+
+/** Options raw-socket does not name, per platform; missing: not supported there. */
+const PLATFORM: Partial<Record<NodeJS.Platform, { df4?: [number, number, number]; df6?: [number, number, number]; tclass?: number; hdrincl6?: number; filter4?: [number, number]; filter6?: [number, number] }>> = {
+  // df: [option, value for DF, value for no DF]
+  linux: { df4: [10, 2, 0], df6: [62, 1, 0], tclass: 67, hdrincl6: 36, filter4: [255, 1], filter6: [IPPROTO_ICMPV6, 1] },
+  darwin: { df4: [28, 1, 0], df6: [62, 1, 0], tclass: 36 },
+};
+const plat = PLATFORM[process.platform] ?? {};
+
+export class RawSocketError extends Error implements WireError {
+  override name = 'RawSocketError';
+  readonly errno: number;
+  constructor(
+    readonly code: string,
+    readonly syscall: string,
+    detail: string,
+  ) {
+    super(`${code}: ${detail}, ${syscall}`);
+    this.errno = -((osConstants.errno as Record<string, number>)[code] ?? 0);
+  }
+}
+
+// raw-socket throws Error(strerror(errno)): the message is all we get.
+// glibc's texts where they differ from libuv's (which the map below holds).
+const GLIBC: Record<string, string> = {
+  'cannot assign requested address': 'EADDRNOTAVAIL',
+  'address family not supported by protocol': 'EAFNOSUPPORT',
+  'no route to host': 'EHOSTUNREACH',
+  'cannot allocate memory': 'ENOMEM',
+  'operation not supported': 'EOPNOTSUPP',
+  'too many open files in system': 'ENFILE',
+  'bad address': 'EFAULT',
+};
+const byMessage = new Map<string, string>(Object.entries(GLIBC));
+for (const [, [name, text]] of getSystemErrorMap()) if (!byMessage.has(text.toLowerCase()) && /^E[A-Z0-9]+$/.test(name)) byMessage.set(text.toLowerCase(), name);
+
+export function fromRawError(e: unknown, syscall: string): RawSocketError {
+  if (e instanceof RawSocketError) return e;
+  const text = e instanceof Error ? e.message : String(e);
+  const code = byMessage.get(text.toLowerCase()) ?? 'EIO';
+  const hint = code === 'EPERM' || code === 'EACCES' ? ' (raw sockets need CAP_NET_RAW or root)' : '';
+  return new RawSocketError(code, syscall, `${text.toLowerCase()}${hint}`);
+}
+
+export function toWire(e: unknown): WireError {
+  const r = e instanceof RawSocketError ? e : fromRawError(e, 'call');
+  return { code: r.code, errno: r.errno, message: r.message.slice(0, 1000), syscall: r.syscall };
+}
+
+/** Kernel values: IP_TTL / IPV6_UNICAST_HOPS, IP_TOS / IPV6_TCLASS, and the platform's DF option. */
+interface Opts {
+  ttl: number;
+  tos: number;
+  df: number;
+}
+type OptName = keyof Opts;
+
+interface Entry {
+  sock: Socket;
+  family: Family;
+  protocol: number;
+  hdrincl: boolean;
+  defaults: Partial<Opts>;
+  current: Partial<Opts>;
+  /** Sends queued in raw-socket, failed if the socket closes first. */
+  pending: Set<(e: RawSocketError) => void>;
+  burst: Burst | undefined;
+  draining: boolean;
+  /** Closed (by us or by raw-socket): its wrap would silently open a new socket if used again. */
+  closed: boolean;
+}
+
+export class RawSockets {
+  private readonly socks = new Map<number, Entry>();
+  private nextHandle = 1;
+
+  constructor(
+    private readonly now: Clock,
+    private readonly onPacket: PacketSink,
+    private readonly onError: ErrorSink,
+  ) {}
+
+  open(a: OpenArgs): OpenResult {
+    if (this.socks.size >= MAX_SOCKETS) throw new RawSocketError('EMFILE', 'socket', `at most ${MAX_SOCKETS} raw sockets are open at once`);
+    const protocol = a.protocol === 'icmp' ? IPPROTO_ICMP : a.protocol === 'icmpv6' ? IPPROTO_ICMPV6 : a.protocol;
+    const v6 = a.family === 6;
+    const hdrincl = a.hdrincl === true || (!v6 && protocol === IPPROTO_RAW);
+    if (a.hdrincl && v6 && plat.hdrincl6 === undefined) throw new RawSocketError('ENOPROTOOPT', 'setsockopt', `IPV6_HDRINCL is not available on ${process.platform}`);
+    let sock: Socket;
+    try {
+      sock = raw.createSocket({ protocol, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, bufferSize: 65536 });
+    } catch (e) {
+      throw fromRawError(e, `socket(${v6 ? 'AF_INET6' : 'AF_INET'}, SOCK_RAW, ${protocol})`);
+    }
+    const handle = this.nextHandle++;
+    const ipHeader = !v6;
+    const entry: Entry = { sock, family: a.family, protocol, hdrincl, defaults: {}, current: {}, pending: new Set(), burst: burstOf(sock), draining: false, closed: false };
+    try {
+      if (a.hdrincl) {
+        if (v6) sock.setOption(L.IPPROTO_IPV6, plat.hdrincl6!, 1);
+        else sock.setOption(L.IPPROTO_IP, O.IP_HDRINCL!, 1);
+      }
+      // A raw ICMP socket receives every ICMP packet on the host: a default receive
+      // buffer (~200 KiB) overflows during someone else's flood and our replies are lost.
+      sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF!, RCVBUF);
+      if (!hdrincl) for (const name of ['ttl', 'tos', 'df'] as const) entry.defaults[name] = this.read(entry, name);
+    } catch (e) {
+      sock.close();
+      throw fromRawError(e, 'setsockopt');
+    }
+    entry.current = { ...entry.defaults };
+    let reading = false;
+    let got = 0;
+    sock.on('message', (bytes, from) => {
+      const tUs = this.now(); // first thing: the time the packet was read
+      got++;
+      this.onPacket(handle, bytes, from, tUs, ipHeader);
+      if (reading || !entry.burst) return;
+      // Read what else is queued now (an empty queue ends in EAGAIN, ignored below).
+      reading = true;
+      for (let i = 0; i < READ_BURST && !entry.closed; i++) {
+        const before = got;
+        entry.burst.onRecvReady();
+        if (got === before) break;
+      }
+      reading = false;
+    });
+    sock.on('error', (e) => {
+      // A bare number is a poll failure, after which raw-socket closes the
+      // socket itself; anything else is a recvfrom() error (e.g. a pending ICMP error).
+      const closed = /^-?\d+$/.test(e.message);
+      const err = closed ? new RawSocketError('EIO', 'poll', `poll failed (${e.message}); the socket was closed`) : fromRawError(e, 'recvfrom');
+      if (err.code === 'EAGAIN') return;
+      if (closed) this.forget(handle, err);
+      this.onError(handle, toWire(err), closed);
+    });
+    this.socks.set(handle, entry);
+    return { handle, protocol, family: a.family, ipHeader };
+  }
+
+  send(a: SendArgs): Promise<SendResult> {
+    const s = this.get(a.handle, 'sendto');
+    const fits = s.family === 4 ? isIPv4(a.address) : isIPv6(a.address);
+    if (!fits) return Promise.reject(new RawSocketError('EAFNOSUPPORT', 'sendto', `${a.address} is not an IPv${s.family} address (the socket is IPv${s.family})`));
+    const dfValues = s.family === 4 ? plat.df4 : plat.df6;
+    const given = { ttl: a.ttl, tos: a.tos, df: a.df === undefined ? undefined : dfValues?.[a.df ? 1 : 2] };
+    if (s.hdrincl && (a.ttl !== undefined || a.tos !== undefined || a.df !== undefined)) {
+      return Promise.reject(new RawSocketError('EINVAL', 'setsockopt', 'with hdrincl, TTL, TOS and DF are fields of the IP header you build'));
+    }
+    if (given.tos !== undefined && s.family === 6 && plat.tclass === undefined) return Promise.reject(new RawSocketError('ENOPROTOOPT', 'setsockopt', `IPV6_TCLASS is not available on ${process.platform}`));
+    if (a.df !== undefined && !dfValues) return Promise.reject(new RawSocketError('ENOPROTOOPT', 'setsockopt', `DF is not available on ${process.platform}`));
+    const buf = Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
+    return new Promise<SendResult>((resolve, reject) => {
+      let tUs = 0;
+      let failed: RawSocketError | undefined;
+      const cancel = (e: RawSocketError) => reject(e);
+      s.pending.add(cancel);
+      s.sock.send(buf, 0, buf.byteLength, a.address, () => {
+        // Per send: what was asked, else the socket's default.
+        if (!s.hdrincl) {
+          for (const name of ['ttl', 'tos', 'df'] as const) {
+            const want = given[name] ?? s.defaults[name];
+            if (want === undefined || want === s.current[name]) continue;
+            try {
+              this.write(s, name, want);
+            } catch (e) {
+              failed = fromRawError(e, `setsockopt(${name})`);
+              throw failed;
+            }
+            s.current[name] = want;
+          }
+        }
+        tUs = this.now();
+      }, (error, sent) => {
+        s.pending.delete(cancel);
+        if (error) reject(failed ?? fromRawError(error, 'sendto'));
+        else resolve({ sent, tUs });
+      });
+      this.drain(s);
+    });
+  }
+
+  close(handle: number): null {
+    const s = this.get(handle, 'close');
+    this.forget(handle, new RawSocketError('EBADF', 'sendto', 'the socket was closed before this send went out'));
+    s.sock.close();
+    return null;
+  }
+
+  closeAll(): void {
+    for (const h of [...this.socks.keys()]) this.close(h);
+  }
+
+  setFilter(a: FilterArgs): null {
+    const s = this.get(a.handle, 'setsockopt');
+    const v6 = s.family === 6;
+    if (s.protocol !== (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) throw new RawSocketError('EINVAL', 'setsockopt', 'type filters are for ICMP and ICMPv6 sockets');
+    const where = v6 ? plat.filter6 : plat.filter4;
+    if (!where) throw new RawSocketError('ENOPROTOOPT', 'setsockopt', `ICMP type filters are not available on ${process.platform}`);
+    // Linux: a set bit blocks that type; the v4 filter covers types 0..31 only.
+    const words = new Uint32Array(v6 ? 8 : 1);
+    if (a.icmpTypes) {
+      words.fill(0xffffffff);
+      for (const t of a.icmpTypes) if (t < words.length * 32) words[t >> 5]! &= ~(1 << (t & 31));
+    }
+    try {
+      if (v6) {
+        const buf = Buffer.alloc(32);
+        words.forEach((w, i) => (endianness() === 'LE' ? buf.writeUInt32LE(w, i * 4) : buf.writeUInt32BE(w, i * 4)));
+        s.sock.setOption(where[0], where[1], buf, 32);
+      } else s.sock.setOption(where[0], where[1], words[0]!);
+    } catch (e) {
+      throw fromRawError(e, 'setsockopt(ICMP_FILTER)');
+    }
+    return null;
+  }
+
+  /** Sends what raw-socket has queued, SEND_BURST per turn of the event loop. */
+  private drain(s: Entry): void {
+    if (s.draining || !s.burst) return;
+    s.draining = true;
+    setImmediate(() => {
+      s.draining = false;
+      for (let i = 0; i < SEND_BURST && !s.closed && s.burst!.requests.length > 0; i++) s.burst!.onSendReady();
+      if (!s.closed && s.burst!.requests.length > 0) this.drain(s);
+    });
+  }
+
+  private get(handle: number, syscall: string): Entry {
+    const s = this.socks.get(handle);
+    if (!s) throw new RawSocketError('EBADF', syscall, `no raw socket with handle ${handle}`);
+    return s;
+  }
+
+  private forget(handle: number, why: RawSocketError): void {
+    const s = this.socks.get(handle);
+    if (!s) return;
+    this.socks.delete(handle);
+    s.closed = true;
+    for (const cancel of s.pending) cancel(why);
+    s.pending.clear();
+  }
+
+  private where(s: Entry, name: OptName): [level: number, option: number] {
+    const v6 = s.family === 6;
+    if (name === 'ttl') return v6 ? [L.IPPROTO_IPV6, O.IPV6_UNICAST_HOPS!] : [L.IPPROTO_IP, O.IP_TTL!];
+    if (name === 'tos') return v6 ? [L.IPPROTO_IPV6, plat.tclass ?? -1] : [L.IPPROTO_IP, O.IP_TOS!];
+    const df = v6 ? plat.df6 : plat.df4;
+    return [v6 ? L.IPPROTO_IPV6 : L.IPPROTO_IP, df?.[0] ?? -1];
+  }
+
+  /** The option's value as the kernel has it now (undefined: not available on this platform). */
+  private read(s: Entry, name: OptName): number | undefined {
+    const [level, option] = this.where(s, name);
+    if (option < 0) return undefined;
+    const buf = Buffer.alloc(4);
+    s.sock.getOption(level, option, buf, 4);
+    return endianness() === 'LE' ? buf.readInt32LE(0) : buf.readInt32BE(0);
+  }
+
+  /** As an int32 buffer, so -1 ("the kernel's default") can be written too. */
+  private write(s: Entry, name: OptName, value: number): void {
+    const [level, option] = this.where(s, name);
+    const buf = Buffer.alloc(4);
+    if (endianness() === 'LE') buf.writeInt32LE(value, 0);
+    else buf.writeInt32BE(value, 0);
+    s.sock.setOption(level, option, buf, 4);
+  }
+}
