@@ -1,0 +1,121 @@
+// What ping and traceroute need from the raw-socket helper, and nothing
+// more: open a raw socket, send bytes with per-send TTL/TOS/DF, close, and
+// a stream of received packets stamped with the helper's monotonic clock.
+// RawHelper (main/raw/client.ts) provides it (see fromRawHelper); tests use
+// a fake with the same shapes.
+import { randomInt } from 'node:crypto';
+import { parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
+
+export type RawHandle = number;
+
+export interface ProbeOpen {
+  protocol: 'icmp' | 'icmpv6' | number;
+  family: 4 | 6;
+  /** The caller writes the IP header itself (IP_HDRINCL). */
+  hdrincl?: boolean;
+}
+
+export interface ProbeSend {
+  handle: RawHandle;
+  bytes: Uint8Array;
+  address: string;
+  ttl?: number;
+  tos?: number;
+  df?: boolean;
+}
+
+export interface ProbeSent {
+  /** Bytes the kernel accepted. */
+  bytes: number;
+  /** Helper's monotonic clock, µs, taken just before the send syscall. */
+  tUs: number;
+}
+
+export interface ProbePacket {
+  handle: RawHandle;
+  bytes: Uint8Array;
+  from: string;
+  /** Helper's monotonic clock, µs, when the packet was read. */
+  tUs: number;
+  /** Whether `bytes` starts with the IP header (IPv4 raw sockets: yes; ICMPv6: no). */
+  ipHeader: boolean;
+}
+
+export type PacketListener = (p: ProbePacket) => void;
+
+export interface ProbeTransport {
+  open(o: ProbeOpen): Promise<RawHandle>;
+  send(s: ProbeSend): Promise<ProbeSent>;
+  close(handle: RawHandle): Promise<void>;
+  on(event: 'packet', listener: PacketListener): unknown;
+  off(event: 'packet', listener: PacketListener): unknown;
+  /** Optional kernel-side filter (ICMP_FILTER / ICMP6_FILTER): only these ICMP types reach the socket. */
+  setFilter?(handle: RawHandle, icmpTypes: number[] | null): Promise<void>;
+}
+
+/** A received ICMP or ICMPv6 message, with what the IP header said when there was one. */
+export type ReceivedIcmp =
+  | { family: 4; icmp: IcmpMessage; ttl: number; source: string; destination: string }
+  | { family: 6; icmp: Icmpv6Message; ttl: null; source: string; destination: null };
+
+/**
+ * Decodes a packet from a raw ICMP (family 4) or ICMPv6 (6) socket. null for
+ * anything that is not a well-formed ICMP message (a raw socket can be
+ * handed anything: the caller only counts those).
+ */
+export function decodeIcmpPacket(p: ProbePacket, family: 4 | 6): ReceivedIcmp | null {
+  if (family === 4) {
+    let offset = 0;
+    let end = p.bytes.length;
+    let ttl = -1;
+    let source = p.from;
+    let destination = '';
+    if (p.ipHeader) {
+      const ip = parseIPv4Header(p.bytes);
+      if (!ip.ok || ip.value.protocol !== 1) return null;
+      offset = ip.value.payloadOffset;
+      end = offset + ip.value.payloadLength;
+      ttl = ip.value.ttl;
+      source = ip.value.source;
+      destination = ip.value.destination;
+    }
+    const m = parseIcmp(p.bytes.subarray(0, end), offset);
+    return m.ok ? { family: 4, icmp: m.value, ttl, source, destination } : null;
+  }
+  const m = parseIcmpv6(p.bytes, 0);
+  return m.ok ? { family: 6, icmp: m.value, ttl: null, source: p.from, destination: null } : null;
+}
+
+/** Random 16-bit value (a run's ICMP identifier, a traceroute's source port). */
+export function random16(): number {
+  return randomInt(0, 0x10000);
+}
+
+/** The parts of RawHelper (main/raw/client.ts) a transport needs. */
+export interface RawHelperLike {
+  open(args: { protocol: 'icmp' | 'icmpv6' | number; family: 4 | 6; hdrincl?: boolean }): Promise<{ handle: number }>;
+  send(handle: number, bytes: Uint8Array, address: string, opts?: { ttl?: number; tos?: number; df?: boolean }): Promise<{ sent: number; tUs: number }>;
+  close(handle: number): Promise<unknown>;
+  setFilter(handle: number, icmpTypes: number[] | null): Promise<unknown>;
+  on(event: 'packet', listener: PacketListener): unknown;
+  off(event: 'packet', listener: PacketListener): unknown;
+}
+
+/** ProbeTransport over the supervised raw-socket helper. */
+export function fromRawHelper(h: RawHelperLike): ProbeTransport {
+  return {
+    open: async (o) => (await h.open(o.hdrincl === undefined ? { protocol: o.protocol, family: o.family } : o)).handle,
+    send: async (s) => {
+      const opts: { ttl?: number; tos?: number; df?: boolean } = {};
+      if (s.ttl !== undefined) opts.ttl = s.ttl;
+      if (s.tos !== undefined) opts.tos = s.tos;
+      if (s.df !== undefined) opts.df = s.df;
+      const r = await h.send(s.handle, s.bytes, s.address, opts);
+      return { bytes: r.sent, tUs: r.tUs };
+    },
+    close: async (handle) => void (await h.close(handle)),
+    setFilter: async (handle, types) => void (await h.setFilter(handle, types)),
+    on: (event, listener) => h.on(event, listener),
+    off: (event, listener) => h.off(event, listener),
+  };
+}
