@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
 import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
+import { UsageError } from './usage-error.js';
+import { parsePing, parseTraceroute, PING_USAGE, type PingCommand, type TracerouteCommand } from './probe-args.js';
 
 export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -35,19 +37,22 @@ export type Command =
       timeoutS?: number;
       json: boolean;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean };
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean }
+  | PingCommand
+  | TracerouteCommand;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export const USAGE = `usage:
   sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
   sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json]
+${PING_USAGE}
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
 addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
-DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file`;
+DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
+ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
+      ping exits 0 when a reply came, 1 when none did, 2 on an error`;
 
 /** "127.0.0.1:9000" or "[::1]:9000". */
 export function parseIpTarget(text: string): IpTarget {
@@ -94,7 +99,9 @@ function positiveInt(text: string | undefined, option: string, min: number): num
 export function parseCommand(argv: string[]): Command {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help' };
   const [verb, ...rest] = argv;
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen or connect`);
+  if (verb === 'ping') return parsePing(rest);
+  if (verb === 'traceroute') return parseTraceroute(rest);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping or traceroute`);
   let parsed;
   try {
     parsed = parseArgs({

@@ -2,6 +2,7 @@
 // it runs the same under Electron, in browser mode, in the CLI and in tests.
 import type { AnyEvent, Family, SockType } from '../../shared/contract/index.js';
 import type { Handlers } from '../bridge/router.js';
+import { Probes, type ProbesOptions } from '../raw/probes.js';
 import { epochMs } from './clock.js';
 import { EngineError } from './errors.js';
 import type { Session, SessionHost } from './session.js';
@@ -16,6 +17,8 @@ import { WorkerSession } from './worker-session.js';
 export interface EngineOptions {
   /** How to start the socket worker (default: dist/socket-worker.cjs, or the sources with tsx). */
   worker?: SocketWorkerOptions;
+  /** The raw-socket helper and probe limits (default: dist/raw-helper.cjs, or the sources with tsx). */
+  probes?: ProbesOptions;
 }
 
 export class Engine {
@@ -24,9 +27,12 @@ export class Engine {
   private nextId = 1;
   /** The socket worker, for the sessions Node cannot make; started by the first of them. */
   private readonly workers: WorkerLink;
+  /** ICMP and raw sockets: the privileged helper and the ping, traceroute and raw sessions over it. */
+  readonly probes: Probes;
 
   constructor(opts: EngineOptions = {}) {
     this.workers = new WorkerLink(opts.worker);
+    this.probes = new Probes((event) => this.host.emit(event), opts.probes);
   }
 
   /** The socket worker, once a session has started it (its pid, for crash tests). */
@@ -146,6 +152,16 @@ export class Engine {
         this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_MULTICAST_LOOP)').setMulticastLoopback(on)),
       'socket.setMulticastInterface': async ({ id, iface }) =>
         this.act(id, (s) => UdpSession.of(s, 'setsockopt(IP_MULTICAST_IF)').setMulticastInterface(iface)),
+      // Probes (ICMP and raw sockets, through the privileged helper)
+      'raw.status': () => this.probes.check(),
+      'raw.elevate': () => this.probes.elevate(),
+      'ping.start': (p) => this.probes.startPing(p),
+      'ping.stop': ({ id }) => this.probes.stopPing(id),
+      'trace.start': (p) => this.probes.startTrace(p),
+      'trace.stop': ({ id }) => this.probes.stopTrace(id),
+      'raw.open': (p) => this.probes.openRaw(p),
+      'raw.send': ({ id, bytes, address }) => this.probes.sendRaw(id, bytes, address),
+      'raw.close': ({ id }) => this.probes.closeRaw(id),
     };
   }
 
@@ -165,6 +181,6 @@ export class Engine {
   /** Closes every open session (app quit, test teardown). */
   async close(): Promise<void> {
     await Promise.allSettled(this.list().filter((s) => s.state !== 'closed').map((s) => s.close()));
-    await this.workers.stop();
+    await Promise.allSettled([this.workers.stop(), this.probes.close()]);
   }
 }

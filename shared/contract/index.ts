@@ -3,8 +3,10 @@
 import * as v from 'valibot';
 import * as s from './schemas.js';
 import * as so from '../sockopt/schemas.js';
+import { probeEvents, probeMethods } from './probes.js';
 
 export * as schemas from './schemas.js';
+export * as probeSchemas from './probes.js';
 
 const id = v.object({ id: s.SessionId });
 const sessionResult = s.SessionInfo;
@@ -157,6 +159,7 @@ export const methods = {
   'socket.setMulticastLoopback': { params: v.object({ id: s.SessionId, on: s.Toggle }, s.requiredKeys), result: sessionResult },
   /** IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface multicast is sent from. */
   'socket.setMulticastInterface': { params: v.object({ id: s.SessionId, iface: s.MulticastIface }, s.requiredKeys), result: sessionResult },
+  ...probeMethods,
 } as const;
 
 export const events = {
@@ -170,6 +173,7 @@ export const events = {
   'session.data': s.DataEntry,
   /** Bytes the bridge did not forward because the receiver could not keep up (counters stay exact). */
   'session.dropped': v.object({ id: s.SessionId, bytes: v.number(), chunks: v.number() }),
+  ...probeEvents,
 } as const;
 
 export type Methods = typeof methods;

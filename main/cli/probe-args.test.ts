@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from './args.js';
+
+describe('sockbench ping / traceroute arguments', () => {
+  it('reads ping options as ping spells them', () => {
+    expect(parseCommand(['ping', '127.0.0.1'])).toMatchObject({
+      kind: 'ping', host: '127.0.0.1', count: null, intervalMs: 1000, flood: false, size: 56, df: false, timeoutMs: 10_000, json: false,
+    });
+    const c = parseCommand(['ping', '-c', '5', '-i', '0.01', '-s', '100', '-t', '3', '-Q', '16', '-M', 'do', '-W', '0.5', '-p', 'ff00', '--json', 'localhost']);
+    expect(c).toMatchObject({ kind: 'ping', host: 'localhost', count: 5, intervalMs: 10, size: 100, ttl: 3, tos: 16, df: true, timeoutMs: 500, json: true });
+    expect(Array.from((c as { pattern: Uint8Array }).pattern)).toEqual([0xff, 0x00]);
+    expect(parseCommand(['ping', '-c5', '-f', '::1'])).toMatchObject({ count: 5, flood: true, intervalMs: 1 });
+    expect(parseCommand(['ping', '-6', '-s', '65507', 'localhost'])).toMatchObject({ family: 6, size: 65507 });
+  });
+
+  it('reads traceroute options', () => {
+    expect(parseCommand(['traceroute', '127.0.0.1'])).toMatchObject({ kind: 'traceroute', mode: 'icmp', maxHops: 30, probesPerHop: 3, timeoutMs: 5000, json: false });
+    expect(parseCommand(['traceroute', '--udp', '-m', '5', '-q', '1', '-w', '0.2', '--json', '::1'])).toMatchObject({
+      mode: 'udp', maxHops: 5, probesPerHop: 1, timeoutMs: 200, json: true,
+    });
+  });
+
+  it.each([
+    [['ping'], /ping needs a host/],
+    [['ping', 'a', 'b'], /unexpected argument "b"/],
+    [['ping', '-s', '65508', '127.0.0.1'], /-s 65508: the packet size is at most 65507 bytes/],
+    [['ping', '-i', '0.0005', '127.0.0.1'], /at least 0\.001 s \(1 ms\); for faster use -f/],
+    [['ping', '-i', 'fast', '127.0.0.1'], /-i needs a number of seconds/],
+    [['ping', '-c', '0', '127.0.0.1'], /-c needs a whole number between 1 and/],
+    [['ping', '-t', '256', '127.0.0.1'], /-t needs a whole number between 1 and 255/],
+    [['ping', '-p', 'xyz', '127.0.0.1'], /-p: /],
+    [['ping', '-p', '00'.repeat(17), '127.0.0.1'], /at most 16 bytes/],
+    [['ping', '-M', 'want', '127.0.0.1'], /-M needs do or dont/],
+    [['ping', '-4', '-6', 'localhost'], /exclude each other/],
+    [['ping', '--frobnicate', '127.0.0.1'], /ping: Unknown option '--frobnicate'/],
+    [['traceroute', '--udp', '-I', '127.0.0.1'], /exclude each other/],
+    [['traceroute', '-m', '65', '127.0.0.1'], /-m needs a whole number between 1 and 64/],
+    [['traceroute', '-w', '20', '127.0.0.1'], /-w needs between 0\.01 and 10 seconds/],
+  ])('refuses %j', (argv, why) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(why);
+  });
+});

@@ -1,0 +1,247 @@
+// `sockbench ping` and `sockbench traceroute` over the same engine and router
+// as the app (every call validated as from the UI), printing what ping and
+// traceroute print. Exit status as ping's: 0 when a reply came, 1 when none
+// did, 2 on an error (unknown host, no privilege, bad option).
+import { lookup } from 'node:dns/promises';
+import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+import { ipFamily } from '../../shared/net/address.js';
+import { createRouter } from '../bridge/router.js';
+import { Engine } from '../engine/engine.js';
+import { formatG, formatMs3, formatReplyTime } from '../raw/stats.js';
+import type { PingCommand, TracerouteCommand } from './probe-args.js';
+import { Exit } from './run.js';
+
+type Stats = EventPayload<'ping.stats'>['stats'];
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const stdio: Io = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+/** An IP literal as is; a name through the resolver (getaddrinfo, as ping does). */
+export async function resolveHost(host: string, family: 4 | 6 | undefined, tool: string): Promise<{ address: string; family: 4 | 6 } | Exit> {
+  const literal = ipFamily(host);
+  if (literal) {
+    if (family && literal !== family) return new Exit(2, `${tool}: ${host}: Address family for hostname not supported (-${family} given)`);
+    return { address: host, family: literal };
+  }
+  try {
+    const r = await lookup(host, { family: family ?? 0 });
+    return { address: r.address, family: r.family === 6 ? 6 : 4 };
+  } catch {
+    return new Exit(2, `${tool}: ${host}: Name or service not known`);
+  }
+}
+
+function engineCall(engine: Engine) {
+  const router = createRouter(engine);
+  return async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
+    const reply = await router.handle(method, params);
+    if (!reply.ok) throw new CallError(reply.error);
+    return reply.result as Result<M>;
+  };
+}
+
+export const NO_PRIVILEGE =
+  'Sending ICMP needs raw sockets, which need CAP_NET_RAW or root, and this process has neither: ' +
+  'run sockbench as root, or give node CAP_NET_RAW (setcap cap_net_raw+ep "$(command -v node)").';
+
+/** A failed call as one line: the helper's explanation for a missing privilege, the reason otherwise. */
+function callFailure(tool: string, e: unknown): Exit {
+  if (e instanceof CallError && e.code === 'OS_ERROR' && e.error.errno?.name === 'EPERM') {
+    return new Exit(2, `${tool}: ${NO_PRIVILEGE}`);
+  }
+  const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);
+  return new Exit(2, `${tool}: ${message.replace(/\s+/g, ' ').trim()}`);
+}
+
+/** Waits for SIGINT / SIGTERM (as ping's Ctrl+C: stop, then the summary). */
+function onInterrupt(fn: () => void): () => void {
+  const handler = (): void => fn();
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** ping's two closing lines plus a line of percentiles. */
+export function pingSummaryLines(host: string, s: Stats): string[] {
+  let counts = `${s.transmitted} packets transmitted, ${s.received} received`;
+  if (s.duplicates) counts += `, +${s.duplicates} duplicates`;
+  if (s.errors) counts += `, +${s.errors} errors`;
+  if (s.late) counts += `, +${s.late} late`;
+  if (s.transmitted) counts += `, ${formatG(s.lossPct)}% packet loss, time ${Math.round(s.elapsedMs)}ms`;
+  const lines = ['', `--- ${host} ping statistics ---`, counts];
+  if (s.received > 0 && s.minUs !== null && s.avgUs !== null && s.maxUs !== null && s.mdevUs !== null) {
+    lines.push(`rtt min/avg/max/mdev = ${formatMs3(s.minUs)}/${formatMs3(s.avgUs)}/${formatMs3(s.maxUs)}/${formatMs3(s.mdevUs)} ms`);
+    if (s.p50Us !== null && s.p90Us !== null && s.p99Us !== null) {
+      lines.push(`rtt p50/p90/p99 = ${formatMs3(s.p50Us)}/${formatMs3(s.p90Us)}/${formatMs3(s.p99Us)} ms`);
+    }
+  }
+  return lines;
+}
+
+/** One reply as ping prints it (nothing for a plain timeout, as ping without -O). */
+export function pingReplyLine(r: EventPayload<'ping.reply'>): string | null {
+  if (r.error !== undefined) return `From ${r.from ?? '?'} icmp_seq=${r.seq} ${r.error}`;
+  if (r.rttUs === null) return null;
+  const ttl = r.ttl === undefined ? '' : ` ttl=${r.ttl}`;
+  const flags = `${r.dup ? ' (DUP!)' : ''}${r.late ? ' (late)' : ''}`;
+  return `${r.bytes ?? '?'} bytes from ${r.from ?? '?'}: icmp_seq=${r.seq}${ttl} time=${formatReplyTime(r.rttUs)} ms${flags}`;
+}
+
+export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
+  const target = await resolveHost(cmd.host, cmd.family, 'ping');
+  if (target instanceof Exit) return target;
+  // Every reply is printed: no thinning for the terminal.
+  const engine = new Engine({ probes: { replyRate: Infinity } });
+  const call = engineCall(engine);
+  const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
+  let id: number | null = null;
+  const early: AnyEvent[] = [];
+  let resolveDone!: (s: EventPayload<'ping.stats'>) => void;
+  const done = new Promise<EventPayload<'ping.stats'>>((r) => (resolveDone = r));
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'ping.reply' && ev.payload.id === id) {
+      if (cmd.json) json({ event: 'reply', ...ev.payload });
+      else if (!cmd.flood) {
+        const line = pingReplyLine(ev.payload);
+        if (line) io.out(line);
+      }
+    } else if (ev.name === 'ping.stats' && ev.payload.id === id && ev.payload.done) resolveDone(ev.payload);
+  };
+  const off = engine.onEvent((ev) => {
+    // Replies can come before ping.start answers with the run's id.
+    if (id === null) early.push(ev);
+    else show(ev);
+  });
+  let stopInterrupt = (): void => undefined;
+  try {
+    const params: Params<'ping.start'> = {
+      target: target.address,
+      count: cmd.count,
+      intervalMs: cmd.intervalMs,
+      flood: cmd.flood,
+      size: cmd.size,
+      pattern: cmd.pattern,
+      df: cmd.df,
+      timeoutMs: cmd.timeoutMs,
+    };
+    if (cmd.ttl !== undefined) params.ttl = cmd.ttl;
+    if (cmd.tos !== undefined) params.tos = cmd.tos;
+    let started;
+    try {
+      started = await call('ping.start', params);
+    } catch (e) {
+      return callFailure('ping', e);
+    }
+    // The header once the socket is open (as ping: a refusal comes instead of it), then what came meanwhile.
+    const header = target.family === 4
+      ? `PING ${cmd.host} (${target.address}) ${cmd.size}(${cmd.size + 28}) bytes of data.`
+      : `PING ${cmd.host} (${target.address}) ${cmd.size} data bytes`;
+    if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, size: cmd.size });
+    else io.out(header);
+    id = started.id;
+    for (const ev of early.splice(0)) show(ev);
+    const runId = id;
+    stopInterrupt = onInterrupt(() => void call('ping.stop', { id: runId }).catch(() => undefined));
+    const final = await done;
+    if (cmd.json) json({ event: 'stats', ...final.stats, ...(final.error ? { error: final.error } : {}) });
+    else for (const line of pingSummaryLines(cmd.host, final.stats)) io.out(line);
+    if (final.error) return new Exit(2, `ping: ${final.error}`);
+    return new Exit(final.stats.received > 0 ? 0 : 1);
+  } finally {
+    stopInterrupt();
+    off();
+    await engine.close();
+  }
+}
+
+/** One hop as traceroute -n prints it: " 1  127.0.0.1  0.045 ms  0.030 ms  0.029 ms", "*" for no answer. */
+export function hopLine(h: EventPayload<'trace.hop'>): string {
+  let line = `${String(h.ttl).padStart(2)} `;
+  let last: string | undefined;
+  for (const p of h.probes) {
+    if (p.rttUs === null) {
+      line += ' *';
+      continue;
+    }
+    if (p.from && p.from !== last) {
+      line += ` ${p.from}`;
+      last = p.from;
+    }
+    line += `  ${(p.rttUs / 1000).toFixed(3)} ms${p.flag ? ` ${p.flag}` : ''}`;
+  }
+  return line;
+}
+
+export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Promise<Exit> {
+  const target = await resolveHost(cmd.host, cmd.family, 'traceroute');
+  if (target instanceof Exit) return target;
+  const engine = new Engine();
+  const call = engineCall(engine);
+  const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
+  let id: number | null = null;
+  const early: AnyEvent[] = [];
+  const hops = new Map<number, EventPayload<'trace.hop'>>();
+  let nextTtl = 1;
+  let resolveDone!: (d: EventPayload<'trace.done'>) => void;
+  const done = new Promise<EventPayload<'trace.done'>>((r) => (resolveDone = r));
+  // Hops are printed in order, each once, as soon as every hop before it is known.
+  const flushHops = (): void => {
+    for (let h = hops.get(nextTtl); h; h = hops.get(nextTtl)) {
+      if (cmd.json) json({ event: 'hop', ...h });
+      else io.out(hopLine(h));
+      hops.delete(nextTtl++);
+    }
+  };
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'trace.hop' && ev.payload.id === id) {
+      hops.set(ev.payload.ttl, ev.payload);
+      flushHops();
+    } else if (ev.name === 'trace.done' && ev.payload.id === id) resolveDone(ev.payload);
+  };
+  const off = engine.onEvent((ev) => {
+    if (id === null) early.push(ev);
+    else show(ev);
+  });
+  let stopInterrupt = (): void => undefined;
+  try {
+    let started;
+    try {
+      started = await call('trace.start', {
+        target: target.address, mode: cmd.mode, maxHops: cmd.maxHops, probesPerHop: cmd.probesPerHop, timeoutMs: cmd.timeoutMs,
+      });
+    } catch (e) {
+      return callFailure('traceroute', e);
+    }
+    // traceroute's header (on stderr, as traceroute) once the sockets are open.
+    const size = target.family === 4 ? 60 : 80;
+    if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, maxHops: cmd.maxHops, mode: cmd.mode });
+    else io.err(`traceroute to ${cmd.host} (${target.address}), ${cmd.maxHops} hops max, ${size} byte packets`);
+    id = started.id;
+    for (const ev of early.splice(0)) show(ev);
+    const runId = id;
+    stopInterrupt = onInterrupt(() => void call('trace.stop', { id: runId }).catch(() => undefined));
+    const end = await done;
+    // Whatever hop is still held (a gap the run never filled) is printed too, in order.
+    for (const ttl of [...hops.keys()].sort((a, b) => a - b)) {
+      nextTtl = ttl;
+      flushHops();
+    }
+    if (cmd.json) json({ event: 'done', reached: end.reached, ...(end.error ? { error: end.error } : {}) });
+    if (end.error) return new Exit(2, `traceroute: ${end.error}`);
+    return new Exit(0);
+  } finally {
+    stopInterrupt();
+    off();
+    await engine.close();
+  }
+}

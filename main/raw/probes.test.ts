@@ -1,0 +1,220 @@
+// The probe handlers through the router, as the renderer calls them: bad
+// params come back as field errors before anything runs; ping, traceroute
+// and raw sockets run through the real helper (from sources) when this
+// process may open raw sockets (root / CAP_NET_RAW), and are skipped with
+// the reason otherwise (a failure with SOCKBENCH_REQUIRE_PEERS=1).
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../engine/engine.js';
+import { createRouter } from '../bridge/router.js';
+import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+import { buildIcmpEcho, parseIcmp, parseIPv4Header } from '../../shared/packet/index.js';
+import { rawPrivilege } from './privilege.js';
+import type { ProbesOptions } from './probes.js';
+
+const privileged = rawPrivilege().privileged;
+const required = process.env.SOCKBENCH_REQUIRE_PEERS === '1';
+
+let engines: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.map((e) => e.close()));
+  engines = [];
+});
+
+function setup(probes?: ProbesOptions) {
+  const engine = new Engine(probes ? { probes } : {});
+  engines.push(engine);
+  const router = createRouter(engine);
+  const events: AnyEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    const reply = await router.handle(method, params);
+    if (!reply.ok) throw new CallError(reply.error);
+    return reply.result as Result<M>;
+  }
+  async function error(method: MethodName, params: unknown): Promise<{ code: string; field?: string | undefined; message: string }> {
+    const reply = await router.handle(method, params);
+    if (reply.ok) throw new Error(`${method} should have failed`);
+    return reply.error;
+  }
+  const of = <N extends AnyEvent['name']>(name: N) =>
+    events.filter((e): e is Extract<AnyEvent, { name: N }> => e.name === name).map((e) => e.payload as EventPayload<N>);
+  return { engine, call, error, events, of };
+}
+
+/** Waits (bounded) until `probe` gives something. */
+async function until<T>(probe: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const ping = (extra: Partial<Params<'ping.start'>> = {}): Params<'ping.start'> => ({
+  target: '127.0.0.1', count: 5, intervalMs: 10, size: 56, timeoutMs: 2000, ...extra,
+});
+const trace = (extra: Partial<Params<'trace.start'>> = {}): Params<'trace.start'> => ({
+  target: '127.0.0.1', mode: 'icmp', maxHops: 5, probesPerHop: 3, timeoutMs: 2000, ...extra,
+});
+
+describe('probe handlers: bad params are field errors, before anything runs', () => {
+  it.each([
+    ['ping.start', ping({ target: 'localhost' }), 'target', /not an IP address/],
+    ['ping.start', ping({ count: 0 }), 'count', /between 1 and/],
+    ['ping.start', ping({ intervalMs: 0.5 }), 'intervalMs', /at least 1 ms \(or use flood\)/],
+    ['ping.start', ping({ size: 65508 }), 'size', /between 0 and 65507/],
+    ['ping.start', ping({ ttl: 0 }), 'ttl', /between 1 and 255/],
+    ['ping.start', ping({ tos: 256 }), 'tos', /between 0 and 255/],
+    ['ping.start', ping({ timeoutMs: 0 }), 'timeoutMs', /between 1 and 60000/],
+    ['ping.start', ping({ pattern: new Uint8Array(17) }), 'pattern', /at most 16 bytes/],
+    ['ping.stop', { id: 0 }, 'id', /between 1/],
+    ['trace.start', trace({ mode: 'tcp' as never }), 'mode', /icmp or udp/],
+    ['trace.start', trace({ maxHops: 65 }), 'maxHops', /between 1 and 64/],
+    ['trace.start', trace({ probesPerHop: 0 }), 'probesPerHop', /between 1 and 5/],
+    ['raw.open', { family: 5, protocol: 'icmp' }, 'family', /4 or 6/],
+    ['raw.open', { family: 4, protocol: 'tcp' }, 'protocol', /icmp, icmpv6 or 0\.\.255/],
+    ['raw.send', { id: 1, bytes: new Uint8Array(8), address: 'example.com' }, 'address', /not an IP address/],
+    ['raw.send', { id: 1, bytes: 'abc', address: '127.0.0.1' }, 'bytes', /bytes/],
+  ] as const)('%s %j → %s', async (method, params, field, why) => {
+    const { error, events } = setup();
+    const e = await error(method, params);
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(why);
+    expect(events).toEqual([]);
+  });
+
+  it('unknown ids are NO_SUCH_SESSION on the id field; mismatched protocol and family name the field', async () => {
+    const { error } = setup();
+    expect(await error('ping.stop', { id: 99 })).toMatchObject({ code: 'NO_SUCH_SESSION', field: 'id' });
+    expect(await error('trace.stop', { id: 99 })).toMatchObject({ code: 'NO_SUCH_SESSION', field: 'id' });
+    expect(await error('raw.send', { id: 99, bytes: new Uint8Array(8), address: '127.0.0.1' })).toMatchObject({ code: 'NO_SUCH_SESSION', field: 'id' });
+    expect(await error('raw.close', { id: 99 })).toMatchObject({ code: 'NO_SUCH_SESSION', field: 'id' });
+    expect(await error('raw.open', { family: 6, protocol: 'icmp' })).toMatchObject({ code: 'BAD_REQUEST', field: 'protocol' });
+    expect(await error('raw.open', { family: 6, protocol: 'icmpv6', hdrincl: true })).toMatchObject({ code: 'BAD_REQUEST', field: 'hdrincl' });
+  });
+
+  it('without the privilege: raw.status says unprivileged, and ping refuses with the explanation (EPERM), spawning nothing', async () => {
+    const { call, error, engine } = setup({ helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } });
+    const s = await call('raw.status', {});
+    expect(s).toMatchObject({ status: 'unprivileged', reason: 'no CAP_NET_RAW here (test)' });
+    expect(typeof s.canElevate).toBe('boolean');
+    const e = await error('ping.start', ping());
+    expect(e).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' }, message: 'no CAP_NET_RAW here (test)' });
+    expect(await error('trace.start', trace())).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' } });
+    expect(await error('raw.open', { family: 4, protocol: 'icmp' })).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' } });
+    expect(engine.probes.helper.pid).toBeUndefined();
+  });
+});
+
+const suiteTitle = privileged ? 'probes through the real helper' : 'probes through the real helper (skipped: no CAP_NET_RAW / root)';
+if (!privileged && required) {
+  it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
+    throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
+  });
+}
+
+describe.skipIf(!privileged)(suiteTitle, () => {
+  it('ping 127.0.0.1 count 5: 5 replies in order, stats consistent with them, status ready', async () => {
+    const { call, of } = setup();
+    const { id } = await call('ping.start', ping());
+    const done = await until(() => of('ping.stats').find((s) => s.id === id && s.done), 'the final ping.stats');
+    const replies = of('ping.reply').filter((r) => r.id === id);
+    expect(replies.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    for (const r of replies) {
+      expect(r).toMatchObject({ from: '127.0.0.1', bytes: 64, ttl: 64 });
+      expect(r.rttUs).toBeGreaterThanOrEqual(0);
+      expect(r.dup).toBeUndefined();
+    }
+    const s = done.stats;
+    expect(s).toMatchObject({ transmitted: 5, received: 5, duplicates: 0, errors: 0, late: 0, lossPct: 0 });
+    const rtts = replies.map((r) => r.rttUs!).sort((a, b) => a - b);
+    expect(s.minUs).toBe(rtts[0]);
+    expect(s.maxUs).toBe(rtts[4]);
+    expect(s.avgUs).toBe(Math.trunc(rtts.reduce((a, b) => a + b, 0) / 5));
+    expect(s.p50Us).toBe(rtts[2]);
+    expect(s.histogram.reduce((n, b) => n + b.count, 0)).toBe(5);
+    expect(done.error).toBeUndefined();
+    // Running statistics never count more than the final ones.
+    for (const r of of('ping.stats').filter((x) => x.id === id)) expect(r.stats.received).toBeLessThanOrEqual(5);
+    // After the end, stop still answers with the final statistics.
+    expect((await call('ping.stop', { id })).stats).toEqual(s);
+    expect((await call('raw.status', {})).status).toBe('ready');
+    expect(of('raw.status').some((st) => st.status === 'ready')).toBe(true);
+  });
+
+  it('ping until stopped: ping.stop ends it and gives the same statistics as the final event', async () => {
+    const { call, of } = setup();
+    const { id } = await call('ping.start', ping({ count: null, intervalMs: 5, target: '::1' }));
+    await until(() => of('ping.reply').filter((r) => r.id === id).length >= 3, 'three replies');
+    const { stats } = await call('ping.stop', { id });
+    const done = await until(() => of('ping.stats').find((s) => s.id === id && s.done), 'the final ping.stats');
+    expect(done.stats).toEqual(stats);
+    expect(stats.received).toBeGreaterThanOrEqual(3);
+    expect(stats.transmitted).toBeGreaterThanOrEqual(stats.received);
+    expect(of('ping.reply').find((r) => r.id === id && r.rttUs !== null)).toMatchObject({ from: '::1', bytes: 64 });
+  });
+
+  it('a flood is thinned for the view (≤ the rate per second plus a burst) while the statistics count every reply', async () => {
+    const rate = 20;
+    const { call, of } = setup({ replyRate: rate, statsIntervalMs: 50 });
+    const t0 = performance.now();
+    const { id } = await call('ping.start', ping({ count: 400, flood: true, size: 16 }));
+    const done = await until(() => of('ping.stats').find((s) => s.id === id && s.done), 'the end of the flood', 60_000);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(done.stats.transmitted).toBe(400);
+    expect(done.stats.received + done.stats.late).toBe(400);
+    const shown = of('ping.reply').filter((r) => r.id === id && r.rttUs !== null);
+    // The bound is the limiter's own arithmetic (a burst of `rate`, then `rate` per second), not a speed.
+    expect(shown.length).toBeLessThanOrEqual(Math.ceil(rate + rate * seconds) + 1);
+    expect(shown.length).toBeLessThan(400);
+    expect(of('ping.stats').filter((s) => s.id === id).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('traceroute 127.0.0.1, ICMP and UDP: one hop, answered by 127.0.0.1 (echo reply / port unreachable), reached', async () => {
+    const { call, of } = setup();
+    for (const [mode, kind] of [['icmp', 'echo reply'], ['udp', 'port unreachable']] as const) {
+      const { id } = await call('trace.start', trace({ mode }));
+      const done = await until(() => of('trace.done').find((d) => d.id === id), `trace.done (${mode})`);
+      expect(done).toEqual({ id, reached: true });
+      const hops = of('trace.hop').filter((h) => h.id === id);
+      expect(hops).toHaveLength(1);
+      expect(hops[0]!.ttl).toBe(1);
+      expect(hops[0]!.probes).toHaveLength(3);
+      for (const p of hops[0]!.probes) expect(p).toMatchObject({ from: '127.0.0.1', kind });
+      expect(await call('trace.stop', { id })).toEqual({});
+    }
+  });
+
+  it('raw: an ICMP socket sends an echo request and receives it and the kernel’s reply, decoded; close forgets it', async () => {
+    const { call, of, error } = setup();
+    const { id } = await call('raw.open', { family: 4, protocol: 'icmp' });
+    const identifier = 0x4242;
+    const echo = buildIcmpEcho({ identifier, sequence: 7, payload: new TextEncoder().encode('probes test') });
+    expect(await call('raw.send', { id, bytes: echo, address: '127.0.0.1' })).toEqual({ bytes: echo.length });
+    const kinds = () =>
+      of('raw.packet').filter((p) => p.id === id).flatMap((p) => {
+        const ip = parseIPv4Header(p.bytes);
+        if (!ip.ok || !p.ipHeader) return [];
+        const m = parseIcmp(p.bytes, ip.value.payloadOffset);
+        return m.ok && (m.value.kind === 'echo-request' || m.value.kind === 'echo-reply') && m.value.identifier === identifier ? [m.value.kind] : [];
+      });
+    await until(() => kinds().includes('echo-reply') && kinds().includes('echo-request'), 'our request and its reply');
+    expect(of('raw.packet').find((p) => p.id === id)).toMatchObject({ from: '127.0.0.1', ipHeader: true });
+    expect(await error('raw.send', { id, bytes: echo, address: '::1' })).toMatchObject({ code: 'OS_ERROR', field: 'address', errno: { name: 'EAFNOSUPPORT' } });
+    expect(await call('raw.close', { id })).toEqual({});
+    expect(await error('raw.send', { id, bytes: echo, address: '127.0.0.1' })).toMatchObject({ code: 'NO_SUCH_SESSION' });
+  });
+
+  it('Engine.close() stops a ping that runs until stopped, and the helper with it', async () => {
+    const { call, of, engine } = setup();
+    const { id } = await call('ping.start', ping({ count: null }));
+    await until(() => of('ping.reply').some((r) => r.id === id), 'a reply');
+    await engine.close();
+    engines = engines.filter((e) => e !== engine);
+    expect(of('ping.stats').find((s) => s.id === id && s.done)).toBeTruthy();
+    expect(engine.probes.helper.status()).toBe('stopped');
+  });
+});

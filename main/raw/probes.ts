@@ -1,0 +1,546 @@
+// Probes: the engine's one raw-socket helper and everything that runs over
+// it — ping runs, traceroutes and raw sessions, each by id — turned into the
+// contract's events (raw.status, ping.reply, ping.stats, trace.hop,
+// trace.done, raw.packet). It imports node:* and main/raw only, never
+// Electron.
+//
+// Floods are bounded here, before the bridge: ping.reply events go out at
+// most ~REPLY_RATE per second (every timeout and error still goes out), and
+// ping.stats carries the exact counts a few times a second; raw.packet is
+// rate-limited per session and says how many it skipped.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InferOutput } from 'valibot';
+import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
+import type { PingParams, RawOpenParams, TraceParams } from '../../shared/contract/probes.js';
+import { nowUs } from '../engine/clock.js';
+import { EngineError, errnoOf } from '../engine/errors.js';
+import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, defaultEntry, type RawHelperOptions, type RawPacket } from './client.js';
+import { Ping, PingOptionsError, type PingOptions, type PingSummary } from './ping.js';
+import { elevationPlan } from './privilege.js';
+import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
+import type { PingStats as RawPingStats } from './stats.js';
+import { Traceroute, TracerouteOptionsError, type TraceProbe } from './traceroute.js';
+
+type ContractStats = EventPayload<'ping.stats'>['stats'];
+type RawStatusPayload = Result<'raw.status'>;
+
+export interface ProbesOptions {
+  /** How to start the helper (default: dist/raw-helper.cjs, or the sources with tsx). */
+  helper?: RawHelperOptions;
+  /** ping.reply events per second per run before thinning (timeouts and errors always go out). */
+  replyRate?: number;
+  /** raw.packet events per second per raw session before thinning. */
+  packetRate?: number;
+  /** How often ping.stats goes out while a run is busy, ms (at least; slower when summarising gets costly). */
+  statsIntervalMs?: number;
+}
+
+/** The helper's script: the bundle beside this code (dist/), else the sources run with tsx (tests, dev). */
+export function defaultHelperOptions(): RawHelperOptions {
+  try {
+    return { entry: defaultEntry() };
+  } catch (e) {
+    const here = typeof __dirname === 'string' ? __dirname : undefined;
+    const candidates = [here && join(here, 'helper.ts'), join(process.cwd(), 'main', 'raw', 'helper.ts')].filter((p): p is string => Boolean(p));
+    const source = candidates.find((p) => existsSync(p));
+    if (!source) throw e;
+    return { entry: source, execArgv: ['--import', 'tsx'] };
+  }
+}
+
+/** A token bucket: `rate` per second, bursts up to `rate`. */
+class Bucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
+
+interface PingRun {
+  id: number;
+  ping: Ping;
+  /** The start call answered with this id: its events may go out. */
+  announced: boolean;
+  done: Promise<PingSummary | null>;
+  final?: ContractStats;
+  error?: string;
+  statsTimer?: NodeJS.Timeout;
+  dirty: boolean;
+}
+
+interface TraceRun {
+  id: number;
+  trace: Traceroute;
+  announced: boolean;
+  done: Promise<void>;
+  final?: EventPayload<'trace.done'>;
+}
+
+/** A probe's answer in the contract's words: "time exceeded", "echo reply", "port unreachable" … */
+export function contractProbe(p: TraceProbe): EventPayload<'trace.hop'>['probes'][number] {
+  if (p.status === 'timeout') return { rttUs: null };
+  if (p.status === 'send-error') return { rttUs: null, kind: `send failed: ${p.code ?? p.message}` };
+  const kind = p.kind === 'unreachable' || p.kind === 'other-error' ? p.codeName.replace(/-/g, ' ') : p.kind.replace(/-/g, ' ');
+  const out: EventPayload<'trace.hop'>['probes'][number] = { rttUs: p.rttUs, from: p.from, kind };
+  if (p.flag) out.flag = p.flag;
+  return out;
+}
+
+interface RawSession {
+  id: number;
+  handle: number;
+  family: 4 | 6;
+  bucket: Bucket;
+  skipped: number;
+}
+
+/** ping's words for the ICMP errors a ping meets. */
+function pingErrorText(kind: string, codeName: string): string {
+  if (kind === 'time-exceeded') return codeName === 'fragment-reassembly-time-exceeded' ? 'Frag reassembly time exceeded' : 'Time to live exceeded';
+  if (kind === 'destination-unreachable') {
+    const words: Record<string, string> = {
+      'net-unreachable': 'Destination Net Unreachable',
+      'host-unreachable': 'Destination Host Unreachable',
+      'protocol-unreachable': 'Destination Protocol Unreachable',
+      'port-unreachable': 'Destination Port Unreachable',
+      'fragmentation-needed': 'Frag needed',
+      'no-route': 'Destination unreachable: No route',
+      'communication-administratively-prohibited': 'Packet filtered',
+      'administratively-prohibited': 'Destination unreachable: Administratively prohibited',
+      'address-unreachable': 'Destination unreachable: Address unreachable',
+    };
+    return words[codeName] ?? `Destination unreachable (${codeName})`;
+  }
+  if (kind === 'packet-too-big') return 'Packet too big';
+  if (kind === 'parameter-problem') return `Parameter problem (${codeName})`;
+  return `${kind} (${codeName})`;
+}
+
+/** The contract's statistics from ping's. */
+export function toContractStats(s: RawPingStats, elapsedMs: number): ContractStats {
+  const r = s.rtt;
+  return {
+    transmitted: s.transmitted,
+    received: s.received,
+    duplicates: s.duplicates,
+    errors: s.errors,
+    late: s.late,
+    lossPct: s.lossPercent,
+    minUs: r ? r.minUs : null,
+    avgUs: r ? r.avgUs : null,
+    maxUs: r ? r.maxUs : null,
+    mdevUs: r ? r.mdevUs : null,
+    p50Us: r ? r.p50Us : null,
+    p90Us: r ? r.p90Us : null,
+    p99Us: r ? r.p99Us : null,
+    histogram: s.histogram.map((b) => ({ upToUs: b.hiUs, count: b.count })),
+    elapsedMs: Math.round(elapsedMs),
+  };
+}
+
+/** Any failure of the helper as the bridge's typed error. */
+export function probeError(err: unknown, call: string, field?: string): EngineError {
+  if (err instanceof EngineError) return err;
+  if (err instanceof RawHelperUnavailableError) {
+    return new EngineError('OS_ERROR', err.message, errnoOf('EPERM'));
+  }
+  if (err instanceof RawHelperError) {
+    if (err.code === 'BAD_REQUEST') return new EngineError('BAD_REQUEST', `${call}: ${err.message}`, undefined, field);
+    if (/^E[A-Z0-9]+$/.test(err.code)) return EngineError.os(err.code, call, err.message, field);
+    return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  }
+  if (err instanceof RawHelperDiedError) return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  if (err instanceof PingOptionsError) return new EngineError('BAD_REQUEST', `${err.field}: ${err.message}`, undefined, err.field);
+  const message = err instanceof Error ? err.message : String(err);
+  return new EngineError('INTERNAL', `${call}: ${message}`);
+}
+
+const FINISHED_KEPT = 32;
+const MAX_RUNS = 64;
+const MAX_RAW = 64;
+const PING_FOREVER = 2 ** 31 - 1;
+
+export class Probes {
+  private helperInstance: RawHelper | undefined;
+  private transportInstance: ProbeTransport | undefined;
+  private nextId = 1;
+  private readonly pings = new Map<number, PingRun>();
+  private readonly finished = new Map<number, ContractStats>();
+  private readonly traces = new Map<number, TraceRun>();
+  private readonly raws = new Map<number, RawSession>();
+  private readonly rawByHandle = new Map<number, RawSession>();
+  private readonly replyRate: number;
+  private readonly packetRate: number;
+  private readonly statsIntervalMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly emit: (ev: AnyEvent) => void,
+    private readonly options: ProbesOptions = {},
+  ) {
+    this.replyRate = options.replyRate ?? 200;
+    this.packetRate = options.packetRate ?? 1000;
+    this.statsIntervalMs = options.statsIntervalMs ?? 250;
+  }
+
+  /** The helper, created on first use (nothing is spawned until a probe or raw.status needs it). */
+  get helper(): RawHelper {
+    if (this.helperInstance) return this.helperInstance;
+    let opts: RawHelperOptions;
+    try {
+      opts = { ...defaultHelperOptions(), ...this.options.helper };
+    } catch (e) {
+      opts = { ...this.options.helper };
+      if (!opts.entry) throw new EngineError('INTERNAL', `raw helper: ${(e as Error).message}`);
+    }
+    const h = new RawHelper(opts);
+    h.on('status', () => this.emit({ name: 'raw.status', payload: this.status() }));
+    h.on('packet', (p) => this.onPacket(p));
+    h.on('socket-error', (ev) => {
+      if (!ev.closed) return;
+      const s = this.rawByHandle.get(ev.handle);
+      if (s) this.forgetRaw(s);
+    });
+    h.on('died', (info) => {
+      for (const handle of info.handles) {
+        const s = this.rawByHandle.get(handle);
+        if (s) this.forgetRaw(s);
+      }
+    });
+    h.on('warning', () => undefined);
+    this.helperInstance = h;
+    return h;
+  }
+
+  private get transport(): ProbeTransport {
+    this.transportInstance ??= fromRawHelper(this.helper);
+    return this.transportInstance;
+  }
+
+  /** The helper's status for the UI; starts it when it is stopped and this process may (no prompt). */
+  status(): RawStatusPayload {
+    const h = this.helperInstance;
+    const status = h ? h.status() : 'stopped';
+    const reason = h ? h.reason : 'the raw-socket helper has not been started';
+    return { status, reason, canElevate: status === 'ready' ? false : this.canElevate() };
+  }
+
+  private canElevateCached: boolean | undefined;
+  private canElevate(): boolean {
+    if (this.canElevateCached !== undefined) return this.canElevateCached;
+    const node = this.options.helper?.node ?? (process.versions.electron ? undefined : process.execPath);
+    if (!node) return (this.canElevateCached = false);
+    const plan = elevationPlan({ node, args: [] });
+    return (this.canElevateCached = plan.ok && plan.pipes);
+  }
+
+  /** raw.status: what the UI shows; a stopped helper is started when no prompt is needed. */
+  check(): RawStatusPayload {
+    // start() spawns nothing without the privilege and asks no one: it looks again (a setcap
+    // since, a failed helper given another chance). A declined prompt stays declined until asked.
+    const st = this.helper.status();
+    if (st === 'stopped' || st === 'failed' || (st === 'unprivileged' && this.helper.pid === undefined)) this.helper.start();
+    return this.status();
+  }
+
+  async elevate(): Promise<RawStatusPayload> {
+    await this.helper.elevate();
+    return this.status();
+  }
+
+  /** Refuses at once when raw sockets cannot be had, with the helper's own explanation. */
+  private available(call: string): void {
+    const h = this.helper;
+    if (h.status() === 'stopped') h.start();
+    const s = h.status();
+    if (s === 'unprivileged' || s === 'declined' || s === 'failed') {
+      throw probeError(new RawHelperUnavailableError(s, h.reason), call);
+    }
+  }
+
+  private newId(): number {
+    return this.nextId++;
+  }
+
+  // ---------------- ping ----------------
+
+  async startPing(p: InferOutput<typeof PingParams>): Promise<Result<'ping.start'>> {
+    if (this.closed) throw new EngineError('INVALID_STATE', 'ping: the engine is closing');
+    if ([...this.pings.values()].length >= MAX_RUNS) throw new EngineError('INVALID_STATE', `ping: ${MAX_RUNS} runs are already going; stop one first`);
+    const opts: PingOptions = {
+      target: p.target,
+      count: p.count ?? PING_FOREVER,
+      intervalMs: p.intervalMs,
+      flood: p.flood,
+      size: p.size,
+      df: p.df,
+      timeoutMs: p.timeoutMs,
+    };
+    if (p.pattern.byteLength > 0) opts.pattern = Buffer.from(p.pattern).toString('hex');
+    if (p.ttl !== undefined) opts.ttl = p.ttl;
+    if (p.tos !== undefined) opts.tos = p.tos;
+    let ping: Ping;
+    try {
+      ping = new Ping(this.transport, opts);
+    } catch (e) {
+      throw probeError(e, 'ping', e instanceof PingOptionsError ? e.field : undefined);
+    }
+    this.available('ping');
+    const id = this.newId();
+    const run: PingRun = { id, ping, announced: false, done: Promise.resolve(null), dirty: false };
+    const bucket = new Bucket(this.replyRate);
+    const startedUs = nowUs();
+    const elapsed = () => (nowUs() - startedUs) / 1000;
+    const reply = (payload: EventPayload<'ping.reply'>) => this.emit({ name: 'ping.reply', payload });
+
+    ping.on('reply', (r) => {
+      run.dirty = true;
+      // Timeouts and errors always reach the view; replies while the bucket lasts.
+      if (!bucket.take() && !r.late) return;
+      const payload: EventPayload<'ping.reply'> = { id, seq: r.seq, rttUs: r.rttUs, from: r.from, bytes: r.bytes, tUs: r.tUs };
+      if (r.ttl !== null) payload.ttl = r.ttl;
+      if (r.dup) payload.dup = true;
+      if (r.late) payload.late = true;
+      reply(payload);
+    });
+    ping.on('timeout', (t) => {
+      run.dirty = true;
+      reply({ id, seq: t.seq, rttUs: null, tUs: nowUs() });
+    });
+    ping.on('icmp-error', (e) => {
+      run.dirty = true;
+      reply({ id, seq: e.seq, rttUs: null, from: e.from, error: pingErrorText(e.kind, e.codeName), tUs: e.tUs });
+    });
+    ping.on('send-error', (e) => {
+      run.dirty = true;
+      reply({ id, seq: e.seq, rttUs: null, error: `sendto: ${e.code ? `${e.code}: ` : ''}${e.message}`, tUs: nowUs() });
+    });
+    ping.on('sent', () => {
+      run.dirty = true;
+    });
+
+    // Running statistics: a few times a second while anything changed; slower when summarising gets costly.
+    const tick = (): void => {
+      if (run.final) return;
+      let cost = 0;
+      if (run.dirty) {
+        run.dirty = false;
+        const t0 = performance.now();
+        this.emit({ name: 'ping.stats', payload: { id, stats: toContractStats(ping.stats(), elapsed()), done: false } });
+        cost = performance.now() - t0;
+      }
+      run.statsTimer = setTimeout(tick, Math.max(this.statsIntervalMs, cost * 20));
+      run.statsTimer.unref?.();
+    };
+
+    // The call answers once the socket is open and the first probe went (or failed):
+    // a socket that cannot be opened is the call's error, not a silent run.
+    let firstSent!: () => void;
+    const first = new Promise<void>((r) => (firstSent = r));
+    ping.on('sent', () => firstSent());
+    ping.on('send-error', () => firstSent());
+    const started = ping.start();
+    // `done` settles after the final statistics were recorded (and announced, once the id is).
+    run.done = started.then(
+      (summary) => {
+        this.finishPing(run, toContractStats(summary.stats, summary.elapsedMs));
+        return summary;
+      },
+      (e: unknown) => {
+        this.finishPing(run, toContractStats(ping.stats(), elapsed()), probeError(e, 'ping').message);
+        return null;
+      },
+    );
+    this.pings.set(id, run);
+    const outcome = await Promise.race([first.then(() => 'sent' as const), started.then(() => 'done' as const, (e: unknown) => e)]);
+    if (outcome !== 'sent' && outcome !== 'done') {
+      this.pings.delete(id);
+      this.finished.delete(id);
+      throw probeError(outcome, 'ping');
+    }
+    run.announced = true;
+    if (run.final) {
+      // Over before the call answered (count 1 on loopback can be): say so now.
+      this.emit({ name: 'ping.stats', payload: { id, stats: run.final, done: true, ...(run.error === undefined ? {} : { error: run.error }) } });
+    } else tick();
+    return { id };
+  }
+
+  private finishPing(run: PingRun, stats: ContractStats, error?: string): void {
+    if (run.final) return;
+    clearTimeout(run.statsTimer);
+    run.final = stats;
+    if (error !== undefined) run.error = error;
+    this.pings.delete(run.id);
+    this.finished.set(run.id, stats);
+    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
+    if (!run.announced) return;
+    const payload: EventPayload<'ping.stats'> = { id: run.id, stats, done: true };
+    if (error !== undefined) payload.error = error;
+    this.emit({ name: 'ping.stats', payload });
+  }
+
+  async stopPing(id: number): Promise<Result<'ping.stop'>> {
+    const run = this.pings.get(id);
+    if (!run) {
+      const stats = this.finished.get(id);
+      if (stats) return { stats };
+      throw new EngineError('NO_SUCH_SESSION', `there is no ping #${id}`, undefined, 'id');
+    }
+    run.ping.stop();
+    await run.done;
+    // finishPing ran in the same turn as `done` for a normal end; a failed start leaves stats here.
+    return { stats: run.final ?? toContractStats(run.ping.stats(), 0) };
+  }
+
+  // ---------------- traceroute ----------------
+
+  async startTrace(p: InferOutput<typeof TraceParams>): Promise<Result<'trace.start'>> {
+    if (this.closed) throw new EngineError('INVALID_STATE', 'traceroute: the engine is closing');
+    if (this.traces.size >= MAX_RUNS) throw new EngineError('INVALID_STATE', `traceroute: ${MAX_RUNS} runs are already going; stop one first`);
+    let trace: Traceroute;
+    try {
+      trace = new Traceroute(this.transport, { target: p.target, mode: p.mode, maxHops: p.maxHops, probesPerHop: p.probesPerHop, timeoutMs: p.timeoutMs });
+    } catch (e) {
+      throw probeError(e, 'traceroute', e instanceof TracerouteOptionsError ? e.field : undefined);
+    }
+    this.available('traceroute');
+    const id = this.newId();
+    const run: TraceRun = { id, trace, announced: false, done: Promise.resolve() };
+    trace.on('hop', (h) => this.emit({ name: 'trace.hop', payload: { id, ttl: h.ttl, probes: h.probes.map(contractProbe) } }));
+    // As for ping: the call answers once the sockets are open and the first probe went.
+    let firstSent!: () => void;
+    const first = new Promise<void>((r) => (firstSent = r));
+    const onProbe = (): void => firstSent();
+    trace.on('probe', onProbe);
+    const started = trace.start();
+    run.done = started.then(
+      (r) => this.finishTrace(run, { id, reached: r.reached }),
+      (e: unknown) => this.finishTrace(run, { id, reached: false, error: probeError(e, 'traceroute').message }),
+    );
+    this.traces.set(id, run);
+    // The first probe's answer (≤ the timeout) or a failure to open, whichever comes first;
+    // a send that takes longer than this is not the call's business.
+    const opened = new Promise<'sent'>((r) => setTimeout(() => r('sent'), 50).unref());
+    const outcome = await Promise.race([first.then(() => 'sent' as const), opened, started.then(() => 'done' as const, (e: unknown) => e)]);
+    if (outcome !== 'sent' && outcome !== 'done') {
+      this.traces.delete(id);
+      throw probeError(outcome, 'traceroute');
+    }
+    trace.off('probe', onProbe);
+    run.announced = true;
+    if (run.final) this.emit({ name: 'trace.done', payload: run.final });
+    return { id };
+  }
+
+  private finishTrace(run: TraceRun, payload: EventPayload<'trace.done'>): void {
+    if (run.final) return;
+    run.final = payload;
+    this.traces.delete(run.id);
+    if (run.announced) this.emit({ name: 'trace.done', payload });
+  }
+
+  async stopTrace(id: number): Promise<Result<'trace.stop'>> {
+    const run = this.traces.get(id);
+    if (!run) {
+      if (id > 0 && id < this.nextId) return {}; // already over
+      throw new EngineError('NO_SUCH_SESSION', `there is no traceroute #${id}`, undefined, 'id');
+    }
+    run.trace.stop();
+    await run.done;
+    return {};
+  }
+
+  // ---------------- raw sockets ----------------
+
+  async openRaw(p: InferOutput<typeof RawOpenParams>): Promise<Result<'raw.open'>> {
+    if (this.closed) throw new EngineError('INVALID_STATE', 'socket: the engine is closing');
+    if (this.raws.size >= MAX_RAW) throw new EngineError('INVALID_STATE', `socket: ${MAX_RAW} raw sockets are already open; close one first`);
+    if (p.protocol === 'icmp' && p.family === 6) throw new EngineError('BAD_REQUEST', 'protocol: ICMP (1) is for IPv4; use icmpv6 with family 6', undefined, 'protocol');
+    if (p.protocol === 'icmpv6' && p.family === 4) throw new EngineError('BAD_REQUEST', 'protocol: ICMPv6 (58) is for IPv6; use icmp with family 4', undefined, 'protocol');
+    if (p.hdrincl && p.family === 6) throw new EngineError('BAD_REQUEST', 'hdrincl: IP_HDRINCL is for IPv4 raw sockets (IPv6 raw sockets never take the caller’s header)', undefined, 'hdrincl');
+    this.available('socket');
+    let r;
+    try {
+      r = await this.helper.open({ protocol: p.protocol, family: p.family, hdrincl: p.hdrincl });
+    } catch (e) {
+      throw probeError(e, `socket(${p.family === 4 ? 'AF_INET' : 'AF_INET6'}, SOCK_RAW)`, 'protocol');
+    }
+    const id = this.newId();
+    const s: RawSession = { id, handle: r.handle, family: p.family, bucket: new Bucket(this.packetRate), skipped: 0 };
+    this.raws.set(id, s);
+    this.rawByHandle.set(r.handle, s);
+    return { id };
+  }
+
+  private rawSession(id: number, call: string): RawSession {
+    const s = this.raws.get(id);
+    if (!s) throw new EngineError('NO_SUCH_SESSION', `${call}: there is no raw socket #${id} (closed, or lost when the helper restarted)`, undefined, 'id');
+    return s;
+  }
+
+  async sendRaw(id: number, bytes: Uint8Array, address: string): Promise<Result<'raw.send'>> {
+    const s = this.rawSession(id, 'sendto');
+    if ((address.includes(':') ? 6 : 4) !== s.family) {
+      throw EngineError.os('EAFNOSUPPORT', 'sendto', `an IPv${address.includes(':') ? 6 : 4} address for an IPv${s.family} raw socket`, 'address');
+    }
+    try {
+      const r = await this.helper.send(s.handle, bytes, address);
+      return { bytes: r.sent };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const field = code === 'EMSGSIZE' || code === 'EINVAL' ? 'bytes' : code === 'EADDRNOTAVAIL' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH' ? 'address' : undefined;
+      throw probeError(e, 'sendto', field);
+    }
+  }
+
+  async closeRaw(id: number): Promise<Result<'raw.close'>> {
+    const s = this.rawSession(id, 'close');
+    this.forgetRaw(s);
+    await this.helper.close(s.handle).catch(() => undefined); // gone already: closed is closed
+    return {};
+  }
+
+  private forgetRaw(s: RawSession): void {
+    this.raws.delete(s.id);
+    this.rawByHandle.delete(s.handle);
+  }
+
+  private onPacket(p: RawPacket): void {
+    const s = this.rawByHandle.get(p.handle);
+    if (!s) return;
+    if (!s.bucket.take()) {
+      s.skipped++;
+      return;
+    }
+    const payload: EventPayload<'raw.packet'> = { id: s.id, bytes: p.bytes, from: p.from, ipHeader: p.ipHeader, tUs: p.tUs };
+    if (s.skipped > 0) {
+      payload.skipped = s.skipped;
+      s.skipped = 0;
+    }
+    this.emit({ name: 'raw.packet', payload });
+  }
+
+  /** Stops every run, closes every raw socket and stops the helper (engine close). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const runs = [...this.pings.values()];
+    const traces = [...this.traces.values()];
+    for (const r of runs) r.ping.stop();
+    for (const t of traces) t.trace.stop();
+    const bounded = <T>(p: Promise<T>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 3000).unref())]);
+    await bounded(Promise.allSettled([...runs.map((r) => r.done), ...traces.map((t) => t.done)]));
+    for (const s of [...this.raws.values()]) this.forgetRaw(s);
+    await this.helperInstance?.stop();
+  }
+}

@@ -1,0 +1,208 @@
+// The probe views end to end in Debian's Chromium against `node
+// dist/serve.cjs`, as a person would use them: the tabs (by mouse and by
+// keyboard), a ping from the form with its replies, statistics and chart, a
+// traceroute, and a raw ICMP socket that receives the echo it sent.
+// Screenshots: test-results/e2e/20-ping.png, 21-traceroute.png, 22-raw.png.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { rawPrivilege } from '../../main/raw/privilege.js';
+import { launch, openWorkbench } from '../support/browser.js';
+import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
+
+const SHOTS = 'test-results/e2e';
+const suite = peerSuite('chromium');
+const privileged = rawPrivilege().privileged;
+if (!privileged && peersRequired) {
+  it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
+    throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
+  });
+}
+const title = !privileged ? 'probes in the browser (skipped: no CAP_NET_RAW / root)' : `probes in the browser (${suite.title})`;
+
+describe.skipIf(suite.skip || !privileged)(title, () => {
+  let wb: Awaited<ReturnType<typeof openWorkbench>>;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    wb = await openWorkbench();
+    ({ page, pageErrors } = wb);
+  }, 60_000);
+
+  afterAll(async () => wb?.close());
+
+  const tid = (id: string) => page.getByTestId(id);
+  const count = async (id: string) => Number(await tid(id).getAttribute('data-count'));
+
+  it('the tabs switch views by keyboard; the Sockets view is the default and keeps its state', async () => {
+    await expect.poll(() => tid('tab-sockets').getAttribute('aria-selected')).toBe('true');
+    await tid('new-socket-family').selectOption('AF_INET6');
+    await tid('tab-sockets').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => tid('tab-ping').getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('tab-ping');
+    await page.waitForSelector('[data-testid=ping-view]');
+    expect(await tid('new-socket-family').isVisible()).toBe(false);
+    await page.keyboard.press('End');
+    await expect.poll(() => tid('tab-raw').getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Home');
+    await expect.poll(() => tid('tab-sockets').getAttribute('aria-selected')).toBe('true');
+    expect(await tid('new-socket-family').inputValue()).toBe('AF_INET6');
+    await tid('new-socket-family').selectOption('AF_INET');
+  });
+
+  it('ping 127.0.0.1 ×10 every 10 ms from the form: 10 replies, 0% loss, the histogram and the chart drawn', async () => {
+    await tid('tab-ping').click();
+    await page.waitForSelector('[data-testid=probe-status][data-status=ready]', { timeout: 20_000 });
+    // A field error first: the interval is checked before anything is sent.
+    await tid('ping-target').fill('127.0.0.1');
+    await tid('ping-count').fill('10');
+    await tid('ping-interval').fill('0');
+    await tid('ping-start').click();
+    const intervalError = page.locator('[data-testid=field-error][data-field=interval]');
+    await intervalError.waitFor();
+    expect(await intervalError.textContent()).toMatch(/at least 1 ms/);
+    await tid('ping-interval').fill('10');
+    await expect.poll(() => intervalError.count()).toBe(0);
+
+    await tid('ping-start').click();
+    await expect.poll(() => count('ping-reply-count'), { timeout: 20_000 }).toBe(10);
+    await page.waitForSelector('[data-testid=ping-state][data-state=done]', { timeout: 20_000 });
+    expect((await tid('ping-stat-sent').textContent())!.trim()).toBe('10');
+    expect((await tid('ping-stat-received').textContent())!.trim()).toBe('10');
+    expect((await tid('ping-stat-loss').textContent())!.trim()).toBe('0%');
+    expect(await tid('ping-stat-rtt').textContent()).toMatch(/^\s*\d+\.\d{3} \/ \d+\.\d{3} \/ \d+\.\d{3} \/ \d+\.\d{3}\s*$/);
+    const rows = page.locator('[data-testid=ping-reply][data-kind=ok]');
+    expect(await rows.count()).toBe(10);
+    expect(await rows.first().textContent()).toMatch(/127\.0\.0\.1\s*64\s*64\s*\d+\.\d{3} ms/);
+    expect(Number(await tid('ping-histogram').getAttribute('data-buckets'))).toBeGreaterThan(0);
+    await expect.poll(() => tid('rtt-chart').getAttribute('data-points')).toBe('10');
+    // uPlot drew into its canvas: some pixel is not transparent.
+    const drawn = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('[data-testid=rtt-chart] canvas');
+      if (!c || c.width === 0) return false;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
+      return false;
+    });
+    expect(drawn).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/20-ping.png` });
+  });
+
+  it('traceroute 127.0.0.1 shows one hop, answered with an echo reply', async () => {
+    await tid('tab-traceroute').click();
+    await tid('trace-target').fill('127.0.0.1');
+    await tid('trace-mode').selectOption('icmp');
+    await tid('trace-start').click();
+    await page.waitForSelector('[data-testid=trace-state][data-state=reached]', { timeout: 20_000 });
+    const hops = page.locator('[data-testid=trace-hop]');
+    expect(await hops.count()).toBe(1);
+    expect(await hops.first().getAttribute('data-from')).toBe('127.0.0.1');
+    const text = (await hops.first().textContent())!;
+    expect(text).toMatch(/echo reply/);
+    expect(text.match(/\d+\.\d{3} ms/g)).toHaveLength(3);
+    await page.screenshot({ path: `${SHOTS}/21-traceroute.png` });
+  });
+
+  it('the raw view opens an ICMP socket and receives the echo request it sent and the reply', async () => {
+    await tid('tab-raw').click();
+    await tid('raw-family').selectOption('4');
+    await tid('raw-protocol').selectOption('icmp');
+    await tid('raw-open').click();
+    await page.waitForSelector('[data-testid=raw-state][data-state=open]');
+    // Bad hex is refused next to the field, before anything is sent.
+    await tid('raw-hex').fill('08 0');
+    await tid('raw-send').click();
+    await page.locator('[data-testid=field-error][data-field=bytes]').waitFor();
+    await tid('raw-echo-template').click();
+    await tid('raw-address').fill('127.0.0.1');
+    await tid('raw-send').click();
+    await expect.poll(() => tid('raw-send-result').textContent()).toMatch(/sendto: 26 bytes to 127\.0\.0\.1/);
+    // A raw ICMP socket sees every ICMP packet on the host (other tests ping too): ours have id 0x5342.
+    const reply = page.locator('[data-testid=raw-packet][data-summary*="echo reply id 0x5342 seq 1,"]');
+    const request = page.locator('[data-testid=raw-packet][data-summary*="echo request id 0x5342 seq 1,"]');
+    await reply.first().waitFor({ timeout: 10_000 });
+    await request.first().waitFor({ timeout: 10_000 });
+    expect(await reply.first().getAttribute('data-from')).toBe('127.0.0.1');
+    expect(await reply.first().getAttribute('data-summary')).toMatch(/^IPv4 127\.0\.0\.1 → 127\.0\.0\.1 ttl 64 .* · ICMP echo reply id 0x5342 seq 1, 18 B data$/);
+    await reply.first().click();
+    await tid('raw-packet-detail').waitFor();
+    expect(await tid('raw-packet-detail').textContent()).toMatch(/00000000/);
+    await page.screenshot({ path: `${SHOTS}/22-raw.png` });
+  });
+
+  it('no page errors (CSP included)', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/** Browser mode started without CAP_NET_RAW (capsh), and a page on it. */
+async function openUnprivileged() {
+  const proc = spawn('capsh', ['--drop=cap_net_raw', '--', '-c', `exec ${process.execPath} dist/serve.cjs --port 0`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 15_000);
+    proc.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      const m = /Open: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.stderr.on('data', (d: Buffer) => (out += String(d)));
+    proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=connection-status][data-state=open]');
+  return {
+    page,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await new Promise<void>((r) => {
+        proc.once('exit', () => r());
+        proc.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+const capsh = hasTool('capsh');
+describe.skipIf(suite.skip || !capsh)(`probes without CAP_NET_RAW (${capsh ? suite.title : 'skipped: capsh not installed'})`, () => {
+  let wb: Awaited<ReturnType<typeof openUnprivileged>>;
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    wb = await openUnprivileged();
+  }, 60_000);
+  afterAll(async () => wb?.close());
+
+  it('every probe view explains what is missing; a ping is refused next to its button; the Sockets view works', async () => {
+    const { page } = wb;
+    const tid = (id: string) => page.getByTestId(id);
+    for (const tab of ['ping', 'traceroute', 'raw']) {
+      await tid(`tab-${tab}`).click();
+      const status = page.locator(`[data-testid=${tab === 'traceroute' ? 'trace' : tab}-view] [data-testid=probe-status]`);
+      await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('unprivileged');
+      expect(await status.textContent()).toMatch(/Sending ICMP needs raw sockets, which need CAP_NET_RAW or root; Sockbench can ask the system to run only its small helper with that privilege/);
+    }
+    await tid('tab-ping').click();
+    await tid('ping-start').click();
+    const refused = page.locator('[data-testid=ping-form] [data-testid=field-error][data-field=action]');
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/Refused: this needs raw sockets \(see above\)/);
+    await page.screenshot({ path: `${SHOTS}/23-unprivileged.png` });
+    await tid('tab-sockets').click();
+    const before = await page.locator('[data-testid=session-item]').count();
+    await tid('new-socket-submit').click();
+    await expect.poll(() => page.locator('[data-testid=session-item]').count()).toBe(before + 1);
+    expect(wb.pageErrors).toEqual([]);
+  });
+});
