@@ -350,7 +350,10 @@ export class Ping {
         if (this.wake === done) this.wake = null;
         resolve();
       };
-      const t = setTimeout(done, Math.max(0, ms));
+      // Node rounds any timer up to 1 ms: a probe that is due (or due within the
+      // millisecond) must not wait for one, or 1,000 pps falls behind its schedule.
+      const t = ms >= 1 ? setTimeout(done, ms) : undefined;
+      if (ms < 1) setImmediate(done);
       this.wake = done;
       orSettled?.then(done, done);
     });

@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { acceptMany, type AcceptMode, type AcceptRun } from './accept-many.js';
 import { iperf3, socatUnix } from './anchors.js';
 import { bridgeRoundTrip } from './bridge-rtt.js';
+import { hping3Flood, sockbenchFlood, systemPingFlood, sockbenchPingPaced, sockbenchPingRtt, startRawHelper, systemPingRtt, udpPaced, type PacedFigures } from './icmp.js';
 import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
 import { nodeNetThroughput, sessionThroughput } from './tcp-throughput.js';
@@ -219,6 +220,125 @@ rows.push({
   ratio: psRate ? `${fmt(sessionRate.median / psRate.median)}× packetsender` : '—',
   target: psRate ? `≥ 1.0× packetsender: ${sessionRate.median >= psRate.median ? 'met' : 'NOT met'}` : '≥ 1.0× packetsender',
 });
+
+console.error('bench: ICMP through the raw-socket helper (127.0.0.1)…');
+const PING_COUNT = 1000;
+const PING_INTERVAL_MS = 2;
+const FLOOD_COUNT = 10_000;
+const FLOOD_MS = 5000;
+const HPING3_S = 3;
+// Paced: 10 s for 1k and 10k pps (the design's window); fewer packets at 10 and 100 pps to stay within the time budget.
+const PACED: { pps: number; count: number }[] = [
+  { pps: 10, count: 30 },
+  { pps: 100, count: 300 },
+  { pps: 1000, count: 10_000 },
+  { pps: 10_000, count: 100_000 },
+];
+const raw = await startRawHelper().catch((e: Error) => `raw helper failed: ${e.message}`);
+if (typeof raw === 'string') {
+  console.error(`  ICMP skipped: ${raw}`);
+  json.icmp = { skipped: raw };
+  rows.push({ figure: 'ICMP (ping RTT, flood, paced)', value: `skipped: ${raw}`, anchor: '—', ratio: '—', target: '—' });
+} else {
+  try {
+    const sysRtt = await systemPingRtt(PING_COUNT, PING_INTERVAL_MS).catch((e: Error) => `skipped: ${e.message}`);
+    const sbRtt = await sockbenchPingRtt(raw.transport, PING_COUNT, PING_INTERVAL_MS);
+    console.error(`  ping median ${typeof sysRtt === 'string' ? sysRtt : `${sysRtt?.medianUs} µs`}, Sockbench median ${sbRtt.medianUs} µs`);
+    const rttText = (r: { n: number; received: number; medianUs: number; mdevUs: number; minUs: number; avgUs: number; maxUs: number }) =>
+      `median ${fmt(r.medianUs, 0)} µs, mdev ${fmt(r.mdevUs, 0)} µs (min/avg/max ${fmt(r.minUs, 0)}/${fmt(r.avgUs, 0)}/${fmt(r.maxUs, 0)} µs, ${r.received}/${r.n} replies)`;
+    rows.push({
+      figure: `ping RTT, ping -c ${PING_COUNT} -i ${PING_INTERVAL_MS / 1000} 127.0.0.1 (anchor)`,
+      value: sysRtt === null ? 'skipped: ping not installed' : typeof sysRtt === 'string' ? sysRtt : rttText(sysRtt),
+      anchor: '—', ratio: '—', target: '—',
+    });
+    const sysOk = sysRtt !== null && typeof sysRtt !== 'string';
+    const diff = sysOk ? sbRtt.medianUs - sysRtt.medianUs : null;
+    rows.push({
+      figure: `ping RTT, Sockbench Ping via RawHelper (${PING_COUNT} probes, ${PING_INTERVAL_MS} ms)`,
+      value: rttText(sbRtt),
+      anchor: 'ping',
+      ratio: diff === null ? '—' : `median ${diff >= 0 ? '+' : ''}${fmt(diff, 0)} µs vs ping`,
+      target: diff === null ? 'within 10 µs of ping' : `within 10 µs of ping: ${Math.abs(diff) <= 10 ? 'met' : 'NOT met'}`,
+    });
+
+    const hp = await medianOf(`hping3 --flood (${HPING3_S} s)`, async () => {
+      const r = await hping3Flood(HPING3_S);
+      if (r === null) throw new Error('hping3 not installed');
+      return r.pps;
+    }).catch((e: Error) => {
+      console.error(`  hping3 anchor skipped: ${e.message}`);
+      return null;
+    });
+    const PINGF_COUNT = 20_000;
+    const pingF = await medianOf(`ping -f -c ${PINGF_COUNT}`, async () => {
+      const r = await systemPingFlood(PINGF_COUNT);
+      if (r === null) throw new Error('ping not installed');
+      return r.pps;
+    }).catch((e: Error) => {
+      console.error(`  ping -f anchor skipped: ${e.message}`);
+      return null;
+    });
+    const floods: Awaited<ReturnType<typeof sockbenchFlood>>[] = [];
+    const sbFlood = await medianOf(`Sockbench flood ×${FLOOD_COUNT}`, async () => {
+      const r = await sockbenchFlood(raw.transport, FLOOD_COUNT, FLOOD_MS);
+      floods.push(r);
+      return r.pps;
+    });
+    rows.push({
+      figure: `ICMP flood, timeout -s INT ${HPING3_S} hping3 --icmp --flood (anchor)`,
+      value: hp ? `${fmt(hp.median, 0)} packets/s sent` : 'skipped: hping3 not installed',
+      anchor: '—', ratio: '—', target: '—',
+    });
+    rows.push({
+      figure: `ICMP flood, Sockbench Ping flood (ping -f style, ${FLOOD_COUNT} probes or ${FLOOD_MS / 1000} s)`,
+      value: `${fmt(sbFlood.median, 0)} packets/s sent (all answered: ${floods.every((f) => f.received === f.transmitted) ? 'yes' : 'no'})`,
+      anchor: 'hping3',
+      ratio: hp ? `${fmt(sbFlood.median / hp.median, 3)}× hping3` : '—',
+      target: hp ? `≥ 0.4× hping3: ${sbFlood.median / hp.median >= 0.4 ? 'met' : 'NOT met'}` : '≥ 0.4× hping3',
+    });
+    rows.push({
+      figure: `ICMP flood, ping -f -q -c ${PINGF_COUNT} (waits for each reply, as Sockbench's flood does)`,
+      value: pingF ? `${fmt(pingF.median, 0)} packets/s sent` : 'skipped: ping not installed',
+      anchor: '—',
+      ratio: pingF ? `Sockbench ${fmt(sbFlood.median / pingF.median, 3)}× ping -f${hp ? `; ping -f ${fmt(pingF.median / hp.median)}× hping3` : ''}` : '—',
+      target: '—',
+    });
+
+    const pacedRow = (what: string, p: PacedFigures | string, pps: number) => {
+      rows.push({
+        figure: `paced ${pps} pps, ${what}`,
+        value: typeof p === 'string' ? p : `${fmt(p.achievedPps, pps < 100 ? 3 : 1)} pps achieved (${p.sent} sent in ${fmt(p.seconds, 2)} s)`,
+        anchor: 'requested',
+        ratio: typeof p === 'string' ? '—' : `${p.errorPercent >= 0 ? '+' : ''}${fmt(p.errorPercent, 2)} %`,
+        target: typeof p === 'string' ? '±1 %' : `±1 %: ${Math.abs(p.errorPercent) <= 1 ? 'met' : 'NOT met'}`,
+      });
+    };
+    const icmpPaced: Record<string, PacedFigures | string> = {};
+    const udpPacedFigures: Record<string, PacedFigures | string> = {};
+    for (const { pps, count } of PACED) {
+      // Ping's interval is at least 1 ms (MIN_INTERVAL_MS): 10k pps cannot be asked of it.
+      const ip = pps > 1000 ? 'not possible: Ping\'s interval is ≥ 1 ms (≤ 1,000 pps)' : await sockbenchPingPaced(raw.transport, pps, count).catch((e: Error) => `failed: ${e.message}`);
+      const up = await udpPaced(pps, count).catch((e: Error) => `failed: ${e.message}`);
+      console.error(`  paced ${pps} pps: ICMP ${typeof ip === 'string' ? ip : `${fmt(ip.achievedPps, 2)} (${fmt(ip.errorPercent, 2)} %)`}, UDP ${typeof up === 'string' ? up : `${fmt(up.achievedPps, 2)} (${fmt(up.errorPercent, 2)} %)`}`);
+      icmpPaced[pps] = ip;
+      udpPacedFigures[pps] = up;
+      pacedRow(typeof ip === 'string' ? 'ICMP, Sockbench Ping' : `ICMP, Sockbench Ping (${count} probes)`, ip, pps);
+      pacedRow(`UDP 64 B, socket.sendRepeat intervalUs ${1e6 / pps} (${count} datagrams)`, up, pps);
+    }
+    json.icmp = {
+      pingRtt: { count: PING_COUNT, intervalMs: PING_INTERVAL_MS, ping: sysRtt, sockbench: sbRtt, medianDiffUs: diff },
+      flood: { hping3SecondsEach: HPING3_S, hping3Pps: hp, pingFloodCount: PINGF_COUNT, pingFloodPps: pingF, sockbenchCount: FLOOD_COUNT, sockbenchPps: sbFlood, sockbenchRuns: floods },
+      paced: { icmpPing: icmpPaced, udpSendRepeat: udpPacedFigures },
+    };
+  } catch (e) {
+    // A broken ICMP run must not cost the figures above.
+    console.error(`  ICMP failed: ${(e as Error).message}`);
+    json.icmpError = (e as Error).message;
+    rows.push({ figure: 'ICMP (ping RTT, flood, paced)', value: `failed: ${(e as Error).message}`, anchor: '—', ratio: '—', target: '—' });
+  } finally {
+    await raw.stop();
+  }
+}
 
 mkdirSync('test-results', { recursive: true });
 writeFileSync('test-results/bench.json', JSON.stringify({ ...json, rows }, null, 2));
