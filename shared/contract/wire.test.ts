@@ -35,3 +35,20 @@ describe('wire frames', () => {
     expect(() => decodeFrame(f)).toThrow(/out of range/);
   });
 });
+
+describe('wire frames from a hostile peer', () => {
+  it('cannot reference one blob many times to make the decoder allocate more than the frame carried', () => {
+    const refs = Array.from({ length: 1000 }, () => ({ $b: [0, 1024] }));
+    const json = new TextEncoder().encode(JSON.stringify({ id: 1, method: 'x', params: refs }));
+    const frame = new Uint8Array(4 + json.byteLength + 1024);
+    new DataView(frame.buffer).setUint32(0, json.byteLength);
+    frame.set(json, 4);
+    expect(() => decodeFrame(frame)).toThrow(WireError);
+    // One reference to the same blob is fine.
+    const one = new TextEncoder().encode(JSON.stringify({ id: 1, method: 'x', params: [{ $b: [0, 1024] }] }));
+    const ok = new Uint8Array(4 + one.byteLength + 1024);
+    new DataView(ok.buffer).setUint32(0, one.byteLength);
+    ok.set(one, 4);
+    expect(((decodeFrame(ok) as { params: Uint8Array[] }).params[0]!).byteLength).toBe(1024);
+  });
+});

@@ -55,11 +55,16 @@ export function decodeFrame(frame: Uint8Array): unknown {
   } catch {
     throw new WireError('frame JSON is not valid UTF-8');
   }
+  // Each reference is copied out; their total may not exceed the blob, so a
+  // small frame cannot make us allocate more than it carried.
+  let referenced = 0;
   try {
     return JSON.parse(text, (_key, value: unknown) => {
       if (isBlobRef(value)) {
         const [off, len] = value.$b;
         if (off + len > blob.byteLength) throw new WireError('frame blob reference out of range');
+        referenced += len;
+        if (referenced > blob.byteLength) throw new WireError('frame blob references add up to more than the blob');
         return blob.slice(off, off + len);
       }
       return value;
