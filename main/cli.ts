@@ -1,10 +1,11 @@
 // `sockbench`: the engine from the command line, for scripts and CI.
 // Exit status: 0 done, 1 the socket call failed (one line naming the errno),
 // 2 bad usage. ping and traceroute exit as ping does: 0 a reply came, 1 none
-// did, 2 an error. Never a stack trace.
+// did, 2 an error; sweep as fping: 0 all alive, 1 some unreachable, 2 an
+// error. Never a stack trace.
 import { CallError } from '../shared/contract/index.js';
 import { parseCommand, USAGE, UsageError } from './cli/args.js';
-import { runPing, runTraceroute } from './cli/probe-run.js';
+import { runPing, runSweep, runTraceroute } from './cli/probe-run.js';
 import { runConnect, runListen, type Exit } from './cli/run.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -14,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     // ping and traceroute: one line, as those tools print it; the others add the usage.
-    const probe = argv[0] === 'ping' || argv[0] === 'traceroute';
+    const probe = argv[0] === 'ping' || argv[0] === 'traceroute' || argv[0] === 'sweep';
     const message = probe && !e.message.startsWith(`${argv[0]}:`) && !e.message.startsWith(`${argv[0]} `) ? `${argv[0]}: ${e.message}` : e.message;
     process.stderr.write(probe ? `sockbench: ${message}\n` : `sockbench: ${message}\n${USAGE}\n`);
     return 2;
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     result = cmd.kind === 'listen' ? await runListen(cmd)
       : cmd.kind === 'ping' ? await runPing(cmd)
       : cmd.kind === 'traceroute' ? await runTraceroute(cmd)
+      : cmd.kind === 'sweep' ? await runSweep(cmd)
       : await runConnect(cmd);
   } catch (e) {
     const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
 import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
 import { UsageError } from './usage-error.js';
-import { parsePing, parseTraceroute, PING_USAGE, type PingCommand, type TracerouteCommand } from './probe-args.js';
+import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
 
 export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -39,7 +39,8 @@ export type Command =
     }
   | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean }
   | PingCommand
-  | TracerouteCommand;
+  | TracerouteCommand
+  | SweepCommand;
 
 export { UsageError };
 
@@ -52,7 +53,8 @@ addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
-      ping exits 0 when a reply came, 1 when none did, 2 on an error`;
+      ping exits 0 when a reply came, 1 when none did, 2 on an error;
+      sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
 
 /** "127.0.0.1:9000" or "[::1]:9000". */
 export function parseIpTarget(text: string): IpTarget {
@@ -101,7 +103,8 @@ export function parseCommand(argv: string[]): Command {
   const [verb, ...rest] = argv;
   if (verb === 'ping') return parsePing(rest);
   if (verb === 'traceroute') return parseTraceroute(rest);
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping or traceroute`);
+  if (verb === 'sweep') return parseSweep(rest);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute or sweep`);
   let parsed;
   try {
     parsed = parseArgs({

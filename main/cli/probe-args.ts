@@ -3,6 +3,7 @@
 // so every usage error here is a tested, one-line message.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseHex } from '../../shared/codec/index.js';
+import { expandTargets } from '../../shared/net/targets.js';
 import { UsageError } from './usage-error.js';
 
 export interface PingCommand {
@@ -34,8 +35,23 @@ export interface TracerouteCommand {
   json: boolean;
 }
 
+export interface SweepCommand {
+  kind: 'sweep';
+  /** The targets as given (joined), and what they expand to. */
+  targets: string;
+  total: number;
+  /** Probes per target (fping -c); without -c one probe and no statistics lines. */
+  count: number;
+  stats: boolean;
+  intervalMs: number;
+  perTargetIntervalMs: number;
+  timeoutMs: number;
+  json: boolean;
+}
+
 export const PING_USAGE = `  sockbench ping <host> [-c N] [-i S] [-f] [-s SIZE] [-p HEX] [-t TTL] [-Q TOS] [-M do|dont] [-W S] [-4|-6] [--json]
-  sockbench traceroute <host> [--udp | -I] [-m MAX] [-q N] [-w S] [-4|-6] [--json]`;
+  sockbench traceroute <host> [--udp | -I] [-m MAX] [-q N] [-w S] [-4|-6] [--json]
+  sockbench sweep <addr|cidr>… [-c N] [-i MS] [-p MS] [-t MS] [--json]   (as fping -g; -i, -p, -t in ms)`;
 
 export const MAX_SIZE = 65507;
 
@@ -161,4 +177,32 @@ export function parseTraceroute(args: string[]): TracerouteCommand {
   const fam = family(v, 'traceroute');
   if (fam) cmd.family = fam;
   return cmd;
+}
+
+/** `sockbench sweep 127.0.0.1 ::1 127.0.0.0/29 -c 3`: fping's options, times in ms as fping's. */
+export function parseSweep(args: string[]): SweepCommand {
+  const parsed = parse('sweep', args, {
+    count: { type: 'string', short: 'c' },
+    interval: { type: 'string', short: 'i' },
+    period: { type: 'string', short: 'p' },
+    timeout: { type: 'string', short: 't' },
+    json: { type: 'boolean', default: false },
+  });
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (parsed.positionals.length === 0) throw new UsageError('sweep needs targets, e.g. sockbench sweep 127.0.0.1 ::1 127.0.0.0/29');
+  const targets = parsed.positionals.join(' ');
+  const expanded = expandTargets(targets);
+  if (!expanded.ok) throw new UsageError(`sweep: ${expanded.message}`);
+  const count = int(v.count as string | undefined, '-c', 1, 100);
+  return {
+    kind: 'sweep',
+    targets,
+    total: expanded.targets.length,
+    count: count ?? 1,
+    stats: count !== undefined,
+    intervalMs: int(v.interval as string | undefined, '-i', 1, 60_000) ?? 10,
+    perTargetIntervalMs: int(v.period as string | undefined, '-p', 10, 60_000) ?? 1000,
+    timeoutMs: int(v.timeout as string | undefined, '-t', 1, 60_000) ?? 500,
+    json: Boolean(v.json),
+  };
 }

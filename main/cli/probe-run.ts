@@ -5,10 +5,11 @@
 import { lookup } from 'node:dns/promises';
 import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
 import { ipFamily } from '../../shared/net/address.js';
+import { expandTargets } from '../../shared/net/targets.js';
 import { createRouter } from '../bridge/router.js';
 import { Engine } from '../engine/engine.js';
 import { formatG, formatMs3, formatReplyTime } from '../raw/stats.js';
-import type { PingCommand, TracerouteCommand } from './probe-args.js';
+import type { PingCommand, SweepCommand, TracerouteCommand } from './probe-args.js';
 import { Exit } from './run.js';
 
 type Stats = EventPayload<'ping.stats'>['stats'];
@@ -239,6 +240,80 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
     if (cmd.json) json({ event: 'done', reached: end.reached, ...(end.error ? { error: end.error } : {}) });
     if (end.error) return new Exit(2, `traceroute: ${end.error}`);
     return new Exit(0);
+  } finally {
+    stopInterrupt();
+    off();
+    await engine.close();
+  }
+}
+
+/** fping's times: ms with 2 decimals under 10 ms, 1 under 100, none above. */
+export function fpingTime(us: number): string {
+  const ms = us / 1000;
+  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+/** fping -c's statistics line: "127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05". */
+export function sweepSummaryLine(r: EventPayload<'sweep.result'>, width = 0): string {
+  let line = `${r.target.padEnd(width)} : xmt/rcv/%loss = ${r.sent}/${r.received}/${r.lossPct}%`;
+  if (r.received > 0 && r.minUs !== null && r.avgUs !== null && r.maxUs !== null) {
+    line += `, min/avg/max = ${fpingTime(r.minUs)}/${fpingTime(r.avgUs)}/${fpingTime(r.maxUs)}`;
+  }
+  return line;
+}
+
+/** `sockbench sweep`: "<addr> is alive" / "is unreachable" as each target is done; with -c, fping's statistics on stderr. */
+export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit> {
+  const engine = new Engine();
+  const call = engineCall(engine);
+  const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
+  let id: number | null = null;
+  const early: AnyEvent[] = [];
+  const results: EventPayload<'sweep.result'>[] = [];
+  let resolveDone!: (d: EventPayload<'sweep.done'>) => void;
+  const done = new Promise<EventPayload<'sweep.done'>>((r) => (resolveDone = r));
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'sweep.result' && ev.payload.id === id) {
+      results.push(ev.payload);
+      const r = ev.payload;
+      if (cmd.json) json({ event: 'result', target: r.target, sent: r.sent, received: r.received, lossPct: r.lossPct, minUs: r.minUs, avgUs: r.avgUs, maxUs: r.maxUs, alive: r.alive, ...(r.error ? { error: r.error } : {}) });
+      else io.out(`${r.target} is ${r.alive ? 'alive' : 'unreachable'}${r.error ? ` (${r.error})` : ''}`);
+    } else if (ev.name === 'sweep.done' && ev.payload.id === id) resolveDone(ev.payload);
+  };
+  const off = engine.onEvent((ev) => {
+    if (id === null) early.push(ev);
+    else show(ev);
+  });
+  let stopInterrupt = (): void => undefined;
+  try {
+    let started;
+    try {
+      started = await call('sweep.start', {
+        targets: cmd.targets, count: cmd.count, intervalMs: cmd.intervalMs, perTargetIntervalMs: cmd.perTargetIntervalMs, timeoutMs: cmd.timeoutMs,
+      });
+    } catch (e) {
+      return callFailure('sweep', e);
+    }
+    id = started.id;
+    for (const ev of early.splice(0)) show(ev);
+    const runId = id;
+    stopInterrupt = onInterrupt(() => void call('sweep.stop', { id: runId }).catch(() => undefined));
+    const end = await done;
+    if (cmd.json) json({ event: 'done', alive: end.alive, total: end.total, ...(end.stopped ? { stopped: true } : {}), ...(end.error ? { error: end.error } : {}) });
+    else if (cmd.stats) {
+      // As fping -c: the statistics of every target, in the order given, on stderr.
+      const expanded = expandTargets(cmd.targets);
+      const order = new Map((expanded.ok ? expanded.targets : []).map((t, i) => [t, i]));
+      const width = Math.max(...results.map((r) => r.target.length));
+      results.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0));
+      io.err('');
+      for (const r of results) io.err(sweepSummaryLine(r, width));
+    }
+    if (end.error) return new Exit(2, `sweep: ${end.error}`);
+    if (results.some((r) => r.error !== undefined && r.sent === 0) && end.alive === 0) {
+      return new Exit(2, `sweep: ${results.find((r) => r.error !== undefined)!.error!}`);
+    }
+    return new Exit(end.alive === end.total ? 0 : 1);
   } finally {
     stopInterrupt();
     off();

@@ -162,6 +162,8 @@ export class Engine {
       'raw.open': (p) => this.probes.openRaw(p),
       'raw.send': ({ id, bytes, address }) => this.probes.sendRaw(id, bytes, address),
       'raw.close': ({ id }) => this.probes.closeRaw(id),
+      'sweep.start': (p) => this.probes.startSweep(p),
+      'sweep.stop': ({ id }) => this.probes.stopSweep(id),
     };
   }
 

@@ -218,3 +218,69 @@ describe.skipIf(!privileged)(suiteTitle, () => {
     expect(engine.probes.helper.status()).toBe('stopped');
   });
 });
+
+const sweep = (extra: Partial<Params<'sweep.start'>> = {}): Params<'sweep.start'> => ({
+  targets: '127.0.0.1', count: 2, intervalMs: 1, perTargetIntervalMs: 10, timeoutMs: 2000, ...extra,
+});
+
+describe('sweep: bad params are field errors, before anything runs', () => {
+  it.each([
+    [sweep({ targets: '127.0.0.0/8' }), 'targets', /^targets: 127\.0\.0\.0\/8 would be 16,777,214 addresses; the limit is 4,096$/],
+    [sweep({ targets: '127.0.0.1 nonsense' }), 'targets', /"nonsense" is not an IPv4 or IPv6 address or CIDR block/],
+    [sweep({ targets: ' \n' }), 'targets', /no targets/],
+    [sweep({ count: 0 }), 'count', /between 1 and 100/],
+    [sweep({ count: 101 }), 'count', /between 1 and 100/],
+    [sweep({ intervalMs: 0 }), 'intervalMs', /at least 1 ms/],
+    [sweep({ perTargetIntervalMs: 9 }), 'perTargetIntervalMs', /at least 10 ms/],
+    [sweep({ timeoutMs: 0 }), 'timeoutMs', /between 1 and 60000/],
+  ] as const)('sweep.start %j → %s', async (params, field, why) => {
+    const { error, events } = setup();
+    const e = await error('sweep.start', params);
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(why);
+    expect(events).toEqual([]);
+  });
+
+  it('an unknown sweep id is NO_SUCH_SESSION on the id field', async () => {
+    const { error } = setup();
+    expect(await error('sweep.stop', { id: 99 })).toMatchObject({ code: 'NO_SUCH_SESSION', field: 'id' });
+  });
+});
+
+describe.skipIf(!privileged)(privileged ? 'sweep through the real helper' : 'sweep through the real helper (skipped: no CAP_NET_RAW / root)', () => {
+  it('127.0.0.1 127.0.0.2 ::1 and 127.0.0.0/29, count 2: every target alive with 2/2, one result each, then done', async () => {
+    // A concurrency of 3: more targets than sockets at once, so the bound is exercised.
+    const { call, of } = setup({ sweepConcurrency: 3 });
+    const { id, total } = await call('sweep.start', sweep({ targets: '127.0.0.1 127.0.0.2 ::1\n127.0.0.0/29' }));
+    // 127.0.0.1 and 127.0.0.2 are in the /29 as well: kept once.
+    expect(total).toBe(7);
+    const done = await until(() => of('sweep.done').find((d) => d.id === id), 'sweep.done');
+    expect(done).toEqual({ id, alive: 7, total: 7 });
+    const results = of('sweep.result').filter((r) => r.id === id);
+    expect(results.map((r) => r.target).sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '::1'].sort());
+    for (const r of results) {
+      expect(r).toMatchObject({ sent: 2, received: 2, lossPct: 0, alive: true });
+      expect(r.error).toBeUndefined();
+      expect(r.minUs!).toBeLessThanOrEqual(r.avgUs!);
+      expect(r.avgUs!).toBeLessThanOrEqual(r.maxUs!);
+    }
+    // Over: stop answers at once.
+    expect(await call('sweep.stop', { id })).toEqual({});
+  });
+
+  it('sweep.stop ends a long sweep: done says stopped, no result after it', async () => {
+    const { call, of } = setup({ sweepConcurrency: 2 });
+    const { id, total } = await call('sweep.start', sweep({ targets: '127.0.0.0/28', count: 100, perTargetIntervalMs: 50 }));
+    expect(total).toBe(14);
+    await new Promise((r) => setTimeout(r, 100));
+    await call('sweep.stop', { id });
+    const done = of('sweep.done').find((d) => d.id === id);
+    expect(done).toMatchObject({ id, total: 14, stopped: true });
+    const n = of('sweep.result').length;
+    // The two going when stopped report what they had; the rest never start.
+    expect(n).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(of('sweep.result').length).toBe(n);
+  });
+});

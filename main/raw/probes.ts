@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferOutput } from 'valibot';
 import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
-import type { PingParams, RawOpenParams, TraceParams } from '../../shared/contract/probes.js';
+import type { PingParams, RawOpenParams, SweepParams, TraceParams } from '../../shared/contract/probes.js';
 import { nowUs } from '../engine/clock.js';
 import { EngineError, errnoOf } from '../engine/errors.js';
 import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, defaultEntry, type RawHelperOptions, type RawPacket } from './client.js';
@@ -20,6 +20,7 @@ import { Ping, PingOptionsError, type PingOptions, type PingSummary } from './pi
 import { elevationPlan } from './privilege.js';
 import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
 import type { PingStats as RawPingStats } from './stats.js';
+import { expandTargets, Sweep, type SweepTargetResult } from './sweep.js';
 import { Traceroute, TracerouteOptionsError, type TraceProbe } from './traceroute.js';
 
 type ContractStats = EventPayload<'ping.stats'>['stats'];
@@ -32,6 +33,8 @@ export interface ProbesOptions {
   replyRate?: number;
   /** raw.packet events per second per raw session before thinning. */
   packetRate?: number;
+  /** Targets a sweep probes at once (raw sockets it holds open); default 32. */
+  sweepConcurrency?: number;
   /** How often ping.stats goes out while a run is busy, ms (at least; slower when summarising gets costly). */
   statsIntervalMs?: number;
 }
@@ -94,6 +97,16 @@ export function contractProbe(p: TraceProbe): EventPayload<'trace.hop'>['probes'
   const out: EventPayload<'trace.hop'>['probes'][number] = { rttUs: p.rttUs, from: p.from, kind };
   if (p.flag) out.flag = p.flag;
   return out;
+}
+
+interface SweepRun {
+  id: number;
+  sweep: Sweep;
+  announced: boolean;
+  /** Results that came before the start call answered. */
+  early: EventPayload<'sweep.result'>[];
+  done: Promise<void>;
+  final?: EventPayload<'sweep.done'>;
 }
 
 interface RawSession {
@@ -168,6 +181,7 @@ export function probeError(err: unknown, call: string, field?: string): EngineEr
 const FINISHED_KEPT = 32;
 const MAX_RUNS = 64;
 const MAX_RAW = 64;
+const MAX_SWEEPS = 8;
 const PING_FOREVER = 2 ** 31 - 1;
 
 export class Probes {
@@ -177,6 +191,7 @@ export class Probes {
   private readonly pings = new Map<number, PingRun>();
   private readonly finished = new Map<number, ContractStats>();
   private readonly traces = new Map<number, TraceRun>();
+  private readonly sweeps = new Map<number, SweepRun>();
   private readonly raws = new Map<number, RawSession>();
   private readonly rawByHandle = new Map<number, RawSession>();
   private readonly replyRate: number;
@@ -461,6 +476,65 @@ export class Probes {
     return {};
   }
 
+  // ---------------- sweep (fping) ----------------
+
+  async startSweep(p: InferOutput<typeof SweepParams>): Promise<Result<'sweep.start'>> {
+    if (this.closed) throw new EngineError('INVALID_STATE', 'sweep: the engine is closing');
+    if (this.sweeps.size >= MAX_SWEEPS) throw new EngineError('INVALID_STATE', `sweep: ${MAX_SWEEPS} sweeps are already going; stop one first`);
+    const expanded = expandTargets(p.targets);
+    if (!expanded.ok) throw new EngineError('BAD_REQUEST', `targets: ${expanded.message}`, undefined, 'targets');
+    const sweep = new Sweep(this.transport, {
+      targets: expanded.targets,
+      count: p.count,
+      intervalMs: p.intervalMs,
+      perTargetIntervalMs: p.perTargetIntervalMs,
+      timeoutMs: p.timeoutMs,
+      ...(this.options.sweepConcurrency ? { concurrency: this.options.sweepConcurrency } : {}),
+    });
+    this.available('sweep');
+    const id = this.newId();
+    const total = expanded.targets.length;
+    const run: SweepRun = { id, sweep, announced: false, early: [], done: Promise.resolve() };
+    sweep.on('result', (r: SweepTargetResult) => {
+      const payload: EventPayload<'sweep.result'> = {
+        id, target: r.target, sent: r.sent, received: r.received, lossPct: r.lossPct, minUs: r.minUs, avgUs: r.avgUs, maxUs: r.maxUs, alive: r.alive,
+      };
+      if (r.error !== undefined) payload.error = r.error;
+      if (run.announced) this.emit({ name: 'sweep.result', payload });
+      else run.early.push(payload);
+    });
+    run.done = sweep.start().then(
+      (s) => this.finishSweep(run, { id, alive: s.alive, total, ...(s.stopped ? { stopped: true } : {}) }),
+      (e: unknown) => this.finishSweep(run, { id, alive: 0, total, error: probeError(e, 'sweep').message }),
+    );
+    this.sweeps.set(id, run);
+    // Results go out once the caller has the id: those already in, then the rest as they come.
+    queueMicrotask(() => {
+      run.announced = true;
+      for (const payload of run.early.splice(0)) this.emit({ name: 'sweep.result', payload });
+      if (run.final) this.emit({ name: 'sweep.done', payload: run.final });
+    });
+    return { id, total };
+  }
+
+  private finishSweep(run: SweepRun, payload: EventPayload<'sweep.done'>): void {
+    if (run.final) return;
+    run.final = payload;
+    this.sweeps.delete(run.id);
+    if (run.announced) this.emit({ name: 'sweep.done', payload });
+  }
+
+  async stopSweep(id: number): Promise<Result<'sweep.stop'>> {
+    const run = this.sweeps.get(id);
+    if (!run) {
+      if (id > 0 && id < this.nextId) return {}; // already over
+      throw new EngineError('NO_SUCH_SESSION', `there is no sweep #${id}`, undefined, 'id');
+    }
+    run.sweep.stop();
+    await run.done;
+    return {};
+  }
+
   // ---------------- raw sockets ----------------
 
   async openRaw(p: InferOutput<typeof RawOpenParams>): Promise<Result<'raw.open'>> {
@@ -536,10 +610,12 @@ export class Probes {
     this.closed = true;
     const runs = [...this.pings.values()];
     const traces = [...this.traces.values()];
+    const sweeps = [...this.sweeps.values()];
     for (const r of runs) r.ping.stop();
     for (const t of traces) t.trace.stop();
+    for (const w of sweeps) w.sweep.stop();
     const bounded = <T>(p: Promise<T>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 3000).unref())]);
-    await bounded(Promise.allSettled([...runs.map((r) => r.done), ...traces.map((t) => t.done)]));
+    await bounded(Promise.allSettled([...runs.map((r) => r.done), ...traces.map((t) => t.done), ...sweeps.map((w) => w.done)]));
     for (const s of [...this.raws.values()]) this.forgetRaw(s);
     await this.helperInstance?.stop();
   }

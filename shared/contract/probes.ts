@@ -2,6 +2,7 @@
 // helper's status, ping, traceroute, and raw send/receive. Types are inferred
 // in ./index.ts from these schemas, as for the rest of the contract.
 import * as v from 'valibot';
+import { expandTargets } from '../net/targets.js';
 import { AnyBytes, Bytes, IpAddress } from './schemas.js';
 
 const int = (name: string, min: number, max: number) =>
@@ -119,6 +120,40 @@ export const RawPacket = v.object({
   skipped: v.optional(v.number()),
 });
 
+/** fping over many targets: a list of addresses and/or CIDR blocks (at most 4,096 addresses). */
+export const SweepParams = v.object({
+  /** IPv4 / IPv6 literals and CIDR blocks (127.0.0.0/28, fd00::/124), separated by spaces, commas or newlines. */
+  targets: v.pipe(
+    v.string('targets must be text'),
+    v.check((s) => expandTargets(s).ok, (issue) => {
+      const r = expandTargets(String(issue.input));
+      return r.ok ? 'bad targets' : r.message;
+    }),
+  ),
+  /** Probes per target (fping -c). */
+  count: int('count', 1, 100),
+  /** Between probes to different targets, ms (fping -i). */
+  intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(1, 'interval must be at least 1 ms'), v.maxValue(60_000, 'interval must be at most 60000 ms')),
+  /** Between probes to the same target, ms (fping -p). */
+  perTargetIntervalMs: v.pipe(v.number('per-target interval must be a number'), v.minValue(10, 'per-target interval must be at least 10 ms'), v.maxValue(60_000, 'per-target interval must be at most 60000 ms')),
+  timeoutMs: int('timeout', 1, 60_000),
+});
+
+export const SweepResult = v.object({
+  id: ProbeId,
+  target: v.string(),
+  sent: v.number(),
+  received: v.number(),
+  lossPct: v.number(),
+  minUs: v.nullable(v.number()),
+  avgUs: v.nullable(v.number()),
+  maxUs: v.nullable(v.number()),
+  /** At least one reply came. */
+  alive: v.boolean(),
+  /** Why this target could not be probed (e.g. the socket could not be opened). */
+  error: v.optional(v.string()),
+});
+
 export const probeMethods = {
   'raw.status': { params: v.object({}), result: RawStatus },
   /** Asks the OS to elevate the helper alone; the app itself is never elevated. */
@@ -133,6 +168,9 @@ export const probeMethods = {
     result: v.object({ bytes: v.number() }),
   },
   'raw.close': { params: v.object({ id: ProbeId }), result: v.object({}) },
+  /** Starts a sweep: `total` is the number of addresses it will probe. */
+  'sweep.start': { params: SweepParams, result: v.object({ id: ProbeId, total: v.number() }) },
+  'sweep.stop': { params: v.object({ id: ProbeId }), result: v.object({}) },
 } as const;
 
 export const probeEvents = {
@@ -149,4 +187,8 @@ export const probeEvents = {
   'trace.hop': TraceHop,
   'trace.done': v.object({ id: ProbeId, reached: v.boolean(), error: v.optional(v.string()) }),
   'raw.packet': RawPacket,
+  /** One per target, when its probes are done. */
+  'sweep.result': SweepResult,
+  /** The sweep is over (or was stopped): targets alive out of those probed. */
+  'sweep.done': v.object({ id: ProbeId, alive: v.number(), total: v.number(), stopped: v.optional(v.boolean()), error: v.optional(v.string()) }),
 } as const;

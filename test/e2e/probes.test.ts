@@ -2,7 +2,8 @@
 // dist/serve.cjs`, as a person would use them: the tabs (by mouse and by
 // keyboard), a ping from the form with its replies, statistics and chart, a
 // traceroute, and a raw ICMP socket that receives the echo it sent.
-// Screenshots: test-results/e2e/20-ping.png, 21-traceroute.png, 22-raw.png.
+// A sweep (fping -g) from the panel under the ping view.
+// Screenshots: test-results/e2e/20-ping.png, 21-traceroute.png, 22-raw.png, 23-sweep.png.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,29 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
     });
     expect(drawn).toBe(true);
     await page.screenshot({ path: `${SHOTS}/20-ping.png` });
+  });
+
+  it('sweep under the ping view: a /8 is refused on the targets field; a list and a /30 fill the table, every target alive', async () => {
+    await tid('tab-ping').click();
+    await tid('sweep-targets').fill('127.0.0.0/8');
+    await tid('sweep-start').click();
+    const targetsError = page.locator('[data-testid=field-error][data-field=sweep-targets]');
+    await targetsError.waitFor();
+    expect(await targetsError.textContent()).toMatch(/16,777,214 addresses; the limit is 4,096/);
+    await tid('sweep-targets').fill('127.0.0.1 ::1\n127.0.0.4/30');
+    await expect.poll(() => targetsError.count()).toBe(0);
+    await tid('sweep-count').fill('2');
+    await tid('sweep-per-target').fill('10');
+    await tid('sweep-start').click();
+    const rows = page.locator('[data-testid=sweep-results] tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(4);
+    await expect.poll(() => tid('sweep-stop').isDisabled(), { timeout: 20_000 }).toBe(true);
+    expect(await page.locator('[data-testid=sweep-results] tbody tr[data-alive=true]').count()).toBe(4);
+    expect((await tid('sweep-progress').textContent())!).toMatch(/4 of 4 done, 4 alive/);
+    const text = (await rows.allTextContents()).join('\n');
+    for (const host of ['127.0.0.1', '::1', '127.0.0.5', '127.0.0.6']) expect(text).toContain(host);
+    expect(text).toMatch(/2\/2\s*0%/);
+    await page.screenshot({ path: `${SHOTS}/23-sweep.png` });
   });
 
   it('traceroute 127.0.0.1 shows one hop, answered with an echo reply', async () => {
