@@ -98,6 +98,26 @@ export function pingReplyLine(r: EventPayload<'ping.reply'>): string | null {
   return `${r.bytes ?? '?'} bytes from ${r.from ?? '?'}: icmp_seq=${r.seq}${ttl} time=${formatReplyTime(r.rttUs)} ms${flags}`;
 }
 
+/**
+ * The events of one probe run. They can come before its start call answers
+ * with the run's id: they are held until then, and shown in order after.
+ */
+function followRun(engine: Engine, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
+  let id: number | null = null;
+  const early: AnyEvent[] = [];
+  const off = engine.onEvent((ev) => {
+    if (id === null) early.push(ev);
+    else show(ev, id);
+  });
+  return {
+    started(runId) {
+      id = runId;
+      for (const ev of early.splice(0)) show(ev, runId);
+    },
+    off,
+  };
+}
+
 export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const target = await resolveHost(cmd.host, cmd.family, 'ping');
   if (target instanceof Exit) return target;
@@ -105,11 +125,9 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const engine = new Engine({ probes: { replyRate: Infinity } });
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
-  let id: number | null = null;
-  const early: AnyEvent[] = [];
   let resolveDone!: (s: EventPayload<'ping.stats'>) => void;
   const done = new Promise<EventPayload<'ping.stats'>>((r) => (resolveDone = r));
-  const show = (ev: AnyEvent): void => {
+  const show = (ev: AnyEvent, id: number): void => {
     if (ev.name === 'ping.reply' && ev.payload.id === id) {
       if (cmd.json) json({ event: 'reply', ...ev.payload });
       else if (!cmd.flood) {
@@ -118,11 +136,7 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
       }
     } else if (ev.name === 'ping.stats' && ev.payload.id === id && ev.payload.done) resolveDone(ev.payload);
   };
-  const off = engine.onEvent((ev) => {
-    // Replies can come before ping.start answers with the run's id.
-    if (id === null) early.push(ev);
-    else show(ev);
-  });
+  const run = followRun(engine, show);
   let stopInterrupt = (): void => undefined;
   try {
     const params: Params<'ping.start'> = {
@@ -149,9 +163,8 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
       : `PING ${cmd.host} (${target.address}) ${cmd.size} data bytes`;
     if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, size: cmd.size });
     else io.out(header);
-    id = started.id;
-    for (const ev of early.splice(0)) show(ev);
-    const runId = id;
+    const runId = started.id;
+    run.started(runId);
     stopInterrupt = onInterrupt(() => void call('ping.stop', { id: runId }).catch(() => undefined));
     const final = await done;
     if (cmd.json) json({ event: 'stats', ...final.stats, ...(final.error ? { error: final.error } : {}) });
@@ -160,7 +173,7 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
     return new Exit(final.stats.received > 0 ? 0 : 1);
   } finally {
     stopInterrupt();
-    off();
+    run.off();
     await engine.close();
   }
 }
@@ -189,8 +202,6 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
   const engine = new Engine();
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
-  let id: number | null = null;
-  const early: AnyEvent[] = [];
   const hops = new Map<number, EventPayload<'trace.hop'>>();
   let nextTtl = 1;
   let resolveDone!: (d: EventPayload<'trace.done'>) => void;
@@ -203,16 +214,13 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
       hops.delete(nextTtl++);
     }
   };
-  const show = (ev: AnyEvent): void => {
+  const show = (ev: AnyEvent, id: number): void => {
     if (ev.name === 'trace.hop' && ev.payload.id === id) {
       hops.set(ev.payload.ttl, ev.payload);
       flushHops();
     } else if (ev.name === 'trace.done' && ev.payload.id === id) resolveDone(ev.payload);
   };
-  const off = engine.onEvent((ev) => {
-    if (id === null) early.push(ev);
-    else show(ev);
-  });
+  const run = followRun(engine, show);
   let stopInterrupt = (): void => undefined;
   try {
     let started;
@@ -227,9 +235,8 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
     const size = target.family === 4 ? 60 : 80;
     if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, maxHops: cmd.maxHops, mode: cmd.mode });
     else io.err(`traceroute to ${cmd.host} (${target.address}), ${cmd.maxHops} hops max, ${size} byte packets`);
-    id = started.id;
-    for (const ev of early.splice(0)) show(ev);
-    const runId = id;
+    const runId = started.id;
+    run.started(runId);
     stopInterrupt = onInterrupt(() => void call('trace.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     // Whatever hop is still held (a gap the run never filled) is printed too, in order.
@@ -242,7 +249,7 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
     return new Exit(0);
   } finally {
     stopInterrupt();
-    off();
+    run.off();
     await engine.close();
   }
 }
@@ -267,12 +274,10 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
   const engine = new Engine();
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
-  let id: number | null = null;
-  const early: AnyEvent[] = [];
   const results: EventPayload<'sweep.result'>[] = [];
   let resolveDone!: (d: EventPayload<'sweep.done'>) => void;
   const done = new Promise<EventPayload<'sweep.done'>>((r) => (resolveDone = r));
-  const show = (ev: AnyEvent): void => {
+  const show = (ev: AnyEvent, id: number): void => {
     if (ev.name === 'sweep.result' && ev.payload.id === id) {
       results.push(ev.payload);
       const r = ev.payload;
@@ -280,10 +285,7 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
       else io.out(`${r.target} is ${r.alive ? 'alive' : 'unreachable'}${r.error ? ` (${r.error})` : ''}`);
     } else if (ev.name === 'sweep.done' && ev.payload.id === id) resolveDone(ev.payload);
   };
-  const off = engine.onEvent((ev) => {
-    if (id === null) early.push(ev);
-    else show(ev);
-  });
+  const run = followRun(engine, show);
   let stopInterrupt = (): void => undefined;
   try {
     let started;
@@ -294,9 +296,8 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
     } catch (e) {
       return callFailure('sweep', e);
     }
-    id = started.id;
-    for (const ev of early.splice(0)) show(ev);
-    const runId = id;
+    const runId = started.id;
+    run.started(runId);
     stopInterrupt = onInterrupt(() => void call('sweep.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     if (cmd.json) json({ event: 'done', alive: end.alive, total: end.total, ...(end.stopped ? { stopped: true } : {}), ...(end.error ? { error: end.error } : {}) });
@@ -316,7 +317,7 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
     return new Exit(end.alive === end.total ? 0 : 1);
   } finally {
     stopInterrupt();
-    off();
+    run.off();
     await engine.close();
   }
 }
