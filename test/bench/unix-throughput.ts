@@ -9,60 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRouter } from '../../main/bridge/router.js';
 import { Engine } from '../../main/engine/engine.js';
-import type { MethodName, Params, Result } from '../../shared/contract/index.js';
-import { sleep } from './stats.js';
-import type { ThroughputResult } from './tcp-throughput.js';
-
-const CHUNK = 1024 * 1024;
-const IN_FLIGHT = 8;
-
-function result(bytes: number, ns: bigint): ThroughputResult {
-  const seconds = Number(ns) / 1e9;
-  return { bytes, seconds, gbitPerSec: (bytes * 8) / seconds / 1e9 };
-}
+import { CHUNK, pumpSessions, routerCall, throughput, type ThroughputResult } from './session-pump.js';
 
 export async function unixSessionThroughput(opts: { maxBytes: number; maxMs: number }): Promise<ThroughputResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sockbench-unix-'));
   const path = join(dir, 'server.sock');
   const engine = new Engine();
   const router = createRouter(engine);
-  const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
-    const r = await router.handle(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.message}`);
-    return r.result as Result<M>;
-  };
+  const call = routerCall(router);
   try {
     const server = await call('socket.create', { family: 'AF_UNIX', type: 'SOCK_STREAM' });
     await call('socket.bind', { id: server.id, address: path });
     await call('socket.listen', { id: server.id, backlog: 1 });
     const client = await call('socket.create', { family: 'AF_UNIX', type: 'SOCK_STREAM' });
     await call('socket.connect', { id: client.id, address: path, timeoutMs: 5000 });
-    const waitUntil = Date.now() + 5000;
-    let accepted = engine.list().find((s) => s.parent === server.id);
-    while (!accepted) {
-      if (Date.now() > waitUntil) throw new Error('the listener did not accept within 5 s');
-      await sleep(1);
-      accepted = engine.list().find((s) => s.parent === server.id);
-    }
-
-    const payload = new Uint8Array(CHUNK).fill(0x61);
-    const t0 = process.hrtime.bigint();
-    const deadline = Date.now() + opts.maxMs;
-    let sent = 0;
-    const inFlight = new Set<Promise<unknown>>();
-    while (sent < opts.maxBytes && Date.now() < deadline) {
-      const p = call('socket.sendall', { id: client.id, data: payload }).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      sent += CHUNK;
-      if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    const receiver = accepted;
-    const drainBy = Date.now() + 30_000;
-    while (receiver.counters.bytesIn < sent && Date.now() < drainBy) await new Promise((r) => setImmediate(r));
-    const elapsed = process.hrtime.bigint() - t0;
-    if (receiver.counters.bytesIn !== sent) throw new Error(`received ${receiver.counters.bytesIn} of ${sent} bytes`);
-    return result(sent, elapsed);
+    return await pumpSessions(engine, call, { listener: server.id, client: client.id }, opts);
   } finally {
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
@@ -98,7 +59,7 @@ export async function nodeNetUnixThroughput(opts: { maxBytes: number; maxMs: num
     clearTimeout(timer);
     const elapsed = process.hrtime.bigint() - t0;
     if (received !== sent) throw new Error(`node net (unix): received ${received} of ${sent}`);
-    return result(sent, elapsed);
+    return throughput(sent, elapsed);
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });
