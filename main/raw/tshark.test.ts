@@ -1,8 +1,8 @@
 // tshark, capturing on lo, dissects what the helper sends: echo requests
 // (and the kernel's replies) are valid ICMP / ICMPv6 with good checksums.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { peerSuite } from '../../test/support/peers.js';
+import { capture as captureOn, dissect, field } from '../../test/support/tshark.js';
 import { RawHelper } from './client.js';
 import { echoRequest, helperEntry, sleep, tsxArgv } from './testkit.js';
 
@@ -13,34 +13,15 @@ afterEach(async () => {
   rh = undefined;
 });
 
-/** Captures on lo until `count` packets match `filter` (or 20 s pass); `send` runs once tshark is listening. */
-async function capture(filter: string, fields: string[], count: number, send: () => Promise<void>): Promise<string[][]> {
-  const ts = spawn('tshark', ['-i', 'lo', '-n', '-l', '-a', 'duration:20', '-c', String(count), '-f', filter, '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=,', ...fields.flatMap((f) => ['-e', f])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  ts.stdout.on('data', (d: Buffer) => (out += String(d)));
-  const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${err}`)), 15_000);
-    ts.stderr.on('data', (d: Buffer) => {
-      err += String(d);
-      if (/Capturing on/.test(err)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  const exited = new Promise<void>((r) => ts.once('exit', () => r()));
-  const killer = setTimeout(() => ts.kill('SIGKILL'), 25_000);
-  try {
-    await listening;
-    await sleep(300);
-    await send();
-    await exited;
-  } finally {
-    clearTimeout(killer);
-    ts.kill('SIGKILL');
-  }
-  return out.trim().split('\n').filter(Boolean).map((l) => l.split(','));
+/**
+ * Captures on lo until `count` packets match `filter` (or 20 s pass); `send`
+ * runs once the capture has started. Returns, per packet, the `fields` tshark
+ * shows (checksums verified), '' for a field it does not show.
+ */
+async function capture(filter: string, fieldNames: string[], count: number, send: () => Promise<void>): Promise<string[][]> {
+  const pcap = await captureOn('lo', filter, send, { count, timeoutMs: 20_000 });
+  const packets = await dissect(pcap);
+  return packets.map((p) => fieldNames.map((f) => field(p, f) ?? ''));
 }
 
 describe.skipIf(suite.skip)(suite.title, () => {
