@@ -8,7 +8,7 @@
 // is used only inside the socket worker process, never in the main process.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 export type SocketFamily = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
 export type SocketType = 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET';
@@ -111,26 +111,42 @@ export function isNativeError(e: unknown): e is NativeError {
   return e instanceof Error && typeof (e as NativeError).code === 'string' && typeof (e as NativeError).errno === 'number' && typeof (e as NativeError).syscall === 'string';
 }
 
-const ADDON = join('main', 'engine', 'native', 'build', 'Release', 'sockbench_native.node');
+const ADDON = 'sockbench_native.node';
+/** The raw helper's kernel receive stamps (stamp.c); loaded only by the helper. */
+export const STAMP_ADDON = 'sockbench_stamp.node';
 
-function findAddon(start: string): string {
+function findAddon(file: string, start: string): string {
+  const rel = join('main', 'engine', 'native', 'build', 'Release', file);
+  // Under Node's permission model (the raw helper) a path outside what may be read throws: not here.
+  const here = (p: string): boolean => {
+    try {
+      return existsSync(p);
+    } catch {
+      return false;
+    }
+  };
   for (let dir = start; ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, ADDON), join(dir.replace('app.asar', 'app.asar.unpacked'), ADDON)]) {
-      if (existsSync(candidate)) return candidate;
+    // Packaged: native code lives beside app.asar, in app.asar.unpacked (one whole path segment).
+    const unpacked = dir.split(sep).map((seg) => (seg === 'app.asar' ? 'app.asar.unpacked' : seg)).join(sep);
+    for (const candidate of new Set([join(dir, rel), join(unpacked, rel)])) {
+      if (here(candidate)) return candidate;
     }
     if (dirname(dir) === dir) break;
   }
   throw new Error(
-    `Sockbench's native addon is not built (looked for ${ADDON} above ${start}). Run \`npm install\` (it runs node-gyp) and try again.`,
+    `Sockbench's native addon is not built (looked for ${rel} above ${start}). Run \`npm install\` (it runs node-gyp) and try again.`,
   );
+}
+
+/** Loads one of the project's addons, found from the running code's directory. */
+export function loadAddon<T>(file: string): T {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  return createRequire(join(here, 'noop.js'))(findAddon(file, here)) as T;
 }
 
 let cached: NativeSockets | undefined;
 
 export function native(): NativeSockets {
-  if (!cached) {
-    const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-    cached = createRequire(join(here, 'noop.js'))(findAddon(here)) as NativeSockets;
-  }
+  cached ??= loadAddon<NativeSockets>(ADDON);
   return cached;
 }
