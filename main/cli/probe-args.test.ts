@@ -9,7 +9,8 @@ describe('sockbench ping / traceroute arguments', () => {
     const c = parseCommand(['ping', '-c', '5', '-i', '0.01', '-s', '100', '-t', '3', '-Q', '16', '-M', 'do', '-W', '0.5', '-p', 'ff00', '--json', 'localhost']);
     expect(c).toMatchObject({ kind: 'ping', host: 'localhost', count: 5, intervalMs: 10, size: 100, ttl: 3, tos: 16, df: true, timeoutMs: 500, json: true });
     expect(Array.from((c as { pattern: Uint8Array }).pattern)).toEqual([0xff, 0x00]);
-    expect(parseCommand(['ping', '-c5', '-f', '::1'])).toMatchObject({ count: 5, flood: true, intervalMs: 1 });
+    expect(parseCommand(['ping', '-c5', '-f', '::1'])).toMatchObject({ count: 5, flood: true, intervalMs: 0 });
+    expect(parseCommand(['ping', '-f', '-i', '0.0001', '::1'])).toMatchObject({ flood: true, intervalMs: 0.1 });
     expect(parseCommand(['ping', '-6', '-s', '65507', 'localhost'])).toMatchObject({ family: 6, size: 65507 });
   });
 

@@ -131,7 +131,8 @@ export function parsePing(args: string[]): PingCommand {
     kind: 'ping',
     host: target,
     count: int(v.count as string | undefined, '-c', 1, 10_000_000) ?? null,
-    intervalMs: flood ? Math.max(1, intervalMs ?? 1) : (intervalMs ?? 1000),
+    // -f alone: flat out, as hping3 --flood; -f -i 0.0001: 10,000 a second.
+    intervalMs: intervalMs ?? (flood ? 0 : 1000),
     flood,
     size: size ?? 56,
     pattern,

@@ -7,7 +7,7 @@
 // directly started helper is restarted (an elevated one is not: that would
 // pop up a password prompt out of nowhere).
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { nowUs } from '../engine/clock.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
@@ -15,8 +15,11 @@ import { spawnLauncher, type HelperChannel, type HelperLauncher } from './launch
 import { elevationPlan, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
 import {
   MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
-  type FilterArgs, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type Reply, type SendOptions, type SendResult, type WireError,
+  type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type Reply, type SendOptions, type SendResult, type WireError,
 } from './protocol.js';
+
+/** A copy as Float64 values (the frame's bytes need not be 8-aligned). */
+const floats = (b: Uint8Array): Float64Array => new Float64Array(b.slice().buffer);
 
 export type RawStatus = 'stopped' | 'starting' | 'ready' | 'unprivileged' | 'declined' | 'failed';
 
@@ -75,6 +78,10 @@ export interface RawHelperEvents {
   ready: [info: { pid: number; sandboxed: boolean }];
   packet: [packet: RawPacket];
   dropped: [ev: { handle: Handle; count: number }];
+  /** A flood's send stamps (engine clock, µs) for sends first, first + 1, …; NaN: that send failed. */
+  'flood-sent': [ev: { handle: Handle; first: number; tUs: Float64Array }];
+  /** A flood's echo replies that came back as sent: (sequence, tUs on the engine clock, TTL or −1) triples. */
+  'flood-replies': [ev: { handle: Handle; replies: Float64Array }];
   'socket-error': [ev: { handle: Handle; error: RawHelperError; closed: boolean }];
   died: [info: DiedInfo];
   /** A malformed or unexpected frame from the helper (ignored). */
@@ -86,7 +93,11 @@ export interface RawHelperOptions {
   entry?: string;
   /** e.g. ['--import', 'tsx'] to run helper.ts from sources. */
   execArgv?: string[];
-  /** The Node binary; default process.execPath (required under Electron: runAsNode is off). */
+  /**
+   * The Node binary. Default: process.execPath under plain Node; under Electron
+   * (runAsNode is off) the Node shipped with the app, resources/node/node(.exe)
+   * (see defaultNode()).
+   */
   node?: string;
   /** How to start a process with pipes (default: child_process.spawn). */
   launch?: HelperLauncher;
@@ -257,6 +268,16 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     return this.call('close', { handle });
   }
 
+  /** Runs a flood of echo requests in the helper (see FloodArgs); resolves when it ends. Progress comes as flood-sent / flood-replies. */
+  flood(args: FloodArgs): Promise<FloodResult> {
+    const { handle, bytes, address, count, intervalUs, ttl, tos, df } = args;
+    return this.call('flood', { handle, bytes, address, count, intervalUs, ttl, tos, df });
+  }
+
+  floodStop(handle: Handle): Promise<null> {
+    return this.call('floodStop', { handle });
+  }
+
   /** Receive only these ICMP types on an ICMP/ICMPv6 socket (Linux); null: all. */
   setFilter(handle: Handle, icmpTypes: FilterArgs['icmpTypes']): Promise<null> {
     return this.call('setFilter', { handle, icmpTypes });
@@ -277,25 +298,30 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
 
   /** The Node binary and its arguments for the helper. */
   private command(): { node: string; args: string[] } {
-    const node = this.opts.node ?? (process.versions.electron ? undefined : process.execPath);
-    if (!node) {
-      // With the runAsNode fuse off, Electron cannot act as Node (SECURITY.md).
-      throw new Error('the raw-socket helper needs a Node binary beside the app (options.node); Electron cannot run it with runAsNode off');
-    }
+    // Throws a sentence naming what is missing (the shipped Node, its manifest, the unpacked helper).
+    const runtime = this.opts.node === undefined ? defaultNode() : knownRuntime(this.opts.node);
     const entry = this.opts.entry ?? defaultEntry();
     const execArgv = this.opts.execArgv ?? [];
-    return { node, args: [...this.sandboxFlags(node, entry, execArgv), ...execArgv, entry] };
+    return { node: runtime.node, args: [...this.sandboxFlags(runtime, entry, execArgv), ...execArgv, entry] };
   }
 
   /** Node's permission model: the helper may read only its own app directory, write nothing, start nothing. */
-  private sandboxFlags(node: string, entry: string, execArgv: string[]): string[] {
-    const flags = process.allowedNodeEnvironmentFlags;
-    // Only for the Node running us (another binary's flags are unknown), and
-    // only for the bundle: from sources, tsx may spawn esbuild.
-    if (this.opts.sandbox === false || node !== process.execPath || execArgv.includes('--import') || !flags.has('--allow-addons')) return [];
-    const perm = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : undefined;
+  private sandboxFlags(runtime: NodeRuntime, entry: string, execArgv: string[]): string[] {
+    // Only for a Node whose flags we know (the one running us, or the one shipped
+    // with the app), and only for the bundle: from sources, tsx may spawn esbuild.
+    if (this.opts.sandbox === false || execArgv.includes('--import')) return [];
+    const flags = runtime.flags;
+    const perm = flags?.has('--permission') ? '--permission' : flags?.has('--experimental-permission') ? '--experimental-permission' : undefined;
+    // The helper and raw-socket are read from here: app.asar.unpacked when packaged.
     const root = appRoot(entry);
-    if (!perm || !root) return [];
+    if (!flags || !perm || !flags.has('--allow-addons') || !root) {
+      if (runtime.shipped) {
+        // The shipped Node is the one pkexec runs as root: never run it unsandboxed.
+        const why = !root ? `no node_modules/raw-socket was found above ${entry} (it must be unpacked from app.asar)` : `${runtime.node} does not support --permission and --allow-addons`;
+        throw new Error(`the raw-socket helper cannot be sandboxed: ${why}`);
+      }
+      return [];
+    }
     const out = [perm, '--allow-addons', `--allow-fs-read=${root}${sep}*`];
     if (flags.has('--disable-warning')) out.push('--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning');
     return out;
@@ -403,10 +429,20 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
         return void this.emit('packet', { handle: ev.handle, bytes: ev.bytes, from: ev.from, tUs: ev.tUs + this.offsetUs, ipHeader: ev.ipHeader });
       case 'dropped':
         return void this.emit('dropped', { handle: ev.handle, count: ev.count });
+      case 'flood-sent':
+        return void this.emit('flood-sent', { handle: ev.handle, first: ev.first, tUs: this.onEngineClock(floats(ev.tUs), 0, 1) });
+      case 'flood-replies':
+        return void this.emit('flood-replies', { handle: ev.handle, replies: this.onEngineClock(floats(ev.replies), 1, 3) });
       case 'socket-error':
         if (ev.closed) this.live.delete(ev.handle);
         return void this.emit('socket-error', { handle: ev.handle, error: new RawHelperError(ev.error), closed: ev.closed });
     }
+  }
+
+  /** Shifts every `width`-th value from `at` from the helper's clock to the engine's. */
+  private onEngineClock(a: Float64Array, at: number, width: number): Float64Array {
+    for (let i = at; i < a.length; i += width) a[i] = a[i]! + this.offsetUs;
+    return a;
   }
 
   private onExit(child: HelperChannel, exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
@@ -476,15 +512,90 @@ function lastLine(text: string): string {
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }
 
-/** dist/raw-helper.cjs next to the bundle that contains this code (the unpacked copy when packaged). */
-export function defaultEntry(): string {
-  const here = typeof __dirname === 'string' ? __dirname : undefined;
-  const entry = here && join(here, 'raw-helper.cjs');
-  if (!entry || !existsSync(entry)) {
+/** A Node binary that can run the helper, and the command-line flags it accepts when known. */
+export interface NodeRuntime {
+  node: string;
+  /** Flags the binary accepts (for the permission model); undefined: unknown, so no sandbox flags. */
+  flags: ReadonlySet<string> | undefined;
+  /** The Node shipped with the desktop app (resources/node): it must run the helper sandboxed. */
+  shipped: boolean;
+}
+
+/** Where the desktop app's Node lives: resources/node/node (node.exe on Windows), put there by electron-builder. */
+export function shippedNodePaths(resourcesPath: string, platform: NodeJS.Platform = process.platform): { node: string; manifest: string } {
+  const dir = join(resourcesPath, 'node');
+  return { node: join(dir, platform === 'win32' ? 'node.exe' : 'node'), manifest: join(dir, 'node-runtime.json') };
+}
+
+/**
+ * The Node that runs the helper when none is given. Plain Node: the one running
+ * us. Electron (the runAsNode fuse is off, so Electron cannot act as Node): the
+ * Node binary shipped with the app by build/stage-node.mjs and electron-builder's
+ * extraResources, with the manifest that lists its flags. Throws a sentence that
+ * says what is missing and where it was looked for.
+ */
+export function defaultNode(): NodeRuntime {
+  if (!process.versions.electron) return { node: process.execPath, flags: process.allowedNodeEnvironmentFlags, shipped: false };
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  if (!resources) {
+    throw new Error('the raw-socket helper needs the Node binary shipped with Sockbench, but Electron did not say where the app\'s resources are (process.resourcesPath is not set); Electron itself cannot run the helper with the runAsNode fuse off');
+  }
+  const { node, manifest } = shippedNodePaths(resources);
+  if (!existsSync(node)) {
+    throw new Error(`the raw-socket helper needs the Node binary shipped with Sockbench, and it is missing: looked for ${node} (Electron itself cannot run the helper with the runAsNode fuse off). Reinstall Sockbench to use ICMP (ping, traceroute); TCP, UDP and Unix sockets work as usual.`);
+  }
+  let flags: string[];
+  try {
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { flags?: unknown };
+    if (!Array.isArray(m.flags) || !m.flags.every((f) => typeof f === 'string')) throw new Error('it has no "flags" list');
+    flags = m.flags as string[];
+  } catch (e) {
+    const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is unreadable: ${(e as Error).message}`;
+    throw new Error(`the raw-socket helper's Node (${node}) comes with a manifest of its flags, and ${what}: looked for ${manifest}. Without it the helper cannot be sandboxed, so it is not started. Reinstall Sockbench to use ICMP (ping, traceroute).`, { cause: e });
+  }
+  return { node, flags: new Set(flags), shipped: true };
+}
+
+/** A caller's `node`: its flags are known only when it is the default Node. */
+function knownRuntime(node: string): NodeRuntime {
+  let def: NodeRuntime | undefined;
+  try {
+    def = defaultNode();
+  } catch {
+    def = undefined;
+  }
+  return def && def.node === node ? def : { node, flags: undefined, shipped: false };
+}
+
+/** The same path inside app.asar.unpacked when it is inside app.asar (a plain Node process cannot read an asar archive). */
+export function unpackedPath(path: string): string {
+  const parts = path.split(sep);
+  const i = parts.indexOf('app.asar');
+  if (i < 0) return path;
+  parts[i] = 'app.asar.unpacked';
+  return parts.join(sep);
+}
+
+/**
+ * dist/raw-helper.cjs next to the bundle that contains this code. When that
+ * bundle is inside app.asar (the packaged app), the helper is run by a plain
+ * Node, which cannot read the archive: it must be the unpacked copy
+ * (electron-builder.yml asarUnpack).
+ */
+export function defaultEntry(bundleDir: string | undefined = typeof __dirname === 'string' ? __dirname : undefined): string {
+  const entry = bundleDir && join(bundleDir, 'raw-helper.cjs');
+  if (!entry) {
     throw new Error('the raw-socket helper bundle (dist/raw-helper.cjs) was not found: run `npm run build`, or pass { entry, execArgv } to RawHelper');
   }
-  const unpacked = entry.replace('app.asar', 'app.asar.unpacked');
-  return unpacked !== entry && existsSync(unpacked) ? unpacked : entry;
+  const unpacked = unpackedPath(entry);
+  if (unpacked !== entry) {
+    if (existsSync(unpacked)) return unpacked;
+    throw new Error(`the raw-socket helper must be unpacked from app.asar to run under Node, and it is missing: looked for ${unpacked}. Reinstall Sockbench to use ICMP (ping, traceroute).`);
+  }
+  if (!existsSync(entry)) {
+    throw new Error('the raw-socket helper bundle (dist/raw-helper.cjs) was not found: run `npm run build`, or pass { entry, execArgv } to RawHelper');
+  }
+  return entry;
 }
 
 /** The nearest directory above the helper that holds node_modules/raw-socket. */

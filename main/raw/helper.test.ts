@@ -42,6 +42,11 @@ async function cpuIdle(pid: number, ms: number): Promise<void> {
   throw new Error(`process ${pid} still busy after ${ms} ms`);
 }
 
+const stampsOf = (ms: unknown[]): number[] =>
+  (ms as { event?: string; tUs?: Uint8Array }[]).flatMap((m) => (m.event === 'flood-sent' ? [...new Float64Array(m.tUs!.slice().buffer)] : []));
+const seqsOf = (ms: unknown[]): number[] =>
+  (ms as { event?: string; replies?: Uint8Array }[]).flatMap((m) => (m.event === 'flood-replies' ? [...new Float64Array(m.replies!.slice().buffer)].filter((_, i) => i % 3 === 0) : []));
+
 function ok<T>(r: Reply): T {
   if (!r.ok) throw new Error(`expected success, got ${r.error.code}: ${r.error.message}`);
   return r.result as T;
@@ -102,6 +107,54 @@ describe('raw helper over its pipes', () => {
     expect(reply.tUs).toBeGreaterThan(request.tUs);
   });
 
+  it('a flood: every send stamped in order, every reply summed up once by sequence, other sends refused meanwhile', async () => {
+    const p = await started();
+    p.request(1, 'open', { protocol: 'icmp', family: 4 });
+    const open = ok<{ handle: number; kernelStamps: boolean }>(await p.reply(1));
+    expect(open.kernelStamps).toBe(true); // Linux: the kernel's receive stamps, as ping's
+    const { handle } = open;
+    p.request(2, 'setFilter', { handle, icmpTypes: [0] });
+    ok(await p.reply(2));
+    const N = 3000;
+    const first = p.messages.length;
+    // Sequence 65000 upward: the count wraps past 65535 to 0 and the checksum is mended each time.
+    p.request(3, 'flood', { handle, bytes: echoRequest(4, 0x5151, 65000), address: '127.0.0.1', count: N, intervalUs: 0 });
+    p.request(4, 'send', { handle, bytes: echoRequest(4, 0x5151, 1), address: '127.0.0.1' });
+    const busy = await p.reply(4);
+    expect(!busy.ok && busy.error.code).toBe('EBUSY');
+    expect(ok(await p.reply(3, 20_000))).toEqual({ sent: N, errors: 0, stopped: false, firstError: null });
+    // Replies that arrive after the last send (the flood is over) come as packets, as any other would.
+    const replySeqs = () => {
+      const late = p.messages.slice(first).filter(isPacket(handle, 0, 0x5151, ipv4Offset)) as PacketEvent[];
+      return [...seqsOf(p.messages.slice(first)), ...late.map((m) => (m.bytes[26]! << 8) | m.bytes[27]!)];
+    };
+    await p.until(() => replySeqs().length >= N, 10_000);
+    const stamps = stampsOf(p.messages.slice(first));
+    expect(stamps).toHaveLength(N);
+    expect(stamps.every((t, i) => Number.isFinite(t) && (i === 0 || t >= stamps[i - 1]!))).toBe(true);
+    const seqs = replySeqs();
+    expect(new Set(seqs).size).toBe(N);
+    expect(seqs.filter((q) => q < 65000).length).toBe(N - 536); // 65000..65535, then 0..
+    expect(seqsOf(p.messages.slice(first)).length).toBeGreaterThan(N / 2); // most summed up, not one event each
+  });
+
+  it('a flood on an interval keeps to its schedule and stops when asked', async () => {
+    const p = await started();
+    p.request(1, 'open', { protocol: 'icmpv6', family: 6 });
+    const { handle } = ok<{ handle: number }>(await p.reply(1));
+    const first = p.messages.length;
+    p.request(2, 'flood', { handle, bytes: echoRequest(6, 0x6161, 1), address: '::1', count: 1_000_000, intervalUs: 2000 });
+    await p.until(() => stampsOf(p.messages.slice(first)).length >= 20, 5000);
+    p.request(3, 'floodStop', { handle });
+    ok(await p.reply(3));
+    const end = ok<{ sent: number; stopped: boolean }>(await p.reply(2));
+    expect(end.stopped).toBe(true);
+    const stamps = stampsOf(p.messages.slice(first));
+    expect(stamps).toHaveLength(end.sent);
+    // Never early: the k-th send waits for t0 + k × 2 ms.
+    expect(stamps.every((t, k) => t - stamps[0]! >= k * 2000 - 1)).toBe(true);
+  });
+
   it('ICMP type filters: only echo replies reach a filtered socket', async () => {
     const p = await started();
     p.request(1, 'open', { protocol: 'icmp', family: 4 });
@@ -138,6 +191,12 @@ describe('raw helper over its pipes', () => {
       ['send', { handle, bytes: new Uint8Array(8), address: '127.0.0.1', ttl: 0 }, 'EINVAL', /setsockopt\(ttl\)/],
       ['close', { handle: 0 }, 'BAD_REQUEST', /handle/],
       ['setFilter', { handle, icmpTypes: [300] }, 'BAD_REQUEST', /icmpTypes/],
+      ['flood', { handle, bytes: new Uint8Array(8), address: '127.0.0.1', count: 1, intervalUs: 0 }, 'BAD_REQUEST', /echo request/],
+      ['flood', { handle, bytes: echoRequest(4, 1, 1), address: '127.0.0.1', count: 0, intervalUs: 0 }, 'BAD_REQUEST', /count/],
+      ['flood', { handle, bytes: echoRequest(4, 1, 1), address: '127.0.0.1', count: 1, intervalUs: -1 }, 'BAD_REQUEST', /intervalUs/],
+      ['flood', { handle, bytes: echoRequest(4, 1, 1), address: '127.0.0.1', count: 1 }, 'BAD_REQUEST', /intervalUs is missing/],
+      ['flood', { handle, bytes: echoRequest(6, 1, 1), address: '127.0.0.1', count: 1, intervalUs: 0 }, 'EINVAL', /echo requests \(type 8\)/],
+      ['floodStop', { handle: 'x' }, 'BAD_REQUEST', /handle/],
     ];
     let rid = 10;
     for (const [op, args, code, text] of cases) {

@@ -3,14 +3,16 @@
 // so it does only this: open raw sockets, send given bytes to given
 // addresses, and stream received packets back with timestamps. It talks over
 // stdin/stdout in length-prefixed frames (./framing.ts), checks every request,
-// opens no files and runs nothing. It exits when stdin closes.
+// opens no files and runs nothing. It exits when stdin closes. Its native
+// code: raw-socket, and sockbench_stamp for the kernel's receive stamps.
 import './fatal.js';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { MAX_FRAME, MAX_JSON, isHandle, requestProblem, type HelperEvent, type Reply, type Request } from './protocol.js';
-import { RawSockets, toWire, type RawSocketError } from './sockets.js';
+import { RawSockets, toWire, type KernelStamps, type RawSocketError } from './sockets.js';
+import { loadAddon, STAMP_ADDON } from '../engine/native.js';
 
 // One clock for the process: µs since this origin (hrtime is monotonic and system-wide).
 const origin = process.hrtime.bigint();
@@ -66,7 +68,19 @@ const sockets = new RawSockets(
     post({ event: 'packet', handle, bytes, from, tUs, ipHeader });
   },
   (handle, error, closed) => post({ event: 'socket-error', handle, error, closed }),
+  kernelStamps(),
 );
+
+/** The kernel-stamps addon, or null (receive times are then taken here). */
+function kernelStamps(): KernelStamps | null {
+  try {
+    return loadAddon<KernelStamps>(STAMP_ADDON);
+  } catch {
+    return null;
+  }
+}
+
+const asBytes = (a: Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 let queued = 0;
 function run(req: Request): void {
@@ -80,6 +94,17 @@ function run(req: Request): void {
         return post({ rid, ok: true, result: sockets.close((req.args as Request<'close'>['args']).handle) });
       case 'setFilter':
         return post({ rid, ok: true, result: sockets.setFilter(req.args as Request<'setFilter'>['args']) });
+      case 'flood': {
+        const args = req.args as Request<'flood'>['args'];
+        const { handle } = args;
+        sockets.flood(args, {
+          sent: (first, tUs) => post({ event: 'flood-sent', handle, first, tUs: asBytes(tUs) }),
+          replies: (records) => post({ event: 'flood-replies', handle, replies: asBytes(records) }),
+        }, (result) => post({ rid, ok: true, result }));
+        return;
+      }
+      case 'floodStop':
+        return post({ rid, ok: true, result: sockets.floodStop((req.args as Request<'floodStop'>['args']).handle) });
       case 'send': {
         const args = req.args as Request<'send'>['args'];
         const size = args.bytes.byteLength + 64;

@@ -65,10 +65,30 @@ describe.skipIf(!privileged && !peersRequired)(`ping through the real helper on 
     }
   });
 
-  it('flood mode: 200 probes, each sent after the previous reply', async () => {
-    const ping = new Ping(transport, { target: '127.0.0.1', count: 200, flood: true, timeoutMs: 2000, size: 16 });
+  for (const target of ['127.0.0.1', '::1']) {
+    it(`flood to ${target}: 20,000 probes sent by the helper without waiting, every one answered and counted once`, async () => {
+      const ping = new Ping(transport, { target, count: 20_000, flood: true, timeoutMs: 5000, size: 16 });
+      let sent = 0;
+      ping.on('sent', () => sent++);
+      const s = await ping.start();
+      expect(sent).toBe(20_000);
+      expect(s.stats).toMatchObject({ transmitted: 20_000, received: 20_000, duplicates: 0, late: 0, errors: 0 });
+      expect(s.stats.histogram.reduce((n, b) => n + b.count, 0)).toBe(20_000);
+      expect(s.firstSendError).toBeNull();
+      expect(helper.handles()).toEqual([]);
+    });
+  }
+
+  it('flood at 0.5 ms (2,000 a second, below the 1 ms floor of plain pings) never sends early; stop() ends it with exact counts', async () => {
+    const ping = new Ping(transport, { target: '127.0.0.1', count: null, flood: true, intervalMs: 0.5, timeoutMs: 2000 });
+    const stamps: number[] = [];
+    ping.on('sent', (e) => stamps.push(e.tUs));
+    setTimeout(() => ping.stop(), 300);
     const s = await ping.start();
-    expect(s.stats).toMatchObject({ transmitted: 200, received: 200, duplicates: 0 });
-    expect(s.stats.histogram.reduce((n, b) => n + b.count, 0)).toBe(200);
+    expect(s.stopped).toBe(true);
+    expect(stamps.length).toBeGreaterThan(10);
+    expect(s.stats.transmitted).toBeGreaterThanOrEqual(stamps.length); // sends that landed after stop() count as sent and lost
+    expect(stamps.every((t, k) => t - stamps[0]! >= k * 500 - 1)).toBe(true);
+    expect(s.stats.received).toBeLessThanOrEqual(s.stats.transmitted);
   });
 });

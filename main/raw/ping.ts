@@ -18,8 +18,7 @@ import { formatPingSummary, pingStats, RttAccumulator, type PingStats } from './
 export const MAX_PAYLOAD_V4 = 65507;
 /** Largest echo payload: 65535 (IPv6 payload length) − 8 (ICMPv6 header). */
 export const MAX_PAYLOAD_V6 = 65527;
-/** ping -f: the next probe goes when the previous one is answered, or after this long. */
-export const FLOOD_GAP_MS = 10;
+/** Without flood, probes are at least this far apart (flood takes any interval, 0 included). */
 export const MIN_INTERVAL_MS = 1;
 const MAX_MS = 3_600_000;
 const MAX_COUNT = 2 ** 31 - 1;
@@ -30,9 +29,13 @@ export interface PingOptions {
   target: string;
   /** Probes to send; null: until stop(). */
   count: number | null;
-  /** Between probes, ≥ 1 ms; default 1000. Ignored when flooding. */
+  /** Between probes on an absolute schedule, ≥ 1 ms (default 1000); with flood any gap ≥ 0 (default 0: flat out). */
   intervalMs?: number;
-  /** ping -f: next probe as soon as the previous is answered, or after 10 ms. */
+  /**
+   * Like hping3 --flood: probes go without waiting for replies, as fast as
+   * the helper can send them or at intervalMs below the 1 ms floor (0.1 ms:
+   * 10,000 a second). The helper sends them itself, in one request.
+   */
   flood?: boolean;
   /** Echo payload bytes; default 56. */
   size?: number;
@@ -88,9 +91,11 @@ export function validatePingOptions(o: PingOptions): PingOptionsResult {
   }
   const flood = o.flood ?? false;
   if (typeof flood !== 'boolean') return bad('flood', 'flood must be true or false');
-  const intervalMs = o.intervalMs ?? 1000;
-  if (!isNum(intervalMs, MIN_INTERVAL_MS, MAX_MS)) {
-    return bad('intervalMs', `interval must be at least ${MIN_INTERVAL_MS} ms (or use flood) and at most ${MAX_MS} ms, got ${intervalMs}`);
+  const intervalMs = o.intervalMs ?? (flood ? 0 : 1000);
+  if (!isNum(intervalMs, flood ? 0 : MIN_INTERVAL_MS, MAX_MS)) {
+    return bad('intervalMs', flood
+      ? `interval must be 0..${MAX_MS} ms (0: as fast as possible), got ${intervalMs}`
+      : `interval must be at least ${MIN_INTERVAL_MS} ms (or use flood) and at most ${MAX_MS} ms, got ${intervalMs}`);
   }
   const max = family === 4 ? MAX_PAYLOAD_V4 : MAX_PAYLOAD_V6;
   const size = o.size ?? 56;
@@ -190,6 +195,8 @@ export interface PingSummary {
   stats: PingStats;
   icmpErrors: number;
   sendErrors: number;
+  /** What the first failed send said (a flood's sends fail in the helper: this is where its errno shows). */
+  firstSendError: string | null;
   /** Our own echo requests seen on the raw socket (loopback) and ignored. */
   ownRequests: number;
   /** Packets on our socket that were not about this run (other pings, other ICMP). */
@@ -221,8 +228,6 @@ interface Probe {
   timer?: ReturnType<typeof setTimeout>;
   /** Replies read before the send's result came back (its tUs is needed for the RTT). */
   early: ProbePacket[];
-  settled: () => void;
-  settledPromise: Promise<void>;
 }
 
 export interface PingDeps {
@@ -251,6 +256,8 @@ export class Ping {
   private allSettled: (() => void) | null = null;
   private counts = { transmitted: 0, received: 0, duplicates: 0, late: 0, icmpErrors: 0, sendErrors: 0, ownRequests: 0, ignored: 0 };
   private startMs = 0;
+  private stopFlood: (() => void) | null = null;
+  private firstSendError: string | null = null;
 
   constructor(private readonly transport: ProbeTransport, options: PingOptions, deps: PingDeps = {}) {
     const v = validatePingOptions(options);
@@ -296,6 +303,7 @@ export class Ping {
     if (this.stopped) return;
     this.stopped = true;
     this.wake?.();
+    this.stopFlood?.();
     for (const p of this.probes.values()) {
       if (p.state === 'pending' || p.state === 'sending') this.settle(p, 'abandoned');
     }
@@ -331,6 +339,7 @@ export class Ping {
       stats,
       icmpErrors: this.counts.icmpErrors,
       sendErrors: this.counts.sendErrors,
+      firstSendError: this.firstSendError,
       ownRequests: this.counts.ownRequests,
       ignored: this.counts.ignored,
       elapsedMs: this.now() - this.startMs,
@@ -342,7 +351,7 @@ export class Ping {
     return summary;
   }
 
-  private sleep(ms: number, orSettled?: Promise<void>): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = (): void => {
@@ -355,60 +364,113 @@ export class Ping {
       const t = ms >= 1 ? setTimeout(done, ms) : undefined;
       if (ms < 1) setImmediate(done);
       this.wake = done;
-      orSettled?.then(done, done);
     });
   }
 
   private async run(): Promise<void> {
-    const { count, intervalMs, flood } = this.options;
+    if (this.options.flood && this.transport.flood) return this.runFlood();
+    const { count, intervalMs } = this.options;
     let firstMs = 0;
     for (let index = 1; (count === null || index <= count) && !this.stopped; index++) {
       if (index === 1) firstMs = this.now();
-      else if (!flood) {
+      else {
         // An absolute schedule from the first probe (not from start(): opening the
         // socket may take a while), so a slow send does not push every later probe back.
         await this.sleep(firstMs + (index - 1) * intervalMs - this.now());
         if (this.stopped) break;
       }
-      const probe = await this.send(index);
-      if (flood && (count === null || index < count) && probe && probe.state === 'pending') await this.sleep(FLOOD_GAP_MS, probe.settledPromise);
+      await this.send(index);
     }
   }
 
-  private async send(index: number): Promise<Probe | null> {
+  /** The whole flood in one request to the helper; it reports send stamps and clean replies in batches. */
+  private async runFlood(): Promise<void> {
+    const { count, intervalMs, target, ttl, tos, df, payload, family } = this.options;
+    const handle = this.handle!;
+    const bytes = 8 + payload.length;
+    this.stopFlood = () => void this.transport.floodStop?.(handle).catch(() => undefined);
+    const end = await this.transport.flood!(
+      { handle, bytes: this.request(sequenceOf(1)), address: target, count: count ?? MAX_COUNT, intervalUs: Math.round(intervalMs * 1000), ttl, tos, df },
+      {
+        sent: (first, tUs) => {
+          for (let k = 0; k < tUs.length; k++) {
+            const index = first + k + 1;
+            const t = tUs[k]!;
+            if (Number.isNaN(t)) this.sendFailed(this.newProbe(index), 'the kernel refused this send during the flood (the flood\'s first error is in its summary)');
+            else if (this.stopped) this.counts.transmitted++; // sent before the stop took effect: lost, like ping's
+            else this.sent(this.newProbe(index), t, bytes);
+          }
+        },
+        replies: (r) => {
+          for (let k = 0; k + 2 < r.length; k += 3) {
+            const probe = this.probes.get(r[k]!);
+            if (!probe || probe.sentTUs === undefined) {
+              this.counts.ignored++;
+              continue;
+            }
+            // The helper checked source, payload and (ICMP) checksum before summing it up.
+            this.onReply(probe, { handle, bytes: payload, from: target, tUs: r[k + 1]!, ipHeader: false }, r[k + 2]!, payload, bytes, family === 4 ? true : null);
+          }
+        },
+      },
+    );
+    this.stopFlood = null;
+    if (end.firstError) this.firstSendError = `${end.firstError.code}: ${end.firstError.message}`;
+  }
+
+  /** A probe for the index-th request; one 65,536 probes older with the same sequence can no longer be matched: lost. */
+  private newProbe(index: number): Probe {
     const seq = sequenceOf(index);
-    let settled!: () => void;
-    const settledPromise = new Promise<void>((r) => (settled = r));
-    const probe: Probe = { index, seq, state: 'sending', replies: 0, early: [], settled, settledPromise };
+    const probe: Probe = { index, seq, state: 'sending', replies: 0, early: [] };
     const old = this.probes.get(seq);
-    if (old) clearTimeout(old.timer); // 65536 probes ago: forget it
+    if (old) {
+      clearTimeout(old.timer);
+      if (old.state === 'pending') {
+        this.settle(old, 'timedout');
+        this.emit('timeout', { index: old.index, seq });
+      }
+    }
     this.probes.set(seq, probe);
     this.pending++;
-    const { target, ttl, tos, df, timeoutMs } = this.options;
+    return probe;
+  }
+
+  private async send(index: number): Promise<void> {
+    const probe = this.newProbe(index);
+    const { target, ttl, tos, df } = this.options;
     let result;
     try {
-      result = await this.transport.send({ handle: this.handle!, bytes: this.request(seq), address: target, ttl, tos, df });
+      result = await this.transport.send({ handle: this.handle!, bytes: this.request(probe.seq), address: target, ttl, tos, df });
     } catch (err) {
-      this.counts.sendErrors++;
       const e = err as { message?: string; code?: string };
-      this.settle(probe, 'error');
-      this.probes.delete(seq);
-      this.emit('send-error', { index, seq, message: String(e?.message ?? err), code: typeof e?.code === 'string' ? e.code : undefined });
-      return null;
+      this.sendFailed(probe, String(e?.message ?? err), typeof e?.code === 'string' ? e.code : undefined);
+      return;
     }
+    this.sent(probe, result.tUs, result.bytes);
+  }
+
+  private sendFailed(probe: Probe, message: string, code?: string): void {
+    this.counts.sendErrors++;
+    this.firstSendError ??= code && !message.startsWith(code) ? `${code}: ${message}` : message;
+    this.settle(probe, 'error');
+    this.probes.delete(probe.seq);
+    this.emit('send-error', { index: probe.index, seq: probe.seq, message, code });
+  }
+
+  private sent(probe: Probe, tUs: number, bytes: number): void {
+    const { index, seq } = probe;
     this.counts.transmitted++;
-    probe.sentTUs = result.tUs;
+    probe.sentTUs = tUs;
     if (probe.state === 'sending') {
       probe.state = 'pending';
       probe.timer = setTimeout(() => {
         if (probe.state !== 'pending') return;
         this.settle(probe, 'timedout');
         this.emit('timeout', { index, seq });
-      }, timeoutMs);
+      }, this.options.timeoutMs);
     }
-    this.emit('sent', { index, seq, bytes: result.bytes, tUs: result.tUs });
+    this.emit('sent', { index, seq, bytes, tUs });
     for (const p of probe.early.splice(0)) this.onPacket(p);
-    return probe;
   }
 
   private settle(p: Probe, state: ProbeState): void {
@@ -416,7 +478,6 @@ export class Ping {
     p.state = state;
     clearTimeout(p.timer);
     if (!wasOpen) return;
-    p.settled();
     this.pending--;
     if (this.pending === 0) this.allSettled?.();
   }

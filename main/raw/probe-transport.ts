@@ -43,6 +43,27 @@ export interface ProbePacket {
 
 export type PacketListener = (p: ProbePacket) => void;
 
+/** A flood run by the helper: `bytes` is the first echo request; its sequence counts up per send. */
+export interface ProbeFlood extends ProbeSend {
+  count: number;
+  /** Between sends, µs; 0: as fast as the socket takes them. */
+  intervalUs: number;
+}
+
+export interface FloodProgress {
+  /** Send stamps (µs, NaN: failed) of sends first, first + 1, … (0-based). */
+  sent(first: number, tUs: Float64Array): void;
+  /** (sequence, tUs, TTL or −1) triples: echo replies that came back as sent. Others come as packets. */
+  replies(records: Float64Array): void;
+}
+
+export interface FloodEnd {
+  sent: number;
+  errors: number;
+  stopped: boolean;
+  firstError: { code: string; message: string } | null;
+}
+
 export interface ProbeTransport {
   open(o: ProbeOpen): Promise<RawHandle>;
   send(s: ProbeSend): Promise<ProbeSent>;
@@ -51,6 +72,9 @@ export interface ProbeTransport {
   off(event: 'packet', listener: PacketListener): unknown;
   /** Optional kernel-side filter (ICMP_FILTER / ICMP6_FILTER): only these ICMP types reach the socket. */
   setFilter?(handle: RawHandle, icmpTypes: number[] | null): Promise<void>;
+  /** Optional: a flood sent by the helper itself (without it, a flood is sent probe by probe). */
+  flood?(f: ProbeFlood, progress: FloodProgress): Promise<FloodEnd>;
+  floodStop?(handle: RawHandle): Promise<void>;
 }
 
 /** A received ICMP or ICMPv6 message, with what the IP header said when there was one. */
@@ -97,8 +121,14 @@ export interface RawHelperLike {
   send(handle: number, bytes: Uint8Array, address: string, opts?: { ttl?: number; tos?: number; df?: boolean }): Promise<{ sent: number; tUs: number }>;
   close(handle: number): Promise<unknown>;
   setFilter(handle: number, icmpTypes: number[] | null): Promise<unknown>;
+  flood(args: ProbeFlood): Promise<FloodEnd>;
+  floodStop(handle: number): Promise<unknown>;
   on(event: 'packet', listener: PacketListener): unknown;
   off(event: 'packet', listener: PacketListener): unknown;
+  on(event: 'flood-sent', listener: (e: { handle: number; first: number; tUs: Float64Array }) => void): unknown;
+  off(event: 'flood-sent', listener: (e: { handle: number; first: number; tUs: Float64Array }) => void): unknown;
+  on(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
+  off(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
 }
 
 /** ProbeTransport over the supervised raw-socket helper. */
@@ -115,6 +145,24 @@ export function fromRawHelper(h: RawHelperLike): ProbeTransport {
     },
     close: async (handle) => void (await h.close(handle)),
     setFilter: async (handle, types) => void (await h.setFilter(handle, types)),
+    flood: async (f, progress) => {
+      const onSent = (e: { handle: number; first: number; tUs: Float64Array }): void => {
+        if (e.handle === f.handle) progress.sent(e.first, e.tUs);
+      };
+      const onReplies = (e: { handle: number; replies: Float64Array }): void => {
+        if (e.handle === f.handle) progress.replies(e.replies);
+      };
+      h.on('flood-sent', onSent);
+      h.on('flood-replies', onReplies);
+      try {
+        const { handle, bytes, address, count, intervalUs, ttl, tos, df } = f;
+        return await h.flood({ handle, bytes, address, count, intervalUs, ...(ttl !== undefined && { ttl }), ...(tos !== undefined && { tos }), ...(df !== undefined && { df }) });
+      } finally {
+        h.off('flood-sent', onSent);
+        h.off('flood-replies', onReplies);
+      }
+    },
+    floodStop: async (handle) => void (await h.floodStop(handle)),
     on: (event, listener) => h.on(event, listener),
     off: (event, listener) => h.off(event, listener),
   };

@@ -15,7 +15,7 @@ import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index
 import type { PingParams, RawOpenParams, SweepParams, TraceParams } from '../../shared/contract/probes.js';
 import { nowUs } from '../engine/clock.js';
 import { EngineError, errnoOf } from '../engine/errors.js';
-import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, defaultEntry, type RawHelperOptions, type RawPacket } from './client.js';
+import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, defaultEntry, defaultNode, type RawHelperOptions, type RawPacket } from './client.js';
 import { Ping, PingOptionsError, type PingOptions, type PingSummary } from './ping.js';
 import { elevationPlan } from './privilege.js';
 import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
@@ -216,7 +216,8 @@ export class Probes {
       opts = { ...defaultHelperOptions(), ...this.options.helper };
     } catch (e) {
       opts = { ...this.options.helper };
-      if (!opts.entry) throw new EngineError('INTERNAL', `raw helper: ${(e as Error).message}`);
+      // In the desktop app a helper that is not where it should be is a `failed` status naming the path (RawHelper says it).
+      if (!opts.entry && !process.versions.electron) throw new EngineError('INTERNAL', `raw helper: ${(e as Error).message}`);
     }
     const h = new RawHelper(opts);
     h.on('status', () => this.emit({ name: 'raw.status', payload: this.status() }));
@@ -253,8 +254,14 @@ export class Probes {
   private canElevateCached: boolean | undefined;
   private canElevate(): boolean {
     if (this.canElevateCached !== undefined) return this.canElevateCached;
-    const node = this.options.helper?.node ?? (process.versions.electron ? undefined : process.execPath);
-    if (!node) return (this.canElevateCached = false);
+    let node = this.options.helper?.node;
+    if (!node) {
+      try {
+        node = defaultNode().node; // the shipped Node under Electron
+      } catch {
+        return (this.canElevateCached = false);
+      }
+    }
     const plan = elevationPlan({ node, args: [] });
     return (this.canElevateCached = plan.ok && plan.pipes);
   }

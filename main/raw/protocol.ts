@@ -20,6 +20,8 @@ export interface OpenResult {
   family: Family;
   /** Whether received packets start with the IP header (IPv4 raw sockets: yes; IPv6: no). */
   ipHeader: boolean;
+  /** Receive times are the kernel's stamps (as ping's); false: taken in the helper when it read the packet. */
+  kernelStamps: boolean;
 }
 export interface SendOptions {
   /** IP_TTL / IPV6_UNICAST_HOPS for this send; omitted: the socket's default. */
@@ -39,6 +41,35 @@ export interface SendResult {
   /** Helper clock (µs since its origin), taken right before the send syscall. */
   tUs: number;
 }
+/**
+ * A flood of ICMP / ICMPv6 echo requests sent by the helper itself (one
+ * request, not one per probe: a round trip each would cap the rate at a few
+ * thousand a second). `bytes` is the first request; the helper counts its
+ * sequence field up (wrapping at 65535) and, for ICMP, mends the checksum.
+ */
+export interface FloodArgs extends SendOptions {
+  handle: Handle;
+  bytes: Uint8Array;
+  address: string;
+  count: number;
+  /** Between sends, µs, on an absolute schedule; 0: as fast as the socket takes them. */
+  intervalUs: number;
+}
+export interface FloodResult {
+  /** Requests the kernel took. */
+  sent: number;
+  /** Sends that failed (their stamps are NaN in flood-sent). */
+  errors: number;
+  /** Stopped by floodStop (or the socket closed) before count was reached. */
+  stopped: boolean;
+  /** The first send error, if any. */
+  firstError: WireError | null;
+}
+/** Largest flood the helper takes in one request (2^31 − 1, as ping's count). */
+export const MAX_FLOOD = 2 ** 31 - 1;
+/** Flood gaps above this (1 h) are refused. */
+export const MAX_FLOOD_GAP_US = 3_600_000_000;
+
 export interface FilterArgs {
   handle: Handle;
   /** ICMP types to receive (ICMP_FILTER / ICMP6_FILTER); null receives all. */
@@ -50,6 +81,8 @@ export interface Ops {
   send: { args: SendArgs; result: SendResult };
   close: { args: { handle: Handle }; result: null };
   setFilter: { args: FilterArgs; result: null };
+  flood: { args: FloodArgs; result: FloodResult };
+  floodStop: { args: { handle: Handle }; result: null };
 }
 export type OpName = keyof Ops;
 
@@ -74,12 +107,28 @@ export interface PacketEvent {
   handle: Handle;
   bytes: Uint8Array;
   from: string;
-  /** Helper clock, taken first thing in raw-socket's 'message' callback. */
+  /** Helper clock: the kernel's receive stamp when the socket has them (OpenResult.kernelStamps), else taken first thing in raw-socket's 'message' callback. */
   tUs: number;
   ipHeader: boolean;
 }
 
+/** Per flood-sent / flood-replies event, at most this many records (fits a frame). */
+export const FLOOD_BATCH = 2048;
+
+/**
+ * While a flood runs, its echo replies are not sent one packet event each:
+ * those that came from the target with the payload intact (and, for ICMP, a
+ * good checksum) are summed up here as records; anything else still comes as
+ * a packet event for the app to judge.
+ */
+export type FloodEvent =
+  /** tUs: Float64 (platform order) send stamps of sends first, first + 1, …; NaN: that send failed. */
+  | { event: 'flood-sent'; handle: Handle; first: number; tUs: Uint8Array }
+  /** replies: Float64 triples (sequence, tUs, TTL or −1). */
+  | { event: 'flood-replies'; handle: Handle; replies: Uint8Array };
+
 export type HelperEvent =
+  | FloodEvent
   /** originNs: the helper's process.hrtime.bigint() origin, in decimal (the clocks are shared system-wide). */
   | { event: 'ready'; pid: number; originNs: string; sandboxed: boolean }
   | PacketEvent
@@ -142,6 +191,24 @@ const ARGS: { [O in OpName]: { required: string[]; optional: string[]; check(a: 
     optional: [],
     check: (a) => (isHandle(a.handle) ? null : 'handle must be a positive integer'),
   },
+  flood: {
+    required: ['handle', 'bytes', 'address', 'count', 'intervalUs'],
+    optional: ['ttl', 'tos', 'df'],
+    check(a) {
+      const { count, intervalUs, ...send } = a;
+      const bad = ARGS.send.check(send);
+      if (bad) return bad;
+      const b = a.bytes as Uint8Array;
+      if (b.byteLength < 8 || !((b[0] === 8 || b[0] === 128) && b[1] === 0)) return 'bytes must be an ICMP (type 8) or ICMPv6 (type 128) echo request, code 0';
+      if (!int(1, MAX_FLOOD)(count)) return `count must be an integer 1..${MAX_FLOOD}`;
+      return int(0, MAX_FLOOD_GAP_US)(intervalUs) ? null : `intervalUs must be an integer 0..${MAX_FLOOD_GAP_US}`;
+    },
+  },
+  floodStop: {
+    required: ['handle'],
+    optional: [],
+    check: (a) => (isHandle(a.handle) ? null : 'handle must be a positive integer'),
+  },
   setFilter: {
     required: ['handle', 'icmpTypes'],
     optional: [],
@@ -181,11 +248,17 @@ export function replyProblem(m: unknown): string | null {
 
 /** What each op's result must look like (checked by the client). */
 export const resultChecks: { [O in OpName]: Check } = {
-  open: (v) => isObj(v) && isHandle(v.handle) && isByte(v.protocol) && (v.family === 4 || v.family === 6) && isBool(v.ipHeader),
+  open: (v) => isObj(v) && isHandle(v.handle) && isByte(v.protocol) && (v.family === 4 || v.family === 6) && isBool(v.ipHeader) && isBool(v.kernelStamps),
   send: (v) => isObj(v) && int(0, MAX_BYTES)(v.sent) && isTime(v.tUs),
   close: (v) => v === null,
   setFilter: (v) => v === null,
+  flood: (v) => isObj(v) && int(0, MAX_FLOOD)(v.sent) && int(0, MAX_FLOOD)(v.errors) && isBool(v.stopped) && (v.firstError === null || isWireError(v.firstError)),
+  floodStop: (v) => v === null,
 };
+
+/** 1..FLOOD_BATCH records of `width` Float64 values. */
+const records = (v: unknown, width: number): boolean =>
+  v instanceof Uint8Array && v.byteLength > 0 && v.byteLength % (8 * width) === 0 && v.byteLength <= FLOOD_BATCH * 8 * width;
 
 export function isHelperEvent(m: unknown): m is HelperEvent {
   if (!isObj(m)) return false;
@@ -197,6 +270,10 @@ export function isHelperEvent(m: unknown): m is HelperEvent {
         typeof m.from === 'string' && m.from.length <= 64 && isTime(m.tUs) && isBool(m.ipHeader);
     case 'dropped':
       return isHandle(m.handle) && int(1, Number.MAX_SAFE_INTEGER)(m.count);
+    case 'flood-sent':
+      return isHandle(m.handle) && int(0, MAX_FLOOD)(m.first) && records(m.tUs, 1);
+    case 'flood-replies':
+      return isHandle(m.handle) && records(m.replies, 3);
     case 'socket-error':
       return isHandle(m.handle) && isWireError(m.error) && isBool(m.closed);
     default:

@@ -6,7 +6,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants, endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import raw, { type Socket } from 'raw-socket';
-import { MAX_SOCKETS, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './protocol.js';
+import { Flood, type FloodSinks, type FloodSocket } from './flood.js';
+import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './protocol.js';
 
 /** Receive buffer asked for each raw socket (the kernel caps it at net.core.rmem_max). */
 const RCVBUF = 4 * 1024 * 1024;
@@ -15,6 +16,13 @@ const RCVBUF = 4 * 1024 * 1024;
 export type Clock = () => number;
 
 export type PacketSink = (handle: number, bytes: Buffer, from: string, tUs: number, ipHeader: boolean) => void;
+/** sockbench_stamp (main/engine/native/stamp.c): the kernel's receive stamps for raw-socket's sockets. */
+export interface KernelStamps {
+  rawSocketFds(): number[];
+  /** ns from the last read packet's arrival to now; −1 when there is no stamp. */
+  rxAgeNs(fd: number): number;
+}
+
 export type ErrorSink = (handle: number, error: WireError, closed: boolean) => void;
 
 /** Sends per turn of the event loop, so receiving keeps up (each echo on loopback brings two packets back). */
@@ -110,6 +118,9 @@ interface Entry {
   draining: boolean;
   /** Closed (by us or by raw-socket): its wrap would silently open a new socket if used again. */
   closed: boolean;
+  /** raw-socket's descriptor, for the kernel's receive stamps; −1: unknown (stamps taken here). */
+  fd: number;
+  flood: Flood | undefined;
 }
 
 export class RawSockets {
@@ -120,6 +131,7 @@ export class RawSockets {
     private readonly now: Clock,
     private readonly onPacket: PacketSink,
     private readonly onError: ErrorSink,
+    private readonly stamps: KernelStamps | null = null,
   ) {}
 
   open(a: OpenArgs): OpenResult {
@@ -129,6 +141,7 @@ export class RawSockets {
     const hdrincl = a.hdrincl === true || (!v6 && protocol === IPPROTO_RAW);
     if (a.hdrincl && v6 && plat.hdrincl6 === undefined) throw new RawSocketError('ENOPROTOOPT', 'setsockopt', `IPV6_HDRINCL is not available on ${process.platform}`);
     let sock: Socket;
+    const before = this.stamps?.rawSocketFds();
     try {
       sock = raw.createSocket({ protocol, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, bufferSize: 65536 });
     } catch (e) {
@@ -136,7 +149,7 @@ export class RawSockets {
     }
     const handle = this.nextHandle++;
     const ipHeader = !v6;
-    const entry: Entry = { sock, family: a.family, protocol, hdrincl, defaults: {}, current: {}, pending: new Set(), burst: burstOf(sock), draining: false, closed: false };
+    const entry: Entry = { sock, family: a.family, protocol, hdrincl, defaults: {}, current: {}, pending: new Set(), burst: burstOf(sock), draining: false, closed: false, fd: this.descriptorOf(before), flood: undefined };
     try {
       if (a.hdrincl) {
         if (v6) sock.setOption(L.IPPROTO_IPV6, plat.hdrincl6!, 1);
@@ -154,9 +167,9 @@ export class RawSockets {
     let reading = false;
     let got = 0;
     sock.on('message', (bytes, from) => {
-      const tUs = this.now(); // first thing: the time the packet was read
+      const tUs = this.receivedAt(entry); // first thing
       got++;
-      this.onPacket(handle, bytes, from, tUs, ipHeader);
+      if (!entry.flood || !this.toFlood(entry, bytes, from, tUs)) this.onPacket(handle, bytes, from, tUs, ipHeader);
       if (reading || !entry.burst) return;
       // Read what else is queued now (an empty queue ends in EAGAIN, ignored below).
       reading = true;
@@ -177,20 +190,57 @@ export class RawSockets {
       this.onError(handle, toWire(err), closed);
     });
     this.socks.set(handle, entry);
-    return { handle, protocol, family: a.family, ipHeader };
+    return { handle, protocol, family: a.family, ipHeader, kernelStamps: entry.fd >= 0 };
+  }
+
+  /**
+   * The descriptor raw-socket just opened (the one raw socket that was not
+   * there before), with the kernel's receive stamps turned on; −1 when it
+   * cannot be told (no stamps addon, another platform).
+   */
+  private descriptorOf(before: number[] | undefined): number {
+    if (!this.stamps || !before) return -1;
+    const known = new Set(before);
+    const fresh = this.stamps.rawSocketFds().filter((fd) => !known.has(fd));
+    if (fresh.length !== 1) return -1;
+    this.stamps.rxAgeNs(fresh[0]!); // the first ask turns stamping on
+    return fresh[0]!;
+  }
+
+  /**
+   * When the packet just read reached the host: the kernel's stamp (as ping
+   * uses) on the helper's clock, else now. The age is asked first, so any
+   * error is on the late side.
+   */
+  private receivedAt(s: Entry): number {
+    const ageNs = s.fd >= 0 ? this.stamps!.rxAgeNs(s.fd) : -1;
+    const now = this.now();
+    return ageNs >= 0 && ageNs < 1e9 ? now - ageNs / 1000 : now;
+  }
+
+  /** An echo reply for the running flood is summed up by it instead of forwarded. */
+  private toFlood(s: Entry, bytes: Buffer, from: string, tUs: number): boolean {
+    let at = 0;
+    let ttl = -1;
+    if (s.family === 4) {
+      if (bytes.byteLength < 20 || bytes[9] !== IPPROTO_ICMP) return false;
+      at = (bytes[0]! & 0x0f) * 4;
+      ttl = bytes[8]!;
+    }
+    if (bytes.byteLength < at + 8 || bytes[at] !== (s.family === 4 ? 0 : 129)) return false;
+    return s.flood!.offerReply(bytes.subarray(at), ttl, from, tUs);
   }
 
   send(a: SendArgs): Promise<SendResult> {
-    const s = this.get(a.handle, 'sendto');
-    const fits = s.family === 4 ? isIPv4(a.address) : isIPv6(a.address);
-    if (!fits) return Promise.reject(new RawSocketError('EAFNOSUPPORT', 'sendto', `${a.address} is not an IPv${s.family} address (the socket is IPv${s.family})`));
-    const dfValues = s.family === 4 ? plat.df4 : plat.df6;
-    const given = { ttl: a.ttl, tos: a.tos, df: a.df === undefined ? undefined : dfValues?.[a.df ? 1 : 2] };
-    if (s.hdrincl && (a.ttl !== undefined || a.tos !== undefined || a.df !== undefined)) {
-      return Promise.reject(new RawSocketError('EINVAL', 'setsockopt', 'with hdrincl, TTL, TOS and DF are fields of the IP header you build'));
+    let s: Entry;
+    let given: Partial<Opts>;
+    try {
+      s = this.get(a.handle, 'sendto');
+      if (s.flood) throw new RawSocketError('EBUSY', 'sendto', 'a flood is running on this socket; stop it first');
+      given = this.sendOptions(s, a);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (given.tos !== undefined && s.family === 6 && plat.tclass === undefined) return Promise.reject(new RawSocketError('ENOPROTOOPT', 'setsockopt', `IPV6_TCLASS is not available on ${process.platform}`));
-    if (a.df !== undefined && !dfValues) return Promise.reject(new RawSocketError('ENOPROTOOPT', 'setsockopt', `DF is not available on ${process.platform}`));
     const buf = Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
     return new Promise<SendResult>((resolve, reject) => {
       let tUs = 0;
@@ -198,19 +248,11 @@ export class RawSockets {
       const cancel = (e: RawSocketError) => reject(e);
       s.pending.add(cancel);
       s.sock.send(buf, 0, buf.byteLength, a.address, () => {
-        // Per send: what was asked, else the socket's default.
-        if (!s.hdrincl) {
-          for (const name of ['ttl', 'tos', 'df'] as const) {
-            const want = given[name] ?? s.defaults[name];
-            if (want === undefined || want === s.current[name]) continue;
-            try {
-              this.write(s, name, want);
-            } catch (e) {
-              failed = fromRawError(e, `setsockopt(${name})`);
-              throw failed;
-            }
-            s.current[name] = want;
-          }
+        try {
+          this.apply(s, given);
+        } catch (e) {
+          failed = e as RawSocketError;
+          throw failed;
         }
         tUs = this.now();
       }, (error, sent) => {
@@ -220,6 +262,34 @@ export class RawSockets {
       });
       this.drain(s);
     });
+  }
+
+  /** Starts a flood (see ./flood.ts); `end` gets its result. The socket takes no other sends meanwhile. */
+  flood(a: FloodArgs, sinks: Omit<FloodSinks, 'now'>, end: (r: FloodResult) => void): void {
+    const s = this.get(a.handle, 'sendto');
+    if (s.flood) throw new RawSocketError('EBUSY', 'sendto', 'a flood is already running on this socket');
+    const echo = s.family === 4 ? 8 : 128;
+    if (s.hdrincl || s.protocol !== (s.family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) || a.bytes[0] !== echo) {
+      throw new RawSocketError('EINVAL', 'sendto', `a flood sends ${s.family === 4 ? 'ICMP' : 'ICMPv6'} echo requests (type ${echo}) on an ${s.family === 4 ? 'ICMP' : 'ICMPv6'} socket without hdrincl`);
+    }
+    this.apply(s, this.sendOptions(s, a));
+    const sock: FloodSocket = {
+      family: s.family,
+      send: (b, stamp, done) => {
+        s.sock.send(b, 0, b.byteLength, a.address, stamp, (error) => done(error ? toWire(fromRawError(error, 'sendto')) : null));
+        s.burst?.onSendReady(); // now, not on the next writable event
+      },
+    };
+    s.flood = new Flood(sock, a, { now: this.now, ...sinks }, (r) => {
+      s.flood = undefined;
+      end(r);
+    });
+    s.flood.start();
+  }
+
+  floodStop(handle: number): null {
+    this.get(handle, 'sendto').flood?.stop();
+    return null;
   }
 
   close(handle: number): null {
@@ -257,6 +327,34 @@ export class RawSockets {
     return null;
   }
 
+  /** The kernel option values a send asks for; throws when they cannot be had. */
+  private sendOptions(s: Entry, a: SendArgs): Partial<Opts> {
+    const fits = s.family === 4 ? isIPv4(a.address) : isIPv6(a.address);
+    if (!fits) throw new RawSocketError('EAFNOSUPPORT', 'sendto', `${a.address} is not an IPv${s.family} address (the socket is IPv${s.family})`);
+    const dfValues = s.family === 4 ? plat.df4 : plat.df6;
+    if (s.hdrincl && (a.ttl !== undefined || a.tos !== undefined || a.df !== undefined)) {
+      throw new RawSocketError('EINVAL', 'setsockopt', 'with hdrincl, TTL, TOS and DF are fields of the IP header you build');
+    }
+    if (a.tos !== undefined && s.family === 6 && plat.tclass === undefined) throw new RawSocketError('ENOPROTOOPT', 'setsockopt', `IPV6_TCLASS is not available on ${process.platform}`);
+    if (a.df !== undefined && !dfValues) throw new RawSocketError('ENOPROTOOPT', 'setsockopt', `DF is not available on ${process.platform}`);
+    return { ttl: a.ttl, tos: a.tos, df: a.df === undefined ? undefined : dfValues?.[a.df ? 1 : 2] };
+  }
+
+  /** Sets what was asked, else the socket's default, where the kernel has something else. */
+  private apply(s: Entry, given: Partial<Opts>): void {
+    if (s.hdrincl) return;
+    for (const name of ['ttl', 'tos', 'df'] as const) {
+      const want = given[name] ?? s.defaults[name];
+      if (want === undefined || want === s.current[name]) continue;
+      try {
+        this.write(s, name, want);
+      } catch (e) {
+        throw fromRawError(e, `setsockopt(${name})`);
+      }
+      s.current[name] = want;
+    }
+  }
+
   /** Sends what raw-socket has queued, SEND_BURST per turn of the event loop. */
   private drain(s: Entry): void {
     if (s.draining || !s.burst) return;
@@ -279,6 +377,7 @@ export class RawSockets {
     if (!s) return;
     this.socks.delete(handle);
     s.closed = true;
+    s.flood?.abort();
     for (const cancel of s.pending) cancel(why);
     s.pending.clear();
   }

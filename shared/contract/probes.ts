@@ -24,13 +24,14 @@ export const RawStatus = v.object({
   canElevate: v.boolean(),
 });
 
-export const PingParams = v.object({
+export const PingParams = v.pipe(v.object({
   /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
   target: IpAddress,
   /** null: until stopped. */
   count: v.nullable(int('count', 1, 10_000_000)),
-  /** Between probes; ignored with flood. */
-  intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(1, 'interval must be at least 1 ms (or use flood)'), v.maxValue(3_600_000, 'interval must be at most 1 hour')),
+  /** Between probes, ≥ 1 ms; with flood any gap ≥ 0 (0: as fast as possible). */
+  intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be 0 ms or more'), v.maxValue(3_600_000, 'interval must be at most 1 hour')),
+  /** hping3 --flood: probes go without waiting for replies, sent by the raw helper itself. */
   flood: v.optional(v.boolean(), false),
   /** ICMP payload bytes (after the 8-byte ICMP header). */
   size: int('size', 0, 65507),
@@ -40,7 +41,7 @@ export const PingParams = v.object({
   tos: v.optional(int('tos', 0, 255)),
   df: v.optional(v.boolean(), false),
   timeoutMs: int('timeout', 1, 60_000),
-});
+}), v.forward(v.partialCheck([['intervalMs'], ['flood']], (p) => p.flood || p.intervalMs >= 1, 'interval must be at least 1 ms (or use flood)'), ['intervalMs']));
 
 export const PingStats = v.object({
   transmitted: v.number(),

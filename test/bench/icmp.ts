@@ -106,7 +106,7 @@ export interface FloodFigures {
   pps: number;
 }
 
-/** Sockbench's flood (ping -f: the next probe goes when the previous is answered, or after 10 ms). */
+/** Sockbench's flood (as hping3 --flood: sent by the helper without waiting for replies; all replies are still matched). */
 export async function sockbenchFlood(t: ProbeTransport, count: number, maxMs: number): Promise<FloodFigures> {
   const { summary, sent } = await runPing(t, { count, flood: true, size: 56 }, maxMs);
   if (sent.length < 2) throw new Error(`only ${sent.length} probe(s) sent`);
@@ -134,8 +134,8 @@ export async function hping3Flood(seconds: number): Promise<FloodFigures | null>
 }
 
 /**
- * iputils ping -f -c N -q: ping's own flood, which like Sockbench's waits for
- * each reply (or 10 ms) before the next probe; rate = transmitted ÷ ping's
+ * iputils ping -f -c N -q: ping's own flood, which waits for each reply (or
+ * 10 ms) before the next probe (Sockbench's and hping3's do not); rate = transmitted ÷ ping's
  * "time" (first send to last reply). Null when ping is missing.
  */
 export async function systemPingFlood(count: number): Promise<FloodFigures | null> {
@@ -156,13 +156,14 @@ export interface PacedFigures {
 }
 
 /**
- * Ping paced at `pps` (interval 1000/pps ms) for `count` probes; the achieved
+ * Ping paced at `pps` (interval 1000/pps ms; below 1 ms that is a paced
+ * flood, sent by the helper on its schedule) for `count` probes; the achieved
  * rate is (sent − 1) ÷ (last send − first send), both stamped by the helper
  * just before sendto(2).
  */
 export async function sockbenchPingPaced(t: ProbeTransport, pps: number, count: number): Promise<PacedFigures> {
   const intervalMs = 1000 / pps;
-  const { sent } = await runPing(t, { count, intervalMs, size: 56 }, count * intervalMs * 1.5 + 5000);
+  const { sent } = await runPing(t, { count, intervalMs, flood: intervalMs < 1, size: 56 }, count * intervalMs * 1.5 + 5000);
   if (sent.length < 2) throw new Error(`only ${sent.length} probe(s) sent`);
   const seconds = (sent[sent.length - 1]!.tUs - sent[0]!.tUs) / 1e6;
   const achievedPps = (sent.length - 1) / seconds;

@@ -1,0 +1,170 @@
+// A flood of echo requests run inside the helper (imported by sockets.ts):
+// the app asks once, the helper sends `count` copies of the first request
+// with the sequence counted up, flat out or on an absolute schedule, and
+// reports send stamps and the target's echo replies in batches. One request
+// for the whole flood is what lets it reach hping3's rate: a round trip to
+// the app per probe caps it at a few thousand a second.
+import { FLOOD_BATCH, type FloodArgs, type FloodResult, type WireError } from './protocol.js';
+
+/** What a flood needs from its socket. */
+export interface FloodSocket {
+  family: 4 | 6;
+  /** Sends one packet; `stamp` runs right before the syscall, `done` after it (in order). */
+  send(bytes: Buffer, stamp: () => void, done: (error: WireError | null) => void): void;
+}
+
+export interface FloodSinks {
+  now(): number;
+  sent(first: number, tUs: Float64Array): void;
+  replies(records: Float64Array): void;
+}
+
+/** Sends per turn of the event loop: receiving must get its turns too. */
+const SEND_TURN = 64;
+/** Waits longer than this use a timer; shorter ones spin on setImmediate (a timer is ≥ 1 ms). */
+const TIMER_FROM_US = 1500;
+
+/** One's-complement sum fold to 16 bits. */
+const fold = (s: number): number => {
+  s = (s & 0xffff) + (s >>> 16);
+  return (s & 0xffff) + (s >>> 16);
+};
+
+/** Writes `seq` into an echo request and mends the ICMP checksum (RFC 1624); ICMPv6 sums are the kernel's. */
+export function setSequence(b: Buffer, seq: number, family: 4 | 6): void {
+  const old = b.readUInt16BE(6);
+  b.writeUInt16BE(seq, 6);
+  if (family === 4) b.writeUInt16BE(~fold((~b.readUInt16BE(2) & 0xffff) + (~old & 0xffff) + seq) & 0xffff, 2);
+}
+
+export class Flood {
+  readonly identifier: number;
+  private readonly template: Buffer;
+  private readonly seq0: number;
+  private queued = 0;
+  private done = 0;
+  private errors = 0;
+  private firstError: WireError | null = null;
+  private stopped = false;
+  private finished = false;
+  private t0 = 0;
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+  private stamps: number[] = [];
+  private stampsFirst = 0;
+  private pendingStamp = 0;
+  private replies: number[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly sock: FloodSocket,
+    private readonly args: FloodArgs,
+    private readonly sinks: FloodSinks,
+    private readonly end: (r: FloodResult) => void,
+  ) {
+    this.template = Buffer.from(args.bytes);
+    this.identifier = this.template.readUInt16BE(4);
+    this.seq0 = this.template.readUInt16BE(6);
+  }
+
+  start(): void {
+    this.t0 = this.sinks.now();
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.finishIfDone();
+  }
+
+  /** The socket is gone: sends still queued in it will never complete. */
+  abort(): void {
+    this.stopped = true;
+    this.queued = this.done;
+    this.finishIfDone();
+  }
+
+  /** An echo reply read on the flood's socket: kept when it is the flood's and came back as sent; false lets the caller forward it. */
+  offerReply(icmp: Buffer, ttl: number, from: string, tUs: number): boolean {
+    if (from !== this.args.address || icmp.byteLength !== this.template.byteLength) return false;
+    if (icmp.readUInt16BE(4) !== this.identifier || icmp.compare(this.template, 8, this.template.byteLength, 8) !== 0) return false;
+    if (this.sock.family === 4 && fold(sum16(icmp)) !== 0xffff) return false;
+    this.replies.push(icmp.readUInt16BE(6), tUs, ttl);
+    if (this.replies.length >= FLOOD_BATCH * 3) this.flush();
+    else this.flushSoon();
+    return true;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.stopped) return this.finishIfDone();
+    const { count, intervalUs } = this.args;
+    for (let n = 0; n < SEND_TURN && this.queued < count && !this.stopped; n++) {
+      if (intervalUs > 0 && this.t0 + this.queued * intervalUs > this.sinks.now()) break;
+      this.sendOne(this.queued++);
+    }
+    if (this.queued >= count) return this.finishIfDone();
+    const waitUs = intervalUs > 0 ? this.t0 + this.queued * intervalUs - this.sinks.now() : 0;
+    this.timer = waitUs >= TIMER_FROM_US ? setTimeout(() => this.tick(), Math.floor((waitUs - 500) / 1000)) : setImmediate(() => this.tick());
+  }
+
+  private sendOne(i: number): void {
+    const b = Buffer.from(this.template); // raw-socket may hold it until the socket is writable
+    setSequence(b, (this.seq0 + i) & 0xffff, this.sock.family);
+    this.sock.send(
+      b,
+      () => {
+        this.pendingStamp = this.sinks.now();
+        if (i === 0) this.t0 = this.pendingStamp; // the schedule counts from the first send
+      },
+      (error) => {
+        if (this.finished) return;
+        if (error) {
+          this.errors++;
+          this.firstError ??= error;
+        }
+        if (this.stamps.length === 0) this.stampsFirst = this.done;
+        this.stamps.push(error ? NaN : this.pendingStamp);
+        this.done++;
+        if (this.stamps.length >= FLOOD_BATCH) this.flush();
+        else this.flushSoon();
+        this.finishIfDone();
+      },
+    );
+  }
+
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Stamps before replies: a reply's probe must be known when it arrives. */
+  private flush(): void {
+    this.flushing = false;
+    if (this.stamps.length) {
+      this.sinks.sent(this.stampsFirst, Float64Array.from(this.stamps));
+      this.stamps = [];
+    }
+    if (this.replies.length) {
+      this.sinks.replies(Float64Array.from(this.replies));
+      this.replies = [];
+    }
+  }
+
+  private finishIfDone(): void {
+    if (this.finished || this.done < this.queued || (!this.stopped && this.queued < this.args.count)) return;
+    this.finished = true;
+    clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+    clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    this.flush();
+    this.end({ sent: this.done - this.errors, errors: this.errors, stopped: this.queued < this.args.count, firstError: this.firstError });
+  }
+}
+
+function sum16(b: Buffer): number {
+  let s = 0;
+  const even = b.byteLength & ~1;
+  for (let i = 0; i < even; i += 2) s += b.readUInt16BE(i);
+  if (even < b.byteLength) s += b[even]! << 8;
+  return s;
+}
