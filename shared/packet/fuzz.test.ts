@@ -1,6 +1,6 @@
 // Parsers never throw: random bytes and mutated real packets (seeded, so a
-// failure replays), at every kind of offset. fast-check is not installed, so
-// this is a seeded PRNG loop, bounded in count.
+// failure replays), at every kind of offset: a seeded PRNG loop, bounded in
+// count (the crafter's codecs use fast-check, in craft/*.test.ts).
 import { describe, expect, it } from 'vitest';
 import {
   buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIcmpv6Error, buildIPv4Header, buildIPv6Header, buildUdp, parseIcmp,

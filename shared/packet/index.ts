@@ -3,6 +3,8 @@
 // Pure TypeScript: used by main (ping, traceroute) and by the renderer
 // (packet views). Parsers return Parsed<T> and never throw; builders throw
 // RangeError for a field out of range (their input is the program's own).
+// craft/ is the packet crafter's: whole layer stacks, every field editable,
+// errors returned as values (its input is the user's).
 export * from './result.js';
 export * from './checksum.js';
 export * from './address.js';
@@ -13,3 +15,4 @@ export * from './quoted.js';
 export * from './icmp.js';
 export * from './icmpv6.js';
 export * from './names.js';
+export * from './craft/index.js';
