@@ -51,7 +51,8 @@ export interface SweepCommand {
 
 export const PING_USAGE = `  sockbench ping <host> [-c N] [-i S] [-f] [-s SIZE] [-p HEX] [-t TTL] [-Q TOS] [-M do|dont] [-W S] [-4|-6] [--json]
   sockbench traceroute <host> [--udp | -I] [-m MAX] [-q N] [-w S] [-4|-6] [--json]
-  sockbench sweep <addr|cidr>… [-c N] [-i MS] [-p MS] [-t MS] [--json]   (as fping -g; -i, -p, -t in ms)`;
+  sockbench sweep <addr|cidr>… [-c N] [-i MS] [-p MS] [-t MS] [--json]   (as fping -g; -i, -p, -t in ms)
+  (ping -f floods like hping3 --flood, without waiting for replies; with -i below 0.001 it is paced: -f -i 0.0001 is 10,000 a second)`;
 
 export const MAX_SIZE = 65507;
 
