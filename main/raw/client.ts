@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { nowUs } from '../engine/clock.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
-import { spawnLauncher, type HelperChannel, type HelperLauncher } from './launcher.js';
-import { elevationPlan, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
+import { connectBack, spawnLauncher, type ConnectBack, type HelperChannel, type HelperLauncher } from './launcher.js';
+import { declinedBy, elevationPlan, needsConnectBack, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
 import {
   MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
   type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type Reply, type SendOptions, type SendResult, type WireError,
@@ -111,6 +111,16 @@ export interface RawHelperOptions {
   sandbox?: boolean;
   /** How long elevate() waits for the user to answer the prompt (default 120 s). */
   elevateTimeoutMs?: number;
+  /**
+   * Elevate through the connect-back channel (the helper connects to a private
+   * socket of ours and proves itself with a token) instead of pipes. Default:
+   * where the tool cannot pass pipes (macOS, Windows); tests set it on Linux.
+   */
+  connectBack?: boolean;
+  /** Connect-back: how long the helper has to connect after the elevation tool ended well (default 20 s). */
+  connectTimeoutMs?: number;
+  /** Connect-back: where its private directory is made (default the OS's temporary directory). */
+  connectBackTmp?: string;
 }
 
 interface Pending {
@@ -127,6 +137,10 @@ const engineOriginNs = process.hrtime.bigint() - BigInt(nowUs()) * 1000n;
 
 export class RawHelper extends EventEmitter<RawHelperEvents> {
   private child: HelperChannel | undefined;
+  /** The pid the helper reported in `ready` (an elevated one is not our child: the channel's pid is the tool's). */
+  private helperPid: number | undefined;
+  /** The elevation tool of the current elevated helper (its way of saying "declined"). */
+  private elevationTool = '';
   private mode: Mode = 'direct';
   private stopping: HelperChannel | undefined;
   private state: RawStatus = 'stopped';
@@ -158,7 +172,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child ? this.helperPid ?? this.child.pid : undefined;
   }
 
   /** Handles open in the current helper. */
@@ -196,25 +210,27 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     if (this.child && this.state === 'ready') return this.state;
     let node: string;
     let args: string[];
+    // Where the tool cannot pass our pipes, the helper connects back: a private socket and token first, as its arguments say where.
+    let cb: ConnectBack | undefined;
     try {
-      ({ node, args } = this.command());
+      if (this.opts.connectBack ?? needsConnectBack()) cb = connectBack({ connectTimeoutMs: this.opts.connectTimeoutMs, tmp: this.opts.connectBackTmp });
+      ({ node, args } = this.command(cb));
     } catch (e) {
+      cb?.dispose();
       this.setStatus('failed', (e as Error).message);
       return this.state;
     }
     const plan = (this.opts.elevation ?? ((n, a) => elevationPlan({ node: n, args: a })))(node, args);
-    if (!plan.ok) {
-      this.setStatus('unprivileged', plan.reason);
-      return this.state;
-    }
-    if (!plan.pipes) {
-      this.setStatus('unprivileged', `Sockbench cannot elevate its helper through ${plan.tool} yet (it would lose the helper's pipes): run Sockbench as root or administrator to use ICMP.`);
+    if (!plan.ok || (!plan.pipes && !cb) || (plan.connectBack && !cb)) {
+      cb?.dispose();
+      this.setStatus('unprivileged', plan.ok ? `Sockbench cannot elevate its helper through ${plan.tool} without its connect-back channel: run Sockbench as root or administrator to use ICMP.` : plan.reason);
       return this.state;
     }
     if (this.child) await this.stop(); // (no await otherwise: calls made right after elevate() wait for it)
     this.failedStarts = 0;
     this.capDenied = undefined;
-    const child = this.spawn('elevated', plan);
+    this.elevationTool = plan.tool;
+    const child = this.spawn('elevated', plan, cb?.launch);
     if (!child) return this.state;
     const ms = this.opts.elevateTimeoutMs ?? 120_000;
     await new Promise<void>((resolve) => {
@@ -296,17 +312,17 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     });
   }
 
-  /** The Node binary and its arguments for the helper. */
-  private command(): { node: string; args: string[] } {
+  /** The Node binary and its arguments for the helper (connect-back: where to connect, and the token file it may read). */
+  private command(cb?: ConnectBack): { node: string; args: string[] } {
     // Throws a sentence naming what is missing (the shipped Node, its manifest, the unpacked helper).
     const runtime = this.opts.node === undefined ? defaultNode() : knownRuntime(this.opts.node);
     const entry = this.opts.entry ?? defaultEntry();
     const execArgv = this.opts.execArgv ?? [];
-    return { node: runtime.node, args: [...this.sandboxFlags(runtime, entry, execArgv), ...execArgv, entry] };
+    return { node: runtime.node, args: [...this.sandboxFlags(runtime, entry, execArgv, cb), ...execArgv, entry, ...(cb?.helperArgs ?? [])] };
   }
 
-  /** Node's permission model: the helper may read only its own app directory, write nothing, start nothing. */
-  private sandboxFlags(runtime: NodeRuntime, entry: string, execArgv: string[]): string[] {
+  /** Node's permission model: the helper may read only its own app directory (and the token file), write nothing, start nothing. */
+  private sandboxFlags(runtime: NodeRuntime, entry: string, execArgv: string[], cb?: ConnectBack): string[] {
     // Only for a Node whose flags we know (the one running us, or the one shipped
     // with the app), and only for the bundle: from sources, tsx may spawn esbuild.
     if (this.opts.sandbox === false || execArgv.includes('--import')) return [];
@@ -323,11 +339,16 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       return [];
     }
     const out = [perm, '--allow-addons', `--allow-fs-read=${root}${sep}*`];
+    if (cb) {
+      // One more file, by its own flag (Node 20 takes no comma lists).
+      out.push(`--allow-fs-read=${cb.tokenFile}`);
+      if (flags.has('--allow-net')) out.push('--allow-net'); // Nodes whose permission model covers sockets: it must reach the app's socket
+    }
     if (flags.has('--disable-warning')) out.push('--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning');
     return out;
   }
 
-  private spawn(mode: Mode, via?: { command: string; args: string[] }): HelperChannel | undefined {
+  private spawn(mode: Mode, via?: { command: string; args: string[] }, launcher?: HelperLauncher): HelperChannel | undefined {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     if (!via) {
@@ -340,8 +361,15 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       }
     }
     this.mode = mode;
-    const child = (this.opts.launch ?? spawnLauncher)(via.command, via.args);
+    let child: HelperChannel;
+    try {
+      child = (launcher ?? this.opts.launch ?? spawnLauncher)(via.command, via.args);
+    } catch (e) {
+      this.setStatus('failed', `the raw-socket helper could not be started: ${(e as Error).message}`);
+      return undefined;
+    }
     this.child = child;
+    this.helperPid = undefined;
     this.readyNow = false;
     const reader = new FrameReader(MAX_FRAME);
     child.onData((chunk) => {
@@ -352,6 +380,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       }
     });
     child.onExit((code, signal, err) => this.onExit(child, code, signal, err));
+    child.onWarning?.((message) => this.emit('warning', new Error(message)));
     this.setStatus('starting', mode === 'elevated' ? 'waiting for the authentication prompt to be answered' : 'starting the raw-socket helper');
     this.holdOpen();
     return child;
@@ -413,13 +442,14 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   }
 
   private readyReason(): string {
-    return `the raw-socket helper is running (pid ${this.child?.pid}${this.mode === 'elevated' ? ', elevated' : ''})`;
+    return `the raw-socket helper is running (pid ${this.pid}${this.mode === 'elevated' ? ', elevated' : ''})`;
   }
 
   private onEvent(ev: HelperEvent): void {
     switch (ev.event) {
       case 'ready':
         this.readyNow = true;
+        this.helperPid = ev.pid;
         this.failedStarts = 0;
         this.offsetUs = Number(BigInt(ev.originNs) - engineOriginNs) / 1000;
         if (this.capDenied) this.setStatus('unprivileged', this.capDenied);
@@ -451,7 +481,8 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     const stopped = this.stopping === child;
     this.stopping = undefined;
     const last = lastLine(child.stderrTail());
-    const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? `exit code ${exitCode}`;
+    // Neither code nor signal: a connect-back helper's connection closed (its exit code is not ours to see).
+    const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? (exitCode === null ? 'its connection closed' : `exit code ${exitCode}`);
     const message = stopped
       ? 'the raw-socket helper was stopped; its raw sockets were closed'
       : `the raw-socket helper died (${what}${last ? `: ${last}` : ''}); its raw sockets were lost`;
@@ -463,7 +494,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     }
     if (this.mode === 'elevated' && !this.readyNow) {
       // It never ran: pkexec said no (or failed); calls queued meanwhile learn why.
-      this.onElevationEnded(exitCode, what, last);
+      this.onElevationEnded(exitCode, what, last, child.stderrTail());
       return this.rejectAll(new RawHelperUnavailableError(this.state, this.why));
     }
     this.rejectAll(new RawHelperDiedError(message, exitCode, signal));
@@ -499,10 +530,10 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     child.kill('SIGTERM');
   }
 
-  /** pkexec: 126 the user dismissed the prompt, 127 not authorized (or it could not ask). */
-  private onElevationEnded(exitCode: number | null, what: string, last: string): void {
-    if (exitCode === 126) return this.setStatus('declined', 'The authentication prompt was dismissed, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.');
-    if (exitCode === 127) return this.setStatus('declined', `Elevation was refused (not authorized${last ? `: ${last}` : ''}), so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
+  /** The tool ended before the helper was ready: declined (each tool says so its own way, see declinedBy) or failed. */
+  private onElevationEnded(exitCode: number | null, what: string, last: string, stderr: string): void {
+    const declined = declinedBy(this.elevationTool, exitCode, stderr);
+    if (declined) return this.setStatus('declined', `${declined}, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
     this.setStatus('failed', `the elevated raw-socket helper did not start (${what}${last ? `: ${last}` : ''})`);
   }
 }

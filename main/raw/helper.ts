@@ -1,14 +1,21 @@
 // The raw-socket helper process (bundled to dist/raw-helper.cjs). It may run
-// with privileges the app does not have (CAP_NET_RAW, root through pkexec),
-// so it does only this: open raw sockets, send given bytes to given
-// addresses, and stream received packets back with timestamps. It talks over
-// stdin/stdout in length-prefixed frames (./framing.ts), checks every request,
-// opens no files and runs nothing. It exits when stdin closes. Its native
-// code: raw-socket, and sockbench_stamp for the kernel's receive stamps.
+// with privileges the app does not have (CAP_NET_RAW, root through pkexec,
+// the macOS admin prompt or UAC), so it does only this: open raw sockets,
+// send given bytes to given addresses, and stream received packets back with
+// timestamps. It talks in length-prefixed frames (./framing.ts), checks every
+// request, and runs nothing. Its channel is one of:
+// - stdin/stdout (started directly, or through pkexec, which keeps our pipes);
+// - `--connect <socket> --token-file <file>`: where the elevated process cannot
+//   inherit the app's pipes, it connects to the app's Unix socket (a named
+//   pipe on Windows) and first sends the token read from that file (the one
+//   file it ever reads, once), then the same frames.
+// It exits when the channel closes. Its native code: raw-socket, and
+// sockbench_stamp for the kernel's receive stamps.
 import './fatal.js';
-import { Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Socket, connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { MAX_FRAME, MAX_JSON, isHandle, requestProblem, type HelperEvent, type Reply, type Request } from './protocol.js';
 import { RawSockets, toWire, type KernelStamps, type RawSocketError } from './sockets.js';
@@ -23,15 +30,64 @@ const OUT_HIGH = 8 * 1024 * 1024;
 /** Stop reading requests while sends of this many bytes are queued. */
 const IN_HIGH = 8 * 1024 * 1024;
 
-// A pipe as a non-blocking socket (process.stdout blocks on pipes on Linux,
-// which would stall receiving and skew the timestamps); anything else as is.
-let out: Writable;
-try {
-  out = new Socket({ fd: 1, readable: false, writable: true });
-} catch {
-  out = process.stdout;
+/** One line on stderr and out (no stack trace: the app shows the line). */
+function fatal(message: string, code = 64): never {
+  process.stderr.write(`raw helper: ${message}\n`);
+  process.exit(code);
 }
-out.on('error', () => process.exit(0)); // the app went away
+
+/** `--connect <address> --token-file <file>` (both or neither), nothing else. */
+function parseArgs(argv: string[]): { connect: string; tokenFile: string } | undefined {
+  if (argv.length === 0) return undefined;
+  const got: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if ((flag !== '--connect' && flag !== '--token-file') || value === undefined || flag in got) fatal(`usage: raw-helper [--connect <socket> --token-file <file>] (got ${JSON.stringify(argv)})`);
+    got[flag] = value;
+  }
+  if (!got['--connect'] || !got['--token-file']) fatal('--connect and --token-file go together');
+  return { connect: got['--connect'], tokenFile: got['--token-file'] };
+}
+
+/** The token: 64 hex digits, read once. */
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    fatal(`cannot read the token file ${file}: ${(e as Error).message}`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(text)) fatal(`the token file ${file} does not hold a token`);
+  return text;
+}
+
+let input: Readable;
+let out: Writable;
+const connectTo = parseArgs(process.argv.slice(2));
+if (connectTo) {
+  const token = readToken(connectTo.tokenFile);
+  const conn = connect(connectTo.connect);
+  let connected = false;
+  conn.on('connect', () => (connected = true));
+  // Before connecting: say why, and go. After: the app went away, which ends us (below).
+  conn.on('error', (e) => {
+    if (!connected) fatal(`cannot connect to ${connectTo.connect}: ${e.message}`, 69);
+  });
+  conn.write(token); // first, before any frame (writes queue until connected)
+  input = conn;
+  out = conn;
+} else {
+  input = process.stdin;
+  // A pipe as a non-blocking socket (process.stdout blocks on pipes on Linux,
+  // which would stall receiving and skew the timestamps); anything else as is.
+  try {
+    out = new Socket({ fd: 1, readable: false, writable: true });
+  } catch {
+    out = process.stdout;
+  }
+  out.on('error', () => process.exit(0)); // the app went away
+}
 
 const dropped = new Map<number, number>();
 out.on('drain', () => {
@@ -109,10 +165,10 @@ function run(req: Request): void {
         const args = req.args as Request<'send'>['args'];
         const size = args.bytes.byteLength + 64;
         queued += size;
-        if (queued > IN_HIGH) process.stdin.pause();
+        if (queued > IN_HIGH) input.pause();
         const done = () => {
           queued -= size;
-          if (queued <= IN_HIGH / 2 && process.stdin.isPaused()) process.stdin.resume();
+          if (queued <= IN_HIGH / 2 && input.isPaused()) input.resume();
         };
         sockets.send(args).then((result) => post({ rid, ok: true, result }), fail).finally(done);
         return;
@@ -124,7 +180,7 @@ function run(req: Request): void {
 }
 
 const reader = new FrameReader(MAX_FRAME);
-process.stdin.on('data', (chunk: Buffer) => {
+input.on('data', (chunk: Buffer) => {
   for (const c of reader.push(chunk)) {
     if ('oversize' in c) {
       post(bad(null, `a frame of ${c.oversize} bytes is over the ${MAX_FRAME}-byte limit (skipped)`));
@@ -147,7 +203,7 @@ process.stdin.on('data', (chunk: Buffer) => {
   }
 });
 
-// The app closed our stdin (or went away): nothing more will be asked.
+// The app closed our stdin or the connection (or went away): nothing more will be asked.
 function end(): void {
   if (ending) return;
   ending = true;
@@ -155,8 +211,9 @@ function end(): void {
   out.end(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 }
-process.stdin.on('end', end);
-process.stdin.on('error', end);
+input.on('end', end);
+input.on('error', end);
+input.on('close', end);
 
 const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
 post({ event: 'ready', pid: process.pid, originNs: String(origin), sandboxed: !!permission && !permission.has('fs.write') && !permission.has('child') });
