@@ -2,6 +2,7 @@
 // it runs the same under Electron, in browser mode, in the CLI and in tests.
 import type { AnyEvent, Family, SockType } from '../../shared/contract/index.js';
 import type { Handlers } from '../bridge/router.js';
+import { Crafter, type CrafterOptions } from '../craft/crafter.js';
 import { Probes, type ProbesOptions } from '../raw/probes.js';
 import { epochMs } from './clock.js';
 import { EngineError } from './errors.js';
@@ -19,6 +20,8 @@ export interface EngineOptions {
   worker?: SocketWorkerOptions;
   /** The raw-socket helper and probe limits (default: dist/raw-helper.cjs, or the sources with tsx). */
   probes?: ProbesOptions;
+  /** Event thinning of the packet crafter's sends. */
+  craft?: CrafterOptions;
 }
 
 export class Engine {
@@ -29,10 +32,13 @@ export class Engine {
   private readonly workers: WorkerLink;
   /** ICMP and raw sockets: the privileged helper and the ping, traceroute and raw sessions over it. */
   readonly probes: Probes;
+  /** The packet crafter's sends: through the probes' raw helper, or as a session's data. */
+  readonly craft: Crafter;
 
   constructor(opts: EngineOptions = {}) {
     this.workers = new WorkerLink(opts.worker);
     this.probes = new Probes((event) => this.host.emit(event), opts.probes);
+    this.craft = new Crafter({ probes: this.probes, session: (id) => this.get(id), emit: (event) => this.host.emit(event) }, opts.craft);
   }
 
   /** The socket worker, once a session has started it (its pid, for crash tests). */
@@ -164,6 +170,9 @@ export class Engine {
       'raw.close': ({ id }) => this.probes.closeRaw(id),
       'sweep.start': (p) => this.probes.startSweep(p),
       'sweep.stop': ({ id }) => this.probes.stopSweep(id),
+      // The packet crafter
+      'craft.send': (p) => this.craft.send(p),
+      'craft.stop': ({ id }) => this.craft.stop(id),
     };
   }
 
@@ -183,6 +192,7 @@ export class Engine {
   /** Closes every open session (app quit, test teardown). */
   async close(): Promise<void> {
     await Promise.allSettled(this.list().filter((s) => s.state !== 'closed').map((s) => s.close()));
+    await this.craft.close();
     await Promise.allSettled([this.workers.stop(), this.probes.close()]);
   }
 }

@@ -263,7 +263,7 @@ export class Probes {
       }
     }
     const plan = elevationPlan({ node, args: [] });
-    return (this.canElevateCached = plan.ok && plan.pipes);
+    return (this.canElevateCached = plan.ok && (plan.pipes || plan.connectBack));
   }
 
   /** raw.status: what the UI shows; a stopped helper is started when no prompt is needed. */
@@ -281,7 +281,7 @@ export class Probes {
   }
 
   /** Refuses at once when raw sockets cannot be had, with the helper's own explanation. */
-  private available(call: string): void {
+  available(call: string): void {
     const h = this.helper;
     if (h.status() === 'stopped') h.start();
     const s = h.status();

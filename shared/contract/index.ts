@@ -4,9 +4,11 @@ import * as v from 'valibot';
 import * as s from './schemas.js';
 import * as so from '../sockopt/schemas.js';
 import { probeEvents, probeMethods } from './probes.js';
+import { craftEvents, craftMethods } from './craft.js';
 
 export * as schemas from './schemas.js';
 export * as probeSchemas from './probes.js';
+export * as craftSchemas from './craft.js';
 
 const id = v.object({ id: s.SessionId });
 const sessionResult = s.SessionInfo;
@@ -160,6 +162,7 @@ export const methods = {
   /** IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface multicast is sent from. */
   'socket.setMulticastInterface': { params: v.object({ id: s.SessionId, iface: s.MulticastIface }, s.requiredKeys), result: sessionResult },
   ...probeMethods,
+  ...craftMethods,
 } as const;
 
 export const events = {
@@ -174,6 +177,7 @@ export const events = {
   /** Bytes the bridge did not forward because the receiver could not keep up (counters stay exact). */
   'session.dropped': v.object({ id: s.SessionId, bytes: v.number(), chunks: v.number() }),
   ...probeEvents,
+  ...craftEvents,
 } as const;
 
 export type Methods = typeof methods;
