@@ -5,6 +5,7 @@
 // error. Never a stack trace.
 import { CallError } from '../shared/contract/index.js';
 import { parseCommand, USAGE, UsageError } from './cli/args.js';
+import { runCraft } from './cli/craft-run.js';
 import { runPing, runSweep, runTraceroute } from './cli/probe-run.js';
 import { runConnect, runListen, type Exit } from './cli/run.js';
 
@@ -15,13 +16,14 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     // ping and traceroute: one line, as those tools print it; the others add the usage.
-    const probe = argv[0] === 'ping' || argv[0] === 'traceroute' || argv[0] === 'sweep';
+    // craft too: a bad layer line is one line naming the layer, word and column.
+    const probe = argv[0] === 'ping' || argv[0] === 'traceroute' || argv[0] === 'sweep' || argv[0] === 'craft';
     const message = probe && !e.message.startsWith(`${argv[0]}:`) && !e.message.startsWith(`${argv[0]} `) ? `${argv[0]}: ${e.message}` : e.message;
     process.stderr.write(probe ? `sockbench: ${message}\n` : `sockbench: ${message}\n${USAGE}\n`);
     return 2;
   }
   if (cmd.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${cmd.text ?? USAGE}\n`);
     return 0;
   }
   let result: Exit;
@@ -30,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       : cmd.kind === 'ping' ? await runPing(cmd)
       : cmd.kind === 'traceroute' ? await runTraceroute(cmd)
       : cmd.kind === 'sweep' ? await runSweep(cmd)
+      : cmd.kind === 'craft' ? await runCraft(cmd)
       : await runConnect(cmd);
   } catch (e) {
     const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
 import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
 import { UsageError } from './usage-error.js';
+import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
 
 export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
@@ -26,7 +27,7 @@ export interface UnixTarget {
 export type Target = IpTarget | UnixTarget;
 
 export type Command =
-  | { kind: 'help' }
+  | { kind: 'help'; text?: string }
   | {
       kind: 'listen';
       protocol: Protocol;
@@ -40,7 +41,8 @@ export type Command =
   | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean }
   | PingCommand
   | TracerouteCommand
-  | SweepCommand;
+  | SweepCommand
+  | CraftCommand;
 
 export { UsageError };
 
@@ -48,6 +50,7 @@ export const USAGE = `usage:
   sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
   sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json]
 ${PING_USAGE}
+${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
 addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
@@ -104,7 +107,8 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'ping') return parsePing(rest);
   if (verb === 'traceroute') return parseTraceroute(rest);
   if (verb === 'sweep') return parseSweep(rest);
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute or sweep`);
+  if (verb === 'craft') return parseCraft(rest) ?? { kind: 'help', text: CRAFT_HELP };
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep or craft`);
   let parsed;
   try {
     parsed = parseArgs({

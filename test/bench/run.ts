@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { acceptMany, type AcceptMode, type AcceptRun } from './accept-many.js';
 import { iperf3, socatUnix } from './anchors.js';
 import { bridgeRoundTrip } from './bridge-rtt.js';
+import { codecThroughput } from './codecs.js';
 import { hping3Flood, sockbenchFlood, systemPingFlood, sockbenchPingPaced, sockbenchPingRtt, startRawHelper, systemPingRtt, udpPaced, type PacedFigures } from './icmp.js';
 import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
@@ -55,6 +56,31 @@ for (const r of rtt) {
     anchor: '—',
     ratio: '—',
     target: `median < 1000 µs: ${r.medianUs < 1000 ? 'met' : 'NOT met'}`,
+  });
+}
+
+console.error('bench: crafter codecs (build + checksum, parse; packets/s, median of 3)…');
+const codecs = codecThroughput({ maxPackets: 200_000, maxMs: 1000, runs: RUNS });
+json.codecs = codecs;
+// The 64-byte echo build rate is set beside hping3's flood rate once that is measured (ICMP below).
+let codecEchoRow: Row | null = null;
+for (const c of codecs) {
+  console.error(`  ${c.name}: build ${fmt(c.buildPps, 0)} pps, parse ${fmt(c.parsePps, 0)} pps`);
+  const buildRow: Row = {
+    figure: `crafter codecs, ${c.name}: buildStack (lengths + checksums)`,
+    value: `${fmt(c.buildPps / 1000, 1)}k packets/s (${fmt(c.buildMbitPerSec, 0)} Mbit/s)`,
+    anchor: c.bytes === 64 ? 'hping3 --flood' : '—',
+    ratio: '—',
+    target: '—',
+  };
+  rows.push(buildRow);
+  if (c.bytes === 64) codecEchoRow = buildRow;
+  rows.push({
+    figure: `crafter codecs, ${c.name}: parseStack (checksums verified)`,
+    value: `${fmt(c.parsePps / 1000, 1)}k packets/s`,
+    anchor: '—',
+    ratio: '—',
+    target: '—',
   });
 }
 
@@ -286,6 +312,7 @@ if (typeof raw === 'string') {
       floods.push(r);
       return r.pps;
     });
+    if (hp && codecEchoRow) codecEchoRow.ratio = `${fmt(codecs.find((c) => c.bytes === 64)!.buildPps / hp.median, 2)}× hping3 --flood`;
     rows.push({
       figure: `ICMP flood, timeout -s INT ${HPING3_S} hping3 --icmp --flood (anchor)`,
       value: hp ? `${fmt(hp.median, 0)} packets/s sent` : 'skipped: hping3 not installed',
