@@ -1,0 +1,10 @@
+import { expect, it } from 'vitest';
+import { LAYER_SPECS } from '../../../../shared/packet/craft/index.js';
+import { codecLabel } from './labels.js';
+
+it('every layer and field label of the codecs has its Simplified Chinese name', () => {
+  const labels = Object.values(LAYER_SPECS).flatMap((c) => [c.label, ...c.fields.map((f) => f.label)]);
+  const missing = labels.filter((l) => codecLabel(l, 'zh-CN') === l && !/^(IPv4|IPv6|ICMP|ICMPv6|TCP|UDP|DSCP|ECN|MTU)$/.test(l));
+  expect(missing).toEqual([]);
+  expect(codecLabel('Time to live', 'en')).toBe('Time to live');
+});

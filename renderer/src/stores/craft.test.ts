@@ -1,0 +1,57 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AnyEvent } from '../../../shared/contract/index.js';
+import { buildStack } from '../../../shared/packet/craft/index.js';
+import { useCraft } from './craft.js';
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+});
+
+const echo = (type: 'echo-request' | 'echo-reply', seq: number) => {
+  const b = buildStack([{ kind: 'ipv4', fields: {} }, { kind: 'icmp', fields: { type, id: 1, seq } }]);
+  if (!b.ok) throw new Error(b.message);
+  return b.bytes;
+};
+const sent = (id: number, index: number): AnyEvent => ({ name: 'craft.sent', payload: { id, index, packet: 0, bytes: echo('echo-request', index), tUs: index * 1000 } });
+const reply = (id: number, answers: number | null, seq: number): AnyEvent => ({
+  name: 'craft.reply', payload: { id, answers, bytes: echo('echo-reply', seq), first: 'ipv4', from: '127.0.0.1', tUs: seq * 1000 + 50, rttUs: 50 },
+});
+
+describe('craft store', () => {
+  it('holds events that come before craft.send answers; replies go under the packet they answer, unmatched ones on their own', async () => {
+    const c = useCraft();
+    let answer!: (r: { id: number }) => void;
+    const started = c.start({ packets: [[{ kind: 'ipv4', fields: {} }]], via: 'raw', count: 2, intervalMs: 0, listenMs: 0, variables: [] }, () => new Promise((r) => (answer = r)));
+    c.handle([sent(1, 0), sent(7, 0), reply(7, 0, 0)]);
+    expect(c.results.length).toBe(0);
+    answer({ id: 7 });
+    expect(await started).toBe(true);
+    expect(c.results.length).toBe(1);
+    expect(c.results.at(0)!.replies.map((r) => r.summary)).toEqual(['IPv4 ttl 64 · ICMP echo-reply id 1 seq 0']);
+    const v = c.version;
+    c.handle([sent(7, 1), reply(7, 1, 1), reply(7, null, 9)]);
+    expect(c.version).toBe(v + 1);
+    expect(c.results.length).toBe(3);
+    expect(c.results.at(1)!.summary).toBe('IPv4 127.0.0.1 → 127.0.0.1 ttl 64 · ICMP echo-request id 1 seq 1');
+    expect(c.results.at(1)!.replies).toHaveLength(1);
+    expect(c.results.at(2)!.sent).toBeNull();
+    expect([c.run.sent, c.run.replies]).toEqual([2, 3]);
+    c.handle([{ name: 'craft.done', payload: { id: 7, sent: 2, errors: 0, replies: 3, stopped: false, error: 'a note' } }]);
+    expect(c.run.running).toBe(false);
+    expect(c.run.done?.error).toBe('a note');
+  });
+
+  it('saves templates (to localStorage where there is one) and lists them after the built-ins', () => {
+    const c = useCraft();
+    c.setGiven(0, 'ttl', '9');
+    c.saveTemplate('mine');
+    expect(c.templates.at(-1)).toMatchObject({ id: 'saved:mine', builtin: false });
+    c.useTemplate('builtin:UDP datagram');
+    expect(c.packet.map((l) => l.kind)).toEqual(['ipv4', 'udp', 'payload']);
+    c.useTemplate('saved:mine');
+    expect(c.packet[0]!.given.ttl).toBe('9');
+    c.deleteTemplate('mine');
+    expect(c.templates.some((t) => !t.builtin)).toBe(false);
+  });
+});
