@@ -211,7 +211,7 @@ describe.skipIf(suite.skip || !capsh)(`probes without CAP_NET_RAW (${capsh ? sui
   it('every probe view explains what is missing; a ping is refused next to its button; the Sockets view works', async () => {
     const { page } = wb;
     const tid = (id: string) => page.getByTestId(id);
-    for (const tab of ['ping', 'traceroute', 'raw']) {
+    for (const tab of ['ping', 'traceroute', 'craft', 'raw']) {
       await tid(`tab-${tab}`).click();
       const status = page.locator(`[data-testid=${tab === 'traceroute' ? 'trace' : tab}-view] [data-testid=probe-status]`);
       await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('unprivileged');
@@ -223,6 +223,13 @@ describe.skipIf(suite.skip || !capsh)(`probes without CAP_NET_RAW (${capsh ? sui
     await refused.waitFor();
     expect(await refused.textContent()).toMatch(/Refused: this needs raw sockets \(see above\)/);
     await page.screenshot({ path: `${SHOTS}/23-unprivileged.png` });
+    // The crafter builds and shows packets without the privilege; sending them through the helper is refused beside Send.
+    await tid('tab-craft').click();
+    await tid('craft-start').click();
+    const craftRefused = page.locator('[data-testid=craft-send-form] [data-testid=field-error][data-field=action]');
+    await craftRefused.waitFor();
+    expect(await craftRefused.textContent()).toMatch(/Refused: this needs raw sockets \(see above\)/);
+    await page.screenshot({ path: `${SHOTS}/23-unprivileged-craft.png` });
     await tid('tab-sockets').click();
     const before = await page.locator('[data-testid=session-item]').count();
     await tid('new-socket-submit').click();
