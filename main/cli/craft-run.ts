@@ -10,7 +10,7 @@ import { createRouter } from '../bridge/router.js';
 import { Engine } from '../engine/engine.js';
 import type { CraftCommand } from './craft-args.js';
 import { decodePacket, firstKind, hexDump, hexOf, jsonLayers, wrapInIp, type Wrapped } from './craft-show.js';
-import { NO_PRIVILEGE } from './probe-run.js';
+import { followRun, NO_PRIVILEGE } from './probe-run.js';
 import { Exit } from './run.js';
 
 export interface Io {
@@ -84,26 +84,6 @@ export async function runCraft(cmd: CraftCommand, io: Io = stdio): Promise<Exit>
     else if (!cmd.hex) io.err(`sockbench: wrote ${cmd.out} (${what})`);
   }
   return exit;
-}
-
-/**
- * The events of one craft run. They can come before craft.send answers with
- * the run's id: they are held until then, and shown in order after.
- */
-function followRun(engine: Engine, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
-  let id: number | null = null;
-  const early: AnyEvent[] = [];
-  const off = engine.onEvent((ev) => {
-    if (id === null) early.push(ev);
-    else show(ev, id);
-  });
-  return {
-    started(runId) {
-      id = runId;
-      for (const ev of early.splice(0)) show(ev, runId);
-    },
-    off,
-  };
 }
 
 function failure(e: unknown): Exit {

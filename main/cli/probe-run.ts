@@ -99,10 +99,11 @@ export function pingReplyLine(r: EventPayload<'ping.reply'>): string | null {
 }
 
 /**
- * The events of one probe run. They can come before its start call answers
- * with the run's id: they are held until then, and shown in order after.
+ * The events of one run (a probe, or craft --send). They can come before its
+ * start call answers with the run's id: they are held until then, and shown
+ * in order after.
  */
-function followRun(engine: Engine, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
+export function followRun(engine: Engine, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
   let id: number | null = null;
   const early: AnyEvent[] = [];
   const off = engine.onEvent((ev) => {

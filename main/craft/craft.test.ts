@@ -8,60 +8,35 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type EngineOptions } from '../engine/engine.js';
-import { createRouter } from '../bridge/router.js';
-import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+import type { EngineOptions } from '../engine/engine.js';
+import type { Params } from '../../shared/contract/index.js';
 import { parseStack, type Layer } from '../../shared/packet/craft/index.js';
-import { rawPrivilege } from '../raw/privilege.js';
-import { peerSuite, run } from '../../test/support/peers.js';
+import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
+import { peerSuite, rawSuite, run } from '../../test/support/peers.js';
 
-const privileged = rawPrivilege().privileged;
-const required = process.env.SOCKBENCH_REQUIRE_PEERS === '1';
+const raw = rawSuite('craft.send through the real helper on loopback');
 
-let engines: Engine[] = [];
+const harnesses: ReturnType<typeof harness>[] = [];
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
-  await Promise.all(engines.map((e) => e.close()));
-  engines = [];
+  await Promise.all(harnesses.splice(0).map((h) => h.close()));
 });
 
 function setup(opts: EngineOptions = {}) {
-  const engine = new Engine(opts);
-  engines.push(engine);
-  const router = createRouter(engine);
-  const events: AnyEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-    const reply = await router.handle(method, params);
-    if (!reply.ok) throw new CallError(reply.error);
-    return reply.result as Result<M>;
-  }
-  async function error(method: MethodName, params: unknown): Promise<{ code: string; field?: string | undefined; message: string; errno?: { name: string } | undefined }> {
-    const reply = await router.handle(method, params);
-    if (reply.ok) throw new Error(`${method} should have failed`);
-    return reply.error;
-  }
-  const of = <N extends AnyEvent['name']>(name: N, id?: number) =>
-    events.filter((e): e is Extract<AnyEvent, { name: N }> => e.name === name).map((e) => e.payload as EventPayload<N>).filter((p) => id === undefined || (p as { id?: number }).id === id);
+  const h = harness(opts);
+  harnesses.push(h);
   /** Sends and waits (bounded) for craft.done. */
   async function craft(p: Params<'craft.send'>, ms = 15_000) {
-    const { id } = await call('craft.send', p);
-    const done = await until(() => of('craft.done', id)[0], `craft.done of #${id}`, ms);
-    return { id, done, sent: of('craft.sent', id), replies: of('craft.reply', id) };
+    const { id } = await h.call('craft.send', p);
+    const done = await until(() => h.of('craft.done', id)[0], `craft.done of #${id}`, ms);
+    return { id, done, sent: h.of('craft.sent', id), replies: h.of('craft.reply', id) };
   }
-  return { engine, call, error, events, of, craft };
+  return { ...h, craft };
 }
 
-async function until<T>(probe: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Bounded waits, longer than the harness's default: the real helper is a process to start. */
+const until = <T>(probe: () => T | undefined | false, what: string, ms = 15_000) => untilWithin(probe, what, ms);
 
 const ip4 = (fields: Layer['fields'] = {}): Layer => ({ kind: 'ipv4', fields: { src: '127.0.0.1', dst: '127.0.0.1', ...fields } });
 const ip6 = (fields: Layer['fields'] = {}): Layer => ({ kind: 'ipv6', fields: { src: '::1', dst: '::1', ...fields } });
@@ -160,14 +135,7 @@ describe('craft.send via a session: the built bytes are its data, count, interva
   });
 });
 
-const suiteTitle = privileged ? 'craft.send through the real helper on loopback' : 'craft.send through the real helper (skipped: no CAP_NET_RAW / root)';
-if (!privileged && required) {
-  it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
-    throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
-  });
-}
-
-describe.skipIf(!privileged)(suiteTitle, () => {
+describe.skipIf(raw.skip)(raw.title, () => {
   it('a crafted TCP SYN to a listening port gets its SYN-ACK, matched to it (ipv4 / tcp flags=S)', async () => {
     const { port } = await tcpServer('127.0.0.1');
     const { craft } = setup();
@@ -294,7 +262,7 @@ describe.skipIf(!privileged)(suiteTitle, () => {
 });
 
 const socat = peerSuite('socat');
-describe.skipIf(socat.skip || !privileged)(`${socat.title}: a crafted SYN to socat TCP-LISTEN gets the SYN-ACK`, () => {
+describe.skipIf(socat.skip || raw.skip)(`${socat.title}: a crafted SYN to socat TCP-LISTEN gets the SYN-ACK`, () => {
   it('ipv4 dst=127.0.0.1 / tcp dport=<port> flags=S', async () => {
     const port = randomPort();
     const peer = run('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, '-']);

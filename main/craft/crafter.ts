@@ -28,7 +28,7 @@ import { nowUs } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
 import type { Session } from '../engine/session.js';
 import type { RawHelper, RawPacket } from '../raw/client.js';
-import { probeError, type Probes } from '../raw/probes.js';
+import { probeError, TokenBucket, type Probes } from '../raw/probes.js';
 import { applyVariables, checkVariables, VariableError, type CheckedVariable } from './variables.js';
 
 export type CraftParams = InferOutput<typeof CraftSendParams>;
@@ -92,9 +92,9 @@ interface Run {
   counts: { sent: number; errors: number; replies: number };
   /** Packets of the list that got at least one answer. */
   answeredPackets: Set<number>;
-  sentBucket: Bucket;
-  errorBucket: Bucket;
-  replyBucket: Bucket;
+  sentBucket: TokenBucket;
+  errorBucket: TokenBucket;
+  replyBucket: TokenBucket;
   sentSkipped: number;
   replySkipped: number;
   stopped: boolean;
@@ -102,23 +102,6 @@ interface Run {
   failure: string | null;
   done: Promise<void>;
   over: boolean;
-}
-
-/** A token bucket: `rate` per second, bursts up to `rate`. */
-class Bucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
-  }
 }
 
 const MAX_RUNS = 16;
@@ -251,7 +234,7 @@ export class Crafter {
     const run: Run = {
       id, params: p, routes, vars, notes, noted: notes.map(() => false), sendHandles: new Map(), capture: new Map(),
       sent: [], sentHead: 0, sentBytes: 0, byIndex: new Map(), byFlow: new Map(), counts: { sent: 0, errors: 0, replies: 0 }, answeredPackets: new Set(),
-      sentBucket: new Bucket(this.sentRate), errorBucket: new Bucket(this.sentRate), replyBucket: new Bucket(this.replyRate), sentSkipped: 0, replySkipped: 0,
+      sentBucket: new TokenBucket(this.sentRate), errorBucket: new TokenBucket(this.sentRate), replyBucket: new TokenBucket(this.replyRate), sentSkipped: 0, replySkipped: 0,
       stopped: false, wake: null, failure: null, done: Promise.resolve(), over: false,
     };
     if (raw) {

@@ -5,6 +5,7 @@
 // header, ICMPv6 without. Responders script the network.
 import { EventEmitter } from 'node:events';
 import { buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIcmpv6Error, buildIPv4Header, buildIPv6Header, parseIcmp, parseIcmpv6 } from '../../shared/packet/index.js';
+import { concat } from '../../shared/packet/bytes.js';
 import type { PacketListener, ProbeOpen, ProbePacket, ProbeSend, ProbeSent, ProbeTransport, RawHandle } from './probe-transport.js';
 
 export interface SentRecord extends ProbeSend {
@@ -94,16 +95,6 @@ export class FakeTransport implements ProbeTransport {
     const nh = s.protocol === 'icmpv6' ? 58 : (s.protocol as number);
     return concat(buildIPv6Header({ source: this.local[6], destination: s.address, nextHeader: nh, payloadLength: s.bytes.length, hopLimit: s.ttl ?? 64 }), s.bytes);
   }
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export interface LoopbackScript {

@@ -4,53 +4,28 @@
 // process may open raw sockets (root / CAP_NET_RAW), and are skipped with
 // the reason otherwise (a failure with SOCKBENCH_REQUIRE_PEERS=1).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../engine/engine.js';
-import { createRouter } from '../bridge/router.js';
-import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+import type { Params } from '../../shared/contract/index.js';
 import { buildIcmpEcho, parseIcmp, parseIPv4Header } from '../../shared/packet/index.js';
-import { rawPrivilege } from './privilege.js';
 import type { ProbesOptions } from './probes.js';
+import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
+import { rawSuite } from '../../test/support/peers.js';
 
-const privileged = rawPrivilege().privileged;
-const required = process.env.SOCKBENCH_REQUIRE_PEERS === '1';
+const raw = rawSuite('probes through the real helper');
 
-let engines: Engine[] = [];
+let harnesses: ReturnType<typeof harness>[] = [];
 afterEach(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-  engines = [];
+  await Promise.all(harnesses.map((h) => h.close()));
+  harnesses = [];
 });
 
 function setup(probes?: ProbesOptions) {
-  const engine = new Engine(probes ? { probes } : {});
-  engines.push(engine);
-  const router = createRouter(engine);
-  const events: AnyEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-    const reply = await router.handle(method, params);
-    if (!reply.ok) throw new CallError(reply.error);
-    return reply.result as Result<M>;
-  }
-  async function error(method: MethodName, params: unknown): Promise<{ code: string; field?: string | undefined; message: string }> {
-    const reply = await router.handle(method, params);
-    if (reply.ok) throw new Error(`${method} should have failed`);
-    return reply.error;
-  }
-  const of = <N extends AnyEvent['name']>(name: N) =>
-    events.filter((e): e is Extract<AnyEvent, { name: N }> => e.name === name).map((e) => e.payload as EventPayload<N>);
-  return { engine, call, error, events, of };
+  const h = harness(probes ? { probes } : {});
+  harnesses.push(h);
+  return h;
 }
 
-/** Waits (bounded) until `probe` gives something. */
-async function until<T>(probe: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Bounded waits, longer than the harness's default: the real helper is a process to start. */
+const until = <T>(probe: () => T | undefined | false, what: string, ms = 20_000) => untilWithin(probe, what, ms);
 
 const ping = (extra: Partial<Params<'ping.start'>> = {}): Params<'ping.start'> => ({
   target: '127.0.0.1', count: 5, intervalMs: 10, size: 56, timeoutMs: 2000, ...extra,
@@ -109,14 +84,7 @@ describe('probe handlers: bad params are field errors, before anything runs', ()
   });
 });
 
-const suiteTitle = privileged ? 'probes through the real helper' : 'probes through the real helper (skipped: no CAP_NET_RAW / root)';
-if (!privileged && required) {
-  it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
-    throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
-  });
-}
-
-describe.skipIf(!privileged)(suiteTitle, () => {
+describe.skipIf(raw.skip)(raw.title, () => {
   it('ping 127.0.0.1 count 5: 5 replies in order, stats consistent with them, status ready', async () => {
     const { call, of } = setup();
     const { id } = await call('ping.start', ping());
@@ -213,7 +181,7 @@ describe.skipIf(!privileged)(suiteTitle, () => {
     const { id } = await call('ping.start', ping({ count: null }));
     await until(() => of('ping.reply').some((r) => r.id === id), 'a reply');
     await engine.close();
-    engines = engines.filter((e) => e !== engine);
+    harnesses = harnesses.filter((h) => h.engine !== engine);
     expect(of('ping.stats').find((s) => s.id === id && s.done)).toBeTruthy();
     expect(engine.probes.helper.status()).toBe('stopped');
   });
@@ -248,7 +216,7 @@ describe('sweep: bad params are field errors, before anything runs', () => {
   });
 });
 
-describe.skipIf(!privileged)(privileged ? 'sweep through the real helper' : 'sweep through the real helper (skipped: no CAP_NET_RAW / root)', () => {
+describe.skipIf(raw.skip)(raw.skip ? 'sweep through the real helper (skipped: no CAP_NET_RAW / root)' : 'sweep through the real helper', () => {
   it('127.0.0.1 127.0.0.2 ::1 and 127.0.0.0/29, count 2: every target alive with 2/2, one result each, then done', async () => {
     // A concurrency of 3: more targets than sockets at once, so the bound is exercised.
     const { call, of } = setup({ sweepConcurrency: 3 });

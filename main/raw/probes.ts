@@ -52,8 +52,11 @@ export function defaultHelperOptions(): RawHelperOptions {
   }
 }
 
-/** A token bucket: `rate` per second, bursts up to `rate`. */
-class Bucket {
+/**
+ * A token bucket: `rate` per second, bursts up to `rate`. It thins events
+ * (replies, packets, crafted sends) that would flood the renderer.
+ */
+export class TokenBucket {
   private tokens: number;
   private last = performance.now();
   constructor(private readonly rate: number) {
@@ -113,7 +116,7 @@ interface RawSession {
   id: number;
   handle: number;
   family: 4 | 6;
-  bucket: Bucket;
+  bucket: TokenBucket;
   skipped: number;
 }
 
@@ -320,7 +323,7 @@ export class Probes {
     this.available('ping');
     const id = this.newId();
     const run: PingRun = { id, ping, announced: false, done: Promise.resolve(null), dirty: false };
-    const bucket = new Bucket(this.replyRate);
+    const bucket = new TokenBucket(this.replyRate);
     const startedUs = nowUs();
     const elapsed = () => (nowUs() - startedUs) / 1000;
     const reply = (payload: EventPayload<'ping.reply'>) => this.emit({ name: 'ping.reply', payload });
@@ -558,7 +561,7 @@ export class Probes {
       throw probeError(e, `socket(${p.family === 4 ? 'AF_INET' : 'AF_INET6'}, SOCK_RAW)`, 'protocol');
     }
     const id = this.newId();
-    const s: RawSession = { id, handle: r.handle, family: p.family, bucket: new Bucket(this.packetRate), skipped: 0 };
+    const s: RawSession = { id, handle: r.handle, family: p.family, bucket: new TokenBucket(this.packetRate), skipped: 0 };
     this.raws.set(id, s);
     this.rawByHandle.set(r.handle, s);
     return { id };

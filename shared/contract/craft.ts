@@ -5,17 +5,9 @@
 // whose error names the packet, layer and field.
 import * as v from 'valibot';
 import { LAYER_KINDS, type FieldValue as CodecFieldValue } from '../packet/craft/index.js';
-import { AnyBytes, IpAddress } from './schemas.js';
+import { AnyBytes, intInRange, IpAddress } from './schemas.js';
 
-const int = (name: string, min: number, max: number) =>
-  v.pipe(
-    v.number(`${name} must be a number`),
-    v.integer(`${name} must be a whole number`),
-    v.minValue(min, `${name} must be between ${min} and ${max}`),
-    v.maxValue(max, `${name} must be between ${min} and ${max}`),
-  );
-
-export const CraftId = int('id', 1, Number.MAX_SAFE_INTEGER);
+export const CraftId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
 
 /** At most this many packets in one send (a template's list: a fragment pair is two). */
 export const MAX_CRAFT_PACKETS = 16;
@@ -54,8 +46,8 @@ export const CraftPacket = v.pipe(v.array(CraftLayer), v.minLength(1, 'a packet 
 /** A field that changes from one packet sent to the next (Ostinato's variable fields). */
 export const CraftVariable = v.object({
   /** Which packet of the list, which layer, which numeric field. */
-  packet: int('packet', 0, MAX_CRAFT_PACKETS - 1),
-  layer: int('layer', 0, MAX_CRAFT_LAYERS - 1),
+  packet: intInRange('packet', 0, MAX_CRAFT_PACKETS - 1),
+  layer: intInRange('layer', 0, MAX_CRAFT_LAYERS - 1),
   field: v.pipe(v.string(), v.maxLength(32)),
   /** increment: start + n × step (wrapping in the field's range); random: uniform in [min, max]; list: values[n mod length]. */
   mode: v.picklist(['increment', 'random', 'list'], 'mode must be increment, random or list'),
@@ -75,16 +67,16 @@ export const CraftSendParams = v.object({
    * (send on a datagram session, sendall on a stream: it must be connected). Replies are
    * captured only for 'raw': what comes back to a session shows in that session's log.
    */
-  via: v.union([v.literal('raw'), v.object({ session: int('session', 1, Number.MAX_SAFE_INTEGER) })]),
+  via: v.union([v.literal('raw'), v.object({ session: intInRange('session', 1, Number.MAX_SAFE_INTEGER) })]),
   /** Needed when the stack has no IP layer (the kernel's header goes to this address). */
   address: v.optional(IpAddress),
   /** Times the whole list is sent. */
-  count: v.optional(int('count', 1, 1_000_000), 1),
+  count: v.optional(intInRange('count', 1, 1_000_000), 1),
   /** Between packets, ms (0: as fast as possible). */
   intervalMs: v.optional(v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be 0 ms or more'), v.maxValue(3_600_000, 'interval must be at most 1 hour')), 0),
   variables: v.optional(v.pipe(v.array(CraftVariable), v.maxLength(8, 'at most 8 variable fields')), []),
   /** How long to keep listening for answers after the last packet, ms. */
-  listenMs: v.optional(int('listen', 0, 60_000), 1000),
+  listenMs: v.optional(intInRange('listen', 0, 60_000), 1000),
 });
 
 export const craftMethods = {

@@ -3,17 +3,9 @@
 // in ./index.ts from these schemas, as for the rest of the contract.
 import * as v from 'valibot';
 import { expandTargets } from '../net/targets.js';
-import { AnyBytes, Bytes, IpAddress } from './schemas.js';
+import { AnyBytes, Bytes, intInRange, IpAddress } from './schemas.js';
 
-const int = (name: string, min: number, max: number) =>
-  v.pipe(
-    v.number(`${name} must be a number`),
-    v.integer(`${name} must be a whole number`),
-    v.minValue(min, `${name} must be between ${min} and ${max}`),
-    v.maxValue(max, `${name} must be between ${min} and ${max}`),
-  );
-
-export const ProbeId = int('id', 1, Number.MAX_SAFE_INTEGER);
+export const ProbeId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
 
 /** Whether raw sockets can be had: the helper runs (`ready`), or why not. */
 export const RawStatus = v.object({
@@ -28,19 +20,19 @@ export const PingParams = v.pipe(v.object({
   /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
   target: IpAddress,
   /** null: until stopped. */
-  count: v.nullable(int('count', 1, 10_000_000)),
+  count: v.nullable(intInRange('count', 1, 10_000_000)),
   /** Between probes, ≥ 1 ms; with flood any gap ≥ 0 (0: as fast as possible). */
   intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be 0 ms or more'), v.maxValue(3_600_000, 'interval must be at most 1 hour')),
   /** hping3 --flood: probes go without waiting for replies, sent by the raw helper itself. */
   flood: v.optional(v.boolean(), false),
   /** ICMP payload bytes (after the 8-byte ICMP header). */
-  size: int('size', 0, 65507),
+  size: intInRange('size', 0, 65507),
   /** Payload filler, repeated; empty = Sockbench's default pattern. */
   pattern: v.optional(v.pipe(AnyBytes, v.check((b) => b.byteLength <= 16, 'the pattern is at most 16 bytes')), new Uint8Array(0)),
-  ttl: v.optional(int('ttl', 1, 255)),
-  tos: v.optional(int('tos', 0, 255)),
+  ttl: v.optional(intInRange('ttl', 1, 255)),
+  tos: v.optional(intInRange('tos', 0, 255)),
   df: v.optional(v.boolean(), false),
-  timeoutMs: int('timeout', 1, 60_000),
+  timeoutMs: intInRange('timeout', 1, 60_000),
 }), v.forward(v.partialCheck([['intervalMs'], ['flood']], (p) => p.flood || p.intervalMs >= 1, 'interval must be at least 1 ms (or use flood)'), ['intervalMs']));
 
 export const PingStats = v.object({
@@ -85,9 +77,9 @@ export const PingReply = v.object({
 export const TraceParams = v.object({
   target: IpAddress,
   mode: v.picklist(['icmp', 'udp'], 'mode must be icmp or udp'),
-  maxHops: int('max hops', 1, 64),
-  probesPerHop: int('probes per hop', 1, 5),
-  timeoutMs: int('timeout', 10, 10_000),
+  maxHops: intInRange('max hops', 1, 64),
+  probesPerHop: intInRange('probes per hop', 1, 5),
+  timeoutMs: intInRange('timeout', 10, 10_000),
 });
 
 export const TraceHop = v.object({
@@ -106,7 +98,7 @@ export const TraceHop = v.object({
 export const RawOpenParams = v.object({
   family: v.picklist([4, 6], 'family must be 4 or 6'),
   /** 'icmp', 'icmpv6' or an IP protocol number. */
-  protocol: v.union([v.picklist(['icmp', 'icmpv6']), int('protocol', 0, 255)], 'protocol must be icmp, icmpv6 or 0..255'),
+  protocol: v.union([v.picklist(['icmp', 'icmpv6']), intInRange('protocol', 0, 255)], 'protocol must be icmp, icmpv6 or 0..255'),
   hdrincl: v.optional(v.boolean(), false),
 });
 
@@ -132,12 +124,12 @@ export const SweepParams = v.object({
     }),
   ),
   /** Probes per target (fping -c). */
-  count: int('count', 1, 100),
+  count: intInRange('count', 1, 100),
   /** Between probes to different targets, ms (fping -i). */
   intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(1, 'interval must be at least 1 ms'), v.maxValue(60_000, 'interval must be at most 60000 ms')),
   /** Between probes to the same target, ms (fping -p). */
   perTargetIntervalMs: v.pipe(v.number('per-target interval must be a number'), v.minValue(10, 'per-target interval must be at least 10 ms'), v.maxValue(60_000, 'per-target interval must be at most 60000 ms')),
-  timeoutMs: int('timeout', 1, 60_000),
+  timeoutMs: intInRange('timeout', 1, 60_000),
 });
 
 export const SweepResult = v.object({

@@ -19,6 +19,15 @@ export const SessionState = v.picklist([
   'created', 'bound', 'listening', 'connecting', 'connected', 'half-closed', 'closed', 'error',
 ]);
 
+/** A whole number in [min, max], with messages that name the field (`count must be between 1 and 100`). */
+export const intInRange = (name: string, min: number, max: number) =>
+  v.pipe(
+    v.number(`${name} must be a number`),
+    v.integer(`${name} must be a whole number`),
+    v.minValue(min, `${name} must be between ${min} and ${max}`),
+    v.maxValue(max, `${name} must be between ${min} and ${max}`),
+  );
+
 export const SessionId = v.pipe(v.number('id must be a number'), v.integer('id must be an integer'), v.minValue(1, 'id must be ≥ 1'));
 
 export const Port = v.pipe(

@@ -6,26 +6,8 @@ import {
   buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIcmpv6Error, buildIPv4Header, buildIPv6Header, buildUdp, parseIcmp,
   parseIcmpv6, parseIPv4Header, parseIPv6Header, parseQuoted, parseUdpHeader, type Parsed,
 } from './index.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+import { concat } from './bytes.js';
+import { mulberry32 } from '../../test/support/packets.js';
 
 type Parser = (b: Uint8Array, offset: number) => Parsed<unknown>;
 const PARSERS: [string, Parser][] = [

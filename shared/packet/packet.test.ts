@@ -4,23 +4,12 @@ import {
   buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIcmpv6Error, buildIPv4Header, buildIPv6Header, buildUdp,
   checksumValid, formatIPv6, internetChecksum, ipv4Bytes, ipv6Bytes, parseIcmp, parseIcmpv6, parseIPv4Header,
   parseIPv6Header, parseQuoted, parseUdpHeader, udpChecksumValid, unreachableFlag, ICMP_UNREACHABLE_CODES,
-  ICMPV6_UNREACHABLE_CODES, type Parsed,
+  ICMPV6_UNREACHABLE_CODES,
 } from './index.js';
+import { concat } from './bytes.js';
+import { ok } from '../../test/support/packets.js';
 
-const ok = <T>(r: Parsed<T>): T => {
-  if (!r.ok) throw new Error(`expected a parse, got: ${r.error} at ${r.offset}`);
-  return r.value;
-};
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 // raw-socket's C implementation of the same checksum: an independent oracle.
 const raw = createRequire(import.meta.url)('raw-socket') as { createChecksum: (...b: Buffer[]) => number };

@@ -4,30 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildIcmpEcho, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, type Parsed } from './index.js';
 import { ipPacketOf, LINKTYPE, readPcapng, writePcapng, type PcapngFile, type PcapngPacketIn } from './pcapng.js';
-
-const ok = <T>(r: Parsed<T>): T => {
-  if (!r.ok) throw new Error(`expected a parse, got: ${r.error} at ${r.offset}`);
-  return r.value;
-};
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { concat } from './bytes.js';
+import { mulberry32, ok } from '../../test/support/packets.js';
 
 const icmp4 = (seq: number, payload = 'abc'): Uint8Array => {
   const m = buildIcmpEcho({ identifier: 0x1234, sequence: seq, payload: new TextEncoder().encode(payload) });

@@ -20,6 +20,7 @@
 // are skipped), any if_tsresol and if_tsoffset; like the packet parsers it
 // never throws and says which block at which offset it could not read.
 import { parseError, parsed, type Parsed } from './result.js';
+import { concat } from './bytes.js';
 
 /** Link-layer header types (https://www.tcpdump.org/linktypes.html) the reader knows by name. */
 export const LINKTYPE = {
@@ -149,13 +150,7 @@ export function writePcapng(packets: readonly PcapngPacketIn[], opts: PcapngWrit
     }
   });
 
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of blocks) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
+  return concat(...blocks);
 }
 
 // ---------------------------------------------------------------- reader

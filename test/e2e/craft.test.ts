@@ -6,34 +6,21 @@
 // checksum that gets no answer and the note saying why, the fragment pair,
 // saving a template, and the pcapng export read back to the same bytes.
 // Screenshots: test-results/e2e/30-craft-*.png.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { rawPrivilege } from '../../main/raw/privilege.js';
 import { readPcapng } from '../../shared/packet/pcapng.js';
-import { openWorkbench } from '../support/browser.js';
+import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite } from '../support/peers.js';
 
-const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
 const privileged = rawPrivilege().privileged;
 
 describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`, () => {
-  let wb: Awaited<ReturnType<typeof openWorkbench>>;
-  let page: Page;
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    wb = await openWorkbench();
-    ({ page, pageErrors } = wb);
-  }, 60_000);
-
-  afterAll(async () => wb?.close());
-
-  const tid = (id: string) => page.getByTestId(id);
+  const wb = workbenchPerSuite();
+  const { tid } = wb;
   const hex = async () => (await tid('craft-hex').getAttribute('data-hex'))!.split(' ');
-  const fieldError = (field: string) => page.locator(`[data-testid=field-error][data-field="${field}"]`);
+  const fieldError = (field: string) => wb.page.locator(`[data-testid=field-error][data-field="${field}"]`);
 
   it('the ICMP echo template: ttl and seq set from their fields show in the hex; the focused field’s bytes light up', async () => {
     await tid('tab-craft').click();
@@ -56,7 +43,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect((await hex()).slice(26, 28)).toEqual(['00', '07']);
     expect(await tid('craft-checksum-0').getAttribute('data-status')).toBe('good');
     // The seq field has focus: its two bytes (26, 27) are highlighted, and only those.
-    await expect.poll(() => page.locator('.craft-hexdump [data-hl=true]').count()).toBe(2);
+    await expect.poll(() => wb.page.locator('.craft-hexdump [data-hl=true]').count()).toBe(2);
     expect(await tid('craft-byte-26').getAttribute('data-hl')).toBe('true');
     expect(await tid('craft-byte-27').getAttribute('data-hl')).toBe('true');
     await tid('craft-field-0-ttl').focus();
@@ -64,7 +51,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(await tid('craft-selected-bytes').textContent()).toMatch(/IPv4 ttl: bytes 8–8 \(1\)/);
     // The same packet as a CLI line.
     expect(await tid('craft-cli').textContent()).toContain('ipv4 ttl=3 dst=127.0.0.1 / icmp type=echo-request id=1 seq=7 / payload hex:0001020304050607');
-    await page.screenshot({ path: `${SHOTS}/30-craft-icmp.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-icmp.png` });
   });
 
   it('a ttl of 300 is refused on the ttl field, and the 300 stays there; the hex keeps the last good bytes', async () => {
@@ -76,7 +63,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(await tid('craft-field-0-ttl').getAttribute('aria-invalid')).toBe('true');
     await tid('craft-stale').waitFor();
     expect((await hex())[8]).toBe('03');
-    await page.screenshot({ path: `${SHOTS}/30-craft-error.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-error.png` });
     await tid('craft-field-0-ttl').fill('5');
     await expect.poll(() => err.count()).toBe(0);
     await expect.poll(async () => (await hex())[8]).toBe('05');
@@ -104,8 +91,8 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     // Byte 16 is the first byte of the destination address.
     await tid('craft-byte-16').click();
     await expect.poll(() => tid('craft-field-0-dst-box').getAttribute('data-selected')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('craft-field-0-dst');
-    expect(await page.locator('.craft-hexdump [data-hl=true]').count()).toBe(4);
+    expect(await wb.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('craft-field-0-dst');
+    expect(await wb.page.locator('.craft-hexdump [data-hl=true]').count()).toBe(4);
   });
 
   it('layers: only legal kinds can be added; illegal moves are disabled with the reason; arrows move between layers', async () => {
@@ -117,8 +104,8 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(await tid('craft-layer-up-1').isDisabled()).toBe(true);
     expect(await tid('craft-layer-up-1').getAttribute('title')).toMatch(/cannot follow/);
     await tid('craft-layer-title-0').focus();
-    await page.keyboard.press('ArrowDown');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('craft-layer-title-1');
+    await wb.page.keyboard.press('ArrowDown');
+    expect(await wb.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('craft-layer-title-1');
     // Remove the payload, and add it back from the list of what may follow ICMP echo.
     await tid('craft-layer-remove-2').click();
     await expect.poll(() => tid('craft-layer-2').count()).toBe(0);
@@ -132,7 +119,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
 
   it('Save as pcapng: the downloaded file reads back to the same bytes', async () => {
     const shown = (await hex()).join('');
-    const [download] = await Promise.all([page.waitForEvent('download'), tid('craft-export').click()]);
+    const [download] = await Promise.all([wb.page.waitForEvent('download'), tid('craft-export').click()]);
     const path = await download.path();
     const file = readPcapng(new Uint8Array(readFileSync(path)));
     expect(file.ok).toBe(true);
@@ -155,25 +142,25 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await expect.poll(() => tid('craft-counts').getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
     expect(await tid('craft-counts').getAttribute('data-sent')).toBe('2');
     expect(await tid('craft-counts').getAttribute('data-errors')).toBe('0');
-    const sent = page.locator('[data-testid=craft-sent]');
+    const sent = wb.page.locator('[data-testid=craft-sent]');
     expect(await sent.count()).toBe(2);
-    const replies = page.locator('[data-testid=craft-sent][data-index="0"] ~ [data-testid=craft-reply]');
+    const replies = wb.page.locator('[data-testid=craft-sent][data-index="0"] ~ [data-testid=craft-reply]');
     await expect.poll(() => replies.count()).toBeGreaterThanOrEqual(1);
     expect(await replies.first().getAttribute('data-summary')).toMatch(/ICMP echo-reply id 1 seq 100/);
-    expect(await page.locator('[data-testid=craft-sent][data-index="1"] ~ [data-testid=craft-reply]').first().getAttribute('data-summary')).toMatch(/seq 101/);
+    expect(await wb.page.locator('[data-testid=craft-sent][data-index="1"] ~ [data-testid=craft-reply]').first().getAttribute('data-summary')).toMatch(/seq 101/);
     await replies.first().click();
     await tid('craft-reply-detail').waitFor();
     expect(await tid('craft-reply-detail').textContent()).toMatch(/type=echo-reply/);
-    await page.screenshot({ path: `${SHOTS}/30-craft-sent.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-sent.png` });
 
     // Export the run: the two requests and their replies.
-    const [download] = await Promise.all([page.waitForEvent('download'), tid('craft-export-results').click()]);
+    const [download] = await Promise.all([wb.page.waitForEvent('download'), tid('craft-export-results').click()]);
     const file = readPcapng(new Uint8Array(readFileSync(await download.path())));
     expect(file.ok && file.value.packets.length).toBeGreaterThanOrEqual(4);
   });
 
   it.skipIf(!privileged)('an ICMP echo with a forced wrong checksum gets no reply, and the view says that is expected', async () => {
-    await page.locator('[data-testid=craft-var-0] button').click();
+    await wb.page.locator('[data-testid=craft-var-0] button').click();
     await tid('craft-count').fill('1');
     await tid('craft-listen').fill('300');
     await tid('craft-field-1-chksum').fill('0x1234');
@@ -182,10 +169,10 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await expect.poll(() => tid('craft-counts').getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
     expect(await tid('craft-counts').getAttribute('data-replies')).toBe('0');
     // The run's note (from main) or the view's own says why silence is expected.
-    const why = page.locator('[data-testid=craft-done-note], [data-testid=craft-bad-checksum-note]');
+    const why = wb.page.locator('[data-testid=craft-done-note], [data-testid=craft-bad-checksum-note]');
     await why.first().waitFor({ timeout: 5_000 });
     expect((await why.allTextContents()).join(' ')).toMatch(/checksum.*drops|drops.*checksum/);
-    await page.screenshot({ path: `${SHOTS}/30-craft-bad-checksum.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-bad-checksum.png` });
     await tid('craft-field-1-chksum-auto').click();
   });
 
@@ -199,10 +186,10 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(await tid('craft-field-1-options').inputValue()).toBe('MSS:65495,SAckOK,Timestamp:1:0,NOP,WScale:7');
     await tid('craft-start').click();
     await expect.poll(() => tid('craft-counts').getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
-    const reply = page.locator('[data-testid=craft-sent][data-index="0"] ~ [data-testid=craft-reply]').first();
+    const reply = wb.page.locator('[data-testid=craft-sent][data-index="0"] ~ [data-testid=craft-reply]').first();
     await reply.waitFor({ timeout: 5_000 });
     expect(await reply.getAttribute('data-summary')).toMatch(/TCP 9 → 40000 \[R,A\]/);
-    await page.screenshot({ path: `${SHOTS}/30-craft-tcp-syn.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-tcp-syn.png` });
   });
 
   it('the fragment pair is a list of two packets; a template saved with a name is listed and can be deleted', async () => {
@@ -214,14 +201,14 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await expect.poll(() => tid('craft-layer-1').getAttribute('data-kind')).toBe('payload');
     expect(await tid('craft-field-0-frag').inputValue()).toBe('3');
     await tid('craft-packet-tab-1').focus();
-    await page.keyboard.press('ArrowLeft');
+    await wb.page.keyboard.press('ArrowLeft');
     await expect.poll(() => tid('craft-packet-tab-0').getAttribute('aria-selected')).toBe('true');
-    await page.screenshot({ path: `${SHOTS}/30-craft-fragments.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-fragments.png` });
 
     await tid('craft-save-name').fill('my pair');
-    await page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Enter');
     await expect.poll(() => tid('craft-template').locator('option', { hasText: 'my pair' }).count()).toBe(1);
-    expect(await page.evaluate(() => localStorage.getItem('sockbench.craft.templates'))).toContain('my pair');
+    expect(await wb.page.evaluate(() => localStorage.getItem('sockbench.craft.templates'))).toContain('my pair');
     await tid('craft-template-delete').click();
     await expect.poll(() => tid('craft-template').locator('option', { hasText: 'my pair' }).count()).toBe(0);
   });
@@ -229,11 +216,11 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
   it('in Simplified Chinese too', async () => {
     await tid('language-switch').selectOption('zh-CN');
     await expect.poll(() => tid('tab-craft').textContent()).toBe('构造');
-    await page.screenshot({ path: `${SHOTS}/30-craft-zh.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/30-craft-zh.png` });
     await tid('language-switch').selectOption('en');
   });
 
   it('no page errors (CSP included)', () => {
-    expect(pageErrors).toEqual([]);
+    expect(wb.pageErrors).toEqual([]);
   });
 });

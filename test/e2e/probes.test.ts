@@ -7,49 +7,29 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { rawPrivilege } from '../../main/raw/privilege.js';
-import { launch, openWorkbench } from '../support/browser.js';
-import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
+import { launch, SHOTS, workbenchPerSuite } from '../support/browser.js';
+import { hasTool, peerSuite, rawSuite } from '../support/peers.js';
 
-const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
-const privileged = rawPrivilege().privileged;
-if (!privileged && peersRequired) {
-  it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
-    throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
-  });
-}
-const title = !privileged ? 'probes in the browser (skipped: no CAP_NET_RAW / root)' : `probes in the browser (${suite.title})`;
+const raw = rawSuite('probes in the browser');
 
-describe.skipIf(suite.skip || !privileged)(title, () => {
-  let wb: Awaited<ReturnType<typeof openWorkbench>>;
-  let page: Page;
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    wb = await openWorkbench();
-    ({ page, pageErrors } = wb);
-  }, 60_000);
-
-  afterAll(async () => wb?.close());
-
-  const tid = (id: string) => page.getByTestId(id);
+describe.skipIf(suite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${suite.title})`, () => {
+  const wb = workbenchPerSuite();
+  const { tid } = wb;
   const count = async (id: string) => Number(await tid(id).getAttribute('data-count'));
 
   it('the tabs switch views by keyboard; the Sockets view is the default and keeps its state', async () => {
     await expect.poll(() => tid('tab-sockets').getAttribute('aria-selected')).toBe('true');
     await tid('new-socket-family').selectOption('AF_INET6');
     await tid('tab-sockets').focus();
-    await page.keyboard.press('ArrowRight');
+    await wb.page.keyboard.press('ArrowRight');
     await expect.poll(() => tid('tab-ping').getAttribute('aria-selected')).toBe('true');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('tab-ping');
-    await page.waitForSelector('[data-testid=ping-view]');
+    await expect.poll(() => wb.page.evaluate(() => document.activeElement?.id)).toBe('tab-ping');
+    await wb.page.waitForSelector('[data-testid=ping-view]');
     expect(await tid('new-socket-family').isVisible()).toBe(false);
-    await page.keyboard.press('End');
+    await wb.page.keyboard.press('End');
     await expect.poll(() => tid('tab-raw').getAttribute('aria-selected')).toBe('true');
-    await page.keyboard.press('Home');
+    await wb.page.keyboard.press('Home');
     await expect.poll(() => tid('tab-sockets').getAttribute('aria-selected')).toBe('true');
     expect(await tid('new-socket-family').inputValue()).toBe('AF_INET6');
     await tid('new-socket-family').selectOption('AF_INET');
@@ -57,13 +37,13 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
 
   it('ping 127.0.0.1 ×10 every 10 ms from the form: 10 replies, 0% loss, the histogram and the chart drawn', async () => {
     await tid('tab-ping').click();
-    await page.waitForSelector('[data-testid=probe-status][data-status=ready]', { timeout: 20_000 });
+    await wb.page.waitForSelector('[data-testid=probe-status][data-status=ready]', { timeout: 20_000 });
     // A field error first: the interval is checked before anything is sent.
     await tid('ping-target').fill('127.0.0.1');
     await tid('ping-count').fill('10');
     await tid('ping-interval').fill('0');
     await tid('ping-start').click();
-    const intervalError = page.locator('[data-testid=field-error][data-field=interval]');
+    const intervalError = wb.page.locator('[data-testid=field-error][data-field=interval]');
     await intervalError.waitFor();
     expect(await intervalError.textContent()).toMatch(/at least 1 ms/);
     await tid('ping-interval').fill('10');
@@ -71,18 +51,18 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
 
     await tid('ping-start').click();
     await expect.poll(() => count('ping-reply-count'), { timeout: 20_000 }).toBe(10);
-    await page.waitForSelector('[data-testid=ping-state][data-state=done]', { timeout: 20_000 });
+    await wb.page.waitForSelector('[data-testid=ping-state][data-state=done]', { timeout: 20_000 });
     expect((await tid('ping-stat-sent').textContent())!.trim()).toBe('10');
     expect((await tid('ping-stat-received').textContent())!.trim()).toBe('10');
     expect((await tid('ping-stat-loss').textContent())!.trim()).toBe('0%');
     expect(await tid('ping-stat-rtt').textContent()).toMatch(/^\s*\d+\.\d{3} \/ \d+\.\d{3} \/ \d+\.\d{3} \/ \d+\.\d{3}\s*$/);
-    const rows = page.locator('[data-testid=ping-reply][data-kind=ok]');
+    const rows = wb.page.locator('[data-testid=ping-reply][data-kind=ok]');
     expect(await rows.count()).toBe(10);
     expect(await rows.first().textContent()).toMatch(/127\.0\.0\.1\s*64\s*64\s*\d+\.\d{3} ms/);
     expect(Number(await tid('ping-histogram').getAttribute('data-buckets'))).toBeGreaterThan(0);
     await expect.poll(() => tid('rtt-chart').getAttribute('data-points')).toBe('10');
     // uPlot drew into its canvas: some pixel is not transparent.
-    const drawn = await page.evaluate(() => {
+    const drawn = await wb.page.evaluate(() => {
       const c = document.querySelector<HTMLCanvasElement>('[data-testid=rtt-chart] canvas');
       if (!c || c.width === 0) return false;
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -90,14 +70,14 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
       return false;
     });
     expect(drawn).toBe(true);
-    await page.screenshot({ path: `${SHOTS}/20-ping.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/20-ping.png` });
   });
 
   it('sweep under the ping view: a /8 is refused on the targets field; a list and a /30 fill the table, every target alive', async () => {
     await tid('tab-ping').click();
     await tid('sweep-targets').fill('127.0.0.0/8');
     await tid('sweep-start').click();
-    const targetsError = page.locator('[data-testid=field-error][data-field=sweep-targets]');
+    const targetsError = wb.page.locator('[data-testid=field-error][data-field=sweep-targets]');
     await targetsError.waitFor();
     expect(await targetsError.textContent()).toMatch(/16,777,214 addresses; the limit is 4,096/);
     await tid('sweep-targets').fill('127.0.0.1 ::1\n127.0.0.4/30');
@@ -105,15 +85,15 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
     await tid('sweep-count').fill('2');
     await tid('sweep-per-target').fill('10');
     await tid('sweep-start').click();
-    const rows = page.locator('[data-testid=sweep-results] tbody tr');
+    const rows = wb.page.locator('[data-testid=sweep-results] tbody tr');
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(4);
     await expect.poll(() => tid('sweep-stop').isDisabled(), { timeout: 20_000 }).toBe(true);
-    expect(await page.locator('[data-testid=sweep-results] tbody tr[data-alive=true]').count()).toBe(4);
+    expect(await wb.page.locator('[data-testid=sweep-results] tbody tr[data-alive=true]').count()).toBe(4);
     expect((await tid('sweep-progress').textContent())!).toMatch(/4 of 4 done, 4 alive/);
     const text = (await rows.allTextContents()).join('\n');
     for (const host of ['127.0.0.1', '::1', '127.0.0.5', '127.0.0.6']) expect(text).toContain(host);
     expect(text).toMatch(/2\/2\s*0%/);
-    await page.screenshot({ path: `${SHOTS}/23-sweep.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/23-sweep.png` });
   });
 
   it('traceroute 127.0.0.1 shows one hop, answered with an echo reply', async () => {
@@ -121,14 +101,14 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
     await tid('trace-target').fill('127.0.0.1');
     await tid('trace-mode').selectOption('icmp');
     await tid('trace-start').click();
-    await page.waitForSelector('[data-testid=trace-state][data-state=reached]', { timeout: 20_000 });
-    const hops = page.locator('[data-testid=trace-hop]');
+    await wb.page.waitForSelector('[data-testid=trace-state][data-state=reached]', { timeout: 20_000 });
+    const hops = wb.page.locator('[data-testid=trace-hop]');
     expect(await hops.count()).toBe(1);
     expect(await hops.first().getAttribute('data-from')).toBe('127.0.0.1');
     const text = (await hops.first().textContent())!;
     expect(text).toMatch(/echo reply/);
     expect(text.match(/\d+\.\d{3} ms/g)).toHaveLength(3);
-    await page.screenshot({ path: `${SHOTS}/21-traceroute.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/21-traceroute.png` });
   });
 
   it('the raw view opens an ICMP socket and receives the echo request it sent and the reply', async () => {
@@ -136,18 +116,18 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
     await tid('raw-family').selectOption('4');
     await tid('raw-protocol').selectOption('icmp');
     await tid('raw-open').click();
-    await page.waitForSelector('[data-testid=raw-state][data-state=open]');
+    await wb.page.waitForSelector('[data-testid=raw-state][data-state=open]');
     // Bad hex is refused next to the field, before anything is sent.
     await tid('raw-hex').fill('08 0');
     await tid('raw-send').click();
-    await page.locator('[data-testid=field-error][data-field=bytes]').waitFor();
+    await wb.page.locator('[data-testid=field-error][data-field=bytes]').waitFor();
     await tid('raw-echo-template').click();
     await tid('raw-address').fill('127.0.0.1');
     await tid('raw-send').click();
     await expect.poll(() => tid('raw-send-result').textContent()).toMatch(/sendto: 26 bytes to 127\.0\.0\.1/);
     // A raw ICMP socket sees every ICMP packet on the host (other tests ping too): ours have id 0x5342.
-    const reply = page.locator('[data-testid=raw-packet][data-summary*="echo reply id 0x5342 seq 1,"]');
-    const request = page.locator('[data-testid=raw-packet][data-summary*="echo request id 0x5342 seq 1,"]');
+    const reply = wb.page.locator('[data-testid=raw-packet][data-summary*="echo reply id 0x5342 seq 1,"]');
+    const request = wb.page.locator('[data-testid=raw-packet][data-summary*="echo request id 0x5342 seq 1,"]');
     await reply.first().waitFor({ timeout: 10_000 });
     await request.first().waitFor({ timeout: 10_000 });
     expect(await reply.first().getAttribute('data-from')).toBe('127.0.0.1');
@@ -155,11 +135,11 @@ describe.skipIf(suite.skip || !privileged)(title, () => {
     await reply.first().click();
     await tid('raw-packet-detail').waitFor();
     expect(await tid('raw-packet-detail').textContent()).toMatch(/00000000/);
-    await page.screenshot({ path: `${SHOTS}/22-raw.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/22-raw.png` });
   });
 
   it('no page errors (CSP included)', () => {
-    expect(pageErrors).toEqual([]);
+    expect(wb.pageErrors).toEqual([]);
   });
 });
 

@@ -1,44 +1,30 @@
 // End to end in Chromium, beyond the first slice: manual accept from the
 // kernel's queue, a socket option set and read back, a partial send made
 // visible, and an AF_UNIX SOCK_SEQPACKET pair made from the forms.
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { openWorkbench } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite } from '../support/peers.js';
 
-const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
 
 describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, () => {
-  let wb: Awaited<ReturnType<typeof openWorkbench>>;
-  let page: Page;
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    wb = await openWorkbench();
-    ({ page, pageErrors } = wb);
-  }, 60_000);
-
-  afterAll(async () => wb?.close());
-
-  const tid = (id: string) => page.getByTestId(id);
-  const selected = () => page.locator('[data-testid=session-item][aria-current=true]');
-  const state = (s: string) => page.waitForSelector(`[data-testid=session-state][data-state=${s}]`);
+  const wb = workbenchPerSuite();
+  const { tid } = wb;
+  const selected = () => wb.page.locator('[data-testid=session-item][aria-current=true]');
+  const state = (s: string) => wb.page.waitForSelector(`[data-testid=session-state][data-state=${s}]`);
 
   async function newSocket(family: string, type: string): Promise<string> {
     await tid('new-socket-family').selectOption(family);
     await tid('new-socket-type').selectOption(type);
-    const before = await page.locator('[data-testid=session-item]').count();
+    const before = await wb.page.locator('[data-testid=session-item]').count();
     await tid('new-socket-submit').click();
-    await expect.poll(() => page.locator('[data-testid=session-item]').count()).toBe(before + 1);
+    await expect.poll(() => wb.page.locator('[data-testid=session-item]').count()).toBe(before + 1);
     await state('created');
     return (await selected().getAttribute('data-session-id'))!;
   }
 
   async function select(id: string): Promise<void> {
-    await page.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    await wb.page.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
     await expect.poll(() => selected().getAttribute('data-session-id')).toBe(id);
   }
 
@@ -69,10 +55,10 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await select(srv.id);
     // The client is connected (the kernel completed the handshake) but no session was accepted yet.
     await expect.poll(() => tid('accept-queue').getAttribute('data-pending'), { timeout: 5000 }).toBe('1');
-    expect(await page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`).count()).toBe(0);
-    await page.screenshot({ path: `${SHOTS}/10-accept-queue.png` });
+    expect(await wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`).count()).toBe(0);
+    await wb.page.screenshot({ path: `${SHOTS}/10-accept-queue.png` });
     await tid('accept-submit').click();
-    await expect.poll(() => page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`).count()).toBe(1);
+    await expect.poll(() => wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`).count()).toBe(1);
     await expect.poll(() => tid('accept-queue').getAttribute('data-pending')).toBe('0');
     expect(await tid('accept-result').textContent()).toMatch(/session #\d+/);
   });
@@ -85,15 +71,15 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await tid('sockopt-get').click();
     await expect.poll(async () => (await tid('sockopt-readback').textContent()) ?? '').toMatch(/131072/);
     expect(await tid('sockopt-doubled').isVisible()).toBe(true);
-    const calls = await page.locator('[data-testid=trace-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call')));
+    const calls = await wb.page.locator('[data-testid=trace-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call')));
     expect(calls).toEqual(expect.arrayContaining(['setsockopt', 'getsockopt']));
-    await page.screenshot({ path: `${SHOTS}/11-sockopt.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/11-sockopt.png` });
   });
 
   it('a partial send is shown: a non-blocking send of 8 MiB to a peer that does not read', async () => {
     const srv = await tcpListener('auto');
     const client = await connectTo(srv.port);
-    const accepted = page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
+    const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     await select((await accepted.getAttribute('data-session-id'))!);
     await tid('read-mode').selectOption('manual'); // the peer stops reading
@@ -101,7 +87,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await tid('setblocking-false').click();
     await tid('composer-mode').selectOption('hex');
     // 8 MiB as hex text is large for a textarea: use a file-free way, the repeat of a short pattern.
-    await page.evaluate(() => {
+    await wb.page.evaluate(() => {
       const el = document.querySelector<HTMLTextAreaElement>('[data-testid=composer-input]')!;
       el.value = '61'.repeat(8 * 1024 * 1024);
       el.dispatchEvent(new Event('input'));
@@ -111,9 +97,9 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     const result = tid('send-result');
     await result.waitFor({ timeout: 10_000 });
     expect(await result.textContent()).toMatch(/the kernel took \d+ of 8388608 bytes/);
-    const last = page.locator('[data-testid=trace-row][data-call=send]').last();
+    const last = wb.page.locator('[data-testid=trace-row][data-call=send]').last();
     expect(await last.textContent()).toMatch(/of 8388608 bytes/);
-    await page.screenshot({ path: `${SHOTS}/12-partial-send.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/12-partial-send.png` });
   });
 
   it('an AF_UNIX SOCK_SEQPACKET server and client from the forms: manual accept, and each message its own row', async () => {
@@ -141,10 +127,10 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await select(srv);
     await expect.poll(() => tid('accept-queue').getAttribute('data-pending'), { timeout: 5000 }).not.toBe('0');
     await tid('accept-submit').click();
-    const accepted = page.locator(`[data-testid=session-item][data-parent="${srv}"]`);
+    const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${srv}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     await select((await accepted.getAttribute('data-session-id'))!);
-    const rows = page.locator('[data-testid=log-row][data-dir=in]');
+    const rows = wb.page.locator('[data-testid=log-row][data-dir=in]');
     await expect.poll(() => rows.count()).toBe(3);
     expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-len')))).toEqual(['3', '5', '5']);
     // Options reach the socket in the worker: SO_RCVBUF set and read back.
@@ -153,13 +139,13 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await tid('sockopt-set').click();
     await tid('sockopt-get').click();
     await expect.poll(async () => (await tid('sockopt-readback').textContent()) ?? '').toMatch(/131072/);
-    await page.screenshot({ path: `${SHOTS}/13-unix-seqpacket.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/13-unix-seqpacket.png` });
   });
 
   it('makefile: a file sent with sendall arrives whole, and what was received is kept for saving', async () => {
     const srv = await tcpListener('auto');
     const client = await connectTo(srv.port);
-    const accepted = page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
+    const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     const peer = (await accepted.getAttribute('data-session-id'))!;
     await select(peer);
@@ -170,7 +156,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await expect.poll(async () => (await tid('file-result').textContent()) ?? '', { timeout: 15_000 }).toMatch(/sent blob\.bin/);
     await select(peer);
     await expect.poll(() => tid('capture-bytes').getAttribute('data-bytes'), { timeout: 10_000 }).toBe(String(size));
-    const download = page.waitForEvent('download');
+    const download = wb.page.waitForEvent('download');
     await tid('capture-save').click();
     const file = await download;
     expect(file.suggestedFilename()).toBe(`sockbench-session-${peer}.bin`);
@@ -178,7 +164,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     const saved = readFileSync((await file.path())!);
     expect(saved.length).toBe(size);
     expect(saved.every((b) => b === 0x5a)).toBe(true);
-    await page.screenshot({ path: `${SHOTS}/14-makefile.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/14-makefile.png` });
   });
 
   it('one listener with 1,000 clients: the list shows them all and stays usable', async () => {
@@ -192,22 +178,22 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
       setTimeout(() => process.exit(0), 60000);
     `], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      const count = page.locator('.session-list .section-head .count');
+      const count = wb.page.locator('.session-list .section-head .count');
       await expect.poll(async () => Number(await count.textContent()), { timeout: 30_000 }).toBeGreaterThanOrEqual(1001);
       // Virtualised: far fewer rows in the DOM than sessions, and the last one reachable by keyboard.
-      expect(await page.locator('[data-testid=session-item]').count()).toBeLessThan(200);
+      expect(await wb.page.locator('[data-testid=session-item]').count()).toBeLessThan(200);
       await select(srv.id);
-      await page.locator(`[data-testid=session-item][data-session-id="${srv.id}"]`).focus();
-      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+      await wb.page.locator(`[data-testid=session-item][data-session-id="${srv.id}"]`).focus();
+      for (let i = 0; i < 5; i++) await wb.page.keyboard.press('ArrowDown');
       const chosen = await selected().getAttribute('data-parent');
       expect(chosen).toBe(srv.id);
-      await page.screenshot({ path: `${SHOTS}/15-thousand-clients.png` });
+      await wb.page.screenshot({ path: `${SHOTS}/15-thousand-clients.png` });
     } finally {
       clients.kill('SIGKILL');
     }
   }, 60_000);
 
   it('the page raised no errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(wb.pageErrors).toEqual([]);
   });
 });

@@ -1,75 +1,61 @@
 // End to end in Debian's Chromium against `node dist/serve.cjs` (what
 // `npm run serve` runs), used as a person would: forms, clicks, the log.
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { openWorkbench } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { freePort, peerSuite } from '../support/peers.js';
 
-const SHOTS = 'test-results/e2e';
 const suite = peerSuite('chromium');
 
 describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
-  let wb: Awaited<ReturnType<typeof openWorkbench>>;
-  let page: Page;
-  let pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    wb = await openWorkbench();
-    ({ page, pageErrors } = wb);
-  }, 60_000);
-
-  afterAll(async () => wb?.close());
-
-  const tid = (id: string) => page.getByTestId(id);
-  const selected = () => page.locator('[data-testid=session-item][aria-current=true]');
+  const wb = workbenchPerSuite();
+  const { tid } = wb;
+  const selected = () => wb.page.locator('[data-testid=session-item][aria-current=true]');
 
   async function newTcpSocket(): Promise<string> {
     await tid('new-socket-family').selectOption('AF_INET');
     await tid('new-socket-type').selectOption('SOCK_STREAM');
-    const before = await page.locator('[data-testid=session-item]').count();
+    const before = await wb.page.locator('[data-testid=session-item]').count();
     await tid('new-socket-submit').click();
-    await expect.poll(() => page.locator('[data-testid=session-item]').count()).toBe(before + 1);
-    await page.waitForSelector('[data-testid=session-state][data-state=created]');
+    await expect.poll(() => wb.page.locator('[data-testid=session-item]').count()).toBe(before + 1);
+    await wb.page.waitForSelector('[data-testid=session-state][data-state=created]');
     return (await selected().getAttribute('data-session-id'))!;
   }
 
   async function select(id: string): Promise<void> {
-    await page.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    await wb.page.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
     await expect.poll(() => selected().getAttribute('data-session-id')).toBe(id);
   }
 
   it('a TCP server and client exchange bytes, shown as hex and ASCII on both sides', async () => {
-    await page.screenshot({ path: `${SHOTS}/01-empty.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/01-empty.png` });
 
     const serverId = await newTcpSocket();
     await tid('bind-address').fill('127.0.0.1');
     await tid('bind-port').fill('0');
     await tid('bind-submit').click();
-    await page.waitForSelector('[data-testid=session-state][data-state=bound]');
+    await wb.page.waitForSelector('[data-testid=session-state][data-state=bound]');
     const local = (await tid('session-local').textContent())!.trim();
     const port = Number(local.split(':').pop());
     expect(port, `the ephemeral port is shown after bind (${local})`).toBeGreaterThan(0);
     await tid('listen-submit').click();
-    await page.waitForSelector('[data-testid=session-state][data-state=listening]');
+    await wb.page.waitForSelector('[data-testid=session-state][data-state=listening]');
 
     const clientId = await newTcpSocket();
     await tid('connect-address').fill('127.0.0.1');
     await tid('connect-port').fill(String(port));
     await tid('connect-submit').click();
-    await page.waitForSelector('[data-testid=session-state][data-state=connected]');
+    await wb.page.waitForSelector('[data-testid=session-state][data-state=connected]');
 
     await tid('composer-input').fill('hello\\r\\n');
     await expect.poll(() => tid('composer-preview').getAttribute('data-bytes')).toBe('7');
     await tid('send-submit').click();
-    await page.waitForSelector('[data-testid=log-row][data-dir=out]');
+    await wb.page.waitForSelector('[data-testid=log-row][data-dir=out]');
 
-    const accepted = page.locator(`[data-testid=session-item][data-parent="${serverId}"]`);
+    const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${serverId}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     const acceptedId = (await accepted.getAttribute('data-session-id'))!;
     await select(acceptedId);
-    const inRow = page.locator('[data-testid=log-row][data-dir=in]').first();
+    const inRow = wb.page.locator('[data-testid=log-row][data-dir=in]').first();
     await inRow.waitFor();
     expect(await inRow.getAttribute('data-len')).toBe('7');
     expect((await inRow.getByTestId('log-hex').textContent())!.trim()).toBe('68 65 6c 6c 6f 0d 0a');
@@ -77,24 +63,24 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
 
     await tid('composer-input').fill('world\\x21\\n');
     await tid('send-submit').click();
-    await page.waitForSelector('[data-testid=log-row][data-dir=out]');
-    await page.screenshot({ path: `${SHOTS}/02-accepted-session.png` });
+    await wb.page.waitForSelector('[data-testid=log-row][data-dir=out]');
+    await wb.page.screenshot({ path: `${SHOTS}/02-accepted-session.png` });
 
     await select(clientId);
-    const reply = page.locator('[data-testid=log-row][data-dir=in]').first();
+    const reply = wb.page.locator('[data-testid=log-row][data-dir=in]').first();
     await reply.waitFor();
     expect((await reply.getByTestId('log-hex').textContent())!.trim()).toBe('77 6f 72 6c 64 21 0a');
     expect((await reply.getByTestId('log-ascii').textContent())!.trim()).toBe('world!.');
-    const calls = await page.locator('[data-testid=trace-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call')));
+    const calls = await wb.page.locator('[data-testid=trace-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call')));
     expect(calls).toEqual(expect.arrayContaining(['socket', 'connect', 'send']));
-    await page.screenshot({ path: `${SHOTS}/03-client-session.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/03-client-session.png` });
   });
 
   it('bad input is reported next to its field and loses nothing', async () => {
     const id = await newTcpSocket();
     await tid('bind-port').fill('70000');
     await tid('bind-submit').click();
-    const portError = page.locator('[data-testid=field-error][data-field=port]');
+    const portError = wb.page.locator('[data-testid=field-error][data-field=port]');
     await portError.waitFor();
     expect(await portError.textContent()).toMatch(/65535/);
     expect(await tid('bind-port').inputValue(), 'the typed value stays for correction').toBe('70000');
@@ -102,11 +88,11 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
     await tid('connect-address').fill('not-an-address');
     await tid('connect-port').fill('80');
     await tid('connect-submit').click();
-    const addrError = page.locator('[data-testid=field-error][data-field=address]');
+    const addrError = wb.page.locator('[data-testid=field-error][data-field=address]');
     await addrError.waitFor();
     expect(await addrError.textContent()).toMatch(/address/i);
     expect(await tid('session-state').getAttribute('data-state')).toBe('created');
-    await page.screenshot({ path: `${SHOTS}/04-field-errors.png` });
+    await wb.page.screenshot({ path: `${SHOTS}/04-field-errors.png` });
     await select(id);
   });
 
@@ -116,13 +102,13 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
     await tid('connect-address').fill('127.0.0.1');
     await tid('connect-port').fill(String(closed));
     await tid('connect-submit').click();
-    const errno = page.locator('[data-testid=trace-errno]').first();
+    const errno = wb.page.locator('[data-testid=trace-errno]').first();
     await errno.waitFor();
     expect(await errno.textContent()).toContain('ECONNREFUSED (111)');
-    await expect.poll(async () => (await page.locator('[data-testid=field-error]').allTextContents()).join(' ')).toMatch(/ECONNREFUSED/);
-    await page.screenshot({ path: `${SHOTS}/05-refused.png` });
+    await expect.poll(async () => (await wb.page.locator('[data-testid=field-error]').allTextContents()).join(' ')).toMatch(/ECONNREFUSED/);
+    await wb.page.screenshot({ path: `${SHOTS}/05-refused.png` });
 
-    const listening = page.locator('[data-testid=session-item][data-state=listening]');
+    const listening = wb.page.locator('[data-testid=session-item][data-state=listening]');
     expect(await listening.count(), 'the server from the first test still listens').toBe(1);
   });
 
@@ -145,6 +131,6 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
   });
 
   it('the page raised no errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(wb.pageErrors).toEqual([]);
   });
 });

@@ -8,25 +8,13 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, buildUdp, parseIcmp, parseIPv4Header,
-  type Parsed,
 } from '../../shared/packet/index.js';
 import { ipPacketOf, readPcapng, writePcapng, type PcapngLinkType, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
 import { capture, checksumStatus, dissect, field, fieldNumber, fields, requireField, tsharkRead, type ChecksumStatus } from '../support/tshark.js';
+import { concat } from '../../shared/packet/bytes.js';
+import { ok } from '../support/packets.js';
 
-const ok = <T>(r: Parsed<T>): T => {
-  if (!r.ok) throw new Error(`expected a parse, got: ${r.error} at ${r.offset}`);
-  return r.value;
-};
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const flip = (b: Uint8Array, at: number): Uint8Array => {
   const c = b.slice();

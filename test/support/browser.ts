@@ -2,8 +2,12 @@
 // (dist/serve.cjs), as a person would use it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+
+/** Where the e2e tests leave their screenshots. */
+export const SHOTS = 'test-results/e2e';
 
 export function chromiumPath(): string | undefined {
   try {
@@ -55,7 +59,9 @@ export async function serve(): Promise<{ url: string; proc: ChildProcess; stop: 
  * Browser mode served, Chromium launched, one page opened on the workbench
  * with its bridge connected; page errors and console errors are collected.
  */
-export async function openWorkbench(): Promise<{ browser: Browser; url: string; page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+export type Workbench = { browser: Browser; url: string; page: Page; pageErrors: string[]; close: () => Promise<void> };
+
+export async function openWorkbench(): Promise<Workbench> {
   const server = await serve();
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -75,5 +81,31 @@ export async function openWorkbench(): Promise<{ browser: Browser; url: string; 
       await browser.close();
       await server.stop();
     },
+  };
+}
+
+/**
+ * One workbench page shared by the tests of the describe block that calls
+ * this: opened in its beforeAll (with the screenshot folder made), closed in
+ * its afterAll. The fields are getters, so read them inside tests and hooks,
+ * not while the block is being declared.
+ */
+export function workbenchPerSuite(): Omit<Workbench, 'close'> & { tid: (id: string) => Locator } {
+  let wb: Workbench | undefined;
+  const opened = (): Workbench => {
+    if (!wb) throw new Error('the workbench opens in beforeAll: use it inside tests');
+    return wb;
+  };
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    wb = await openWorkbench();
+  }, 60_000);
+  afterAll(async () => wb?.close());
+  return {
+    get browser() { return opened().browser; },
+    get url() { return opened().url; },
+    get page() { return opened().page; },
+    get pageErrors() { return opened().pageErrors; },
+    tid: (id) => opened().page.getByTestId(id),
   };
 }

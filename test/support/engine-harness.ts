@@ -1,11 +1,11 @@
 // A router over a fresh engine, with the events it emitted, for tests that
 // drive the engine exactly as the renderer does (through validated calls).
-import { Engine } from '../../main/engine/engine.js';
+import { Engine, type EngineOptions } from '../../main/engine/engine.js';
 import { createRouter } from '../../main/bridge/router.js';
-import { CallError, type AnyEvent, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
+import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
 
-export function harness() {
-  const engine = new Engine();
+export function harness(opts: EngineOptions = {}) {
+  const engine = new Engine(opts);
   const router = createRouter(engine);
   const events: AnyEvent[] = [];
   engine.onEvent((e) => events.push(e));
@@ -14,11 +14,23 @@ export function harness() {
     if (!reply.ok) throw new CallError(reply.error);
     return reply.result as Result<M>;
   }
+  /** The error a call must fail with, as the bridge sends it; params are untyped, so malformed ones can be sent. */
+  async function error(method: MethodName, params: unknown) {
+    const reply = await router.handle(method, params);
+    if (reply.ok) throw new Error(`${method} should have failed`);
+    return reply.error;
+  }
+  /** The payloads of the events called `name` so far; with `id`, only those of that session or probe. */
+  const of = <N extends AnyEvent['name']>(name: N, id?: number) =>
+    events
+      .filter((e): e is Extract<AnyEvent, { name: N }> => e.name === name)
+      .map((e) => e.payload as EventPayload<N>)
+      .filter((p) => id === undefined || (p as { id?: number }).id === id);
   /** Bytes received so far by a session, concatenated. */
   function received(id: number): Buffer {
     return Buffer.concat(engine.get(id).data.toArray().filter((d) => d.dir === 'in').map((d) => d.bytes));
   }
-  return { engine, router, events, call, received, close: () => engine.close() };
+  return { engine, router, events, call, error, of, received, close: () => engine.close() };
 }
 
 export async function until<T>(probe: () => T | undefined | false, what: string, ms = 5000): Promise<T> {

@@ -3,6 +3,7 @@
 // missing tool is a failure instead.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { it } from 'vitest';
+import { rawPrivilege } from '../../main/raw/privilege.js';
 
 export function hasTool(name: string): boolean {
   try {
@@ -24,6 +25,21 @@ export function peerSuite(tool: string): { title: string; skip: boolean } {
     });
   }
   return { title: present ? `real peer: ${tool}` : `real peer: ${tool} (skipped: ${tool} not installed)`, skip: !present };
+}
+
+/**
+ * A title for describe() of tests that need raw sockets (root or CAP_NET_RAW):
+ * skipped with the reason without them; with SOCKBENCH_REQUIRE_PEERS=1 that
+ * is a failure instead.
+ */
+export function rawSuite(what: string): { title: string; skip: boolean } {
+  const { privileged } = rawPrivilege();
+  if (!privileged && peersRequired) {
+    it('raw sockets are available (SOCKBENCH_REQUIRE_PEERS=1)', () => {
+      throw new Error('this process cannot open raw sockets (needs root or CAP_NET_RAW)');
+    });
+  }
+  return { title: privileged ? what : `${what} (skipped: no CAP_NET_RAW / root)`, skip: !privileged };
 }
 
 /** Starts a tool; collects its stdout; killed by the returned stop(). */

@@ -4,15 +4,11 @@
 // filter, and bounded in time when nothing matches.
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { buildIPv4Header, buildUdp, parseIPv4Header, parseUdpHeader, type Parsed } from '../../shared/packet/index.js';
+import { buildIPv4Header, buildUdp, parseIPv4Header, parseUdpHeader } from '../../shared/packet/index.js';
 import { ipPacketOf, readPcapng, writePcapng } from '../../shared/packet/pcapng.js';
 import { peerSuite } from './peers.js';
 import { capture, checksumStatus, dissect, expertMessages, field, fieldNumber, fields, requireField, tsharkAvailable, type TsharkPacket } from './tshark.js';
-
-const ok = <T>(r: Parsed<T>): T => {
-  if (!r.ok) throw new Error(`expected a parse, got: ${r.error} at ${r.offset}`);
-  return r.value;
-};
+import { ok } from './packets.js';
 
 describe('field lookup on a tshark JSON tree (no tshark needed)', () => {
   // The shape tshark -T json --no-duplicate-keys gives an IPv4 ICMP error quoting an IPv4/UDP datagram.
