@@ -104,6 +104,8 @@ interface Run {
   over: boolean;
 }
 
+/** Sends to the helper awaiting its answer at once, in a flood. */
+const IN_FLIGHT = 64;
 const MAX_RUNS = 16;
 /** Sent packets kept for matching replies: at most this many, this many bytes, and only while a reply could still count. */
 const MAX_KEPT = 65_536;
@@ -429,6 +431,10 @@ export class Crafter {
     const n = run.routes.length;
     const total = count * n;
     let t0 = 0;
+    // Flat out through the helper, sends overlap (it answers in order): one at a
+    // time, each a round trip to the helper, would cap a flood at ~2k packets/s.
+    const inFlight = new Set<Promise<void>>();
+    const overlap = intervalMs === 0 && !session;
     try {
       for (let index = 0; index < total && !run.stopped; index++) {
         if (index === 0) t0 = performance.now();
@@ -437,8 +443,16 @@ export class Crafter {
           await this.sleep(run, t0 + index * intervalMs - performance.now());
           if (run.stopped) break;
         } else if (index % 256 === 0) await this.sleep(run, 0); // let replies and stop() in during a flood
-        await this.sendOne(run, index, index % n, Math.floor(index / n), session);
+        const sent = this.sendOne(run, index, index % n, Math.floor(index / n), session);
+        if (!overlap) {
+          await sent;
+          continue;
+        }
+        inFlight.add(sent);
+        void sent.finally(() => inFlight.delete(sent));
+        if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
       if (!run.stopped && run.capture.size > 0) await this.sleep(run, listenMs);
     } catch (e) {
       run.failure ??= e instanceof Error ? e.message : String(e);
