@@ -29,7 +29,8 @@ const CODES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
 export const ICMP_ERRORS: readonly number[] = [3, 4, 5, 11, 12];
 const isError = oneOf(...ICMP_ERRORS);
 const ID_SEQ = [0, 8, 13, 14, 15, 16, 17, 18];
-const unusedElsewhere = (f: Fields): boolean => ![...ID_SEQ, 3, 5, 12].includes(f.type as number);
+const OWN_REST = [...ID_SEQ, 3, 5, 12];
+const unusedElsewhere = (f: Fields): boolean => !OWN_REST.includes(f.type as number);
 
 export const ICMP: LayerCodec = {
   kind: 'icmp',

@@ -164,10 +164,15 @@ function encodeOne(list: ListCodec, which: OptionListKind, o: OptionValue): Uint
   return out;
 }
 
+/** True when an empty list of this kind encodes to no bytes (needs no padding): true of all but IPv6 TLV lists. */
+export const emptyEncodesEmpty = (which: OptionListKind): boolean => LISTS[which].head % LISTS[which].unit === 0;
+
 /** The bytes of a list, padded to whole units, or a FieldError. */
 export function encodeOptions(which: OptionListKind, opts: readonly OptionValue[]): Uint8Array {
   const list = LISTS[which];
   if (!Array.isArray(opts)) throw new FieldError('options', `options must be a list, got ${typeof opts}`);
+  // Every IPv4 and TCP header of a flood has an empty list: no parts to join.
+  if (opts.length === 0 && emptyEncodesEmpty(which)) return new Uint8Array(0);
   const parts = opts.map((o) => encodeOne(list, which, o));
   const n = parts.reduce((s, p) => s + p.length, 0);
   const missing = (list.unit - ((n + list.head) % list.unit)) % list.unit;

@@ -7,7 +7,8 @@
 import { LAYER_SPECS } from './layers.js';
 import type { StackContext } from './build.js';
 import type { ChecksumStatus, Layer, LayerCodec, LayerKind, Span } from './spec.js';
-import { checksumSum, pseudoAddresses, pseudoHeader, readLayer } from './wire.js';
+import { fold, wordSum } from './sum.js';
+import { pseudoAddresses, pseudoHeader, pseudoHeaderSum, readLayer } from './wire.js';
 
 export interface ParseResult {
   layers: Layer[];
@@ -20,51 +21,62 @@ export interface ParseResult {
 /** More layers than this is not a packet anyone built (nested quotes, extension header chains). */
 const MAX_LAYERS = 64;
 
+/** Where a parse is: what it has read so far and the byte it is at. */
+interface Reading {
+  bytes: Uint8Array;
+  out: ParseResult;
+  starts: number[];
+  at: number;
+}
+
 export function parseStack(bytes: Uint8Array, first: LayerKind, ctx?: StackContext): ParseResult {
-  const out: ParseResult = { layers: [], spans: [], checksums: [] };
-  const starts: number[] = [];
-  let at = 0;
+  const r: Reading = { bytes, out: { layers: [], spans: [], checksums: [] }, starts: [], at: 0 };
+  const out = r.out;
   let kind: LayerKind | null = first;
-  const stop = (reason: string): void => {
-    out.stoppedAt = { offset: at, reason };
-    const span = { layer: out.layers.length, field: 'load', offset: at, bitOffset: 0, bitLength: (bytes.length - at) * 8 };
-    if (at < bytes.length) push('payload', { load: bytes.slice(at) }, [span], bytes.length);
-  };
-  const push = (k: LayerKind, fields: Layer['fields'], spans: Span[], end: number): void => {
-    starts.push(at);
-    out.layers.push({ kind: k, fields });
-    out.spans.push(...spans);
-    out.checksums.push(null);
-    at = end;
-  };
   try {
     if (!(bytes instanceof Uint8Array)) return { ...out, stoppedAt: { offset: 0, reason: 'not a byte array' } };
     if (!Object.hasOwn(LAYER_SPECS, first)) {
-      stop(`unknown layer kind ${JSON.stringify(first)}`);
+      stop(r, `unknown layer kind ${JSON.stringify(first)}`);
       return out;
     }
-    while (kind !== null && (at < bytes.length || out.layers.length === 0)) {
+    while (kind !== null && (r.at < bytes.length || out.layers.length === 0)) {
       if (out.layers.length >= MAX_LAYERS) {
-        stop(`more than ${MAX_LAYERS} layers`);
+        stop(r, `more than ${MAX_LAYERS} layers`);
         break;
       }
       const codec: LayerCodec = LAYER_SPECS[kind];
-      const r = readLayer(codec, bytes, at, out.layers.length);
-      if (!r.ok) {
-        stop(r.reason);
+      const l = readLayer(codec, bytes, r.at, out.layers.length);
+      if (!l.ok) {
+        stop(r, l.reason);
         break;
       }
-      const start = at;
-      push(kind, r.fields, r.spans, r.end);
-      out.checksums[out.layers.length - 1] = checksumStatus(out.layers, starts, out.layers.length - 1, bytes, r.end - start, ctx);
+      const start = r.at;
+      push(r, kind, l.fields, l.spans, l.end);
+      out.checksums[out.layers.length - 1] = checksumStatus(out.layers, r.starts, out.layers.length - 1, bytes, l.end - start, ctx);
       if (kind === 'payload') break;
-      kind = codec.next?.(r.fields, bytes.subarray(at)) ?? 'payload';
+      kind = codec.next?.(l.fields, bytes.subarray(r.at)) ?? 'payload';
     }
   } catch (e) {
     // A bug, not bad input: still answer, with what was read so far.
-    stop(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    stop(r, `internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
   return out;
+}
+
+function push(r: Reading, k: LayerKind, fields: Layer['fields'], spans: Span[], end: number): void {
+  r.starts.push(r.at);
+  r.out.layers.push({ kind: k, fields });
+  for (const s of spans) r.out.spans.push(s);
+  r.out.checksums.push(null);
+  r.at = end;
+}
+
+/** Ends the parse at r.at: the rest, if any, becomes a payload layer. */
+function stop(r: Reading, reason: string): void {
+  const { at, bytes } = r;
+  r.out.stoppedAt = { offset: at, reason };
+  const span = { layer: r.out.layers.length, field: 'load', offset: at, bitOffset: 0, bitLength: (bytes.length - at) * 8 };
+  if (at < bytes.length) push(r, 'payload', { load: bytes.slice(at) }, [span], bytes.length);
 }
 
 function checksumStatus(layers: Layer[], starts: number[], i: number, b: Uint8Array, header: number, ctx?: StackContext): ChecksumStatus | null {
@@ -72,7 +84,7 @@ function checksumStatus(layers: Layer[], starts: number[], i: number, b: Uint8Ar
   const codec = LAYER_SPECS[l.kind];
   const c = codec.checksum;
   if (!c) return null;
-  let pseudo: Uint8Array | null = null;
+  let pseudo = 0;
   if (c.scope === 'all') {
     // The message must be whole: not a fragment, not cut short (a quoted datagram usually is).
     if (wrapped(layers, starts, i, b.length)) return 'unknown';
@@ -81,12 +93,14 @@ function checksumStatus(layers: Layer[], starts: number[], i: number, b: Uint8Ar
   if (c.pseudo) {
     const p = pseudoAddresses(layers, i, ctx);
     if (!p) return 'unknown';
-    const h = pseudoHeader(p.a, l, b.length - starts[i]!);
+    const h = pseudoHeaderSum(p.a, l, b.length - starts[i]!);
     if (typeof h === 'string') return 'unknown';
-    if (c.zeroIsNone && l.fields[c.field] === 0 && h.length === 12) return 'unknown';
+    // A zero UDP checksum over IPv4 means "none" (rare: ask for the header itself to tell the family).
+    if (c.zeroIsNone && l.fields[c.field] === 0 && (pseudoHeader(p.a, l, b.length - starts[i]!) as Uint8Array).length === 12) return 'unknown';
     pseudo = h;
   }
-  return checksumSum(codec, b, starts[i]!, starts[i]! + header, pseudo) === 0xffff ? 'good' : 'bad';
+  const end = c.scope === 'header' ? starts[i]! + header : b.length;
+  return fold(pseudo + wordSum(b, starts[i]!, end)) === 0xffff ? 'good' : 'bad';
 }
 
 /** True when an IP layer or extension header before layer i says its payload is partial or longer than what is present. */

@@ -3,12 +3,15 @@
 // enum and flag fields; RFC 5952 text for addresses; Uint8Array for bytes),
 // and between that form and the wire.
 import { formatIPv4, formatIPv6, ipv4Bytes, ipv6Bytes } from '../address.js';
-import { decodeOptions, encodeOptions, formatOption } from './options.js';
+import { ipv4Word } from './addr.js';
+import { decodeOptions, emptyEncodesEmpty, encodeOptions, formatOption } from './options.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type OptionValue } from './spec.js';
 
 const INT = /^(0x[0-9a-f]+|\d+)$/i;
 
 function toUint(s: FieldSpec, bits: number, raw: FieldValue): number {
+  // The usual case, a number already in range: no string work.
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw <= 2 ** bits - 1) return raw;
   const v = typeof raw === 'string' && INT.test(raw.trim()) ? Number(raw.trim()) : raw;
   const max = 2 ** bits - 1;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
@@ -73,6 +76,8 @@ function utf8(text: string): Uint8Array {
 }
 
 function toAddress(s: FieldSpec, family: 4 | 6, raw: FieldValue): string {
+  // A dotted quad ipv4Bytes accepts has no leading zeros, so it is already canonical.
+  if (family === 4 && typeof raw === 'string' && ipv4Word(raw) >= 0) return raw;
   const b = typeof raw === 'string' ? (family === 4 ? ipv4Bytes(raw) : ipv6Bytes(raw)) : null;
   if (!b) throw new FieldError(s.name, `${s.name} must be an IPv${family} address, got ${JSON.stringify(raw)}`);
   return family === 4 ? formatIPv4(b) : formatIPv6(b);
@@ -98,7 +103,9 @@ export function normalize(s: FieldSpec, raw: FieldValue, f: Fields): FieldValue 
     case 'bytes':
       return toBytes(s, raw);
     case 'options':
-      // Canonical = what the wire gives back (padding included, "MSS" for kind 2 …).
+      // Canonical = what the wire gives back (padding included, "MSS" for kind 2 …);
+      // an empty IPv4 or TCP list (every packet of a flood) gives back an empty list.
+      if (Array.isArray(raw) && raw.length === 0 && emptyEncodesEmpty(t.list)) return [];
       return decodeOptions(t.list, encodeOptions(t.list, raw as readonly OptionValue[]));
   }
 }
@@ -149,9 +156,15 @@ export const isNumeric = (s: FieldSpec): boolean => s.type.t === 'uint' || s.typ
 /** Writes `bits` bits of v at bit position `pos` of b (MSB first). */
 export function putBits(b: Uint8Array, pos: number, bits: number, v: number): void {
   if (pos % 8 === 0 && bits % 8 === 0) {
+    if (bits <= 32) {
+      // Whole bytes of a value below 2^32: shifts, no division.
+      for (let i = bits / 8 - 1, o = pos / 8; i >= 0; i--) b[o + i] = v >>> ((bits / 8 - 1 - i) * 8);
+      return;
+    }
     for (let i = bits / 8 - 1; i >= 0; i--, v = Math.floor(v / 256)) b[pos / 8 + i] = v % 256;
     return;
   }
+  if (bits <= 24) return putWindow(b, pos, bits, v);
   for (let i = bits - 1; i >= 0; i--, v = Math.floor(v / 2)) {
     const p = pos + i;
     const mask = 0x80 >> (p % 8);
@@ -165,6 +178,29 @@ export function getBits(b: Uint8Array, pos: number, bits: number): number {
     for (let i = 0; i < bits / 8; i++) v = v * 256 + b[pos / 8 + i]!;
     return v;
   }
+  if (bits <= 24) return getWindow(b, pos, bits);
   for (let i = 0; i < bits; i++) v = v * 2 + ((b[(pos + i) >> 3]! >> (7 - ((pos + i) % 8))) & 1);
   return v;
+}
+
+// A field of at most 24 bits not on byte boundaries (version, ihl, flags,
+// frag …) lies within 4 bytes (n of them from byte `first`): read them as
+// one 32-bit window and mask, rather than go bit by bit.
+function putWindow(b: Uint8Array, pos: number, bits: number, v: number): void {
+  const first = pos >> 3;
+  const n = ((pos + bits + 7) >> 3) - first;
+  const shift = n * 8 - (pos & 7) - bits;
+  const mask = ((1 << bits) - 1) << shift;
+  let w = 0;
+  for (let i = 0; i < n; i++) w = (w << 8) | b[first + i]!;
+  w = (w & ~mask) | ((v << shift) & mask);
+  for (let i = n - 1; i >= 0; i--, w >>>= 8) b[first + i] = w;
+}
+
+function getWindow(b: Uint8Array, pos: number, bits: number): number {
+  const first = pos >> 3;
+  const n = ((pos + bits + 7) >> 3) - first;
+  let w = 0;
+  for (let i = 0; i < n; i++) w = (w << 8) | b[first + i]!;
+  return (w >>> (n * 8 - (pos & 7) - bits)) & ((1 << bits) - 1);
 }

@@ -1,0 +1,69 @@
+// The hot-path helpers (addr.ts, sum.ts, the bit windows of values.ts) must
+// give exactly what the general code they stand in for gives: checked
+// against it on tricky and seeded random inputs.
+import { describe, expect, it } from 'vitest';
+import { ipv4Bytes } from '../address.js';
+import { ipv4PseudoHeader, ipv6PseudoHeader, onesComplementSum } from '../checksum.js';
+import { ipv4Word, ipv6BytesShared } from './addr.js';
+import { fold, pseudoSum, wordSum } from './sum.js';
+import { getBits, putBits } from './values.js';
+
+let seed = 7;
+const rnd = (n: number): number => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return Math.floor((seed / 2 ** 31) * n);
+};
+const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rnd(256));
+
+describe('hot-path helpers agree with the general code', () => {
+  it('ipv4Word accepts what ipv4Bytes accepts, with the same value', () => {
+    const tricky = ['1.2.3.4', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3.04', '1.2.3', '1.2.3.4.', '.1.2.3.4',
+      '1..2.3', ' 1.2.3.4', '1.2.3.4 ', '', '1.2.3.4.5', '00.0.0.0', '1.2.3.-4', '1.2.3.+4', '1e2.0.0.0', '0x1.2.3.4', '199.249.250.255'];
+    const random = Array.from({ length: 2000 }, () => Array.from({ length: 1 + rnd(5) }, () => String(rnd(300)).padStart(1 + rnd(3), '0')).join('.'));
+    for (const s of [...tricky, ...random]) {
+      const b = ipv4Bytes(s);
+      expect(ipv4Word(s), s).toBe(b ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1);
+    }
+  });
+
+  it('wordSum, folded, is onesComplementSum for any range, odd or even', () => {
+    for (let k = 0; k < 500; k++) {
+      const b = bytes(rnd(3000));
+      const start = rnd(b.length + 1);
+      const end = start + rnd(b.length - start + 1);
+      expect(fold(wordSum(b, start, end))).toBe(onesComplementSum([b.subarray(start, end)]));
+    }
+    const big = bytes(65535).fill(0xff);
+    expect(fold(wordSum(big, 0, big.length))).toBe(onesComplementSum([big]));
+  });
+
+  it('pseudoSum is the sum of the pseudo-header bytes', () => {
+    for (const [src, dst, kind] of [['10.0.0.1', '192.168.255.254', 'tcp'], ['fe80::1', '2001:db8::ffff:1', 'icmpv6'], ['::1', '::ffff:1.2.3.4', 'udp']] as const) {
+      const length = rnd(70000);
+      const s4 = ipv4Bytes(src);
+      const d4 = ipv4Bytes(dst);
+      const proto = kind === 'tcp' ? 6 : kind === 'udp' ? 17 : 58;
+      const h = s4 && d4 ? ipv4PseudoHeader(s4, d4, proto, length) : ipv6PseudoHeader(ipv6BytesShared(src)!, ipv6BytesShared(dst)!, proto, length);
+      expect(fold(pseudoSum(src, dst, kind, length))).toBe(onesComplementSum([h]));
+    }
+    expect(pseudoSum('1.2.3.4', '5.6.7.8', 'icmpv6', 8)).toBe(-1);
+  });
+
+  it('putBits and getBits on unaligned fields match a bit-by-bit reference', () => {
+    for (let k = 0; k < 3000; k++) {
+      const b = bytes(8);
+      const ref = b.slice();
+      const bits = 1 + rnd(32);
+      const pos = rnd(64 - bits + 1);
+      const v = rnd(2 ** bits);
+      putBits(b, pos, bits, v);
+      for (let i = 0; i < bits; i++) {
+        const p = pos + i;
+        const bit = Math.floor(v / 2 ** (bits - 1 - i)) % 2;
+        ref[p >> 3] = bit ? ref[p >> 3]! | (0x80 >> (p % 8)) : ref[p >> 3]! & ~(0x80 >> (p % 8));
+      }
+      expect(b).toEqual(ref);
+      expect(getBits(b, pos, bits)).toBe(v);
+    }
+  });
+});
