@@ -25,7 +25,7 @@
 // words parseLayers reads back to the same layers. Pure TypeScript.
 import { LAYER_KINDS, LAYER_SPECS, canFollow, isLayerKind } from './layers.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type Layer, type LayerKind, type OptionValue } from './spec.js';
-import { normalize } from './values.js';
+import { normalize, utf8 } from './values.js';
 
 export interface LineError {
   ok: false;
@@ -122,18 +122,6 @@ function equalsAt(raw: string): number {
     else if (c === '=' && !quote) return i;
   }
   return -1;
-}
-
-function utf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(out);
 }
 
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');

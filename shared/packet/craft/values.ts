@@ -63,7 +63,7 @@ function toBytes(s: FieldSpec, raw: FieldValue): Uint8Array {
 }
 
 /** UTF-8 without TextEncoder (not in the ES library this code is typed against). */
-function utf8(text: string): Uint8Array {
+export function utf8(text: string): Uint8Array {
   const out: number[] = [];
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
