@@ -170,7 +170,7 @@ describe.skipIf(raw.skip)(raw.title, () => {
     expect(r.done).toMatchObject({ sent: 2, errors: 0, replies: 1 });
     expect(r.replies.map((x) => x.answers)).toEqual([1]);
     expect(r.sent.map((s) => parseStack(s.bytes, 'ipv4').layers[1]!.fields.chksum)).toContain(0x1234); // sent as built
-    expect(r.done.error).toMatch(/packets\[0\] has a wrong icmp checksum \(0x1234, right: 0x[0-9a-f]{4}\): a receiver drops such a packet without answering, so no reply is expected/);
+    expect(r.done.error).toMatch(/packet 1 has a wrong ICMP checksum \(0x1234, right: 0x[0-9a-f]{4}\): a receiver drops such a packet without answering, so no reply is expected/);
   });
 
   it('a forced IPv4 header checksum cannot go out on a raw socket: the kernel corrects it, and the run says so', async () => {

@@ -311,7 +311,7 @@ export class Crafter {
     if (first === 'icmpv6' && ('chksum' in given || varies('chksum'))) {
       said.push('the ICMPv6 checksum you set went out corrected: the kernel computes it on ICMPv6 raw sockets (start the stack with ipv6 to send a wrong one)');
     }
-    return said.length ? `packets[${i}]: ${said.join('; ')}; the bytes shown are what was built` : null;
+    return said.length ? `packet ${i + 1}: ${said.join('; ')}; the bytes shown are what was built` : null;
   }
 
   // ---------------- sockets ----------------
@@ -640,7 +640,7 @@ export class Crafter {
       const mine = buildStack(layers, r.ctx);
       const right = buildStack(layers.map((l, j) => (j === forced ? { kind: l.kind, fields: rest } : l)), r.ctx);
       if (!mine.ok || !right.ok || mine.layers[forced]!.fields.chksum === right.layers[forced]!.fields.chksum) return;
-      out.push(`packets[${i}] has a wrong ${layers[forced]!.kind} checksum (${hex16(mine.layers[forced]!.fields.chksum)}, right: ${hex16(right.layers[forced]!.fields.chksum)}): a receiver drops such a packet without answering, so no reply is expected`);
+      out.push(`packet ${i + 1} has a wrong ${layers[forced]!.kind.toUpperCase()} checksum (${hex16(mine.layers[forced]!.fields.chksum)}, right: ${hex16(right.layers[forced]!.fields.chksum)}): a receiver drops such a packet without answering, so no reply is expected`);
     });
     return out.length ? out.join('. ') : null;
   }

@@ -68,7 +68,7 @@ describe.skipIf(!cliBuilt || !root || socat.skip)(`sockbench craft --send (${roo
     expect(r.stdout).toMatch(/chksum=0x1234 \(forced, bad\)/);
     expect(r.stdout).not.toMatch(/^reply from/m);
     expect(r.stdout).toMatch(/^--- 1 packet sent \(29 bytes each\), 0 errors, 0 replies ---$/m);
-    expect(r.stdout).toMatch(/wrong icmp checksum|checksum is wrong on purpose/);
+    expect(r.stdout).toMatch(/wrong ICMP checksum|checksum is wrong on purpose/);
   });
 
   it('--json: packet, sent, reply, done; the same echo with a good checksum is answered', () => {
