@@ -9,8 +9,8 @@ import { FLOOD_BATCH, type FloodArgs, type FloodResult, type WireError } from '.
 /** What a flood needs from its socket. */
 export interface FloodSocket {
   family: 4 | 6;
-  /** Sends one packet; `stamp` runs right before the syscall, `done` after it (in order). */
-  send(bytes: Buffer, stamp: () => void, done: (error: WireError | null) => void): void;
+  /** Sends one packet; `stamp` runs right before the syscall (or is given the time taken there), `done` after it (in order). */
+  send(bytes: Buffer, stamp: (tUs?: number) => void, done: (error: WireError | null) => void): void;
 }
 
 export interface FloodSinks {
@@ -112,8 +112,8 @@ export class Flood {
     setSequence(b, (this.seq0 + i) & 0xffff, this.sock.family);
     this.sock.send(
       b,
-      () => {
-        this.pendingStamp = this.sinks.now();
+      (tUs) => {
+        this.pendingStamp = tUs ?? this.sinks.now();
         if (i === 0) this.t0 = this.pendingStamp; // the schedule counts from the first send
       },
       (error) => {

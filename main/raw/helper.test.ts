@@ -306,19 +306,31 @@ describe('raw helper over its pipes', () => {
     expect(n.packets).toBeLessThan(2 * N);
   });
 
-  it('closing a socket fails the sends still queued for it, and closing stdin closes everything', async () => {
+  it('closing a socket: a send already made stands, later ones fail with EBADF; closing stdin closes everything', async () => {
     const p = await started();
     p.request(1, 'open', { protocol: 'icmp', family: 4 });
     const { handle } = ok<{ handle: number }>(await p.reply(1));
-    // Both in one write: the close runs before raw-socket's queued send gets its turn.
-    const a = frameOf({ rid: 2, op: 'send', args: { handle, bytes: echoRequest(4, 1, 1), address: '127.0.0.1' } });
-    const b = frameOf({ rid: 3, op: 'close', args: { handle } });
-    const both = new Uint8Array(a.length + b.length);
-    both.set(a);
-    both.set(b, a.length);
-    p.write(both);
+    // All in one write: the send goes out at once (sendto from C), the close follows, the next send finds no socket.
+    const frames = [
+      frameOf({ rid: 2, op: 'send', args: { handle, bytes: echoRequest(4, 1, 1), address: '127.0.0.1' } }),
+      frameOf({ rid: 3, op: 'close', args: { handle } }),
+      frameOf({ rid: 4, op: 'send', args: { handle, bytes: echoRequest(4, 1, 2), address: '127.0.0.1' } }),
+    ];
+    p.write(Uint8Array.from(frames.flatMap((f) => [...f])));
+    expect(await p.reply(2)).toMatchObject({ ok: true, result: { sent: 33 } });
     expect(await p.reply(3)).toMatchObject({ ok: true });
-    expect(await p.reply(2)).toMatchObject({ ok: false, error: { code: 'EBADF', message: expect.stringMatching(/closed before this send/) } });
+    expect(await p.reply(4)).toMatchObject({ ok: false, error: { code: 'EBADF', message: expect.stringMatching(/no raw socket with handle/) } });
+    // Beyond 64 sends in one turn raw-socket queues them (so receiving gets its turn); a close fails those still queued.
+    p.request(5, 'open', { protocol: 'icmp', family: 4 });
+    const second = ok<{ handle: number }>(await p.reply(5)).handle;
+    const burst = Array.from({ length: 70 }, (_, i) => frameOf({ rid: 10 + i, op: 'send', args: { handle: second, bytes: echoRequest(4, 2, i), address: '127.0.0.1' } }));
+    burst.push(frameOf({ rid: 6, op: 'close', args: { handle: second } }));
+    p.write(Uint8Array.from(burst.flatMap((f) => [...f])));
+    expect(await p.reply(6)).toMatchObject({ ok: true });
+    const replies = await Promise.all(Array.from({ length: 70 }, (_, i) => p.reply(10 + i)));
+    expect(replies.slice(0, 64).every((r) => r.ok)).toBe(true);
+    for (const r of replies.slice(64)) expect(r).toMatchObject({ ok: false, error: { code: 'EBADF', message: expect.stringMatching(/closed before this send went out/) } });
     expect(await p.close()).toBe(0);
   });
+
 });

@@ -24,6 +24,9 @@ import { loadAddon, STAMP_ADDON } from '../engine/native.js';
 // One clock for the process: µs since this origin (hrtime is monotonic and system-wide).
 const origin = process.hrtime.bigint();
 const now = (): number => Number(process.hrtime.bigint() - origin) / 1000;
+/** A CLOCK_MONOTONIC reading in ns (hrtime's clock) on the same scale. */
+const originNs = Number(origin);
+const fromMonotonicNs = (ns: number): number => (ns - originNs) / 1000;
 
 /** Packets are dropped (and counted) while this much output waits for the app. */
 const OUT_HIGH = 8 * 1024 * 1024;
@@ -125,6 +128,7 @@ const sockets = new RawSockets(
   },
   (handle, error, closed) => post({ event: 'socket-error', handle, error, closed }),
   kernelStamps(),
+  fromMonotonicNs,
 );
 
 /** The kernel-stamps addon, or null (receive times are then taken here). */

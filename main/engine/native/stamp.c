@@ -3,15 +3,25 @@
 // kernel's receive timestamp (what ping uses) is fetched here instead:
 // rawSocketFds() finds the descriptor raw-socket just opened, and
 // rxAgeNs(fd) asks the kernel (SIOCGSTAMPNS) when the last packet read on it
-// arrived, as nanoseconds before now. A small addon of its own so the
+// arrived, as nanoseconds before now. sendStamped(fd, bytes, address) is
+// sendto(2) on that descriptor with the send time read in C right before
+// the call, so no garbage collection or JavaScript sits between the stamp
+// and the send (ping stamps the same way). A small addon of its own so the
 // privileged helper loads no socket-making code beyond raw-socket.
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <string.h>
 #ifdef __linux__
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -65,12 +75,81 @@ static napi_value rx_age_ns(napi_env env, napi_callback_info info) {
   return out;
 }
 
+#ifdef __linux__
+// A numeric IPv4 or IPv6 address (IPv6 may end in %scope: a name or a number).
+static socklen_t to_sockaddr(const char *text, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    return sizeof *a4;
+  }
+  char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  if (strlen(text) >= sizeof host) return 0;
+  strcpy(host, text);
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  char *scope = strchr(host, '%');
+  if (scope) {
+    *scope++ = '\0';
+    char *end;
+    unsigned long n = strtoul(scope, &end, 10);
+    a6->sin6_scope_id = *scope && !*end ? (uint32_t)n : if_nametoindex(scope);
+    if (!a6->sin6_scope_id) return 0;
+  }
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) return 0;
+  a6->sin6_family = AF_INET6;
+  return sizeof *a6;
+}
+#endif
+
+// sendStamped(fd, bytes, address) → [bytes sent or −errno, CLOCK_MONOTONIC ns read just before sendto].
+static napi_value send_stamped(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  void *data = NULL;
+  size_t len = 0;
+  char addr[128];
+  size_t alen = 0;
+  double rc = -EINVAL, t = 0;
+  bool typed = false;
+  if (argc == 3 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && napi_is_typedarray(env, argv[1], &typed) == napi_ok && typed &&
+      napi_get_value_string_utf8(env, argv[2], addr, sizeof addr, &alen) == napi_ok && alen < sizeof addr - 1) {
+    napi_typedarray_type kind;
+    napi_value ab;
+    size_t off;
+    napi_get_typedarray_info(env, argv[1], &kind, &len, &data, &ab, &off);
+#ifdef __linux__
+    struct sockaddr_storage ss;
+    socklen_t sl = to_sockaddr(addr, &ss);
+    if (kind == napi_uint8_array && sl) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      ssize_t n = sendto(fd, data, len, 0, (struct sockaddr *)&ss, sl);
+      rc = n >= 0 ? (double)n : -(double)errno;
+      t = (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+    }
+#else
+    rc = -ENOSYS;
+#endif
+  }
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, rc, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_double(env, t, &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"rawSocketFds", NULL, raw_socket_fds, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rxAgeNs", NULL, rx_age_ns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendStamped", NULL, send_stamped, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, 3, props);
   return exports;
 }
 
