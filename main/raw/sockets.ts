@@ -287,7 +287,7 @@ export class RawSockets {
     const sock: FloodSocket = {
       family: s.family,
       send: (b, stamp, done) => {
-        let now: SendResult | null = null;
+        let now: SendResult | null;
         try {
           now = this.canSendNow(s) ? this.sendNow(s, b, a.address) : null;
         } catch (e) {
