@@ -19,8 +19,8 @@ export type PacketSink = (handle: number, bytes: Buffer, from: string, tUs: numb
 /** sockbench_stamp (main/engine/native/stamp.c): the kernel's receive stamps for raw-socket's sockets. */
 export interface KernelStamps {
   rawSocketFds(): number[];
-  /** ns from the last read packet's arrival to now; −1 when there is no stamp. */
-  rxAgeNs(fd: number): number;
+  /** When the last packet read arrived, CLOCK_MONOTONIC ns (the kernel's stamp); −1 when there is none. */
+  rxStampNs(fd: number): number;
   /** sendto(2) from C: [bytes sent or −errno, CLOCK_MONOTONIC ns read just before it]. */
   sendStamped?(fd: number, bytes: Uint8Array, address: string): [number, number];
 }
@@ -209,19 +209,16 @@ export class RawSockets {
     const known = new Set(before);
     const fresh = this.stamps.rawSocketFds().filter((fd) => !known.has(fd));
     if (fresh.length !== 1) return -1;
-    this.stamps.rxAgeNs(fresh[0]!); // the first ask turns stamping on
+    this.stamps.rxStampNs(fresh[0]!); // the first ask turns stamping on
     return fresh[0]!;
   }
 
-  /**
-   * When the packet just read reached the host: the kernel's stamp (as ping
-   * uses) on the helper's clock, else now. The age is asked first, so any
-   * error is on the late side.
-   */
+  /** When the packet just read reached the host: the kernel's stamp (as ping uses) on the helper's clock, else now. */
   private receivedAt(s: Entry): number {
-    const ageNs = s.fd >= 0 ? this.stamps!.rxAgeNs(s.fd) : -1;
+    const ns = s.fd >= 0 && this.fromMonotonicNs ? this.stamps!.rxStampNs(s.fd) : -1;
     const now = this.now();
-    return ageNs >= 0 && ageNs < 1e9 ? now - ageNs / 1000 : now;
+    const t = ns > 0 ? this.fromMonotonicNs!(ns) : now;
+    return t <= now && now - t < 1e6 ? t : now;
   }
 
   /** An echo reply for the running flood is summed up by it instead of forwarded. */

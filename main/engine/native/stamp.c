@@ -2,8 +2,8 @@
 // raw-socket reads with recvfrom() and keeps its descriptor private, so the
 // kernel's receive timestamp (what ping uses) is fetched here instead:
 // rawSocketFds() finds the descriptor raw-socket just opened, and
-// rxAgeNs(fd) asks the kernel (SIOCGSTAMPNS) when the last packet read on it
-// arrived, as nanoseconds before now. sendStamped(fd, bytes, address) is
+// rxStampNs(fd) asks the kernel (SIOCGSTAMPNS) when the last packet read on
+// it arrived, on CLOCK_MONOTONIC. sendStamped(fd, bytes, address) is
 // sendto(2) on that descriptor with the send time read in C right before
 // the call, so no garbage collection or JavaScript sits between the stamp
 // and the send (ping stamps the same way). A small addon of its own so the
@@ -53,25 +53,28 @@ static napi_value raw_socket_fds(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// Nanoseconds from the kernel's receive timestamp of the last packet read on
-// fd to now (CLOCK_REALTIME, the clock the stamp is in), or -1 when there is
-// none. The first call also turns stamping on for the socket.
-static napi_value rx_age_ns(napi_env env, napi_callback_info info) {
+// The kernel's receive stamp of the last packet read on fd (SIOCGSTAMPNS, in
+// CLOCK_REALTIME) moved onto CLOCK_MONOTONIC, the clock sends are stamped
+// in: both clocks are read here back to back, so the move is off by tens of
+// nanoseconds at most. −1 when there is no stamp. The first call also turns
+// stamping on for the socket.
+static napi_value rx_stamp_ns(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd = -1;
-  double age = -1;
+  double out_ns = -1;
   if (argc == 1 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0) {
 #ifdef __linux__
-    struct timespec stamp, now;
-    if (ioctl(fd, SIOCGSTAMPNS, &stamp) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0) {
-      age = (double)(now.tv_sec - stamp.tv_sec) * 1e9 + (double)(now.tv_nsec - stamp.tv_nsec);
+    struct timespec stamp, real, mono;
+    if (ioctl(fd, SIOCGSTAMPNS, &stamp) == 0 && clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_MONOTONIC, &mono) == 0) {
+      double age = (double)(real.tv_sec - stamp.tv_sec) * 1e9 + (double)(real.tv_nsec - stamp.tv_nsec);
+      out_ns = (double)mono.tv_sec * 1e9 + (double)mono.tv_nsec - age;
     }
 #endif
   }
   napi_value out;
-  napi_create_double(env, age, &out);
+  napi_create_double(env, out_ns, &out);
   return out;
 }
 
@@ -146,7 +149,7 @@ static napi_value send_stamped(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"rawSocketFds", NULL, raw_socket_fds, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"rxAgeNs", NULL, rx_age_ns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"rxStampNs", NULL, rx_stamp_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendStamped", NULL, send_stamped, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, 3, props);
