@@ -188,6 +188,17 @@ export abstract class Session {
     return { family: this.family, address, port };
   }
 
+  /** An address as the trace shows a call's arguments: a path for Unix sockets, address and port otherwise. */
+  protected addrArgs(address: string, port: number): Record<string, unknown> {
+    return this.family === 'AF_UNIX' ? { path: address } : { address, port };
+  }
+
+  /** How long a stream connect waits (its own timeout, else the socket's; null: forever), and its trace arguments (seconds, as Python shows them). */
+  protected connectArgs(address: string, port: number, timeoutMs: number | null | undefined): { timeout: number | null; args: Record<string, unknown> } {
+    const timeout = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
+    return { timeout, args: { ...this.addrArgs(address, port), timeout: timeout === null ? 'None' : timeout / 1000 } };
+  }
+
   static describe(a: SockAddr | undefined): string {
     return a ? formatHostPort(a.address, a.port, a.family) : '-';
   }
@@ -241,6 +252,19 @@ export abstract class Session {
 
   setAcceptMode(_mode: 'auto' | 'manual'): Promise<void> | void {
     throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening stream socket accepts connections');
+  }
+
+  /** A stream session's setAcceptMode needs a listening socket; returns its descriptor (an fd or a worker handle). */
+  protected listeningDescriptor<D>(descriptor: D | undefined): D {
+    if (this.state !== 'listening' || descriptor === undefined) {
+      throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening socket accepts connections: call listen first');
+    }
+    return descriptor;
+  }
+
+  /** The trace line of a user's switch of accept mode, the same for every stream session (listen() sets the first mode without one). */
+  protected recordAcceptMode(mode: 'auto' | 'manual'): void {
+    this.record({ tUs: nowUs(), call: 'accept mode', args: { mode }, ok: true, result: mode === 'auto' ? 'connections are accepted as they arrive' : 'connections wait in the kernel queue for accept()' });
   }
 
   setServeMode(mode: 'none' | 'echo' | 'reply', reply: Uint8Array = new Uint8Array(0)): void {

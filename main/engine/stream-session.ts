@@ -139,22 +139,20 @@ export class StreamSession extends Session {
   }
 
   override async setAcceptMode(mode: 'auto' | 'manual', initial = false): Promise<void> {
-    if (this.state !== 'listening' || this.fd === undefined) {
-      throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening socket accepts connections: call listen first');
-    }
+    const fd = this.listeningDescriptor(this.fd);
     if (!initial && mode === this.acceptMode) return;
     this.acceptMode = mode;
     if (mode === 'auto') {
       clearInterval(this.queueTimer);
       this.queueTimer = undefined;
-      await this.startAutoAccept(this.fd);
+      await this.startAutoAccept(fd);
     } else {
       // Closing Node's server closes only its duplicate: our descriptor keeps listening, queue and all.
       this.server?.close();
       this.server = undefined;
       this.watchQueue();
     }
-    if (!initial) this.record({ tUs: nowUs(), call: 'accept mode', args: { mode }, ok: true, result: mode === 'auto' ? 'connections are accepted as they arrive' : 'connections wait in the kernel queue for accept()' });
+    if (!initial) this.recordAcceptMode(mode);
     this.changed();
   }
 
@@ -227,8 +225,7 @@ export class StreamSession extends Session {
   async connect(address: string, port: number, timeoutMs: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
     this.requireNotClosed(call);
     this.checkFamily(address, call);
-    const timeout = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
-    const args = { ...this.addrArgs(address, port), timeout: timeout === null ? 'None' : timeout / 1000 };
+    const { timeout, args } = this.connectArgs(address, port, timeoutMs);
     try {
       await this.traced(call, args, () => {
         if (this.state === 'connected' || this.state === 'half-closed' || this.state === 'listening') {
@@ -466,10 +463,6 @@ export class StreamSession extends Session {
       throw EngineError.state('ENOTCONN', 'getpeername', 'the socket is not connected');
     }
     return this.peer;
-  }
-
-  private addrArgs(address: string, port: number): Record<string, unknown> {
-    return this.family === 'AF_UNIX' ? { path: address } : { address, port };
   }
 }
 

@@ -158,10 +158,6 @@ export class WorkerSession extends Session {
     info.pending = this.pending;
   }
 
-  private addrArgs(address: string, port: number): Record<string, unknown> {
-    return this.family === 'AF_UNIX' ? { path: address } : { address, port };
-  }
-
   private explain = (name: string): string | undefined => (this.family === 'AF_UNIX' ? unixMeaning[name] : undefined);
 
   private fromAddr(a: NativeAddr | null): SockAddr {
@@ -287,11 +283,8 @@ export class WorkerSession extends Session {
   }
 
   override async setAcceptMode(mode: 'auto' | 'manual', initial = false): Promise<void> {
-    if (this.state !== 'listening' || this.handle === undefined) {
-      throw EngineError.state('EINVAL', 'setAcceptMode', 'only a listening socket accepts connections: call listen first');
-    }
+    const h = this.listeningDescriptor(this.handle);
     if (!initial && mode === this.acceptMode) return;
-    const h = this.handle;
     this.acceptMode = mode;
     try {
       await this.w.autoAccept(h, mode === 'auto');
@@ -300,7 +293,7 @@ export class WorkerSession extends Session {
     }
     if (mode === 'manual') await this.lookAtQueue(h);
     else this.pending = 0;
-    if (!initial) this.record({ tUs: nowUs(), call: 'accept mode', args: { mode }, ok: true, result: mode === 'auto' ? 'connections are accepted as they arrive' : 'connections wait in the kernel queue for accept()' });
+    if (!initial) this.recordAcceptMode(mode);
     this.changed();
   }
 
@@ -350,8 +343,7 @@ export class WorkerSession extends Session {
   async connect(address: string, port: number, timeoutMs: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
     this.requireNotClosed(call);
     this.checkFamily(address, call);
-    const timeout = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
-    const args = { ...this.addrArgs(address, port), timeout: timeout === null ? 'None' : timeout / 1000 };
+    const { timeout, args } = this.connectArgs(address, port, timeoutMs);
     const before = this.state;
     const dgram = this.type === 'SOCK_DGRAM';
     // A listening or connected socket keeps its state: the kernel's refusal (EINVAL, EISCONN) is the answer.

@@ -9,13 +9,14 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../engine/child-calls.js';
 import { nowUs } from '../engine/clock.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { connectBack, spawnLauncher, type ConnectBack, type HelperChannel, type HelperLauncher } from './launcher.js';
 import { declinedBy, elevationPlan, needsConnectBack, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
 import {
   MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
-  type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type Reply, type SendOptions, type SendResult, type WireError,
+  type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type SendOptions, type SendResult, type WireError,
 } from './protocol.js';
 
 /** A copy as Float64 values (the frame's bytes need not be 8-aligned). */
@@ -24,26 +25,14 @@ const floats = (b: Uint8Array): Float64Array => new Float64Array(b.slice().buffe
 export type RawStatus = 'stopped' | 'starting' | 'ready' | 'unprivileged' | 'declined' | 'failed';
 
 /** A request the helper (or the kernel behind it) refused; shaped like Node's system errors. */
-export class RawHelperError extends Error {
+export class RawHelperError extends ChildCallError {
   override name = 'RawHelperError';
-  readonly code: string;
-  readonly errno: number;
-  readonly syscall: string | undefined;
-  constructor(e: WireError) {
-    super(e.message);
-    this.code = e.code;
-    this.errno = e.errno;
-    this.syscall = e.syscall;
-  }
 }
 
 /** The helper went away while the call was in flight. */
-export class RawHelperDiedError extends Error {
+export class RawHelperDiedError extends ChildDiedError {
   override name = 'RawHelperDiedError';
   readonly code = 'ERR_RAW_HELPER_DIED';
-  constructor(message: string, readonly exitCode: number | null, readonly signal: NodeJS.Signals | null) {
-    super(message);
-  }
 }
 
 /** No helper can run now: `status` and the message say why (unprivileged, declined, failed). */
@@ -65,13 +54,7 @@ export interface RawPacket {
   ipHeader: boolean;
 }
 
-export interface DiedInfo {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  /** Handles that were open in the dead helper; their sockets are gone. */
-  handles: Handle[];
-  message: string;
-}
+export type DiedInfo = ChildDiedInfo<Handle>;
 
 export interface RawHelperEvents {
   status: [status: RawStatus, reason: string];
@@ -123,12 +106,7 @@ export interface RawHelperOptions {
   connectBackTmp?: string;
 }
 
-interface Pending {
-  op: OpName;
-  handle: Handle | undefined;
-  resolve(v: unknown): void;
-  reject(e: Error): void;
-}
+type Pending = PendingCall<OpName, Handle>;
 
 type Mode = 'direct' | 'elevated';
 
@@ -405,20 +383,10 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     } catch (e) {
       return void this.emit('warning', new Error(`the raw helper sent a malformed frame: ${(e as Error).message}`));
     }
-    if (typeof m === 'object' && m !== null && 'event' in m) {
-      if (isHelperEvent(m)) this.onEvent(m);
-      else this.emit('warning', new Error('the raw helper sent a malformed event'));
-      return;
-    }
-    const problem = replyProblem(m);
-    if (problem) return void this.emit('warning', new Error(`the raw helper sent a malformed reply: ${problem}`));
-    const r = m as Reply;
-    const p = r.rid === null ? undefined : this.pending.get(r.rid);
-    if (!p) {
-      const what = r.ok ? `a reply to unknown request ${r.rid}` : `an error for request ${r.rid}: ${r.error.message}`;
-      return void this.emit('warning', new Error(`the raw helper sent ${what}`));
-    }
-    this.pending.delete(r.rid!);
+    const got = sortChildMessage(m, 'the raw helper', { isEvent: isHelperEvent, replyProblem }, this.pending);
+    if ('warning' in got) return void this.emit('warning', got.warning);
+    if ('event' in got) return this.onEvent(got.event);
+    const { reply: r, call: p } = got;
     if (!r.ok) {
       if (p.op === 'open' && (r.error.code === 'EPERM' || r.error.code === 'EACCES')) this.onCapDenied(r.error);
       p.reject(new RawHelperError(r.error));

@@ -3,11 +3,11 @@
 // filter is set, two runs at once each getting only its own replies.
 // No timing assertions: only that RTTs exist and are sane in kind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawHelper } from './client.js';
+import type { RawHelper } from './client.js';
 import { Ping, type PingReply } from './ping.js';
-import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
+import type { ProbeTransport } from './probe-transport.js';
 import { rawPrivilege } from './privilege.js';
-import { helperEntry, tsxArgv } from './testkit.js';
+import { startSourceHelper } from './testkit.js';
 
 const privileged = rawPrivilege().privileged;
 const peersRequired = process.env.SOCKBENCH_REQUIRE_PEERS === '1';
@@ -17,10 +17,7 @@ describe.skipIf(!privileged && !peersRequired)(`ping through the real helper on 
   let transport: ProbeTransport;
 
   beforeAll(() => {
-    // sandbox: false, as in probe-run.fixture.ts: tsx may need to spawn esbuild, which the sandbox forbids.
-    helper = new RawHelper({ entry: helperEntry, execArgv: tsxArgv, sandbox: false });
-    helper.start();
-    transport = fromRawHelper(helper);
+    ({ helper, transport } = startSourceHelper());
   });
   afterAll(async () => {
     await helper?.stop();

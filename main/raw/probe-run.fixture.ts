@@ -3,25 +3,16 @@
 // namespace (`ip netns exec <ns> node --import tsx probe-run.fixture.ts '<spec>'`),
 // the helper being started from here inherits the namespace.
 //   spec: { "kind": "ping" | "traceroute", "options": { … } }
-import { RawHelper } from './client.js';
 import { spawnLauncher } from './launcher.js';
 import { Ping, type PingOptions } from './ping.js';
-import { fromRawHelper } from './probe-transport.js';
-import { helperEntry, tsxArgv } from './testkit.js';
+import { startSourceHelper } from './testkit.js';
 import { Traceroute, type TracerouteOptions } from './traceroute.js';
 
 type Spec = { kind: 'ping'; options: PingOptions } | { kind: 'traceroute'; options: TracerouteOptions };
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
 // The helper's stderr goes to ours when it exits (the test shows it on failure).
-// sandbox: false — run from sources, the helper is compiled by tsx, which on a
-// cold cache spawns esbuild, and Node's permission model refuses that
-// (ERR_ACCESS_DENIED): the helper would die at start. The bundled helper
-// the app runs has no such step; the sandbox has its own tests (client.test.ts).
-const helper = new RawHelper({
-  entry: helperEntry,
-  execArgv: tsxArgv,
-  sandbox: false,
+const { helper, transport } = startSourceHelper({
   launch: (command, args) => {
     const ch = spawnLauncher(command, args);
     ch.onExit((code, signal) => {
@@ -31,8 +22,6 @@ const helper = new RawHelper({
     return ch;
   },
 });
-helper.start();
-const transport = fromRawHelper(helper);
 // A hard bound, whatever happens below.
 const guard = setTimeout(() => {
   process.stdout.write(`${JSON.stringify({ ok: false, error: 'probe-run: gave up after 60 s' })}\n`);

@@ -3,11 +3,27 @@
 // Every wait is bounded by time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RawHelper, type RawHelperOptions } from './client.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
+import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
 import { MAX_FRAME, type HelperEvent, type Reply } from './protocol.js';
 
 export const helperEntry = fileURLToPath(new URL('./helper.ts', import.meta.url));
 export const tsxArgv = ['--import', 'tsx'];
+
+/**
+ * The real helper from sources, started, and the probe transport over it (for
+ * probes run as the app runs them). Unsandboxed: run from sources, the helper
+ * is compiled by tsx, which on a cold cache spawns esbuild, and Node's
+ * permission model refuses that (ERR_ACCESS_DENIED): the helper would die at
+ * start. The bundled helper the app runs has no such step; the sandbox has its
+ * own tests (client.test.ts).
+ */
+export function startSourceHelper(more: RawHelperOptions = {}): { helper: RawHelper; transport: ProbeTransport } {
+  const helper = new RawHelper({ entry: helperEntry, execArgv: tsxArgv, sandbox: false, ...more });
+  helper.start();
+  return { helper, transport: fromRawHelper(helper) };
+}
 
 /** The Internet checksum (RFC 1071). */
 export function inetChecksum(b: Uint8Array): number {

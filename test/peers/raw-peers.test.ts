@@ -6,11 +6,11 @@
 // identifier / source port, so other tests' ICMP on lo does not interfere.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawHelper } from '../../main/raw/client.js';
+import type { RawHelper } from '../../main/raw/client.js';
 import { Ping } from '../../main/raw/ping.js';
 import { rawPrivilege } from '../../main/raw/privilege.js';
-import { fromRawHelper, type ProbeTransport } from '../../main/raw/probe-transport.js';
-import { helperEntry, tsxArgv } from '../../main/raw/testkit.js';
+import type { ProbeTransport } from '../../main/raw/probe-transport.js';
+import { startSourceHelper } from '../../main/raw/testkit.js';
 import { Traceroute } from '../../main/raw/traceroute.js';
 import { peerSuite, peersRequired } from '../support/peers.js';
 
@@ -62,10 +62,7 @@ describe.skipIf(skip)(title, () => {
   let transport: ProbeTransport;
 
   beforeAll(() => {
-    // sandbox: false — from sources, tsx may spawn esbuild, which the sandbox forbids (see probe-run.fixture.ts).
-    helper = new RawHelper({ entry: helperEntry, execArgv: tsxArgv, sandbox: false });
-    helper.start();
-    transport = fromRawHelper(helper);
+    ({ helper, transport } = startSourceHelper());
   });
   afterAll(async () => {
     await helper?.stop();

@@ -8,44 +8,23 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../child-calls.js';
 import type { NativeAddr, Received, SocketFamily, SocketType } from '../native.js';
 import { forkLauncher, type WorkerChannel, type WorkerLauncher } from './channel.js';
-import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Reply, type Result, type WireError, type WorkerEvent } from './protocol.js';
+import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './protocol.js';
 
 /** A call the worker refused: shaped like Node's system errors. */
-export class SocketWorkerError extends Error {
+export class SocketWorkerError extends ChildCallError {
   override name = 'SocketWorkerError';
-  readonly code: string;
-  readonly errno: number;
-  readonly syscall: string | undefined;
-  constructor(e: WireError) {
-    super(e.message);
-    this.code = e.code;
-    this.errno = e.errno;
-    this.syscall = e.syscall;
-  }
 }
 
 /** The worker went away while the call was in flight. */
-export class WorkerDiedError extends Error {
+export class WorkerDiedError extends ChildDiedError {
   override name = 'WorkerDiedError';
   readonly code = 'ERR_SOCKET_WORKER_DIED';
-  constructor(
-    message: string,
-    readonly exitCode: number | null,
-    readonly signal: NodeJS.Signals | null,
-  ) {
-    super(message);
-  }
 }
 
-export interface DiedInfo {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  /** The handles that were open in the dead worker; their sockets are gone. */
-  handles: Handle[];
-  message: string;
-}
+export type DiedInfo = ChildDiedInfo<Handle>;
 
 export interface SocketWorkerEvents {
   ready: [pid: number];
@@ -72,12 +51,7 @@ export interface SocketWorkerOptions {
   launch?: WorkerLauncher;
 }
 
-interface Pending {
-  op: OpName;
-  handle: Handle | undefined;
-  resolve(v: unknown): void;
-  reject(e: Error): void;
-}
+type Pending = PendingCall<OpName, Handle>;
 
 export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private child: WorkerChannel | undefined;
@@ -225,20 +199,10 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
 
   private onMessage(child: WorkerChannel, m: unknown): void {
     if (child !== this.child) return;
-    if (typeof m === 'object' && m !== null && 'event' in m) {
-      if (isWorkerEvent(m)) this.onEvent(m);
-      else this.emit('warning', new Error('the socket worker sent a malformed event'));
-      return;
-    }
-    const problem = replyProblem(m);
-    if (problem) return void this.emit('warning', new Error(`the socket worker sent a malformed reply: ${problem}`));
-    const r = m as Reply;
-    const p = r.rid === null ? undefined : this.pending.get(r.rid);
-    if (!p) {
-      const why = r.ok ? `a reply to unknown request ${r.rid}` : `an error for request ${r.rid}: ${r.error.message}`;
-      return void this.emit('warning', new Error(`the socket worker sent ${why}`));
-    }
-    this.pending.delete(r.rid!);
+    const got = sortChildMessage(m, 'the socket worker', { isEvent: isWorkerEvent, replyProblem }, this.pending);
+    if ('warning' in got) return void this.emit('warning', got.warning);
+    if ('event' in got) return this.onEvent(got.event);
+    const { reply: r, call: p } = got;
     const data = r.ok ? (r.result as { data?: unknown } | null)?.data : undefined;
     if (data instanceof Uint8Array) this.ack(data.byteLength);
     if (!r.ok) p.reject(new SocketWorkerError(r.error));
