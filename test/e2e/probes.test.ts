@@ -125,15 +125,22 @@ describe.skipIf(suite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${
     await tid('raw-address').fill('127.0.0.1');
     await tid('raw-send').click();
     await expect.poll(() => tid('raw-send-result').textContent()).toMatch(/sendto: 26 bytes to 127\.0\.0\.1/);
-    // A raw ICMP socket sees every ICMP packet on the host (other tests ping too): ours have id 0x5342.
-    const reply = wb.page.locator('[data-testid=raw-packet][data-summary*="echo reply id 0x5342 seq 1,"]');
-    const request = wb.page.locator('[data-testid=raw-packet][data-summary*="echo request id 0x5342 seq 1,"]');
+    // A raw ICMP socket sees every ICMP packet on the host (other tests ping too): ours have id 0x5342 (21314).
+    const reply = wb.page.locator('[data-testid=raw-packet][data-summary*="echo-reply id 21314 seq 1 ·"]');
+    const request = wb.page.locator('[data-testid=raw-packet][data-summary*="echo-request id 21314 seq 1 ·"]');
     await reply.first().waitFor({ timeout: 10_000 });
     await request.first().waitFor({ timeout: 10_000 });
     expect(await reply.first().getAttribute('data-from')).toBe('127.0.0.1');
-    expect(await reply.first().getAttribute('data-summary')).toMatch(/^IPv4 127\.0\.0\.1 → 127\.0\.0\.1 ttl 64 .* · ICMP echo reply id 0x5342 seq 1, 18 B data$/);
+    expect(await reply.first().getAttribute('data-summary')).toBe('IPv4 127.0.0.1 → 127.0.0.1 ttl 64 · ICMP echo-reply id 21314 seq 1 · 18 B');
     await reply.first().click();
     await tid('raw-packet-detail').waitFor();
+    // Per layer its bytes, summary and checksum state (decoded by the crafter's codecs), then the hexdump.
+    const layers = tid('raw-packet-detail').locator('[data-testid=raw-layer]');
+    expect((await layers.allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim())).toEqual([
+      'IPv4 [0..20) 127.0.0.1 → 127.0.0.1 ttl 64 checksum good',
+      'ICMP [20..28) echo-reply id 21314 seq 1 checksum good',
+      'Payload [28..46) 18 B',
+    ]);
     expect(await tid('raw-packet-detail').textContent()).toMatch(/00000000/);
     await wb.page.screenshot({ path: `${SHOTS}/22-raw.png` });
   });

@@ -385,6 +385,17 @@ export default {
     decoded: 'decoded',
     undecoded: 'not decoded',
     rest: 'rest',
+    stopped: 'not parsed: {reason}',
+    checksum: {
+      good: 'checksum good',
+      bad: 'bad checksum',
+      unknown: 'checksum not checked',
+    },
+    checksumHint: {
+      good: 'The checksum in the packet is correct.',
+      bad: 'The checksum in the packet is wrong.',
+      unknown: 'It cannot be checked here (a fragment, a packet cut short, or no IP header to give the pseudo-header its addresses).',
+    },
     skipped: '{n} not shown (flood)',
     skippedHint: 'To keep the app responsive at most 1,000 packets a second reach this view; the rest were received but not shown.',
     notOpen: 'No raw socket is open. Open one above.',

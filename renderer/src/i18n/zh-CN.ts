@@ -417,6 +417,17 @@ const zhCN: typeof en = {
     decoded: '解码',
     undecoded: '未解码',
     rest: '其余',
+    stopped: '未解析：{reason}',
+    checksum: {
+      good: '校验和正确',
+      bad: '校验和错误',
+      unknown: '校验和未检查',
+    },
+    checksumHint: {
+      good: '数据包中的校验和正确。',
+      bad: '数据包中的校验和是错的。',
+      unknown: '此处无法检查（分片、数据包被截断，或没有 IP 首部为伪首部提供地址）。',
+    },
     skipped: '{n} 个未显示（洪泛）',
     skippedHint: '为保持界面流畅，每秒最多向此视图发送 1000 个数据包；其余的已收到但未显示。',
     notOpen: '没有打开的原始套接字。请在上方打开一个。',

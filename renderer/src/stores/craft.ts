@@ -10,7 +10,8 @@ import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, ty
 import { client } from '../bridge/client.js';
 import { Ring } from '../lib/ring.js';
 import { storageGet, storageSet } from '../lib/storage.js';
-import { build, fromLayers, newUid, summarize, type Built, type EditPacket } from '../components/craft/model.js';
+import { build, fromLayers, newUid, type Built, type EditPacket } from '../components/craft/model.js';
+import { summarize } from '../lib/packet-summary.js';
 
 export type CraftSendParams = Params<'craft.send'>;
 export type CraftSent = EventPayload<'craft.sent'>;

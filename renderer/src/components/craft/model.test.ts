@@ -4,7 +4,8 @@
 // value stays as typed with the codec's error on its field.
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES, buildStack, parseStack } from '../../../../shared/packet/craft/index.js';
-import { addable, build, fromBytes, fromLayers, orderProblem, parseHexText, parseOptionsText, summarize, toLayers, valueText, specOf } from './model.js';
+import { addable, build, fromBytes, fromLayers, orderProblem, parseHexText, parseOptionsText, toLayers, valueText, specOf } from './model.js';
+import { summarize } from '../../lib/packet-summary.js';
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

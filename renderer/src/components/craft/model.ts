@@ -209,35 +209,6 @@ export function spanBytes(s: { offset: number; bitOffset: number; bitLength: num
   return [s.offset, s.offset + Math.ceil((s.bitOffset + s.bitLength) / 8)];
 }
 
-/** A one-line summary of parsed layers: "IPv4 127.0.0.1 → 127.0.0.1 · ICMP echo-reply id 1 seq 1 · 8 B". */
-export function summarize(layers: readonly Layer[], opts: { addresses?: boolean } = {}): string {
-  return layers.map((l) => {
-    const f = l.fields;
-    const spec = LAYER_SPECS[l.kind];
-    switch (l.kind) {
-      case 'ipv4':
-      case 'ipv6':
-        return `${spec.label}${opts.addresses === false ? '' : ` ${String(f.src)} → ${String(f.dst)}`} ${l.kind === 'ipv4' ? `ttl ${String(f.ttl)}` : `hlim ${String(f.hlim)}`}`;
-      case 'icmp':
-      case 'icmpv6': {
-        const t = specOf(l.kind, 'type')!;
-        const c = specOf(l.kind, 'code', f)!;
-        const code = enumName(c, f.code as number, f);
-        const idSeq = f.id !== undefined && f.seq !== undefined ? ` id ${String(f.id)} seq ${String(f.seq)}` : '';
-        return `${spec.label} ${valueText(t, f.type, f)}${code && f.code !== 0 ? ` ${code}` : ''}${idSeq}`;
-      }
-      case 'tcp':
-        return `TCP ${String(f.sport)} → ${String(f.dport)} [${valueText(specOf('tcp', 'flags')!, f.flags)}] seq ${String(f.seq)}`;
-      case 'udp':
-        return `UDP ${String(f.sport)} → ${String(f.dport)} len ${String(f.len)}`;
-      case 'payload':
-        return `${(f.load as Uint8Array).length} B`;
-      default:
-        return spec.label;
-    }
-  }).join(' · ');
-}
-
 /**
  * Values to decide which fields exist (ICMP type → id/seq or gateway …):
  * the resolved ones when the packet built, else the given text with enum
