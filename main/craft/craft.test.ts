@@ -234,6 +234,16 @@ describe.skipIf(raw.skip)(raw.title, () => {
     expect(r.replies.map((x) => x.answers).sort()).toEqual([0, 1, 2, 3, 4, 5]); // same seq twice: oldest unanswered first
   });
 
+  it('the same echo sent 300 times flat out (past the 256 kept per flow): every reply goes to the oldest unanswered, none to a duplicate', async () => {
+    const { craft } = setup({ craft: { sentRate: 100_000, replyRate: 100_000 } });
+    const r = await craft({ via: 'raw', packets: [[ip4(), echo(freshId(), 1)]], count: 300, listenMs: 400 }, 30_000);
+    expect(r.done).toMatchObject({ sent: 300, errors: 0, replies: 300 });
+    expect(r.replies).toHaveLength(300);
+    // One reply per packet sent, none taken as our own request heard again.
+    expect(r.replies.map((x) => x.answers).sort((a, b) => a! - b!)).toEqual([...Array(300).keys()]);
+    for (const x of r.replies) expect(parseStack(x.bytes, 'ipv4').layers[1]!.fields.type).toBe(0);
+  });
+
   it('craft.stop ends a slow run early; done says stopped', async () => {
     const { call, of } = setup();
     const { id } = await call('craft.send', { via: 'raw', packets: [[ip4(), echo(freshId(), 1)]], count: 1000, intervalMs: 50, listenMs: 5000 });

@@ -22,7 +22,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { InferOutput } from 'valibot';
 import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
 import type { CraftSendParams } from '../../shared/contract/craft.js';
-import { canonicalAddress, flowOf, keyOf, pickAnswered, type PacketKey } from '../../shared/packet/craft/answers.js';
+import { canonicalAddress, FlowCandidates, flowOf, keyOf, type PacketKey } from '../../shared/packet/craft/answers.js';
 import { buildStack, type Layer, type LayerKind, type StackContext, type StackError } from '../../shared/packet/craft/index.js';
 import { nowUs } from '../engine/clock.js';
 import { EngineError } from '../engine/errors.js';
@@ -88,7 +88,8 @@ interface Run {
   sentHead: number;
   sentBytes: number;
   byIndex: Map<number, Sent>;
-  byFlow: Map<string, Sent[]>;
+  /** Sent packets by flow, for matching replies (identical packets sent over and over cost a reply one step, not one per packet). */
+  byFlow: Map<string, FlowCandidates<Sent>>;
   counts: { sent: number; errors: number; replies: number };
   /** Packets of the list that got at least one answer. */
   answeredPackets: Set<number>;
@@ -531,13 +532,10 @@ export class Crafter {
     run.byIndex.set(rec.index, rec);
     run.sentBytes += rec.bytes.byteLength;
     if (rec.flow !== null) {
-      const list = run.byFlow.get(rec.flow);
-      if (!list) run.byFlow.set(rec.flow, [rec]);
-      else {
-        list.push(rec);
-        // Identical packets sent over and over: only the latest few can be told apart by a reply anyway.
-        if (list.length > MAX_PER_FLOW) list.shift();
-      }
+      let flow = run.byFlow.get(rec.flow);
+      // Identical packets sent over and over: only the latest few can be told apart by a reply anyway.
+      if (!flow) run.byFlow.set(rec.flow, (flow = new FlowCandidates<Sent>(MAX_PER_FLOW)));
+      flow.add(rec);
     }
     const horizonUs = Math.max(run.params.listenMs, 2000) * 1000;
     const now = nowUs();
@@ -558,11 +556,9 @@ export class Crafter {
     if (!run.byIndex.delete(rec.index)) return;
     run.sentBytes -= rec.bytes.byteLength;
     if (rec.flow === null) return;
-    const list = run.byFlow.get(rec.flow);
-    if (!list) return;
-    const at = list.indexOf(rec);
-    if (at >= 0) list.splice(at, 1);
-    if (list.length === 0) run.byFlow.delete(rec.flow);
+    const flow = run.byFlow.get(rec.flow);
+    if (!flow?.remove(rec)) return;
+    if (flow.size === 0) run.byFlow.delete(rec.flow);
   }
 
   private onPacket(run: Run, p: RawPacket): void {
@@ -576,8 +572,8 @@ export class Crafter {
     const flow = flowOf(rk, 'reply');
     const candidates = flow === null ? undefined : run.byFlow.get(flow);
     if (!candidates) return;
-    // A raw socket on loopback hears what we sent: 'own' is not an answer.
-    const rec = pickAnswered(p.bytes, rk, candidates);
+    // A raw socket on loopback hears what we sent: 'own' is not an answer. (pickAnswered's verdict, one step per distinct packet of the flow.)
+    const rec = candidates.pick(p.bytes, rk);
     if (rec === null || rec === 'own') return;
     if (rec.early !== null) {
       // Its send has not answered yet: hold the reply until it has (craft.sent first, the real send stamp for the RTT).

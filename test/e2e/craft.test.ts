@@ -4,11 +4,15 @@
 // update the fields), a bad value kept in its field with the codec's error,
 // a send to 127.0.0.1 with the echo reply under the packet sent, a forced bad
 // checksum that gets no answer and the note saying why, the fragment pair,
-// saving a template, and the pcapng export read back to the same bytes.
+// saving a template, the pcapng export read back to the same bytes, and a
+// send through a session (a connected UDP socket made in the Sockets view):
+// the built bytes are its datagrams, seen by the peer and in its log.
 // Screenshots: test-results/e2e/30-craft-*.png.
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { rawPrivilege } from '../../main/raw/privilege.js';
+import { buildStack, type Layer } from '../../shared/packet/craft/index.js';
 import { readPcapng } from '../../shared/packet/pcapng.js';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite } from '../support/peers.js';
@@ -211,6 +215,88 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(await wb.page.evaluate(() => localStorage.getItem('sockbench.craft.templates'))).toContain('my pair');
     await tid('craft-template-delete').click();
     await expect.poll(() => tid('craft-template').locator('option', { hasText: 'my pair' }).count()).toBe(0);
+  });
+
+  it('send via a session: a UDP socket bound and connected in the Sockets view sends udp / payload ×3, sport varying; the peer gets exactly those bytes', async () => {
+    // The peer: a UDP socket of this process on 127.0.0.1.
+    const peer = createSocket('udp4');
+    const got: Buffer[] = [];
+    peer.on('message', (m) => got.push(m));
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+    const peerPort = peer.address().port;
+    try {
+      // The session: AF_INET SOCK_DGRAM, bound to 127.0.0.1, connected to the peer.
+      await tid('tab-sockets').click();
+      const items = wb.page.locator('[data-testid=session-item]');
+      const before = await items.count();
+      await tid('new-socket-family').selectOption('AF_INET');
+      await tid('new-socket-type').selectOption('SOCK_DGRAM');
+      await tid('new-socket-submit').click();
+      await expect.poll(() => items.count()).toBe(before + 1);
+      const selected = wb.page.locator('[data-testid=session-item][aria-current=true]');
+      const id = (await selected.getAttribute('data-session-id'))!;
+      await tid('bind-address').fill('127.0.0.1');
+      await tid('bind-port').fill('0');
+      await tid('bind-submit').click();
+      await wb.page.waitForSelector('[data-testid=session-state][data-state=bound]');
+      const localPort = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+      expect(localPort).toBeGreaterThan(0);
+      await tid('connect-address').fill('127.0.0.1');
+      await tid('connect-port').fill(String(peerPort));
+      await tid('connect-submit').click();
+      await wb.page.waitForSelector('[data-testid=session-state][data-state=connected]');
+
+      // The packet: the UDP datagram template without its IPv4 header (a session's data is what the stack builds).
+      await tid('tab-craft').click();
+      await tid('craft-view').waitFor();
+      await tid('craft-template').selectOption({ label: 'UDP datagram' });
+      await tid('craft-template-load').click();
+      await expect.poll(() => tid('craft-layer-1').getAttribute('data-kind')).toBe('udp');
+      await tid('craft-layer-remove-0').click();
+      await expect.poll(() => tid('craft-layer-0').getAttribute('data-kind')).toBe('udp');
+      expect(await tid('craft-layer-1').getAttribute('data-kind')).toBe('payload');
+      await expect.poll(() => tid('craft-length').getAttribute('data-length')).toBe('13'); // 8 + "hello"
+      await tid('craft-via').selectOption(id);
+      await tid('craft-count').fill('3');
+      await tid('craft-interval').fill('10');
+      await tid('craft-add-variable').click();
+      await tid('craft-var-layer-0').selectOption({ label: '1 UDP' });
+      await tid('craft-var-field-0').selectOption('sport');
+      await tid('craft-var-start-0').fill('50000');
+      await tid('craft-start').click();
+      await expect.poll(() => tid('craft-counts').getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
+      expect(await tid('craft-counts').getAttribute('data-sent')).toBe('3');
+      expect(await tid('craft-counts').getAttribute('data-errors')).toBe('0');
+      expect(await tid('craft-counts').getAttribute('data-replies')).toBe('0'); // through a session nothing is captured
+      expect(await wb.page.locator('[data-testid=craft-sent]').count()).toBe(3);
+      await expect.poll(() => got.length, { timeout: 5_000 }).toBe(3);
+      await wb.page.screenshot({ path: `${SHOTS}/30-craft-session.png` });
+
+      // Exactly what the stack builds with the session's addresses (they are in the UDP checksum), sport 50000, 50001, 50002.
+      const want = [0, 1, 2].map((n) => {
+        const layers: Layer[] = [{ kind: 'udp', fields: { sport: 50_000 + n, dport: 9 } }, { kind: 'payload', fields: { load: 'hello' } }];
+        const b = buildStack(layers, { src: '127.0.0.1', dst: '127.0.0.1' });
+        if (!b.ok) throw new Error(b.message);
+        return Buffer.from(b.bytes).toString('hex');
+      });
+      expect(got.map((m) => m.toString('hex'))).toEqual(want);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(got).toHaveLength(3); // and nothing more
+
+      // The session's log shows the three datagrams going out.
+      await tid('tab-sockets').click();
+      await wb.page.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+      const out = wb.page.locator('[data-testid=log-row][data-dir=out]');
+      await expect.poll(() => out.count()).toBe(3);
+      expect(await out.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-len')))).toEqual(['13', '13', '13']);
+      const shown = (await wb.page.locator('[data-testid=log-row][data-dir=out] [data-testid=log-hex]').allTextContents()).map((h) => h.replace(/\s+/g, ''));
+      expect(shown).toEqual(want);
+      await wb.page.screenshot({ path: `${SHOTS}/30-craft-session-log.png` });
+      await tid('tab-craft').click();
+      await tid('craft-view').waitFor();
+    } finally {
+      await new Promise<void>((r) => peer.close(() => r()));
+    }
   });
 
   it('in Simplified Chinese too', async () => {

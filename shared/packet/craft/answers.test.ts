@@ -2,7 +2,7 @@
 // each rule of answers() on its own, and garbage that never throws.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { answers, expectedAck, flowOf, isOwnPacket, keyOf, pickAnswered, type PacketKey } from './answers.js';
+import { answers, expectedAck, FlowCandidates, flowOf, isOwnPacket, keyOf, pickAnswered, type PacketKey, type SentCandidate } from './answers.js';
 import { buildStack, type Layer, type LayerKind } from './index.js';
 
 const bytesOf = (layers: Layer[], ctx?: { src: string; dst: string }): Uint8Array => {
@@ -177,5 +177,125 @@ describe('isOwnPacket and chooseAnswered', () => {
     const mine = { key: keyOf(loop, 'ipv4'), bytes: loop, answered: 0 };
     expect(answers(keyOf(loop, 'ipv4'), mine.key)).toBe(true);
     expect(pickAnswered(loop, keyOf(loop, 'ipv4'), [mine])).toBe('own');
+  });
+});
+
+describe('FlowCandidates: pickAnswered\'s verdict without scanning every packet sent', () => {
+  type Sent = SentCandidate & { name: string };
+  const echoReq = (name: string, seq: number, text = 'AAAA', ttl = 64): Sent => {
+    const bytes = bytesOf([{ kind: 'ipv4', fields: { src: US, dst: THEM, ttl } }, icmp({ type: 'echo-request', id: 9, seq }), load(text)]);
+    return { name, key: keyOf(bytes, 'ipv4'), bytes, answered: 0 };
+  };
+  const echoRep = bytesOf([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 1 }), load('AAAA')]);
+  const echoRepKey = keyOf(echoRep, 'ipv4');
+  /** UDP to ourselves with sport = dport: every datagram "answers" every other by ports. */
+  const udpSelf = (name: string, text: string): Sent => {
+    const bytes = bytesOf([ip4(US, US), udp(7, 7), load(text)]);
+    return { name, key: keyOf(bytes, 'ipv4'), bytes, answered: 0 };
+  };
+  const pick = (f: FlowCandidates<Sent>, bytes: Uint8Array, first: LayerKind = 'ipv4') => {
+    const r = f.pick(bytes, keyOf(bytes, first));
+    expect(r).toBe(pickAnswered(bytes, keyOf(bytes, first), [...f])); // always the reference's verdict
+    return r === null || r === 'own' ? r : r.name;
+  };
+
+  it('the same packet sent 1000 times: each reply takes the oldest unanswered; once all are answered the newest gets the duplicate', () => {
+    const f = new FlowCandidates<Sent>(256);
+    const all: Sent[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const c = echoReq(`s${i}`, 1);
+      all.push(c);
+      const out = f.add(c);
+      expect(out).toBe(i >= 256 ? all[i - 256] : undefined); // past 256 the oldest is let go
+    }
+    expect(f.size).toBe(256);
+    expect([...f].map((c) => c.name)).toEqual(all.slice(744).map((c) => c.name));
+    for (let i = 744; i < 1000; i++) {
+      const got = f.pick(echoRep, echoRepKey);
+      expect(got).toBe(all[i]);
+      (got as Sent).answered++;
+    }
+    expect(pick(f, echoRep)).toBe('s999'); // a duplicate answer: the newest
+    // The IPv4 header (ttl, id) is not what a reply tells apart: these join the same group, in order.
+    const late = echoReq('late', 1, 'AAAA', 3);
+    f.add(late);
+    expect(pick(f, echoRep)).toBe('late');
+    // Our own echo request heard again is not an answer to anything (answers() says no already).
+    expect(pick(f, all[999]!.bytes)).toBeNull();
+  });
+
+  it('different packets of one flow keep their order: oldest unanswered first across them', () => {
+    const f = new FlowCandidates<Sent>();
+    const [a, b, c, d] = [echoReq('a', 1, 'AAAA'), echoReq('b', 1, 'BBBB'), echoReq('c', 1, 'AAAA'), echoReq('d', 1, 'BBBB')];
+    for (const x of [a, b, c, d]) f.add(x!);
+    expect(pick(f, echoRep)).toBe('a');
+    a!.answered = 1;
+    expect(pick(f, echoRep)).toBe('b');
+    b!.answered = 1;
+    expect(pick(f, echoRep)).toBe('c');
+    c!.answered = d!.answered = 1;
+    expect(pick(f, echoRep)).toBe('d');
+    f.remove(d!);
+    expect(pick(f, echoRep)).toBe('c'); // the newest left
+    expect(f.remove(d!)).toBe(false);
+    f.remove(a!);
+    f.remove(b!);
+    f.remove(c!);
+    expect(f.size).toBe(0);
+    expect(pick(f, echoRep)).toBeNull();
+  });
+
+  it('our own packet heard again is "own", even when an older matching packet is answered already', () => {
+    const f = new FlowCandidates<Sent>();
+    const x1 = udpSelf('x1', 'x');
+    const x2 = udpSelf('x2', 'x');
+    f.add(x1);
+    f.add(x2);
+    expect(pick(f, x1.bytes)).toBe('own');
+    x1.answered = 1;
+    expect(pick(f, x2.bytes)).toBe('own');
+    // As pickAnswered scans: another datagram of the flow, older and unanswered, is reached before the own check.
+    const g = new FlowCandidates<Sent>();
+    const y = udpSelf('y', 'y');
+    g.add(y);
+    g.add(udpSelf('x', 'x'));
+    expect(pick(g, x1.bytes)).toBe('y');
+    y.answered = 1;
+    expect(pick(g, x1.bytes)).toBe('own');
+  });
+
+  it('agrees with pickAnswered over random sends, answers, removals and replies', () => {
+    const pool = [echoReq('p0', 1, 'AAAA'), echoReq('p1', 1, 'BBBB'), echoReq('p2', 1, 'AAAA', 9), udpSelf('u0', 'x'), udpSelf('u1', 'y')];
+    const replies = [echoRep, bytesOf([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 2 })]), pool[3]!.bytes, pool[4]!.bytes, bytesOf([ip4(US, US), udp(7, 7), load('z')])];
+    const op = fc.oneof(
+      fc.record({ t: fc.constant('add' as const), i: fc.nat(pool.length - 1) }),
+      fc.record({ t: fc.constant('answer' as const), i: fc.nat(300) }),
+      fc.record({ t: fc.constant('remove' as const), i: fc.nat(300) }),
+      fc.record({ t: fc.constant('reply' as const), i: fc.nat(replies.length - 1) }),
+    );
+    fc.assert(fc.property(fc.array(op, { maxLength: 200 }), fc.integer({ min: 1, max: 12 }), (ops, max) => {
+      const f = new FlowCandidates<Sent>(max);
+      const model: Sent[] = [];
+      let n = 0;
+      for (const o of ops) {
+        if (o.t === 'add') {
+          const p = pool[o.i]!;
+          const c = { ...p, name: `${p.name}#${n++}`, answered: 0 };
+          f.add(c);
+          model.push(c);
+          if (model.length > max) model.shift();
+        } else if (o.t === 'answer' && model.length) model[o.i % model.length]!.answered++;
+        else if (o.t === 'remove' && model.length) {
+          const [c] = model.splice(o.i % model.length, 1);
+          expect(f.remove(c!)).toBe(true);
+        } else if (o.t === 'reply') {
+          const r = keyOf(replies[o.i]!, 'ipv4');
+          const got = f.pick(replies[o.i]!, r);
+          expect(got).toBe(pickAnswered(replies[o.i]!, r, model));
+          if (got !== null && got !== 'own') got.answered++;
+        }
+        expect([...f]).toEqual(model);
+      }
+    }), { numRuns: 500 });
   });
 });

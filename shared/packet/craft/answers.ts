@@ -292,3 +292,148 @@ export function pickAnswered<T extends SentCandidate>(rBytes: Uint8Array, reply:
   }
   return last;
 }
+
+/** What answers() reads of a key, as text: keys with the same text are answered by the same packets. */
+function keyText(k: PacketKey): string {
+  const own = [k.family, k.src, k.dst, k.proto, k.upper, k.sport, k.dport, k.seq, k.ack, k.flags, k.len, k.type, k.code, k.id, k.icmpSeq].map(String).join(',');
+  return k.quoted ? `${own}[${keyText(k.quoted)}]` : own;
+}
+
+/** FNV-1a of the bytes isOwnPacket() compares (the upper layer on). */
+function upperHash(b: Uint8Array, k: PacketKey): number {
+  let h = 0x811c9dc5;
+  for (let i = Math.max(k.upper, 0); i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function sameUpper(a: SentCandidate, b: SentCandidate): boolean {
+  if (a.key.upper !== b.key.upper) return false;
+  const x = a.bytes.subarray(Math.max(a.key.upper, 0));
+  const y = b.bytes.subarray(Math.max(b.key.upper, 0));
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+interface Member<T> {
+  c: T;
+  /** Order of sending within the flow. */
+  n: number;
+  group: Group<T>;
+}
+
+/** Candidates no reply can tell apart: the same key and the same upper-layer bytes. */
+interface Group<T> {
+  text: string;
+  members: Member<T>[];
+  /** Every member before this index has been answered (answered counts only grow). */
+  unanswered: number;
+}
+
+/**
+ * The sent packets of one flow, oldest first, as pickAnswered() takes them,
+ * with the same verdict from pick() in amortised O(1) when the same packet is
+ * sent over and over: candidates no reply can tell apart (same key, same
+ * bytes from the upper layer on) form one group, answers() and isOwnPacket()
+ * run once per group, and each group keeps where its unanswered members
+ * start. A reply costs one step per distinct packet of the flow, not one
+ * per packet sent.
+ */
+export class FlowCandidates<T extends SentCandidate> {
+  private n = 0;
+  private readonly members = new Map<T, Member<T>>();
+  /** Members in sending order (removed ones are skipped, and swept now and then). */
+  private order: Member<T>[] = [];
+  private head = 0;
+  private readonly groups = new Set<Group<T>>();
+  private readonly byText = new Map<string, Group<T>[]>();
+
+  /** `max`: candidates kept; past it the oldest is let go. */
+  constructor(private readonly max = Infinity) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(c: T): boolean {
+    return this.members.has(c);
+  }
+
+  /** Adds the newest sent packet; returns the oldest one let go past `max`, if any. */
+  add(c: T): T | undefined {
+    if (this.members.has(c)) return undefined;
+    const text = `${keyText(c.key)}#${upperHash(c.bytes, c.key)}`;
+    let list = this.byText.get(text);
+    if (!list) this.byText.set(text, (list = []));
+    let group = list.find((g) => sameUpper(g.members[0]!.c, c));
+    if (!group) {
+      group = { text, members: [], unanswered: 0 };
+      list.push(group);
+      this.groups.add(group);
+    }
+    const m: Member<T> = { c, n: this.n++, group };
+    group.members.push(m);
+    this.members.set(c, m);
+    this.order.push(m);
+    if (this.members.size <= this.max) return undefined;
+    while (this.head < this.order.length && this.members.get(this.order[this.head]!.c) !== this.order[this.head]) this.head++;
+    const oldest = this.order[this.head]!.c;
+    this.remove(oldest);
+    return oldest;
+  }
+
+  /** Lets a sent packet go; false when it was not here. */
+  remove(c: T): boolean {
+    const m = this.members.get(c);
+    if (!m) return false;
+    this.members.delete(c);
+    const g = m.group;
+    const at = g.members.indexOf(m);
+    g.members.splice(at, 1);
+    if (at < g.unanswered) g.unanswered--;
+    if (g.members.length === 0) {
+      this.groups.delete(g);
+      const list = this.byText.get(g.text)!;
+      list.splice(list.indexOf(g), 1);
+      if (list.length === 0) this.byText.delete(g.text);
+    }
+    if (this.order[this.head]?.c === c) this.head++;
+    if (this.order.length - this.head > 2 * this.members.size + 64 || this.head > 1024) {
+      this.order = this.order.slice(this.head).filter((x) => this.members.get(x.c) === x);
+      this.head = 0;
+    }
+    return true;
+  }
+
+  /** The candidates, oldest first. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.head; i < this.order.length; i++) {
+      const m = this.order[i]!;
+      if (this.members.get(m.c) === m) yield m.c;
+    }
+  }
+
+  /** pickAnswered(rBytes, reply, this), group by group. */
+  pick(rBytes: Uint8Array, reply: PacketKey): T | 'own' | null {
+    let best: Member<T> | null = null;
+    let bestOwn = false;
+    let last: Member<T> | null = null;
+    for (const g of this.groups) {
+      const first = g.members[0]!;
+      if (!answers(reply, first.c.key)) continue;
+      const newest = g.members[g.members.length - 1]!;
+      if (last === null || newest.n > last.n) last = newest;
+      // Scanning oldest first, pickAnswered() would stop in this group at its first member (our own
+      // packet heard again: every member is) or else at its oldest unanswered one.
+      const own = isOwnPacket(rBytes, reply, first.c.bytes, first.c.key);
+      if (!own) while (g.unanswered < g.members.length && g.members[g.unanswered]!.c.answered !== 0) g.unanswered++;
+      const stop = own ? first : g.members[g.unanswered];
+      if (stop && (best === null || stop.n < best.n)) {
+        best = stop;
+        bestOwn = own;
+      }
+    }
+    if (best) return bestOwn ? 'own' : best.c;
+    return last ? last.c : null;
+  }
+}
