@@ -104,11 +104,11 @@ export class Engine {
       'socket.setAcceptMode': async ({ id, mode }) => this.act(id, (s) => s.setAcceptMode(mode)),
       'socket.setServeMode': ({ id, mode, reply }) => this.act(id, (s) => s.setServeMode(mode, reply)),
       'socket.connect': async ({ id, address, port, timeoutMs }) =>
-        this.act(id, (s) => s.connect(address, port, timeoutMs === undefined ? s.timeoutMs : timeoutMs)),
+        this.act(id, (s) => s.connect(address, port, timeoutMs)),
       'socket.connect_ex': async ({ id, address, port, timeoutMs }) => {
         const s = this.get(id);
         try {
-          await s.connect(address, port, timeoutMs === undefined ? s.timeoutMs : timeoutMs, 'connect_ex');
+          await s.connect(address, port, timeoutMs, 'connect_ex');
           return { errno: null, session: s.info() };
         } catch (e) {
           // As in Python, what the kernel refused comes back as a number; a bad argument still raises.

@@ -205,8 +205,11 @@ export abstract class Session {
 
   abstract bind(address: string, port: number): Promise<void>;
   abstract listen(backlog: number, acceptMode: 'auto' | 'manual'): Promise<void>;
-  /** `call` names the trace entry: connect, or connect_ex (same syscall, errno returned instead of raised). */
-  abstract connect(address: string, port: number, timeoutMs: number | null, call?: 'connect' | 'connect_ex'): Promise<void>;
+  /**
+   * timeoutMs undefined: the socket's own timeout (settimeout). `call` names the trace entry:
+   * connect, or connect_ex (same syscall, errno returned instead of raised).
+   */
+  abstract connect(address: string, port: number, timeoutMs: number | null | undefined, call?: 'connect' | 'connect_ex'): Promise<void>;
   /** One send(): returns how many bytes the kernel took, which may be fewer than given. */
   abstract send(data: Uint8Array): Promise<number>;
   /** sendall(): every byte queued, or an error. */

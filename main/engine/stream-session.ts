@@ -222,7 +222,7 @@ export class StreamSession extends Session {
     }, (child) => `session #${child.id} ← ${Session.describe(child.peer)}`);
   }
 
-  async connect(address: string, port: number, timeoutMs: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
+  async connect(address: string, port: number, timeoutMs: number | null | undefined, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
     this.requireNotClosed(call);
     this.checkFamily(address, call);
     const { timeout, args } = this.connectArgs(address, port, timeoutMs);

@@ -121,11 +121,6 @@ export class WorkerSession extends Session {
     return this.handle;
   }
 
-  /** The descriptor lives in the worker: none in this process. */
-  override fileno(): number | undefined {
-    return undefined;
-  }
-
   override sockoptTarget(): SockoptTarget | undefined {
     const shaped = (e: unknown, call: string): unknown => {
       if (!(e instanceof SocketWorkerError)) return e instanceof WorkerDiedError ? workerError(e, call) : e;
@@ -340,7 +335,7 @@ export class WorkerSession extends Session {
     }, (child) => `session #${child.id} ← ${Session.describe(child.peer)}`);
   }
 
-  async connect(address: string, port: number, timeoutMs: number | null, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
+  async connect(address: string, port: number, timeoutMs: number | null | undefined, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
     this.requireNotClosed(call);
     this.checkFamily(address, call);
     const { timeout, args } = this.connectArgs(address, port, timeoutMs);

@@ -101,13 +101,6 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     return [...this.live];
   }
 
-  /** Starts the worker if it is not running (calls do this on their own). */
-  start(): void {
-    this.failure = undefined;
-    this.failedStarts = 0;
-    this.ensure();
-  }
-
   /** Stops the worker for good (until the next call); in-flight calls reject. */
   async stop(): Promise<void> {
     clearTimeout(this.restartTimer);
@@ -151,7 +144,6 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   recv(h: Handle, bufsize: number, timeoutMs: number | null, flags?: number): Promise<Received> { return this.call('recv', h, bufsize, timeoutMs, flags); }
   shutdown(h: Handle, how: 0 | 1 | 2) { return this.call('shutdown', h, how); }
   close(h: Handle) { return this.call('close', h); }
-  dup(h: Handle) { return this.call('dup', h); }
   setsockopt(h: Handle, level: number, name: number, value: Uint8Array) { return this.call('setsockopt', h, level, name, value); }
   getsockopt(h: Handle, level: number, name: number, maxLen: number) { return this.call('getsockopt', h, level, name, maxLen); }
   poll(h: Handle, events: number) { return this.call('poll', h, events); }
@@ -216,7 +208,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   }
 
   private track(p: Pending, result: unknown): void {
-    if (p.op === 'socket' || p.op === 'dup') this.live.add(result as Handle);
+    if (p.op === 'socket') this.live.add(result as Handle);
     if (p.op === 'accept' && result) this.live.add((result as { handle: Handle }).handle);
   }
 

@@ -25,7 +25,6 @@ export interface Ops {
   recv: { args: [h: Handle, bufsize: number, timeoutMs: number | null, flags?: number]; result: Received };
   shutdown: { args: [h: Handle, how: 0 | 1 | 2]; result: null };
   close: { args: [h: Handle]; result: null };
-  dup: { args: [h: Handle]; result: Handle };
   setsockopt: { args: [h: Handle, level: number, name: number, value: Uint8Array]; result: null };
   getsockopt: { args: [h: Handle, level: number, name: number, maxLen: number]; result: Uint8Array };
   /** A non-blocking peek (timeout 0): the revents for the given poll events. */
@@ -99,7 +98,6 @@ const argSpecs: { [O in OpName]: { min: number; checks: Check[]; text: string } 
   recv: { min: 3, checks: [isHandle, bufsize, timeout, int32], text: `handle, bufsize: 0..${MAX_BUFSIZE}, timeoutMs: number | null, flags?` },
   shutdown: { min: 2, checks: [isHandle, oneOf(0, 1, 2)], text: 'handle, how: 0 | 1 | 2' },
   close: { min: 1, checks: [isHandle], text: 'handle' },
-  dup: { min: 1, checks: [isHandle], text: 'handle' },
   setsockopt: { min: 4, checks: [isHandle, int32, int32, (v) => isBytes(v) && (v as Uint8Array).length <= 65536], text: 'handle, level, name, value: Uint8Array' },
   getsockopt: { min: 4, checks: [isHandle, int32, int32, int(0, 65536)], text: 'handle, level, name, maxLen: 0..65536' },
   poll: { min: 2, checks: [isHandle, int(0, 0x7fff)], text: 'handle, events' },
@@ -109,10 +107,10 @@ const argSpecs: { [O in OpName]: { min: number; checks: Check[]; text: string } 
 
 export const isOp = (v: unknown): v is OpName => typeof v === 'string' && Object.hasOwn(argSpecs, v);
 
-/** Why a request is malformed, or null when it is well formed. */
 /** Flow control: the main process took in this many data bytes. */
 export const isAck = (m: unknown): m is { ack: number } => isObj(m) && Object.keys(m).length === 1 && int(1, Number.MAX_SAFE_INTEGER)(m.ack);
 
+/** Why a request is malformed, or null when it is well formed. */
 export function requestProblem(m: unknown): string | null {
   if (!isObj(m)) return 'a request must be an object { rid, op, args }';
   if (!isHandle(m.rid)) return 'rid must be a positive integer';
@@ -152,7 +150,6 @@ export const resultChecks: { [O in OpName]: Check } = {
   recv: received,
   shutdown: nothing,
   close: nothing,
-  dup: isHandle,
   setsockopt: nothing,
   getsockopt: isBytes,
   poll: int(0, 0xffff),

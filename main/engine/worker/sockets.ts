@@ -18,7 +18,7 @@ const MAX_ERROR_STREAK = 8;
 
 const errnoNumbers = osConstants.errno as Record<string, number>;
 // The addon's names where two share a number (EAGAIN, not EWOULDBLOCK).
-const errnoNames = new Map<number, string>([C.EAGAIN, C.EOPNOTSUPP].map((v) => [v, v === C.EAGAIN ? 'EAGAIN' : 'EOPNOTSUPP']));
+const errnoNames = new Map<number, string>([[C.EAGAIN, 'EAGAIN'], [C.EOPNOTSUPP, 'EOPNOTSUPP']]);
 for (const [name, num] of Object.entries(errnoNumbers)) if (!errnoNames.has(num)) errnoNames.set(num, name);
 
 /** An Error shaped like Node's system errors (and the addon's). */
@@ -123,11 +123,6 @@ export class Sockets {
     recv: (s, bufsize: number, timeoutMs: number | null, flags?: number) => this.recv(s, bufsize, timeoutMs, flags ?? 0),
     shutdown: (s, how: 0 | 1 | 2) => (n.shutdown(s.fd, how), null),
     close: (s) => this.close(s),
-    dup: (s) => {
-      const id = this.add(n.dup(s.fd), s.type);
-      this.socks.get(id)!.listening = s.listening;
-      return id;
-    },
     setsockopt: (s, level: number, name: number, value: Uint8Array) => (n.setsockopt(s.fd, level, name, value), null),
     getsockopt: (s, level: number, name: number, maxLen: number) => n.getsockopt(s.fd, level, name, maxLen),
     poll: (s, events: number) => n.poll(s.fd, events, 0),
@@ -368,8 +363,7 @@ export class Sockets {
     }
     if (!s.autoAccept) {
       // Waiting accept() calls above may have taken every connection: say "pending" only for one that is there.
-      const waiting = (n.poll(s.fd, n.constants.POLLIN, 0) & n.constants.POLLIN) !== 0;
-      if (s.wantPending && waiting) {
+      if (s.wantPending && (n.poll(s.fd, C.POLLIN, 0) & C.POLLIN) !== 0) {
         this.out.post({ event: 'pending', handle: s.id });
         s.wantPending = false;
       }
