@@ -16,7 +16,6 @@ export type SocketType = 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET';
 /** An IP address may carry an IPv6 `%scope` (name or number); an AF_UNIX path
  * starting with '@' is in the abstract namespace, '' is unnamed (autobind). */
 export type NativeAddr = { family: 'AF_INET' | 'AF_INET6'; address: string; port: number } | { family: 'AF_UNIX'; path: string };
-export type Addr = NativeAddr;
 
 export interface Received {
   /** Empty on a stream socket means EOF. */
@@ -24,7 +23,7 @@ export interface Received {
   /** MSG_TRUNC: the datagram was longer than bufsize (datagram/seqpacket). */
   truncated: boolean;
   /** The sender, for unconnected datagram sockets; null when the kernel gives none. */
-  from: Addr | null;
+  from: NativeAddr | null;
 }
 
 export type WatchEvents = 'r' | 'w' | 'rw';
@@ -69,17 +68,17 @@ export type ConstantName =
 export interface NativeSockets {
   /** Always SOCK_CLOEXEC; blocking unless `nonblocking` (Node sets O_NONBLOCK itself on fds it adopts). */
   socket(family: SocketFamily, type: SocketType, protocol?: number, nonblocking?: boolean): number;
-  bind(fd: number, addr: Addr): void;
+  bind(fd: number, addr: NativeAddr): void;
   listen(fd: number, backlog: number): void;
   /** true = connected now; false = EINPROGRESS on a non-blocking socket. */
-  connect(fd: number, addr: Addr): boolean;
+  connect(fd: number, addr: NativeAddr): boolean;
   /** accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); null when nothing is pending (EAGAIN). */
-  accept(fd: number): { fd: number; peer: Addr } | null;
-  getsockname(fd: number): Addr;
-  getpeername(fd: number): Addr;
+  accept(fd: number): { fd: number; peer: NativeAddr } | null;
+  getsockname(fd: number): NativeAddr;
+  getpeername(fd: number): NativeAddr;
   /** Bytes accepted, or null on EAGAIN. MSG_NOSIGNAL is always added. */
   send(fd: number, data: Uint8Array, flags?: number): number | null;
-  sendto(fd: number, data: Uint8Array, addr: Addr | null, flags?: number): number | null;
+  sendto(fd: number, data: Uint8Array, addr: NativeAddr | null, flags?: number): number | null;
   /** One recvmsg of at most bufsize (0..64 MiB) bytes; null on EAGAIN. */
   recv(fd: number, bufsize: number, flags?: number): Received | null;
   shutdown(fd: number, how: 0 | 1 | 2): void;
@@ -115,6 +114,15 @@ const ADDON = 'sockbench_native.node';
 /** The raw helper's kernel receive stamps (stamp.c); loaded only by the helper. */
 export const STAMP_ADDON = 'sockbench_stamp.node';
 
+/** The same path inside app.asar.unpacked when it is inside app.asar (a plain Node process cannot read an asar archive). */
+export function unpackedPath(path: string): string {
+  const parts = path.split(sep);
+  const i = parts.indexOf('app.asar');
+  if (i < 0) return path;
+  parts[i] = 'app.asar.unpacked';
+  return parts.join(sep);
+}
+
 function findAddon(file: string, start: string): string {
   const rel = join('main', 'engine', 'native', 'build', 'Release', file);
   // Under Node's permission model (the raw helper) a path outside what may be read throws: not here.
@@ -126,9 +134,8 @@ function findAddon(file: string, start: string): string {
     }
   };
   for (let dir = start; ; dir = dirname(dir)) {
-    // Packaged: native code lives beside app.asar, in app.asar.unpacked (one whole path segment).
-    const unpacked = dir.split(sep).map((seg) => (seg === 'app.asar' ? 'app.asar.unpacked' : seg)).join(sep);
-    for (const candidate of new Set([join(dir, rel), join(unpacked, rel)])) {
+    // Packaged: native code lives beside app.asar, in app.asar.unpacked.
+    for (const candidate of new Set([join(dir, rel), join(unpackedPath(dir), rel)])) {
       if (here(candidate)) return candidate;
     }
     if (dirname(dir) === dir) break;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Family } from '../../shared/contract/index.js';
+import type { Family, MethodName } from '../../shared/contract/index.js';
 import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
 import { freePort, peerSuite, run } from '../../test/support/peers.js';
 
@@ -215,7 +215,7 @@ describe('field errors through the router', () => {
     h = harness();
     const v4 = await udp('AF_INET', '127.0.0.1');
     const v6 = await udp('AF_INET6', '::1');
-    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    const cases: [MethodName, Record<string, unknown>, string, RegExp][] = [
       ['socket.joinGroup', { id: v4.id, group: '10.1.2.3', iface: '127.0.0.1' }, 'group', /not a multicast address/],
       ['socket.joinGroup', { id: v4.id, group: 'not-an-ip' }, 'group', /not an IP address/],
       ['socket.joinGroup', { id: v6.id, group: 'ff::1', iface: 'lo' }, 'group', /not a multicast address/],
@@ -232,13 +232,11 @@ describe('field errors through the router', () => {
       ['socket.joinGroup', { id: v4.id }, 'group', /group is required/],
     ];
     for (const [method, params, field, message] of cases) {
-      const r = await h.router.handle(method, params);
-      expect(r.ok, `${method} ${JSON.stringify(params)}`).toBe(false);
-      if (r.ok) continue;
-      expect(r.error.code, `${method} ${JSON.stringify(params)}`).toBe('BAD_REQUEST');
-      expect(r.error.field, `${method} ${JSON.stringify(params)}`).toBe(field);
-      expect(r.error.message.startsWith(`${field}: `)).toBe(true);
-      expect(r.error.message).toMatch(message);
+      const e = await h.error(method, params);
+      expect(e.code, `${method} ${JSON.stringify(params)}`).toBe('BAD_REQUEST');
+      expect(e.field, `${method} ${JSON.stringify(params)}`).toBe(field);
+      expect(e.message.startsWith(`${field}: `)).toBe(true);
+      expect(e.message).toMatch(message);
     }
     // None of them reached the kernel, so none is in a trace.
     expect(h.engine.get(v4.id).trace.map((t) => t.call)).toEqual(['socket', 'bind']);

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../engine/child-calls.js';
 import { nowUs } from '../engine/clock.js';
+import { unpackedPath } from '../engine/native.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { connectBack, spawnLauncher, type ConnectBack, type HelperChannel, type HelperLauncher } from './launcher.js';
 import { declinedBy, elevationPlan, needsConnectBack, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
@@ -566,14 +567,6 @@ function knownRuntime(node: string): NodeRuntime {
   return def && def.node === node ? def : { node, flags: undefined, shipped: false };
 }
 
-/** The same path inside app.asar.unpacked when it is inside app.asar (a plain Node process cannot read an asar archive). */
-export function unpackedPath(path: string): string {
-  const parts = path.split(sep);
-  const i = parts.indexOf('app.asar');
-  if (i < 0) return path;
-  parts[i] = 'app.asar.unpacked';
-  return parts.join(sep);
-}
 
 /**
  * dist/raw-helper.cjs next to the bundle that contains this code. When that

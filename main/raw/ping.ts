@@ -10,8 +10,8 @@
 import { EventEmitter } from 'node:events';
 import { parseHex } from '../../shared/codec/hex.js';
 import { ipFamily } from '../../shared/net/address.js';
-import { buildIcmpEcho, buildIcmpv6Echo, ipBytes } from '../../shared/packet/index.js';
-import { decodeIcmpPacket, random16, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
+import { buildIcmpEcho, buildIcmpv6Echo } from '../../shared/packet/index.js';
+import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 import { formatPingSummary, pingStats, RttAccumulator, type PingStats } from './stats.js';
 
 /** Largest echo payload: 65535 − 20 (IPv4 header) − 8 (ICMP header). */
@@ -234,12 +234,6 @@ export interface PingDeps {
   /** Millisecond monotonic clock for pacing; default performance.now. */
   now?: () => number;
 }
-
-const sameAddress = (a: string, b: string): boolean => {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
-  return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
-};
 
 export class Ping {
   readonly options: ResolvedPingOptions;
@@ -546,11 +540,12 @@ export class Ping {
       this.rtts.add(rttUs);
       if (probe.state === 'pending') this.settle(probe, 'answered');
     }
-    const expected = this.options.payload;
-    const payloadOk = payload.length === expected.length && payload.every((b, i) => b === expected[i]);
+    const { payload: expected, target } = this.options;
+    // A flood's replies come with the target and the sent payload themselves (the helper checked them).
+    const payloadOk = payload === expected || (payload.length === expected.length && payload.every((b, i) => b === expected[i]));
     this.emit('reply', {
       index: probe.index, seq: probe.seq, rttUs, bytes, from: p.from, ttl: ttl !== null && ttl >= 0 ? ttl : null, dup, late,
-      wrongSource: !sameAddress(p.from, this.options.target), payloadOk, checksumOk, tUs: p.tUs,
+      wrongSource: p.from !== target && !sameAddress(p.from, target), payloadOk, checksumOk, tUs: p.tUs,
     });
   }
 }

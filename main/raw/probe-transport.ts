@@ -4,7 +4,7 @@
 // RawHelper (main/raw/client.ts) provides it (see fromRawHelper); tests use
 // a fake with the same shapes.
 import { randomInt } from 'node:crypto';
-import { parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
+import { ipBytes, parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
 
 export type RawHandle = number;
 
@@ -108,6 +108,13 @@ export function decodeIcmpPacket(p: ProbePacket, family: 4 | 6): ReceivedIcmp | 
   }
   const m = parseIcmpv6(p.bytes, 0);
   return m.ok ? { family: 6, icmp: m.value, ttl: null, source: p.from, destination: null } : null;
+}
+
+/** Whether two address literals name the same IP address (however each is written). */
+export function sameAddress(a: string, b: string): boolean {
+  const x = ipBytes(a);
+  const y = ipBytes(b);
+  return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** Random 16-bit value (a run's ICMP identifier, a traceroute's source port). */

@@ -301,7 +301,7 @@ export class Probes {
 
   async startPing(p: InferOutput<typeof PingParams>): Promise<Result<'ping.start'>> {
     if (this.closed) throw new EngineError('INVALID_STATE', 'ping: the engine is closing');
-    if ([...this.pings.values()].length >= MAX_RUNS) throw new EngineError('INVALID_STATE', `ping: ${MAX_RUNS} runs are already going; stop one first`);
+    if (this.pings.size >= MAX_RUNS) throw new EngineError('INVALID_STATE', `ping: ${MAX_RUNS} runs are already going; stop one first`);
     const opts: PingOptions = {
       target: p.target,
       count: p.count ?? PING_FOREVER,

@@ -21,8 +21,8 @@
 import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { ipFamily } from '../../shared/net/address.js';
-import { buildIcmpEcho, buildIcmpv6Echo, buildUdp, ipBytes, unreachableFlag } from '../../shared/packet/index.js';
-import { decodeIcmpPacket, random16, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
+import { buildIcmpEcho, buildIcmpv6Echo, buildUdp, unreachableFlag } from '../../shared/packet/index.js';
+import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 
 export const TRACEROUTE_BASE_PORT = 33434;
 
@@ -196,12 +196,6 @@ interface Pending {
   result?: TraceProbe;
   resolve: (p: TraceProbe) => void;
 }
-
-const sameAddress = (a: string, b: string): boolean => {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
-  return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
-};
 
 export class Traceroute {
   readonly options: ResolvedTracerouteOptions;

@@ -18,6 +18,7 @@
 #include <string.h>
 #ifdef __linux__
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -30,24 +31,45 @@
 
 #define MAX_SCAN 65536
 
-// [fd, …] of every open SOCK_RAW socket of this process (empty off Linux).
+#ifdef __linux__
+static bool is_raw(int fd) {
+  int type = 0;
+  socklen_t len = sizeof type;
+  return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_RAW;
+}
+
+static void push_fd(napi_env env, napi_value out, uint32_t *n, int fd) {
+  napi_value v;
+  napi_create_int32(env, fd, &v);
+  napi_set_element(env, out, (*n)++, v);
+}
+#endif
+
+// [fd, …] of every open SOCK_RAW socket of this process (empty off Linux):
+// the descriptors /proc/self/fd lists, else every one below RLIMIT_NOFILE.
 static napi_value raw_socket_fds(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
   napi_create_array(env, &out);
 #ifdef __linux__
+  uint32_t n = 0;
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir) {
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+      char *end;
+      long fd = strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end || fd == dirfd(dir)) continue;
+      if (is_raw((int)fd)) push_fd(env, out, &n, (int)fd);
+    }
+    closedir(dir);
+    return out;
+  }
   struct rlimit rl;
   rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
   if (limit > MAX_SCAN) limit = MAX_SCAN;
-  uint32_t n = 0;
   for (int fd = 0; fd < (int)limit; fd++) {
-    if (fcntl(fd, F_GETFD) < 0) continue;
-    int type = 0;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_RAW) continue;
-    napi_value v;
-    napi_create_int32(env, fd, &v);
-    napi_set_element(env, out, n++, v);
+    if (fcntl(fd, F_GETFD) >= 0 && is_raw(fd)) push_fd(env, out, &n, fd);
   }
 #endif
   return out;

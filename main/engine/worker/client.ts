@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../child-calls.js';
-import type { NativeAddr, Received, SocketFamily, SocketType } from '../native.js';
+import { unpackedPath, type NativeAddr, type Received, type SocketFamily, type SocketType } from '../native.js';
 import { forkLauncher, type WorkerChannel, type WorkerLauncher } from './channel.js';
 import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './protocol.js';
 
@@ -88,7 +88,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
       throw new Error('the socket worker bundle (dist/socket-worker.cjs) was not found: run `npm run build`, or pass { entry, execArgv } to SocketWorker');
     }
     // Packaged: run the unpacked copy when electron-builder provides one.
-    const unpacked = entry.replace('app.asar', 'app.asar.unpacked');
+    const unpacked = unpackedPath(entry);
     return unpacked !== entry && existsSync(unpacked) ? unpacked : entry;
   }
 
