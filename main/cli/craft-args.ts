@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { parseLayerWords, type Layer } from '../../shared/packet/craft/index.js';
 import { ipFamily } from '../../shared/net/address.js';
+import { int } from './probe-args.js';
 import { UsageError } from './usage-error.js';
 
 export interface CraftCommand {
@@ -117,10 +118,7 @@ export function parseCraft(args: string[]): CraftCommand | null {
   for (const o of ['count', 'interval', 'listen'] as const) {
     if (v[o] !== undefined && !send) throw new UsageError(`craft: --${o} goes with --send`);
   }
-  const count = v.count as string | undefined;
-  if (count !== undefined && (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > 1_000_000)) {
-    throw new UsageError(`craft: --count needs a whole number between 1 and 1000000, got "${count}"`);
-  }
+  const count = int(v.count as string | undefined, 'craft: --count', 1, 1_000_000);
   const address = v.address as string | undefined;
   if (address !== undefined && !ipFamily(address)) throw new UsageError(`craft: --address needs an IPv4 or IPv6 address, got "${address}"`);
   if (v.json && v.hex) throw new UsageError('craft: --json and --hex exclude each other');
@@ -130,8 +128,8 @@ export function parseCraft(args: string[]): CraftCommand | null {
     kind: 'craft',
     layers: r.layers,
     send,
-    count: count === undefined ? 1 : Number(count),
-    intervalMs: seconds(v.interval as string | undefined, '--interval', 3600) ?? (count !== undefined && Number(count) > 1 ? 1000 : 0),
+    count: count ?? 1,
+    intervalMs: seconds(v.interval as string | undefined, '--interval', 3600) ?? (count !== undefined && count > 1 ? 1000 : 0),
     listenMs: seconds(v.listen as string | undefined, '--listen', 60) ?? 1000,
     json: Boolean(v.json),
     hex: Boolean(v.hex),

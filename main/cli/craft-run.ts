@@ -4,24 +4,16 @@
 // printing every answer decoded under the packet.
 import { writeFileSync } from 'node:fs';
 import { CallError, type AnyEvent, type EventPayload, type Params } from '../../shared/contract/index.js';
-import { buildStack, formatStack, resolveStack } from '../../shared/packet/craft/index.js';
+import { buildStack, formatStack, type BuildResult } from '../../shared/packet/craft/index.js';
 import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
 import { createRouter } from '../bridge/router.js';
 import { Engine } from '../engine/engine.js';
 import type { CraftCommand } from './craft-args.js';
 import { decodePacket, firstKind, hexDump, hexOf, jsonLayers, wrapInIp, type Wrapped } from './craft-show.js';
-import { followRun, NO_PRIVILEGE } from './probe-run.js';
+import { followRun, NO_PRIVILEGE, onInterrupt, stdio, type Io } from './probe-run.js';
 import { Exit } from './run.js';
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-const stdio: Io = {
-  out: (line) => void process.stdout.write(`${line}\n`),
-  err: (line) => void process.stderr.write(`${line}\n`),
-};
+type Built = Extract<BuildResult, { ok: true }>;
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -75,7 +67,7 @@ export async function runCraft(cmd: CraftCommand, io: Io = stdio): Promise<Exit>
   let exit = new Exit(0);
   // A checksum forced wrong: the receiving stack drops the packet, so no answer is the expected outcome.
   const forcedBad = parsed.layers.filter((l, i) => parsed.checksums[i] === 'bad' && cmd.layers[i]?.kind === l.kind && cmd.layers[i]!.fields.chksum !== undefined).map((l) => l.kind);
-  if (cmd.send) exit = await send(cmd, wrapped, built.bytes.length, io, packets, forcedBad);
+  if (cmd.send) exit = await send(cmd, wrapped, built, io, packets, forcedBad);
   if (cmd.out !== undefined) {
     const problem = writeFile(cmd.out, packets);
     if (problem) return new Exit(1, `craft: ${problem}`);
@@ -93,14 +85,14 @@ function failure(e: unknown): Exit {
   return new Exit(1, `craft: --send: ${message.replace(/\s+/g, ' ').trim()}`);
 }
 
-async function send(cmd: CraftCommand, wrapped: Wrapped, size: number, io: Io, pcap: PcapngPacketIn[], forcedBad: readonly string[]): Promise<Exit> {
+async function send(cmd: CraftCommand, wrapped: Wrapped, built: Built, io: Io, pcap: PcapngPacketIn[], forcedBad: readonly string[]): Promise<Exit> {
   const engine = new Engine({ probes: { replyRate: Infinity } });
   const router = createRouter(engine);
   const json = (obj: Record<string, unknown>): void => io.out(JSON.stringify(obj));
   const text = !cmd.json && !cmd.hex;
   const total = cmd.count;
-  const resolved = resolveStack(cmd.layers, wrapped.ctx);
-  const ourAddress = wrapped.ctx?.src ?? (resolved.ok ? (resolved.layers[0]!.fields.src as string | undefined) : undefined);
+  const size = built.bytes.length;
+  const ourAddress = wrapped.ctx?.src ?? (built.layers[0]!.fields.src as string | undefined);
   let resolveDone!: (d: EventPayload<'craft.done'>) => void;
   const done = new Promise<EventPayload<'craft.done'>>((r) => (resolveDone = r));
   const show = (ev: AnyEvent, id: number): void => {
@@ -134,11 +126,7 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, size: number, io: Io, p
     } else if (ev.name === 'craft.done' && ev.payload.id === id) resolveDone(ev.payload);
   };
   const run = followRun(engine, show);
-  const onSignal = (): void => void stop();
-  let runId: number | null = null;
-  const stop = async (): Promise<void> => {
-    if (runId !== null) await router.handle('craft.stop', { id: runId }).catch(() => undefined);
-  };
+  let stopInterrupt = (): void => undefined;
   try {
     const params: Params<'craft.send'> = {
       packets: [cmd.layers as Params<'craft.send'>['packets'][number]],
@@ -151,10 +139,9 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, size: number, io: Io, p
     if (wrapped.synthetic) params.address = wrapped.ctx!.dst!;
     const reply = await router.handle('craft.send', params);
     if (!reply.ok) return failure(new CallError(reply.error));
-    runId = (reply.result as { id: number }).id;
+    const runId = (reply.result as { id: number }).id;
     run.started(runId);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    stopInterrupt = onInterrupt(() => void router.handle('craft.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     if (cmd.json) {
       json({ event: 'done', sent: end.sent, errors: end.errors, replies: end.replies, stopped: end.stopped, ...(end.error ? { error: end.error } : {}), ...(forcedBad.length ? { badChecksums: forcedBad } : {}) });
@@ -171,8 +158,7 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, size: number, io: Io, p
   } catch (e) {
     return failure(e);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopInterrupt();
     run.off();
     await engine.close();
   }

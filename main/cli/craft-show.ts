@@ -6,9 +6,8 @@ import {
   LAYER_SPECS, formatFieldValue, isLayerKind, parseStack, type ChecksumStatus, type FieldValue, type Fields, type Layer, type LayerKind, type ParseResult,
   type StackContext,
 } from '../../shared/packet/craft/index.js';
+import { hexdumpLine, hexdumpLineCount, toHex } from '../../shared/codec/index.js';
 import { ipFamily } from '../../shared/net/address.js';
-
-const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Kinds that only exist inside IPv6. */
 const V6_ONLY: readonly LayerKind[] = ['icmpv6', 'hopopts', 'routing', 'fragment', 'destopts'];
@@ -90,24 +89,20 @@ export function decodePacket(bytes: Uint8Array, first: LayerKind, given: readonl
   return { parsed, lines: decodeLines(parsed, forced) };
 }
 
-/** `0000  45 00 00 20 00 01 00 00  40 01 7c cb 7f 00 00 01   E.. ....@.|.....` */
+/** `0000  45 00 00 20 00 01 00 00  40 01 7c cb 7f 00 00 01  E.. ....@.|.....` */
 export function hexDump(b: Uint8Array): string[] {
-  const lines: string[] = [];
-  for (let o = 0; o < b.length; o += 16) {
-    const row = b.subarray(o, o + 16);
-    const hex = Array.from(row, (x, i) => `${i === 8 ? ' ' : ''}${x.toString(16).padStart(2, '0')}`).join(' ');
-    const ascii = Array.from(row, (x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.')).join('');
-    lines.push(`${o.toString(16).padStart(4, '0')}  ${hex.padEnd(16 * 3, ' ')}  ${ascii}`);
-  }
-  return lines;
+  return Array.from({ length: hexdumpLineCount(b.length) }, (_, l) => {
+    const { hex, ascii } = hexdumpLine(b, l);
+    return `${(l * 16).toString(16).padStart(4, '0')}  ${hex}  ${ascii}`;
+  });
 }
 
 /** A field value for JSON: bytes as hex text, the rest as is (option data as hex too). */
 function jsonValue(v: FieldValue): unknown {
-  if (v instanceof Uint8Array) return toHex(v);
+  if (v instanceof Uint8Array) return hexOf(v);
   if (Array.isArray(v)) {
     return v.map((x: unknown) => (x && typeof x === 'object' && 'data' in x && (x as { data?: unknown }).data instanceof Uint8Array
-      ? { ...(x as object), data: toHex((x as { data: Uint8Array }).data) }
+      ? { ...(x as object), data: hexOf((x as { data: Uint8Array }).data) }
       : x));
   }
   return v;
@@ -121,7 +116,8 @@ export function jsonLayers(p: ParseResult): { kind: string; fields: Record<strin
   }));
 }
 
-export const hexOf = toHex;
+/** The bytes as one line of hex: `4500…`. */
+export const hexOf = (b: Uint8Array): string => toHex(b, '');
 
 /** A layer kind the reply says it starts with, checked (the event's own schema allows only these). */
 export const firstKind = (k: string): LayerKind => (isLayerKind(k) ? k : 'payload');

@@ -56,7 +56,7 @@ export const PING_USAGE = `  sockbench ping <host> [-c N] [-i S] [-f] [-s SIZE] 
 
 export const MAX_SIZE = 65507;
 
-function int(text: string | undefined, option: string, min: number, max: number): number | undefined {
+export function int(text: string | undefined, option: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
     throw new UsageError(`${option} needs a whole number between ${min} and ${max}, got "${text}"`);
@@ -64,7 +64,7 @@ function int(text: string | undefined, option: string, min: number, max: number)
   return Number(text);
 }
 
-/** Seconds as a decimal number ("0.01") → ms; `min` in ms. */
+/** Seconds as a decimal number ("0.01") → ms. */
 function seconds(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) throw new UsageError(`${option} needs a number of seconds, got "${text}"`);

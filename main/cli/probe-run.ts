@@ -14,12 +14,12 @@ import { Exit } from './run.js';
 
 type Stats = EventPayload<'ping.stats'>['stats'];
 
-interface Io {
+export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
 }
 
-const stdio: Io = {
+export const stdio: Io = {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
 };
@@ -62,7 +62,7 @@ function callFailure(tool: string, e: unknown): Exit {
 }
 
 /** Waits for SIGINT / SIGTERM (as ping's Ctrl+C: stop, then the summary). */
-function onInterrupt(fn: () => void): () => void {
+export function onInterrupt(fn: () => void): () => void {
   const handler = (): void => fn();
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -89,7 +89,7 @@ export const methods = {
     params: v.object({
       id: s.SessionId,
       data: s.Bytes,
-      count: v.pipe(v.number('count must be a number'), v.integer('count must be a whole number'), v.minValue(1, 'count must be between 1 and 100000000'), v.maxValue(100_000_000, 'count must be between 1 and 100000000')),
+      count: s.intInRange('count', 1, 100_000_000),
       intervalUs: v.optional(v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be ≥ 0 µs (0 = flood)'), v.maxValue(60_000_000, 'interval must be at most 60 s')), 0),
       address: v.optional(s.SocketAddress),
       port: v.optional(s.Port, 0),

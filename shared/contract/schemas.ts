@@ -30,12 +30,7 @@ export const intInRange = (name: string, min: number, max: number) =>
 
 export const SessionId = v.pipe(v.number('id must be a number'), v.integer('id must be an integer'), v.minValue(1, 'id must be ≥ 1'));
 
-export const Port = v.pipe(
-  v.number('port must be a number'),
-  v.integer('port must be a whole number'),
-  v.minValue(0, 'port must be between 0 and 65535'),
-  v.maxValue(65535, 'port must be between 0 and 65535'),
-);
+export const Port = intInRange('port', 0, 65535);
 
 /** An IPv4 or IPv6 literal (IPv6 may carry a %scope). Host names are not resolved here. */
 export const IpAddress = v.pipe(
@@ -62,19 +57,9 @@ export const TimeoutMs = v.nullable(
   v.pipe(v.number('timeout must be a number'), v.minValue(0, 'timeout must be ≥ 0'), v.maxValue(3_600_000, 'timeout must be at most 1 hour')),
 );
 
-export const Bufsize = v.pipe(
-  v.number('bufsize must be a number'),
-  v.integer('bufsize must be a whole number'),
-  v.minValue(1, 'bufsize must be between 1 and 1048576'),
-  v.maxValue(1_048_576, 'bufsize must be between 1 and 1048576'),
-);
+export const Bufsize = intInRange('bufsize', 1, 1_048_576);
 
-export const Backlog = v.pipe(
-  v.number('backlog must be a number'),
-  v.integer('backlog must be a whole number'),
-  v.minValue(1, 'backlog must be between 1 and 65535'),
-  v.maxValue(65535, 'backlog must be between 1 and 65535'),
-);
+export const Backlog = intInRange('backlog', 1, 65535);
 
 /** Payloads stay binary on both transports. At most 16 MiB per call. */
 export const AnyBytes = v.custom<Uint8Array>((x) => x instanceof Uint8Array, 'data must be bytes (Uint8Array)');
@@ -203,12 +188,7 @@ export const MulticastIface = v.pipe(
   ),
 );
 
-export const MulticastTTL = v.pipe(
-  v.number('ttl must be a number'),
-  v.integer('ttl must be a whole number'),
-  v.minValue(0, 'ttl must be between 0 and 255'),
-  v.maxValue(255, 'ttl must be between 0 and 255'),
-);
+export const MulticastTTL = intInRange('ttl', 0, 255);
 
 export const Toggle = v.boolean('on must be true or false');
 

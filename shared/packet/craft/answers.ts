@@ -7,6 +7,7 @@
 // the crafter runs this on every packet a raw socket hears, and a capture
 // socket for TCP hears all of the machine's TCP.
 import { formatIPv4, formatIPv6, ipv6Bytes } from '../address.js';
+import { u16, u32 } from '../result.js';
 import type { LayerKind } from './spec.js';
 
 /** What matching needs to know of one packet. Fields absent: not in the bytes (truncated quote, other protocol). */
@@ -61,9 +62,6 @@ export function canonicalAddress(a: string | null | undefined): string | null {
   const b = ipv6Bytes(a);
   return b ? formatIPv6(b) : a;
 }
-
-const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
-const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
 
 /**
  * The key of a packet whose bytes start with `first`. A packet without an IP

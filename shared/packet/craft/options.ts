@@ -3,6 +3,7 @@
 // counts the data only) and neighbour discovery options (length in units of
 // 8 bytes). One walker per direction; a list differs only in its table.
 // Decoding never fails: a malformed tail becomes one { kind: 'raw' } item.
+import { toHex } from '../../codec/hex.js';
 import { put16, put32, u16, u32 } from '../result.js';
 import { FieldError, type OptionListKind, type OptionValue } from './spec.js';
 
@@ -64,7 +65,7 @@ const lladdr = (name: string, code: number): Named => ({
     if (!m) throw new FieldError('options', `${name} needs lladdr like 02:00:00:00:00:01, got ${String(o.lladdr)}`);
     return Uint8Array.from(m.slice(1), (h) => parseInt(h, 16));
   },
-  dec: (d) => (d.length === 6 ? { kind: name, lladdr: Array.from(d, (x) => x.toString(16).padStart(2, '0')).join(':') } : null),
+  dec: (d) => (d.length === 6 ? { kind: name, lladdr: toHex(d, ':') } : null),
 });
 
 const TCP_NAMED: readonly Named[] = [
@@ -213,5 +214,5 @@ export function formatOption(o: OptionValue): string {
   if (o.tsval !== undefined) return `${o.kind}=${o.tsval},${o.tsecr}`;
   if (o.blocks) return `${o.kind}=${o.blocks.map(([l, r]) => `${l}-${r}`).join(',')}`;
   if (o.lladdr) return `${o.kind}=${o.lladdr}`;
-  return o.data ? `${o.kind}:${Array.from(o.data, (x) => x.toString(16).padStart(2, '0')).join('')}` : String(o.kind);
+  return o.data ? `${o.kind}:${toHex(o.data, '')}` : String(o.kind);
 }

@@ -23,9 +23,10 @@
 // addresses in RFC 5952 text; option lists as written), so buildStack takes
 // them as they are. formatStack is its inverse: the fields present, as
 // words parseLayers reads back to the same layers. Pure TypeScript.
+import { toHex } from '../../codec/hex.js';
 import { LAYER_KINDS, LAYER_SPECS, canFollow, isLayerKind } from './layers.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type Layer, type LayerKind, type OptionValue } from './spec.js';
-import { normalize, utf8 } from './values.js';
+import { hexBytes, normalize, utf8 } from './values.js';
 
 export interface LineError {
   ok: false;
@@ -124,12 +125,10 @@ function equalsAt(raw: string): number {
   return -1;
 }
 
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
 function fromHex(text: string, what: string): Uint8Array {
-  const hex = text.replace(/[\s:]/g, '');
-  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new FieldError(what, `${what}: "${text}" is not hex bytes (pairs of 0-9 a-f, e.g. hex:41414141)`);
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+  const b = hexBytes(text);
+  if (!b) throw new FieldError(what, `${what}: "${text}" is not hex bytes (pairs of 0-9 a-f, e.g. hex:41414141)`);
+  return b;
 }
 
 // ---- options: MSS:1460,NOP,WScale:7,SAckOK,Timestamp:1:0 ----
@@ -196,8 +195,8 @@ export function parseOptions(text: string): OptionValue[] {
 /** The syntax of one option (parseOption's inverse). */
 export function formatOptionItem(o: OptionValue): string {
   const kind = String(o.kind);
-  if (o.kind === 'raw') return `raw:${toHex(o.data ?? new Uint8Array(0))}`;
-  if (o.data !== undefined && !(NO_ARGS.has(kind) && o.data.length === 0)) return `${kind}:${toHex(o.data)}`;
+  if (o.kind === 'raw') return `raw:${toHex(o.data ?? new Uint8Array(0), '')}`;
+  if (o.data !== undefined && !(NO_ARGS.has(kind) && o.data.length === 0)) return `${kind}:${toHex(o.data, '')}`;
   if (o.value !== undefined) return `${kind}:${o.value}`;
   if (o.tsval !== undefined || o.tsecr !== undefined) return `${kind}:${o.tsval ?? 0}:${o.tsecr ?? 0}`;
   if (o.blocks !== undefined) return [kind, ...o.blocks.map(([l, r]) => `${l}-${r}`)].join(':');
@@ -357,7 +356,7 @@ const word = (text: string): string => (BARE.test(text) && !/^hex:/i.test(text) 
 /** Bytes: quoted text when printable ASCII, hex: otherwise. */
 function formatBytes(b: Uint8Array): string {
   if (b.every((x) => x >= 0x20 && x < 0x7f)) return quote(String.fromCharCode(...b));
-  return `hex:${toHex(b)}`;
+  return `hex:${toHex(b, '')}`;
 }
 
 /** A value that could not be made canonical, written as close to how it was given as the syntax allows. */

@@ -2,6 +2,7 @@
 // form that resolveStack and parseStack both produce (numbers for numeric,
 // enum and flag fields; RFC 5952 text for addresses; Uint8Array for bytes),
 // and between that form and the wire.
+import { toHex } from '../../codec/hex.js';
 import { formatIPv4, formatIPv6, ipv4Bytes, ipv6Bytes } from '../address.js';
 import { ipv4Word } from './addr.js';
 import { decodeOptions, emptyEncodesEmpty, encodeOptions, formatOption } from './options.js';
@@ -55,25 +56,20 @@ function toBytes(s: FieldSpec, raw: FieldValue): Uint8Array {
   if (raw instanceof Uint8Array) return raw;
   if (Array.isArray(raw) && raw.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 255)) return Uint8Array.from(raw as number[]);
   if (typeof raw === 'string') {
-    if (!raw.startsWith('hex:')) return utf8(raw);
-    const hex = raw.slice(4).replace(/[\s:]/g, '');
-    if (/^([0-9a-f]{2})*$/i.test(hex)) return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+    const b = raw.startsWith('hex:') ? hexBytes(raw.slice(4)) : utf8(raw);
+    if (b) return b;
   }
   throw new FieldError(s.name, `${s.name} must be bytes: hex:41ff…, text, or a list of 0..255`);
 }
 
-/** UTF-8 without TextEncoder (not in the ES library this code is typed against). */
-export function utf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(out);
+/** The bytes of hex digit pairs (spaces and colons between them ignored), or null. */
+export function hexBytes(text: string): Uint8Array | null {
+  const hex = text.replace(/[\s:]/g, '');
+  return /^([0-9a-f]{2})*$/i.test(hex) ? Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)) : null;
 }
+
+const UTF8 = new TextEncoder();
+export const utf8 = (text: string): Uint8Array => UTF8.encode(text);
 
 function toAddress(s: FieldSpec, family: 4 | 6, raw: FieldValue): string {
   // A dotted quad ipv4Bytes accepts has no leading zeros, so it is already canonical.
@@ -115,7 +111,7 @@ export function formatValue(s: FieldSpec, v: FieldValue, f: Fields = {}): string
   const t = s.type;
   if (t.t === 'enum') return t.names(f)[v as number] ?? String(v);
   if (t.t === 'flags') return t.names.filter((_, bit) => ((v as number) >> bit) & 1).join(',') || '0';
-  if (t.t === 'bytes') return `hex:${Array.from(v as Uint8Array, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  if (t.t === 'bytes') return `hex:${toHex(v as Uint8Array, '')}`;
   if (t.t === 'options') return (v as OptionValue[]).map(formatOption).join(' ');
   if (t.t === 'ipv6list') return (v as string[]).join(',');
   return String(v);

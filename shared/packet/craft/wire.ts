@@ -13,8 +13,6 @@ import { type FieldValue, type Fields, type Layer, type LayerCodec, type Span } 
 import { pseudoSum, wordSum } from './sum.js';
 import { decodeVar, encodeVar, fixedBits, getBits, putBits } from './values.js';
 
-
-
 /** The field a bit of the bytes belongs to (bit 0 = MSB of the byte), innermost layer first: for mapping an edited byte back. */
 export function spanAt(spans: readonly Span[], offset: number, bit = 0): Span | undefined {
   const at = offset * 8 + bit;
@@ -150,7 +148,6 @@ export function pseudoHeader(a: Addresses, layer: Layer, length: number): Uint8A
   if (s6 && d6) return ipv6PseudoHeader(s6, d6, proto, length);
   return `${layer.kind} needs two IPv${layer.kind === 'icmpv6' ? 6 : '4 or two IPv6'} addresses for its pseudo-header, got ${a.src} and ${a.dst}`;
 }
-
 
 /** The sum of the pseudo-header pseudoHeader gives, computed without building it; or its sentence. */
 export function pseudoHeaderSum(a: Addresses, layer: Layer, length: number): number | string {
