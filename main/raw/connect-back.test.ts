@@ -15,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { RawHelper, type RawHelperEvents, type RawHelperOptions, type RawPacket } from './client.js';
 import { connectBack, type HelperChannel } from './launcher.js';
-import { darwinShellCommand, elevationPlan, rawPrivilege } from './privilege.js';
+import { rawSuite } from '../../test/support/peers.js';
+import { darwinShellCommand, elevationPlan } from './privilege.js';
 import { echoRequest, helperEntry, sleep, tsxArgv } from './testkit.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-const privileged = rawPrivilege().privileged;
+const real = rawSuite('the real helper over connect-back');
 let dir: string;
 let rh: RawHelper | undefined;
 const channels: HelperChannel[] = [];
@@ -297,7 +298,7 @@ if (mode === 'corrupt-token') {
   return tool('osascript', js, process.execPath);
 }
 
-describe.skipIf(!privileged)(`the real helper over connect-back${privileged ? '' : ' (skipped: no CAP_NET_RAW / not root)'}`, () => {
+describe.skipIf(real.skip)(real.title, () => {
   const unprivileged = () => ({ privileged: false, reason: 'test: no CAP_NET_RAW' });
 
   function helper(opts: RawHelperOptions): RawHelper {

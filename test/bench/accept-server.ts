@@ -16,7 +16,7 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { createRouter } from '../../main/bridge/router.js';
 import { Engine } from '../../main/engine/engine.js';
-import type { MethodName, Params, Result } from '../../shared/contract/index.js';
+import { routerCall } from './session-pump.js';
 
 const mode = process.argv[2];
 const n = Number(process.argv[3]);
@@ -85,12 +85,7 @@ async function main(): Promise<void> {
     port = (server.address() as net.AddressInfo).port;
   } else if (mode === 'engine-auto' || mode === 'engine-manual') {
     const engine = new Engine();
-    const router = createRouter(engine);
-    const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
-      const r = await router.handle(method, params);
-      if (!r.ok) throw new Error(`${method}: ${r.error.message}`);
-      return r.result as Result<M>;
-    };
+    const call = routerCall(createRouter(engine));
     const listener = await call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
     const bound = await call('socket.bind', { id: listener.id, address: '127.0.0.1', port: 0 });
     const acceptMode = mode === 'engine-auto' ? 'auto' : 'manual';

@@ -4,15 +4,13 @@
 // bounded by a count and a time limit.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createRouter } from '../../main/bridge/router.js';
-import { Engine } from '../../main/engine/engine.js';
-import { native } from '../../main/engine/native.js';
 import { RawHelper } from '../../main/raw/client.js';
 import { Ping, type PingOptions, type PingSent, type PingSummary } from '../../main/raw/ping.js';
 import { fromRawHelper, type ProbeTransport } from '../../main/raw/probe-transport.js';
 import { rawPrivilege } from '../../main/raw/privilege.js';
 import { hasTool } from '../support/peers.js';
 import { median } from './stats.js';
+import { sessionSendRepeat } from './udp-rate.js';
 
 const TARGET = '127.0.0.1';
 const helperEntry = fileURLToPath(new URL('../../dist/raw-helper.cjs', import.meta.url));
@@ -177,24 +175,7 @@ export async function sockbenchPingPaced(t: ProbeTransport, pps: number, count: 
  * the first send and stops after the last).
  */
 export async function udpPaced(pps: number, count: number): Promise<PacedFigures> {
-  const n = native();
-  const fd = n.socket('AF_INET', 'SOCK_DGRAM');
-  n.bind(fd, { family: 'AF_INET', address: '127.0.0.1', port: 0 });
-  const a = n.getsockname(fd);
-  const port = a.family === 'AF_UNIX' ? 0 : a.port;
-  const engine = new Engine();
-  const router = createRouter(engine);
-  try {
-    const created = await router.handle('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
-    if (!created.ok) throw new Error(created.error.message);
-    const id = (created.result as { id: number }).id;
-    const r = await router.handle('socket.sendRepeat', { id, data: new Uint8Array(64), count, intervalUs: 1e6 / pps, address: '127.0.0.1', port });
-    if (!r.ok) throw new Error(r.error.message);
-    const { sent, seconds } = r.result as { sent: number; seconds: number };
-    const achievedPps = (sent - 1) / seconds;
-    return { requestedPps: pps, sent, seconds, achievedPps, errorPercent: (achievedPps / pps - 1) * 100 };
-  } finally {
-    await engine.close();
-    n.close(fd);
-  }
+  const { sent, seconds } = await sessionSendRepeat({ data: new Uint8Array(64), count, intervalUs: 1e6 / pps });
+  const achievedPps = (sent - 1) / seconds;
+  return { requestedPps: pps, sent, seconds, achievedPps, errorPercent: (achievedPps / pps - 1) * 100 };
 }

@@ -8,6 +8,7 @@ import { createRouter } from '../../main/bridge/router.js';
 import { Engine } from '../../main/engine/engine.js';
 import { native } from '../../main/engine/native.js';
 import { hasTool } from '../support/peers.js';
+import { routerCall } from './session-pump.js';
 
 const PAYLOAD = 'a'.repeat(64);
 
@@ -20,23 +21,30 @@ function sink(): { port: number; close(): void } {
   return { port: a.family === 'AF_UNIX' ? 0 : a.port, close: () => n.close(fd) };
 }
 
-/** Datagrams per second sent by one session. */
-export async function sessionUdpRate(count: number): Promise<number> {
+/**
+ * One session's socket.sendRepeat (through the router, as the composer calls
+ * it) of `count` copies of `data` to a bound socket nobody reads, every
+ * `intervalUs` when given: what the call reports (its clock starts at the
+ * first send and stops after the last).
+ */
+export async function sessionSendRepeat(opts: { data: Uint8Array; count: number; intervalUs?: number }): Promise<{ sent: number; seconds: number }> {
   const dst = sink();
   const engine = new Engine();
-  const router = createRouter(engine);
+  const call = routerCall(createRouter(engine));
   try {
-    const created = await router.handle('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
-    if (!created.ok) throw new Error(created.error.message);
-    const id = (created.result as { id: number }).id;
-    const r = await router.handle('socket.sendRepeat', { id, data: new TextEncoder().encode(PAYLOAD), count, address: '127.0.0.1', port: dst.port });
-    if (!r.ok) throw new Error(r.error.message);
-    const { sent, seconds } = r.result as { sent: number; seconds: number };
-    return sent / seconds;
+    const { id } = await call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    const { sent, seconds } = await call('socket.sendRepeat', { id, ...opts, address: '127.0.0.1', port: dst.port });
+    return { sent, seconds };
   } finally {
     await engine.close();
     dst.close();
   }
+}
+
+/** Datagrams per second sent by one session. */
+export async function sessionUdpRate(count: number): Promise<number> {
+  const { sent, seconds } = await sessionSendRepeat({ data: new TextEncoder().encode(PAYLOAD), count });
+  return sent / seconds;
 }
 
 /** packetsender -u --num N --usdelay 0: its own "Effective rate", or null when it is missing. */

@@ -11,14 +11,14 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { rawPrivilege } from '../../main/raw/privilege.js';
 import { buildStack, type Layer } from '../../shared/packet/craft/index.js';
 import { readPcapng } from '../../shared/packet/pcapng.js';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
-import { peerSuite } from '../support/peers.js';
+import { peerSuite, rawSuite } from '../support/peers.js';
 
 const suite = peerSuite('chromium');
-const privileged = rawPrivilege().privileged;
+// The sends through the raw helper need CAP_NET_RAW (a failure instead of a skip with SOCKBENCH_REQUIRE_PEERS=1).
+const raw = rawSuite('sends through the raw helper');
 
 describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`, () => {
   const wb = workbenchPerSuite();
@@ -133,7 +133,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(Buffer.from(file.value.packets[0]!.bytes).toString('hex')).toBe(shown);
   });
 
-  it.skipIf(!privileged)('send ×2 to 127.0.0.1 with seq incrementing: the echo replies appear under the packets sent', async () => {
+  it.skipIf(raw.skip)('send ×2 to 127.0.0.1 with seq incrementing: the echo replies appear under the packets sent', async () => {
     await tid('craft-via').selectOption('raw');
     await tid('craft-count').fill('2');
     await tid('craft-interval').fill('10');
@@ -163,7 +163,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     expect(file.ok && file.value.packets.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.skipIf(!privileged)('an ICMP echo with a forced wrong checksum gets no reply, and the view says that is expected', async () => {
+  it.skipIf(raw.skip)('an ICMP echo with a forced wrong checksum gets no reply, and the view says that is expected', async () => {
     await wb.page.locator('[data-testid=craft-var-0] button').click();
     await tid('craft-count').fill('1');
     await tid('craft-listen').fill('300');
@@ -180,7 +180,7 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await tid('craft-field-1-chksum-auto').click();
   });
 
-  it.skipIf(!privileged)('a TCP SYN to a closed port of 127.0.0.1 is answered with RST,ACK, shown under it', async () => {
+  it.skipIf(raw.skip)('a TCP SYN to a closed port of 127.0.0.1 is answered with RST,ACK, shown under it', async () => {
     await tid('craft-template').selectOption({ label: 'TCP SYN' });
     await tid('craft-template-load').click();
     await expect.poll(() => tid('craft-layer-1').getAttribute('data-kind')).toBe('tcp');

@@ -4,11 +4,9 @@
 // traceroute, and a raw ICMP socket that receives the echo it sent.
 // A sweep (fping -g) from the panel under the ping view.
 // Screenshots: test-results/e2e/20-ping.png, 21-traceroute.png, 22-raw.png, 23-sweep.png.
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, SHOTS, workbenchPerSuite } from '../support/browser.js';
-import { hasTool, peerSuite, rawSuite } from '../support/peers.js';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, workbenchPerSuite } from '../support/browser.js';
+import { peerSuite, rawSuite } from '../support/peers.js';
 
 const suite = peerSuite('chromium');
 const raw = rawSuite('probes in the browser');
@@ -150,54 +148,13 @@ describe.skipIf(suite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${
   });
 });
 
-/** Browser mode started without CAP_NET_RAW (capsh), and a page on it. */
-async function openUnprivileged() {
-  const proc = spawn('capsh', ['--drop=cap_net_raw', '--', '-c', `exec ${process.execPath} dist/serve.cjs --port 0`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 15_000);
-    proc.stdout.on('data', (d: Buffer) => {
-      out += String(d);
-      const m = /Open: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.stderr.on('data', (d: Buffer) => (out += String(d)));
-    proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
-  const browser = await launch();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('[data-testid=connection-status][data-state=open]');
-  return {
-    page,
-    pageErrors,
-    close: async () => {
-      await browser.close();
-      await new Promise<void>((r) => {
-        proc.once('exit', () => r());
-        proc.kill('SIGTERM');
-      });
-    },
-  };
-}
-
-const capsh = hasTool('capsh');
-describe.skipIf(suite.skip || !capsh)(`probes without CAP_NET_RAW (${capsh ? suite.title : 'skipped: capsh not installed'})`, () => {
-  let wb: Awaited<ReturnType<typeof openUnprivileged>>;
-  beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    wb = await openUnprivileged();
-  }, 60_000);
-  afterAll(async () => wb?.close());
+const capsh = peerSuite('capsh');
+describe.skipIf(suite.skip || capsh.skip)(`probes without CAP_NET_RAW (${capsh.skip ? capsh.title : suite.title})`, () => {
+  // Browser mode started without CAP_NET_RAW.
+  const wb = workbenchPerSuite(['capsh', '--drop=cap_net_raw', '--', '-c', `exec ${process.execPath} dist/serve.cjs --port 0`]);
 
   it('every probe view explains what is missing; a ping is refused next to its button; the Sockets view works', async () => {
-    const { page } = wb;
-    const tid = (id: string) => page.getByTestId(id);
+    const { page, tid } = wb;
     for (const tab of ['ping', 'traceroute', 'craft', 'raw']) {
       await tid(`tab-${tab}`).click();
       const status = page.locator(`[data-testid=${tab === 'traceroute' ? 'trace' : tab}-view] [data-testid=probe-status]`);

@@ -4,11 +4,9 @@
 // one-line failures without a stack trace, also without the privilege.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { rawPrivilege } from '../../main/raw/privilege.js';
-import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
+import { hasTool, peerSuite, peersRequired, rawSuite } from '../support/peers.js';
 
 const CLI = 'dist/cli.cjs';
-const privileged = rawPrivilege().privileged;
 
 function sockbench(args: string[], timeout = 30_000) {
   const r = spawnSync(process.execPath, [CLI, ...args], { timeout, encoding: 'utf8' });
@@ -30,7 +28,8 @@ const SHAPES: [kind: string, re: RegExp][] = [
 const kindOf = (line: string) => SHAPES.find(([, re]) => re.test(line))?.[0] ?? `unknown: ${JSON.stringify(line)}`;
 
 const pingSuite = peerSuite('ping');
-describe.skipIf(pingSuite.skip || !privileged)(`sockbench ping next to ping (${privileged ? pingSuite.title : 'skipped: no CAP_NET_RAW / root'})`, () => {
+const raw = rawSuite('sockbench ping next to ping');
+describe.skipIf(pingSuite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${pingSuite.title})`, () => {
   it('ping -c 5 -i 0.01 127.0.0.1: line for line the shape of ping’s output, plus percentiles; exit 0', () => {
     const real = spawnSync('ping', ['-c', '5', '-i', '0.01', '127.0.0.1'], { timeout: 30_000, encoding: 'utf8' });
     expect(real.status, real.stderr).toBe(0);

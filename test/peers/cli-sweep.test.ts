@@ -4,10 +4,10 @@
 // send an echo to the loopback broadcast address without SO_BROADCAST.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { rawPrivilege } from '../../main/raw/privilege.js';
+import { rawSuite } from '../support/peers.js';
 
 const CLI = 'dist/cli.cjs';
-const privileged = rawPrivilege().privileged;
+const raw = rawSuite('sockbench sweep through the real helper');
 
 function sockbench(args: string[], timeout = 30_000) {
   const r = spawnSync(process.execPath, [CLI, ...args], { timeout, encoding: 'utf8' });
@@ -30,7 +30,7 @@ describe('sockbench sweep: usage errors exit 2 with one line', () => {
   });
 });
 
-describe.skipIf(!privileged)(privileged ? 'sockbench sweep through the real helper' : 'sockbench sweep (skipped: no CAP_NET_RAW / root)', () => {
+describe.skipIf(raw.skip)(raw.title, () => {
   it('-c 2 over a list and a /30: "is alive" per target, then fping -c statistics on stderr in the order given; exit 0', () => {
     const r = sockbench(['sweep', '-c', '2', '-i', '1', '-p', '10', '-t', '2000', '127.0.0.1', '::1', '127.0.0.4/30']);
     expect(r.status, r.stderr).toBe(0);

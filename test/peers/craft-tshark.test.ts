@@ -307,20 +307,20 @@ describe.skipIf(!dumpcapOk)(`${tshark.title}: packets of real tools on lo, read 
   const servers: Server[] = [];
   afterAll(() => servers.forEach((s) => s.close()));
 
-  it.skipIf(!hasTool('ping'))('ping -c1 127.x.y.z: echo request and reply', async () => {
+  it.skipIf(!hasTool('ping') && !peersRequired)('ping -c1 127.x.y.z: echo request and reply', async () => {
     const target = ownAddress(11);
     const pcap = await capture('lo', `icmp and host ${target}`, async () => void (await runTool('ping', ['-n', '-c', '1', '-W', '2', target])), { count: 2, timeoutMs: 10_000 });
     const layers = await compareCapture(pcap, 2);
     expect(layers.map((l) => l[1]!.fields.type).sort()).toEqual([0, 8]);
   });
 
-  it.skipIf(!hasTool('ping'))('ping -6 -c1 ::1: ICMPv6 echo request and reply', async () => {
+  it.skipIf(!hasTool('ping') && !peersRequired)('ping -6 -c1 ::1: ICMPv6 echo request and reply', async () => {
     const pcap = await capture('lo', 'icmp6 and host ::1 and (ip6[40] == 128 or ip6[40] == 129)', async () => void (await runTool('ping', ['-6', '-n', '-c', '1', '-W', '2', '-s', '24', '::1'])), { count: 2, timeoutMs: 10_000 });
     const layers = await compareCapture(pcap, 2);
     expect(layers.every((l) => l[0]!.kind === 'ipv6' && l[1]!.kind === 'icmpv6')).toBe(true);
   });
 
-  it.skipIf(!hasTool('hping3'))('hping3 -S -c1 -p PORT: a SYN to a closed port and its RST', async () => {
+  it.skipIf(!hasTool('hping3') && !peersRequired)('hping3 -S -c1 -p PORT: a SYN to a closed port and its RST', async () => {
     const target = ownAddress(12);
     const pcap = await capture('lo', `tcp and host ${target}`, async () => void (await runTool('hping3', ['-S', '-c', '1', '-p', '42999', target])), { count: 2, timeoutMs: 10_000 });
     const layers = await compareCapture(pcap, 2);
@@ -329,14 +329,15 @@ describe.skipIf(!dumpcapOk)(`${tshark.title}: packets of real tools on lo, read 
   });
 
   const connector = hasTool('ncat') ? 'ncat' : hasTool('socat') ? 'socat' : null;
-  it.skipIf(connector === null)(`a TCP connect by ${connector ?? 'ncat/socat'}: SYN with its options, SYN-ACK, ACK`, async () => {
+  it.skipIf(connector === null && !peersRequired)(`a TCP connect by ${connector ?? 'ncat/socat'}: SYN with its options, SYN-ACK, ACK`, async () => {
+    if (!connector) throw new Error('ncat or socat is required (SOCKBENCH_REQUIRE_PEERS=1)');
     const target = ownAddress(13);
     const server = createServer((s) => s.end());
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, target, r));
     const port = (server.address() as { port: number }).port;
     const args = connector === 'ncat' ? ['-z', '-w', '2', target, String(port)] : ['-u', 'OPEN:/dev/null', `TCP:${target}:${port}`];
-    const pcap = await capture('lo', `tcp and host ${target} and port ${port}`, async () => void (await runTool(connector!, args)), { count: 3, timeoutMs: 10_000 });
+    const pcap = await capture('lo', `tcp and host ${target} and port ${port}`, async () => void (await runTool(connector, args)), { count: 3, timeoutMs: 10_000 });
     const layers = await compareCapture(pcap, 3);
     const syn = layers[0]![1]!;
     expect(syn.fields.flags).toBe(0x02);
@@ -350,7 +351,7 @@ describe.skipIf(!dumpcapOk)(`${tshark.title}: packets of real tools on lo, read 
 const CLI = 'dist/cli.cjs';
 const cliBuilt = existsSync(CLI) && readFileSync(CLI, 'utf8').includes('sockbench craft');
 
-describe.skipIf(tshark.skip || !cliBuilt)(`${tshark.title}: sockbench craft --out${cliBuilt ? '' : ' (skipped: run npm run build)'}`, () => {
+describe.skipIf(tshark.skip || (!cliBuilt && !peersRequired))(`${tshark.title}: sockbench craft --out${cliBuilt || peersRequired ? '' : ' (skipped: run npm run build)'}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockbench-craft-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const craft = (args: string[]) => spawnSync(process.execPath, [CLI, 'craft', ...args], { encoding: 'utf8', timeout: 20_000 });

@@ -27,10 +27,17 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-/** Starts `node dist/serve.cjs --port 0` and resolves with the URL it prints. */
-export async function serve(): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
+/** `node dist/serve.cjs --port 0`, as serve() starts it by default. */
+const SERVE_COMMAND: readonly string[] = [process.execPath, 'dist/serve.cjs', '--port', '0'];
+
+/**
+ * Starts `node dist/serve.cjs --port 0` (or `command`, which must exec it in
+ * the end, e.g. through capsh) and resolves with the URL it prints.
+ */
+export async function serve(command: readonly string[] = SERVE_COMMAND): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
   if (!existsSync('dist/serve.cjs')) throw new Error('dist/serve.cjs is missing: run `npm run build` (npm test does it first)');
-  const proc = spawn(process.execPath, ['dist/serve.cjs', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...args] = command;
+  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 15_000);
@@ -61,8 +68,8 @@ export async function serve(): Promise<{ url: string; proc: ChildProcess; stop: 
  */
 export type Workbench = { browser: Browser; url: string; page: Page; pageErrors: string[]; close: () => Promise<void> };
 
-export async function openWorkbench(): Promise<Workbench> {
-  const server = await serve();
+export async function openWorkbench(command?: readonly string[]): Promise<Workbench> {
+  const server = await serve(command);
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const pageErrors: string[] = [];
@@ -87,10 +94,10 @@ export async function openWorkbench(): Promise<Workbench> {
 /**
  * One workbench page shared by the tests of the describe block that calls
  * this: opened in its beforeAll (with the screenshot folder made), closed in
- * its afterAll. The fields are getters, so read them inside tests and hooks,
+ * its afterAll; `command` as for serve(). The fields are getters, so read them inside tests and hooks,
  * not while the block is being declared.
  */
-export function workbenchPerSuite(): Omit<Workbench, 'close'> & { tid: (id: string) => Locator } {
+export function workbenchPerSuite(command?: readonly string[]): Omit<Workbench, 'close'> & { tid: (id: string) => Locator } {
   let wb: Workbench | undefined;
   const opened = (): Workbench => {
     if (!wb) throw new Error('the workbench opens in beforeAll: use it inside tests');
@@ -98,7 +105,7 @@ export function workbenchPerSuite(): Omit<Workbench, 'close'> & { tid: (id: stri
   };
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    wb = await openWorkbench();
+    wb = await openWorkbench(command);
   }, 60_000);
   afterAll(async () => wb?.close());
   return {

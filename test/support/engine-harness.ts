@@ -17,7 +17,7 @@ export function harness(opts: EngineOptions = {}) {
   /** The error a call must fail with, as the bridge sends it; params are untyped, so malformed ones can be sent. */
   async function error(method: MethodName, params: unknown) {
     const reply = await router.handle(method, params);
-    if (reply.ok) throw new Error(`${method} should have failed`);
+    if (reply.ok) throw new Error(`${method} ${JSON.stringify(params)} should have failed`);
     return reply.error;
   }
   /** The payloads of the events called `name` so far; with `id`, only those of that session or probe. */

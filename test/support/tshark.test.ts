@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildIPv4Header, buildUdp, parseIPv4Header, parseUdpHeader } from '../../shared/packet/index.js';
 import { ipPacketOf, readPcapng, writePcapng } from '../../shared/packet/pcapng.js';
 import { peerSuite } from './peers.js';
-import { capture, checksumStatus, dissect, expertMessages, field, fieldNumber, fields, requireField, tsharkAvailable, type TsharkPacket } from './tshark.js';
+import { capture, checksumStatus, dissect, expertMessages, field, fieldNumber, fields, requireField, type TsharkPacket } from './tshark.js';
 import { ok } from './packets.js';
 
 describe('field lookup on a tshark JSON tree (no tshark needed)', () => {
@@ -56,10 +56,6 @@ describe.skipIf(suite.skip)(`${suite.title}: dissect() and capture()`, () => {
     out.set(u, h.length);
     return out;
   };
-
-  it('is available', () => {
-    expect(tsharkAvailable()).toBe(true);
-  });
 
   it('dissects a file with no packets to []', async () => {
     expect(await dissect(writePcapng([]))).toEqual([]);

@@ -7,7 +7,7 @@
 // checksum 0), "4" illegal (UDP over IPv6 with checksum 0). IPv4, UDP and TCP
 // are only verified with <proto>.check_checksum:TRUE (off by default in
 // tshark 4.0); ICMP and ICMPv6 always are.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +34,6 @@ const STATUS: Readonly<Record<string, ChecksumStatus>> = { 0: 'bad', 1: 'good', 
 export const CHECKSUM_PREFS = ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'];
 
 const TSHARK_TIMEOUT_MS = 30_000;
-
-export function tsharkAvailable(): boolean {
-  return hasTool('tshark');
-}
 
 function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sockbench-tshark-'));
@@ -250,10 +246,4 @@ export async function capture(iface: string, filter: string, action: () => Promi
     }
     tmp.remove();
   }
-}
-
-/** tshark's version line, e.g. "TShark (Wireshark) 4.0.17 …"; empty when it is not installed. */
-export function tsharkVersion(): string {
-  const r = spawnSync('tshark', ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0 ? (r.stdout.split('\n')[0] ?? '') : '';
 }
