@@ -14,9 +14,10 @@ export interface SummaryOptions {
   addresses?: boolean;
 }
 
-/** The spec of a field by name as it exists for these values (ICMP's "unused" has several widths). */
-const specOf = (kind: LayerKind, name: string, f: Fields): FieldSpec | undefined =>
-  fieldsOf(kind, f).find((s) => s.name === name) ?? LAYER_SPECS[kind].fields.find((s) => s.name === name);
+/** The spec of a field by name as it exists for these values, else the first of that name (ICMP's "unused" has several widths). */
+export function specOf(kind: LayerKind, name: string, f: Fields = {}): FieldSpec | undefined {
+  return fieldsOf(kind, f).find((s) => s.name === name) ?? LAYER_SPECS[kind].fields.find((s) => s.name === name);
+}
 
 function enumName(kind: LayerKind, name: string, f: Fields): string | undefined {
   const s = specOf(kind, name, f);

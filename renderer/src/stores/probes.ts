@@ -82,8 +82,6 @@ export const useProbes = defineStore('probes', () => {
     stats: emptyStats(),
     /** Why the run ended early, if it did. */
     error: null as string | null,
-    /** Replies the engine sent but this view thinned out (flood): stats stay exact. */
-    shownReplies: 0,
   });
   const replies = markRaw(new Ring<PingReply>(REPLIES_MAX));
   /** The RTT chart's points: sequence number and RTT in ms (null: timed out). */
@@ -95,7 +93,6 @@ export const useProbes = defineStore('probes', () => {
     chart.seq.length = 0;
     chart.rttMs.length = 0;
     ping.stats = emptyStats();
-    ping.shownReplies = 0;
     ping.error = null;
     pingVersion.value++;
   }
@@ -149,7 +146,6 @@ export const useProbes = defineStore('probes', () => {
       case 'ping.reply': {
         if (ev.payload.id !== ping.id) return 'unknown';
         replies.push(ev.payload);
-        ping.shownReplies++;
         chart.seq.push(ev.payload.seq);
         chart.rttMs.push(ev.payload.rttUs === null ? null : ev.payload.rttUs / 1000);
         if (chart.seq.length > CHART_MAX * 2) {
@@ -245,7 +241,6 @@ export const useProbes = defineStore('probes', () => {
     if (offBatch) return;
     offBatch = client().onBatch(handle);
     void refreshStatus();
-    void endOrphans();
   }
 
   // ---- actions (the forms validate and call through use-call; these record the outcome) ----

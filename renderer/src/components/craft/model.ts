@@ -4,10 +4,14 @@
 // stays in its input with the codec's error beside it. Conversions between
 // codec values (numbers, names, Uint8Array, option lists) and that text live
 // here, as does turning edited bytes back into given fields.
+import { toHex } from '../../../../shared/codec/index.js';
 import {
   LAYER_SPECS, buildStack, canFollow, fieldsOf, formatOptions, parseOptions, parseStack,
   type BuildResult, type FieldSpec, type StackContext, type FieldValue, type Fields, type Layer, type LayerKind, type OptionValue,
 } from '../../../../shared/packet/craft/index.js';
+import { specOf } from '../../lib/packet-summary.js';
+
+export { specOf };
 
 export interface EditLayer {
   /** Stable key for the list (survives reordering). */
@@ -21,8 +25,6 @@ export type EditPacket = EditLayer[];
 
 let nextUid = 1;
 export const newUid = (): number => nextUid++;
-
-export const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
 /** Hex text ("45 00 …", "4500…", with any spaces, colons or new lines) → bytes, or null. */
 export function parseHexText(text: string): Uint8Array | null {
@@ -68,8 +70,8 @@ export function valueText(s: FieldSpec, v: FieldValue | undefined, f: Fields = {
     case 'ipv6list':
       return Array.isArray(v) ? (v as string[]).join(' ') : String(v);
     case 'bytes':
-      if (v instanceof Uint8Array) return `hex:${hex(v)}`;
-      if (Array.isArray(v)) return `hex:${hex(Uint8Array.from(v as number[]))}`;
+      if (v instanceof Uint8Array) return `hex:${toHex(v)}`;
+      if (Array.isArray(v)) return `hex:${toHex(Uint8Array.from(v as number[]))}`;
       return String(v);
     case 'options':
       return Array.isArray(v) ? formatOptions(v as OptionValue[]) : String(v);
@@ -94,11 +96,6 @@ export function textValue(s: FieldSpec, text: string): FieldValue | { error: str
     case 'bytes':
       return text;
   }
-}
-
-/** The spec of a field by name (the first of that name; ICMP's "unused" has several widths). */
-export function specOf(kind: LayerKind, name: string, values: Fields = {}): FieldSpec | undefined {
-  return fieldsOf(kind, values).find((s) => s.name === name) ?? LAYER_SPECS[kind].fields.find((s) => s.name === name);
 }
 
 /** Layers for the codec from the edit model; an option text that cannot be read is an error on its field. */
