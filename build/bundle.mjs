@@ -12,8 +12,8 @@ const entries = {
   preload: 'main/preload.ts',
   serve: 'main/serve.ts',
   cli: 'main/cli.ts',
-  'socket-worker': 'main/engine/worker/worker.ts',
-  'raw-helper': 'main/raw/helper.ts',
+  'socket-worker': 'main/engine/worker/worker-main.ts',
+  'raw-helper': 'main/raw/helper-main.ts',
 };
 
 const missing = Object.values(entries).filter((p) => !existsSync(join(root, p)));

@@ -8,7 +8,7 @@
 //
 // Writes build/node-runtime/<os>-<arch>/node (node.exe on Windows) and
 // node-runtime.json: version, ABI, and the permission-model flags the binary
-// accepts, which main/raw/client.ts reads to sandbox the helper.
+// accepts, which main/raw/raw-helper.ts reads to sandbox the helper.
 //
 //   node build/stage-node.mjs [--out DIR]
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILDER_OS = { linux: 'linux', darwin: 'mac', win32: 'win' };
 /** electron-builder's ${arch} for a process.arch. */
 export const BUILDER_ARCH = { x64: 'x64', ia32: 'ia32', arm64: 'arm64', arm: 'armv7l' };
-/** The flags main/raw/client.ts may use, recorded when the staged binary accepts them. */
+/** The flags main/raw/raw-helper.ts may use, recorded when the staged binary accepts them. */
 export const RUNTIME_FLAGS = [
   '--permission',
   '--experimental-permission',

@@ -214,7 +214,7 @@ describe('the socket worker in the desktop app (mocked electron)', () => {
   });
 
   it('a SocketWorker under Electron without a launcher refuses plainly instead of forking the app', async () => {
-    const { SocketWorker } = await import('../engine/worker/client.js');
+    const { SocketWorker } = await import('../engine/worker/socket-worker.js');
     const versions = process.versions as Record<string, string | undefined>;
     versions.electron = '45.0.0';
     try {

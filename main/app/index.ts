@@ -1,10 +1,10 @@
-// The Electron main process: one engine owns every socket; one window shows
-// it. The security rules live in security.ts; main.ts is the bundle entry.
+// The Electron main process: one workbench owns every socket; one window
+// shows it. The security rules live in security.ts; main.ts is the bundle entry.
 import { app, BrowserWindow, session } from 'electron';
 import { join } from 'node:path';
 import { createRouter } from '../bridge/router.js';
-import { Engine } from '../engine/engine.js';
-import { handleAppScheme, registerAppScheme } from './protocol.js';
+import { Workbench } from '../workbench.js';
+import { handleAppScheme, registerAppScheme } from './app-protocol.js';
 import { denyPermissions, hardenContents } from './security.js';
 import { createMainWindow } from './window.js';
 import { utilityLauncher } from './worker-launcher.js';
@@ -18,8 +18,8 @@ export function startApp(distDir: string): void {
   registerAppScheme();
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-  const engine = new Engine({ worker: { launch: utilityLauncher } });
-  const router = createRouter(engine);
+  const workbench = new Workbench({ worker: { launch: utilityLauncher } });
+  const router = createRouter(workbench);
   const preload = join(distDir, 'preload.cjs');
   const openWindow = (): BrowserWindow => createMainWindow({ preload, router });
 
@@ -37,7 +37,7 @@ export function startApp(distDir: string): void {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('will-quit', () => {
-    void engine.close();
+    void workbench.close();
   });
 
   void app.whenReady().then(() => {

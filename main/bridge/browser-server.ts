@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Engine } from '../engine/engine.js';
+import { Workbench } from '../workbench.js';
 import { contentType } from './mime.js';
 import { createRouter, type Router } from './router.js';
 import { attachWsTransport } from './ws-transport.js';
@@ -20,7 +20,7 @@ export interface BrowserServerOptions {
   host?: string;
   /** Built renderer (dist/renderer). */
   staticDir: string;
-  engine?: Engine;
+  workbench?: Workbench;
   token?: string;
 }
 
@@ -28,7 +28,7 @@ export interface BrowserServer {
   url: string;
   token: string;
   port: number;
-  engine: Engine;
+  workbench: Workbench;
   router: Router;
   close(): Promise<void>;
 }
@@ -44,8 +44,8 @@ export function contentSecurityPolicy(origin: string): string {
 export async function startBrowserServer(opts: BrowserServerOptions): Promise<BrowserServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`browser mode listens on loopback only (127.0.0.1 or ::1), not ${host}`);
-  const engine = opts.engine ?? new Engine();
-  const router = createRouter(engine);
+  const workbench = opts.workbench ?? new Workbench();
+  const router = createRouter(workbench);
   const token = opts.token ?? randomBytes(24).toString('hex');
   let port = 0;
   const hostPart = host.includes(':') ? `[${host}]` : host;
@@ -68,13 +68,13 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     url: `http://${hostPart}:${port}/#token=${token}`,
     token,
     port,
-    engine,
+    workbench,
     router,
     async close() {
       await ws.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      if (!opts.engine) await engine.close();
+      if (!opts.workbench) await workbench.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IPC_CALL, IPC_EVENTS } from '../../shared/contract/preload-api.js';
 import type { AnyEvent, Reply } from '../../shared/contract/index.js';
-import { Engine } from '../engine/engine.js';
+import { Workbench } from '../workbench.js';
 import { attachIpcTransport, type IpcCallEvent, type IpcMainLike } from './ipc-transport.js';
 import { createRouter } from './router.js';
 
@@ -39,13 +39,13 @@ class FakeWebContents extends EventEmitter {
 const trusted = (url: string): boolean => url.startsWith('app://sockbench/');
 
 describe('Electron IPC transport', () => {
-  const engines: Engine[] = [];
+  const engines: Workbench[] = [];
   afterEach(async () => {
     for (const e of engines.splice(0)) await e.close();
   });
 
   function setup() {
-    const engine = new Engine();
+    const engine = new Workbench();
     engines.push(engine);
     const ipcMain = new FakeIpcMain();
     const webContents = new FakeWebContents();

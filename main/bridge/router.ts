@@ -1,12 +1,15 @@
 // The one router both transports use: validate → handler → Reply.
 // Main trusts nothing it receives, so every request passes its schema first.
 import * as v from 'valibot';
-import { isMethodName, methods, type AnyEvent, type BridgeError, type MethodName, type Reply, type Result } from '../../shared/contract/index.js';
-import { toBridgeError } from '../engine/errors.js';
-import type { Engine } from '../engine/engine.js';
+import { isMethodName, methods, type AnyEvent, type BridgeError, type Handlers, type Reply } from '../../shared/contract/index.js';
+import { toBridgeError } from '../core/errors.js';
 import { EventBatcher, type BatcherOptions } from './event-batcher.js';
 
-export type Handlers = { [M in MethodName]: (params: v.InferOutput<(typeof methods)[M]['params']>) => Promise<Result<M>> | Result<M> };
+/** What the router serves: the composition root (main/workbench.ts), or anything shaped like it in tests. */
+export interface RouterTarget {
+  handlers(): Handlers;
+  onEvent(fn: (event: AnyEvent) => void): () => void;
+}
 
 export interface Router {
   handle(method: unknown, params: unknown): Promise<Reply>;
@@ -18,8 +21,8 @@ export function badRequest(message: string, field?: string): BridgeError {
   return field === undefined ? { code: 'BAD_REQUEST', message } : { code: 'BAD_REQUEST', message, field };
 }
 
-export function createRouter(engine: Engine): Router {
-  const handlers = engine.handlers();
+export function createRouter(target: RouterTarget): Router {
+  const handlers = target.handlers();
   return {
     async handle(method, params) {
       if (!isMethodName(method)) {
@@ -42,7 +45,7 @@ export function createRouter(engine: Engine): Router {
     },
     subscribe(sink, options) {
       const batcher = new EventBatcher(sink, options);
-      const off = engine.onEvent((ev) => batcher.push(ev));
+      const off = target.onEvent((ev) => batcher.push(ev));
       return () => {
         off();
         batcher.close();

@@ -7,7 +7,7 @@ import { CallError, type AnyEvent, type EventPayload, type Params } from '../../
 import { buildStack, formatStack, type BuildResult } from '../../shared/packet/craft/index.js';
 import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
 import { createRouter } from '../bridge/router.js';
-import { Engine } from '../engine/engine.js';
+import { Workbench } from '../workbench.js';
 import type { CraftCommand } from './craft-args.js';
 import { decodePacket, firstKind, hexDump, hexOf, jsonLayers, wrapInIp, type Wrapped } from './craft-show.js';
 import { followRun, NO_PRIVILEGE, onInterrupt, stdio, type Io } from './probe-run.js';
@@ -86,7 +86,7 @@ function failure(e: unknown): Exit {
 }
 
 async function send(cmd: CraftCommand, wrapped: Wrapped, built: Built, io: Io, pcap: PcapngPacketIn[], forcedBad: readonly string[]): Promise<Exit> {
-  const engine = new Engine({ probes: { replyRate: Infinity } });
+  const engine = new Workbench({ probes: { replyRate: Infinity } });
   const router = createRouter(engine);
   const json = (obj: Record<string, unknown>): void => io.out(JSON.stringify(obj));
   const text = !cmd.json && !cmd.hex;

@@ -7,7 +7,7 @@ import { CallError, type AnyEvent, type EventPayload, type MethodName, type Para
 import { ipFamily } from '../../shared/net/address.js';
 import { expandTargets } from '../../shared/net/targets.js';
 import { createRouter } from '../bridge/router.js';
-import { Engine } from '../engine/engine.js';
+import { Workbench } from '../workbench.js';
 import { formatG, formatMs3, formatReplyTime } from '../raw/stats.js';
 import type { PingCommand, SweepCommand, TracerouteCommand } from './probe-args.js';
 import { Exit } from './run.js';
@@ -39,8 +39,8 @@ export async function resolveHost(host: string, family: 4 | 6 | undefined, tool:
   }
 }
 
-function engineCall(engine: Engine) {
-  const router = createRouter(engine);
+function engineCall(workbench: Workbench) {
+  const router = createRouter(workbench);
   return async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
     const reply = await router.handle(method, params);
     if (!reply.ok) throw new CallError(reply.error);
@@ -103,10 +103,10 @@ export function pingReplyLine(r: EventPayload<'ping.reply'>): string | null {
  * start call answers with the run's id: they are held until then, and shown
  * in order after.
  */
-export function followRun(engine: Engine, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
+export function followRun(workbench: Workbench, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
   let id: number | null = null;
   const early: AnyEvent[] = [];
-  const off = engine.onEvent((ev) => {
+  const off = workbench.onEvent((ev) => {
     if (id === null) early.push(ev);
     else show(ev, id);
   });
@@ -123,7 +123,7 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const target = await resolveHost(cmd.host, cmd.family, 'ping');
   if (target instanceof Exit) return target;
   // Every reply is printed: no thinning for the terminal.
-  const engine = new Engine({ probes: { replyRate: Infinity } });
+  const engine = new Workbench({ probes: { replyRate: Infinity } });
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
   let resolveDone!: (s: EventPayload<'ping.stats'>) => void;
@@ -200,7 +200,7 @@ export function hopLine(h: EventPayload<'trace.hop'>): string {
 export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Promise<Exit> {
   const target = await resolveHost(cmd.host, cmd.family, 'traceroute');
   if (target instanceof Exit) return target;
-  const engine = new Engine();
+  const engine = new Workbench();
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
   const hops = new Map<number, EventPayload<'trace.hop'>>();
@@ -272,7 +272,7 @@ export function sweepSummaryLine(r: EventPayload<'sweep.result'>, width = 0): st
 
 /** `sockbench sweep`: "<addr> is alive" / "is unreachable" as each target is done; with -c, fping's statistics on stderr. */
 export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit> {
-  const engine = new Engine();
+  const engine = new Workbench();
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
   const results: EventPayload<'sweep.result'>[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
-import { Engine } from '../engine/engine.js';
+import { Workbench } from '../workbench.js';
 import type { Command, Protocol } from './args.js';
 import { Output, showAddr } from './output.js';
 
@@ -47,7 +47,7 @@ export class Exit {
 }
 
 function setup(json: boolean) {
-  const engine = new Engine();
+  const engine = new Workbench();
   const router = createRouter(engine);
   const out = new Output(json);
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {

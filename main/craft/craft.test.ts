@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../engine/engine.js';
+import type { WorkbenchOptions } from '../workbench.js';
 import type { Params } from '../../shared/contract/index.js';
 import { parseStack, type Layer } from '../../shared/packet/craft/index.js';
 import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((h) => h.close()));
 });
 
-function setup(opts: EngineOptions = {}) {
+function setup(opts: WorkbenchOptions = {}) {
   const h = harness(opts);
   harnesses.push(h);
   /** Sends and waits (bounded) for craft.done. */
@@ -79,11 +79,11 @@ describe('craft.send: bad input is a field error naming the packet, layer and fi
     ['a variable on a field that is not a number', { packets: [[ip4(), echo(1, 1)]], variables: [{ packet: 0, layer: 0, field: 'dst', mode: 'increment' }] }, 'variables.0.field', /dst of ipv4 is not a number field/],
   ] as const)('%s', async (_what, params, field, why) => {
     // Unprivileged on purpose: none of these gets as far as the helper.
-    const { error, engine } = setup({ probes: { helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } } });
+    const { error, workbench } = setup({ probes: { helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } } });
     const e = await error('craft.send', { ...base, ...params });
     expect(e).toMatchObject({ code: 'BAD_REQUEST', field });
     expect(e.message).toMatch(why);
-    expect(engine.probes.helper.pid).toBeUndefined();
+    expect(workbench.probes.helper.pid).toBeUndefined();
   });
 
   it('schema errors: no packets, too many, a bad layer kind, an unknown session', async () => {
@@ -97,12 +97,12 @@ describe('craft.send: bad input is a field error naming the packet, layer and fi
   });
 
   it('without the privilege: craft.send via raw refuses with the same explanation as ping (EPERM), spawning nothing', async () => {
-    const { error, engine } = setup({ probes: { helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } } });
+    const { error, workbench } = setup({ probes: { helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } } });
     const ping = await error('ping.start', { target: '127.0.0.1', count: 1, intervalMs: 10, size: 56, timeoutMs: 2000 });
     const e = await error('craft.send', { via: 'raw', packets: [[ip4(), echo(1, 1)]] });
     expect(e).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' }, message: 'no CAP_NET_RAW here (test)' });
     expect(e).toEqual(ping);
-    expect(engine.probes.helper.pid).toBeUndefined();
+    expect(workbench.probes.helper.pid).toBeUndefined();
   });
 });
 

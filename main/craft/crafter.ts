@@ -1,6 +1,6 @@
 // The packet crafter's sending side: craft.send / craft.stop, and the
-// craft.sent, craft.reply and craft.done events. It imports node:*, main/raw
-// and main/engine only, never Electron.
+// craft.sent, craft.reply and craft.done events. It needs the raw helper and
+// the engine's sessions only through the small interfaces of CrafterDeps.
 //
 // Main trusts nothing: every packet is built here with buildStack (the
 // renderer's bytes are never sent), and its error names the packet, layer
@@ -14,7 +14,7 @@
 // Through a session the built bytes are that session's data; no replies are
 // captured (the session's own log shows what comes back).
 //
-// Floods are bounded before the bridge, as Probes does it: craft.sent and
+// Floods are bounded before the bridge, as the probes do it: craft.sent and
 // craft.reply go out at most ~rate per second each (send errors with an
 // allowance of their own), with `skipped`; craft.done carries the exact counts.
 import { createSocket } from 'node:dgram';
@@ -24,11 +24,11 @@ import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index
 import type { CraftSendParams } from '../../shared/contract/craft.js';
 import { canonicalAddress, FlowCandidates, flowOf, keyOf, type PacketKey } from '../../shared/packet/craft/answers.js';
 import { buildStack, type Layer, type LayerKind, type StackContext, type StackError } from '../../shared/packet/craft/index.js';
-import { nowUs } from '../engine/clock.js';
-import { EngineError } from '../engine/errors.js';
+import { nowUs } from '../core/clock.js';
+import { EngineError } from '../core/errors.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import type { Session } from '../engine/session.js';
-import type { RawHelper, RawPacket } from '../raw/client.js';
-import { probeError, TokenBucket, type Probes } from '../raw/probes.js';
+import { helperError, type RawHelper, type RawPacket } from '../raw/raw-helper.js';
 import { applyVariables, checkVariables, VariableError, type CheckedVariable } from './variables.js';
 
 export type CraftParams = InferOutput<typeof CraftSendParams>;
@@ -40,8 +40,15 @@ export interface CrafterOptions {
   replyRate?: number;
 }
 
+/** The raw-socket helper as the crafter uses it (the workbench shares the probes' one). */
+export interface RawAccess {
+  /** Starts the helper if need be; throws the bridge's error (EPERM, with why) when none can run. */
+  available(call: string): void;
+  readonly helper: RawHelper;
+}
+
 export interface CrafterDeps {
-  probes: Probes;
+  raw: RawAccess;
   /** The engine's session by id (throws NO_SUCH_SESSION). */
   session: (id: number) => Session;
   emit: (ev: AnyEvent) => void;
@@ -241,7 +248,7 @@ export class Crafter {
       stopped: false, wake: null, failure: null, done: Promise.resolve(), over: false,
     };
     if (raw) {
-      this.deps.probes.available('craft');
+      this.deps.raw.available('craft');
       this.hook();
       try {
         await this.openSockets(run);
@@ -319,7 +326,7 @@ export class Crafter {
 
   /** Packets from the helper reach the runs by handle; a dead helper ends the runs it served. */
   private hook(): void {
-    const h = this.deps.probes.helper;
+    const h = this.deps.raw.helper;
     if (this.hooked === h) return;
     this.hooked = h;
     h.on('packet', (p) => {
@@ -348,7 +355,7 @@ export class Crafter {
   }
 
   private async openSockets(run: Run): Promise<void> {
-    const h = this.deps.probes.helper;
+    const h = this.deps.raw.helper;
     const caps = new Map<string, SockSpec>();
     run.routes.forEach((r, i) => {
       if (r.via !== 'raw') return;
@@ -358,7 +365,7 @@ export class Crafter {
     for (const c of caps.values()) {
       const name = `socket(${c.family === 4 ? 'AF_INET' : 'AF_INET6'}, SOCK_RAW, ${String(c.protocol)})`;
       const o = await h.open({ protocol: c.protocol, family: c.family }).catch((e: unknown) => {
-        throw probeError(e, name);
+        throw helperError(e, name);
       });
       run.capture.set(o.handle, { family: c.family, first: c.family === 4 ? 'ipv4' : c.protocol === 6 ? 'tcp' : c.protocol === 17 ? 'udp' : 'icmpv6' });
       this.byHandle.set(o.handle, run);
@@ -378,7 +385,7 @@ export class Crafter {
           i--; // this route again, now on a socket of its upper protocol
           continue;
         }
-        throw probeError(e, name);
+        throw helperError(e, name);
       }
       run.sendHandles.set(sockKey(r.sock), o.handle);
     }
@@ -477,7 +484,7 @@ export class Crafter {
         else await session!.send(built.bytes);
         this.sentEvent(run, { id: run.id, index, packet, bytes: built.bytes, tUs: t });
       } catch (e) {
-        const err = e instanceof EngineError ? e : probeError(e, 'send');
+        const err = e instanceof EngineError ? e : helperError(e, 'send');
         this.sentEvent(run, { id: run.id, index, packet, bytes: built.bytes, tUs: t, error: { code: err.errno?.name ?? err.code, message: err.message } });
       }
       return;
@@ -504,7 +511,7 @@ export class Crafter {
       for (const e of early) this.onReply(run, e.p, e.first);
     } catch (e) {
       this.forget(run, rec);
-      const err = probeError(e, 'sendto', 'address');
+      const err = helperError(e, 'sendto', 'address');
       this.sentEvent(run, { id: run.id, index, packet, bytes, tUs: rec.tUs, error: { code: err.errno?.name ?? err.code, message: err.message } });
     }
   }

@@ -278,7 +278,7 @@ describe('native addon: watch', () => {
       n.connect(s, addr);
       const w = n.watch(s, 'w', (err, r, wr) => { console.log(JSON.stringify([err, r, wr])); w.stop(); });
     `;
-    const addon = fileURLToPath(new URL('./native/build/Release/sockbench_native.node', import.meta.url));
+    const addon = fileURLToPath(new URL('../native/build/Release/sockbench_native.node', import.meta.url));
     const out = execFileSync(process.execPath, ['-e', script, addon], { timeout: 10_000, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual([-os.errno.ECONNREFUSED, false, false]);
   });

@@ -1,14 +1,10 @@
-// Loads the project's N-API addon (main/engine/native). It is found from the
-// project root so the same code works from TypeScript sources (tests), from
-// the dist/ bundles, and unpacked from an Electron asar.
+// The sessions' N-API addon (main/native, loaded by main/core/addon.ts).
 //
 // Every call is a synchronous syscall; a failure throws an Error shaped like
 // Node's system errors (message "ECONNREFUSED: Connection refused, connect",
 // code, errno = -number, syscall). watch() is the only asynchronous part and
 // is used only inside the socket worker process, never in the main process.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { loadAddon } from '../core/addon.js';
 
 export type SocketFamily = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
 export type SocketType = 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET';
@@ -111,45 +107,6 @@ export function isNativeError(e: unknown): e is NativeError {
 }
 
 const ADDON = 'sockbench_native.node';
-/** The raw helper's kernel receive stamps (stamp.c); loaded only by the helper. */
-export const STAMP_ADDON = 'sockbench_stamp.node';
-
-/** The same path inside app.asar.unpacked when it is inside app.asar (a plain Node process cannot read an asar archive). */
-export function unpackedPath(path: string): string {
-  const parts = path.split(sep);
-  const i = parts.indexOf('app.asar');
-  if (i < 0) return path;
-  parts[i] = 'app.asar.unpacked';
-  return parts.join(sep);
-}
-
-function findAddon(file: string, start: string): string {
-  const rel = join('main', 'engine', 'native', 'build', 'Release', file);
-  // Under Node's permission model (the raw helper) a path outside what may be read throws: not here.
-  const here = (p: string): boolean => {
-    try {
-      return existsSync(p);
-    } catch {
-      return false;
-    }
-  };
-  for (let dir = start; ; dir = dirname(dir)) {
-    // Packaged: native code lives beside app.asar, in app.asar.unpacked.
-    for (const candidate of new Set([join(dir, rel), join(unpackedPath(dir), rel)])) {
-      if (here(candidate)) return candidate;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(
-    `Sockbench's native addon is not built (looked for ${rel} above ${start}). Run \`npm install\` (it runs node-gyp) and try again.`,
-  );
-}
-
-/** Loads one of the project's addons, found from the running code's directory. */
-export function loadAddon<T>(file: string): T {
-  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  return createRequire(join(here, 'noop.js'))(findAddon(file, here)) as T;
-}
 
 let cached: NativeSockets | undefined;
 

@@ -3,7 +3,7 @@
 // sendto(2) on the descriptor; the schedule is absolute (packet i is due at
 // t0 + i·interval), so a late tick catches up and the average rate holds.
 // The event loop gets a turn every batch, so the app stays responsive.
-import { nowUs } from './clock.js';
+import { nowUs } from '../core/clock.js';
 
 /** At most this many sends per turn of the event loop. */
 const BATCH = 512;

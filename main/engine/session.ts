@@ -4,8 +4,8 @@ import type {
   AnyEvent, DataEntry, Family, SessionInfo, SessionState, SockAddr, SockType, TraceEntry,
 } from '../../shared/contract/index.js';
 import { formatHostPort, ipFamily } from '../../shared/net/address.js';
-import { nowUs } from './clock.js';
-import { EngineError, formatErrno, fromSystemError } from './errors.js';
+import { nowUs } from '../core/clock.js';
+import { EngineError, formatErrno, fromSystemError } from '../core/errors.js';
 import { BoundedRing } from './ring.js';
 import { Capture, CAPTURE_LIMIT } from './capture.js';
 

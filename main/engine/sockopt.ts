@@ -7,7 +7,7 @@ import {
   decodeValue, describeValue, encodeValue, findOption, LEVELS, momentPassed, notApplicable, OPTIONS, sizeOf, valueProblem,
   type Layout, type OptionSpec, type OptionValue,
 } from '../../shared/sockopt/index.js';
-import { EngineError } from './errors.js';
+import { EngineError } from '../core/errors.js';
 import { isNativeError, native } from './native.js';
 import type { Session, SockoptTarget } from './session.js';
 

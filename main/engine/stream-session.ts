@@ -9,8 +9,8 @@
 // write is the kernel's own answer.
 import net from 'node:net';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
-import { nowUs } from './clock.js';
-import { bindErrorField, EngineError, fromSystemError, withField } from './errors.js';
+import { nowUs } from '../core/clock.js';
+import { bindErrorField, EngineError, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';

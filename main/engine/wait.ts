@@ -2,7 +2,7 @@
 // us: try once, then look again every few ms until the session timeout. The
 // seed's three timeout modes map onto it: None waits, 0 fails at once with
 // EAGAIN, a number fails with ETIMEDOUT after that long.
-import { EngineError } from './errors.js';
+import { EngineError } from '../core/errors.js';
 
 export interface WaitOptions {
   timeoutMs: number | null;

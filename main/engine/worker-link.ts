@@ -4,10 +4,21 @@
 // `error` with the worker's message; the worker restarts for new sessions.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineError } from './errors.js';
-import { SocketWorker, type SocketWorkerOptions } from './worker/client.js';
-import type { Handle } from './worker/protocol.js';
-import type { WorkerSession } from './worker-session.js';
+import { EngineError } from '../core/errors.js';
+import { SocketWorker, type SocketWorkerError, type SocketWorkerOptions } from './worker/socket-worker.js';
+import type { NativeAddr } from './native.js';
+import type { Handle } from './worker/worker-protocol.js';
+
+/** What the worker tells a session about its socket (WorkerSession implements it). */
+export interface WorkerSocketEvents {
+  onData(data: Uint8Array, from: NativeAddr | null, truncated: boolean): void;
+  onEof(): void;
+  onSocketError(error: SocketWorkerError): void;
+  onPending(): void;
+  onAccepted(child: Handle, peer: NativeAddr): void;
+  /** The worker died: the socket is gone. */
+  onLost(message: string): void;
+}
 
 /** The worker's script: the bundle beside this code (dist/), else the sources run with tsx (tests, dev). */
 export function defaultWorkerOptions(): SocketWorkerOptions {
@@ -16,8 +27,8 @@ export function defaultWorkerOptions(): SocketWorkerOptions {
   } catch (e) {
     const here = typeof __dirname === 'string' ? __dirname : undefined;
     const candidates = [
-      here && join(here, 'worker', 'worker.ts'),
-      join(process.cwd(), 'main', 'engine', 'worker', 'worker.ts'),
+      here && join(here, 'worker', 'worker-main.ts'),
+      join(process.cwd(), 'main', 'engine', 'worker', 'worker-main.ts'),
     ].filter((p): p is string => Boolean(p));
     const source = candidates.find((p) => existsSync(p));
     if (!source) throw e;
@@ -28,7 +39,7 @@ export function defaultWorkerOptions(): SocketWorkerOptions {
 /** The engine's socket worker and the routing of its events to sessions. */
 export class WorkerLink {
   private sw: SocketWorker | undefined;
-  private readonly sessions = new Map<Handle, WorkerSession>();
+  private readonly sessions = new Map<Handle, WorkerSocketEvents>();
 
   constructor(private readonly options?: SocketWorkerOptions) {}
 
@@ -67,7 +78,7 @@ export class WorkerLink {
     return this.sw;
   }
 
-  register(h: Handle, s: WorkerSession): void {
+  register(h: Handle, s: WorkerSocketEvents): void {
     this.sessions.set(h, s);
   }
 

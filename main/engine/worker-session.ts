@@ -7,14 +7,14 @@
 // or packet, with the sender's address for datagrams.
 // The engine's one worker and the routing of its events: worker-link.ts.
 import type { Family, SessionInfo, SockAddr, SockType } from '../../shared/contract/index.js';
-import { nowUs } from './clock.js';
-import { EngineError, errnoOf, fromSystemError, withField } from './errors.js';
+import { nowUs } from '../core/clock.js';
+import { EngineError, errnoOf, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native, type NativeAddr, type Received } from './native.js';
 import { Session, type SessionHost, type SockoptTarget } from './session.js';
-import { SocketWorkerError, WorkerDiedError, type SocketWorker } from './worker/client.js';
-import type { Handle } from './worker/protocol.js';
-import type { WorkerLink } from './worker-link.js';
+import { SocketWorkerError, WorkerDiedError, type SocketWorker } from './worker/socket-worker.js';
+import type { Handle } from './worker/worker-protocol.js';
+import type { WorkerLink, WorkerSocketEvents } from './worker-link.js';
 
 /** Auto-read buffer: a whole AF_UNIX datagram at Linux's default wmem_max (212992) fits. */
 const AUTO_READ_SIZE = 256 * 1024;
@@ -57,7 +57,7 @@ export function workerError(e: unknown, call: string, detail?: (name: string) =>
   return fromSystemError(e, call);
 }
 
-export class WorkerSession extends Session {
+export class WorkerSession extends Session implements WorkerSocketEvents {
   private handle: Handle | undefined;
   /** Why there is no handle any more (the worker died). */
   private lost: string | undefined;

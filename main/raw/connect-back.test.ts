@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { RawHelper, type RawHelperEvents, type RawHelperOptions, type RawPacket } from './client.js';
+import { RawHelper, type RawHelperEvents, type RawHelperOptions, type RawPacket } from './raw-helper.js';
 import { connectBack, type HelperChannel } from './launcher.js';
 import { rawSuite } from '../../test/support/peers.js';
 import { darwinShellCommand, elevationPlan } from './privilege.js';

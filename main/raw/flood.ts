@@ -4,7 +4,7 @@
 // reports send stamps and the target's echo replies in batches. One request
 // for the whole flood is what lets it reach hping3's rate: a round trip to
 // the app per probe caps it at a few thousand a second.
-import { FLOOD_BATCH, type FloodArgs, type FloodResult, type WireError } from './protocol.js';
+import { FLOOD_BATCH, type FloodArgs, type FloodResult, type WireError } from './helper-protocol.js';
 
 /** What a flood needs from its socket. */
 export interface FloodSocket {

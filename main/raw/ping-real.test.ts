@@ -3,7 +3,7 @@
 // filter is set, two runs at once each getting only its own replies.
 // No timing assertions: only that RTTs exist and are sane in kind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawHelper } from './client.js';
+import type { RawHelper } from './raw-helper.js';
 import { Ping, type PingReply } from './ping.js';
 import type { ProbeTransport } from './probe-transport.js';
 import { rawPrivilege } from './privilege.js';

@@ -1,7 +1,7 @@
 // What ping and traceroute need from the raw-socket helper, and nothing
 // more: open a raw socket, send bytes with per-send TTL/TOS/DF, close, and
 // a stream of received packets stamped with the helper's monotonic clock.
-// RawHelper (main/raw/client.ts) provides it (see fromRawHelper); tests use
+// RawHelper (main/raw/raw-helper.ts) provides it (see fromRawHelper); tests use
 // a fake with the same shapes.
 import { randomInt } from 'node:crypto';
 import { ipBytes, parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
@@ -122,7 +122,7 @@ export function random16(): number {
   return randomInt(0, 0x10000);
 }
 
-/** The parts of RawHelper (main/raw/client.ts) a transport needs. */
+/** The parts of RawHelper (main/raw/raw-helper.ts) a transport needs. */
 export interface RawHelperLike {
   open(args: { protocol: 'icmp' | 'icmpv6' | number; family: 4 | 6; hdrincl?: boolean }): Promise<{ handle: number }>;
   send(handle: number, bytes: Uint8Array, address: string, opts?: { ttl?: number; tos?: number; df?: boolean }): Promise<{ sent: number; tUs: number }>;

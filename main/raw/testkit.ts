@@ -3,12 +3,12 @@
 // Every wait is bounded by time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RawHelper, type RawHelperOptions } from './client.js';
+import { RawHelper, type RawHelperOptions } from './raw-helper.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
-import { MAX_FRAME, type HelperEvent, type Reply } from './protocol.js';
+import { MAX_FRAME, type HelperEvent, type Reply } from './helper-protocol.js';
 
-export const helperEntry = fileURLToPath(new URL('./helper.ts', import.meta.url));
+export const helperEntry = fileURLToPath(new URL('./helper-main.ts', import.meta.url));
 export const tsxArgv = ['--import', 'tsx'];
 
 /**

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { peerSuite } from '../../test/support/peers.js';
 import { capture as captureOn, dissect, field } from '../../test/support/tshark.js';
-import { RawHelper } from './client.js';
+import { RawHelper } from './raw-helper.js';
 import { echoRequest, helperEntry, sleep, tsxArgv } from './testkit.js';
 
 const suite = peerSuite('tshark');

@@ -1,6 +1,6 @@
 // Run by privilege.test.ts under capsh/setpriv with CAP_NET_RAW dropped;
 // prints what a person (or the UI) would be told, as JSON on stdout.
-import { RawHelper } from './client.js';
+import { RawHelper } from './raw-helper.js';
 import { hasRawPrivilege } from './privilege.js';
 import { helperEntry, tsxArgv } from './testkit.js';
 

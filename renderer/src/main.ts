@@ -1,7 +1,7 @@
 // The renderer's entry: bridge → client → stores → Vue.
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
-import { createClient } from '../../shared/contract/client.js';
+import { createClient } from '../../shared/contract/bridge-client.js';
 import App from './App.vue';
 import { setClient } from './bridge/client.js';
 import { createTransport } from './bridge/index.js';

@@ -184,18 +184,20 @@ export type Methods = typeof methods;
 export type MethodName = keyof Methods;
 export type Params<M extends MethodName> = v.InferInput<Methods[M]['params']>;
 export type Result<M extends MethodName> = v.InferOutput<Methods[M]['result']>;
+/** Params as a handler sees them: validated, defaults applied. */
+export type ValidParams<M extends MethodName> = v.InferOutput<Methods[M]['params']>;
+/** What main implements: one handler per method, given validated params. */
+export type Handlers = { [M in MethodName]: (params: ValidParams<M>) => Promise<Result<M>> | Result<M> };
 export type Events = typeof events;
 export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = v.InferOutput<Events[E]>;
 export type AnyEvent = { [E in EventName]: { name: E; payload: EventPayload<E> } }[EventName];
 
+export type { Family, SockType, SessionState } from './schemas.js';
 export type SessionInfo = v.InferOutput<typeof s.SessionInfo>;
-export type SessionState = v.InferOutput<typeof s.SessionState>;
 export type TraceEntry = v.InferOutput<typeof s.TraceEntry>;
 export type DataEntry = v.InferOutput<typeof s.DataEntry>;
 export type SockAddr = v.InferOutput<typeof s.SockAddr>;
-export type Family = v.InferOutput<typeof s.Family>;
-export type SockType = v.InferOutput<typeof s.SockType>;
 export type BridgeError = v.InferOutput<typeof s.BridgeError>;
 export type ErrorCode = v.InferOutput<typeof s.ErrorCode>;
 export type Errno = v.InferOutput<typeof s.Errno>;

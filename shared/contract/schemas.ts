@@ -197,3 +197,8 @@ export const requiredKeys = (issue: v.BaseIssue<unknown>): string => {
   const key = issue.path?.at(-1)?.key;
   return key === undefined ? 'params must be an object' : `${String(key)} is required`;
 };
+
+// Types the socket-option catalogue (shared/sockopt) needs without importing the whole contract.
+export type Family = v.InferOutput<typeof Family>;
+export type SockType = v.InferOutput<typeof SockType>;
+export type SessionState = v.InferOutput<typeof SessionState>;

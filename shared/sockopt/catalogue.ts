@@ -1,7 +1,7 @@
 // The socket options Sockbench knows by name: level, kind, range, unit, the
 // sockets they apply to, and when setting them still matters. Anything else
 // goes through setsockoptRaw / getsockoptRaw with numeric level and optname.
-import type { Family, SockType } from '../contract/index.js';
+import type { Family, SockType } from '../contract/schemas.js';
 import type { OptionSpec } from './types.js';
 
 const ALL: readonly Family[] = ['AF_INET', 'AF_INET6', 'AF_UNIX'];

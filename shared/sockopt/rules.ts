@@ -1,6 +1,6 @@
 // Which sockets an option applies to, whether its moment has passed, and
 // whether a value fits it. Each answer is null (fine) or a sentence saying why not.
-import type { Family, SessionState, SockType } from '../contract/index.js';
+import type { Family, SessionState, SockType } from '../contract/schemas.js';
 import type { OptionSpec } from './types.js';
 
 const or = (xs: readonly string[]): string => xs.join(' or ');

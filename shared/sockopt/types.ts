@@ -1,7 +1,7 @@
 // What a socket option is, as the catalogue describes it. Only names live
 // here: the numeric values of levels, option names and platform constants
 // (SOL_SOCKET, SO_RCVBUF, SOCK_STREAM …) come from the native addon in main.
-import type { Family, SockType } from '../contract/index.js';
+import type { Family, SockType } from '../contract/schemas.js';
 
 export type Level = 'SOL_SOCKET' | 'IPPROTO_IP' | 'IPPROTO_IPV6' | 'IPPROTO_TCP';
 export const LEVELS: readonly Level[] = ['SOL_SOCKET', 'IPPROTO_TCP', 'IPPROTO_IP', 'IPPROTO_IPV6'];

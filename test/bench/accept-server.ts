@@ -5,7 +5,7 @@
 //   node --expose-gc --import tsx test/bench/accept-server.ts <mode> <n>
 //
 // mode: engine-auto   a listener session (acceptMode 'auto') in an Engine,
-//                     every call through createRouter(engine).handle(...)
+//                     every call through createRouter(workbench).handle(...)
 //       engine-manual the same with acceptMode 'manual': on "go" (stdin) it
 //                     calls socket.accept n times, one after another
 //       net           plain node:net createServer (the anchor)
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { createRouter } from '../../main/bridge/router.js';
-import { Engine } from '../../main/engine/engine.js';
+import { Workbench } from '../../main/workbench.js';
 import { routerCall } from './session-pump.js';
 
 const mode = process.argv[2];
@@ -84,14 +84,14 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, r));
     port = (server.address() as net.AddressInfo).port;
   } else if (mode === 'engine-auto' || mode === 'engine-manual') {
-    const engine = new Engine();
-    const call = routerCall(createRouter(engine));
+    const workbench = new Workbench();
+    const call = routerCall(createRouter(workbench));
     const listener = await call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
     const bound = await call('socket.bind', { id: listener.id, address: '127.0.0.1', port: 0 });
     const acceptMode = mode === 'engine-auto' ? 'auto' : 'manual';
     await call('socket.listen', { id: listener.id, backlog: BACKLOG, acceptMode });
     port = bound.local!.port;
-    engine.onEvent((ev) => {
+    workbench.onEvent((ev) => {
       if (ev.name === 'session.created' && (ev.payload as { parent?: number }).parent === listener.id) onAccept();
     });
     if (acceptMode === 'manual') {

@@ -4,7 +4,7 @@
 // bounded by a count and a time limit.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RawHelper } from '../../main/raw/client.js';
+import { RawHelper } from '../../main/raw/raw-helper.js';
 import { Ping, type PingOptions, type PingSent, type PingSummary } from '../../main/raw/ping.js';
 import { fromRawHelper, type ProbeTransport } from '../../main/raw/probe-transport.js';
 import { rawPrivilege } from '../../main/raw/privilege.js';

@@ -4,15 +4,16 @@
 // event batch into a wire frame as the WebSocket transport does for a
 // connected window (the realistic app path).
 import { createRouter } from '../../main/bridge/router.js';
-import { Engine } from '../../main/engine/engine.js';
+import { Workbench } from '../../main/workbench.js';
 import { encodeFrame } from '../../shared/contract/wire.js';
 import { connectedSessions, pumpNodeNet, pumpSessions, routerCall, type ThroughputResult } from './session-pump.js';
 
 export type { ThroughputResult };
 
 export async function sessionThroughput(opts: { maxBytes: number; maxMs: number; subscriber: boolean }): Promise<ThroughputResult> {
-  const engine = new Engine();
-  const router = createRouter(engine);
+  const workbench = new Workbench();
+  const { engine } = workbench;
+  const router = createRouter(workbench);
   let framedBytes = 0;
   const unsubscribe = opts.subscriber ? router.subscribe((events) => (framedBytes += encodeFrame({ events }).byteLength)) : () => undefined;
   const call = routerCall(router);
@@ -20,7 +21,7 @@ export async function sessionThroughput(opts: { maxBytes: number; maxMs: number;
     return { ...(await pumpSessions(engine, call, await connectedSessions(call, { host: '127.0.0.1' }), opts)), framedBytes };
   } finally {
     unsubscribe();
-    await engine.close();
+    await workbench.close();
   }
 }
 

@@ -5,7 +5,7 @@
 // what does not fit: this measures the sender.
 import { execFile } from 'node:child_process';
 import { createRouter } from '../../main/bridge/router.js';
-import { Engine } from '../../main/engine/engine.js';
+import { Workbench } from '../../main/workbench.js';
 import { native } from '../../main/engine/native.js';
 import { hasTool } from '../support/peers.js';
 import { routerCall } from './session-pump.js';
@@ -29,14 +29,14 @@ function sink(): { port: number; close(): void } {
  */
 export async function sessionSendRepeat(opts: { data: Uint8Array; count: number; intervalUs?: number }): Promise<{ sent: number; seconds: number }> {
   const dst = sink();
-  const engine = new Engine();
-  const call = routerCall(createRouter(engine));
+  const workbench = new Workbench();
+  const call = routerCall(createRouter(workbench));
   try {
     const { id } = await call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
     const { sent, seconds } = await call('socket.sendRepeat', { id, ...opts, address: '127.0.0.1', port: dst.port });
     return { sent, seconds };
   } finally {
-    await engine.close();
+    await workbench.close();
     dst.close();
   }
 }

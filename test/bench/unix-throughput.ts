@@ -7,19 +7,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRouter } from '../../main/bridge/router.js';
-import { Engine } from '../../main/engine/engine.js';
+import { Workbench } from '../../main/workbench.js';
 import { connectedSessions, pumpNodeNet, pumpSessions, routerCall, type ThroughputResult } from './session-pump.js';
 
 export async function unixSessionThroughput(opts: { maxBytes: number; maxMs: number }): Promise<ThroughputResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sockbench-unix-'));
   const path = join(dir, 'server.sock');
-  const engine = new Engine();
-  const router = createRouter(engine);
+  const workbench = new Workbench();
+  const { engine } = workbench;
+  const router = createRouter(workbench);
   const call = routerCall(router);
   try {
     return await pumpSessions(engine, call, await connectedSessions(call, { path }), opts);
   } finally {
-    await engine.close();
+    await workbench.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -66,15 +66,15 @@ describe('electron-builder.yml', () => {
     for (const f of ['dist/raw-helper.cjs', 'node_modules/raw-socket/index.js', 'node_modules/raw-socket/package.json', 'node_modules/raw-socket/build/Release/raw.node', 'dist/socket-worker.cjs']) {
       expect(unpacked(f), f).toBe(true);
     }
-    for (const f of ['main/engine/native/build/Release/sockbench_native.node', 'main/engine/native/build/Release/sockbench_stamp.node', 'node_modules/raw-socket/build/Release/raw.node', 'node_modules/any/x.node']) {
+    for (const f of ['main/native/build/Release/sockbench_native.node', 'main/native/build/Release/sockbench_stamp.node', 'node_modules/raw-socket/build/Release/raw.node', 'node_modules/any/x.node']) {
       expect(unpacked(f), f).toBe(true);
     }
     expect(unpacked('dist/app.cjs')).toBe(false); // the app itself stays in the (integrity-checked) archive
   });
 
   it('packs both N-API addons (the stamp addon the helper loads too) and no source maps', () => {
-    expect(included('main/engine/native/build/Release/sockbench_native.node')).toBe(true);
-    expect(included('main/engine/native/build/Release/sockbench_stamp.node')).toBe(true);
+    expect(included('main/native/build/Release/sockbench_native.node')).toBe(true);
+    expect(included('main/native/build/Release/sockbench_stamp.node')).toBe(true);
     expect(included('dist/raw-helper.cjs')).toBe(true);
     expect(included('dist/raw-helper.cjs.map')).toBe(false);
   });

@@ -52,7 +52,7 @@ describe.skipIf(socat.skip)(`1 GiB flood from ${socat.title}`, () => {
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
     const flood = run('sh', ['-c', `head -c ${GIB} /dev/zero | socat -u - TCP:127.0.0.1:${bound.local.port}`]);
     try {
-      const acc = await until(() => srv!.engine.list().find((x) => x.parent === s.id), 'the accepted session');
+      const acc = await until(() => srv!.workbench.engine.list().find((x) => x.parent === s.id), 'the accepted session');
       // While the flood runs, calls are still answered.
       let answeredDuringFlood = 0;
       while (acc.counters.bytesIn < GIB && answeredDuringFlood < 1000) {

@@ -6,7 +6,7 @@
 // identifier / source port, so other tests' ICMP on lo does not interfere.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawHelper } from '../../main/raw/client.js';
+import type { RawHelper } from '../../main/raw/raw-helper.js';
 import { Ping } from '../../main/raw/ping.js';
 import { rawPrivilege } from '../../main/raw/privilege.js';
 import type { ProbeTransport } from '../../main/raw/probe-transport.js';

@@ -1,14 +1,15 @@
-// A router over a fresh engine, with the events it emitted, for tests that
-// drive the engine exactly as the renderer does (through validated calls).
-import { Engine, type EngineOptions } from '../../main/engine/engine.js';
+// A router over a fresh workbench, with the events it emitted, for tests that
+// drive it exactly as the renderer does (through validated calls).
 import { createRouter } from '../../main/bridge/router.js';
+import { Workbench, type WorkbenchOptions } from '../../main/workbench.js';
 import { CallError, type AnyEvent, type EventPayload, type MethodName, type Params, type Result } from '../../shared/contract/index.js';
 
-export function harness(opts: EngineOptions = {}) {
-  const engine = new Engine(opts);
-  const router = createRouter(engine);
+export function harness(opts: WorkbenchOptions = {}) {
+  const workbench = new Workbench(opts);
+  const { engine } = workbench;
+  const router = createRouter(workbench);
   const events: AnyEvent[] = [];
-  engine.onEvent((e) => events.push(e));
+  workbench.onEvent((e) => events.push(e));
   async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
     const reply = await router.handle(method, params);
     if (!reply.ok) throw new CallError(reply.error);
@@ -30,7 +31,7 @@ export function harness(opts: EngineOptions = {}) {
   function received(id: number): Buffer {
     return Buffer.concat(engine.get(id).data.toArray().filter((d) => d.dir === 'in').map((d) => d.bytes));
   }
-  return { engine, router, events, call, error, of, received, close: () => engine.close() };
+  return { workbench, engine, router, events, call, error, of, received, close: () => workbench.close() };
 }
 
 export async function until<T>(probe: () => T | undefined | false, what: string, ms = 5000): Promise<T> {

@@ -4,7 +4,7 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { isNativeError, native, type NativeAddr, type Received, type SocketFamily, type SocketType, type WatchEvents, type Watcher } from '../native.js';
-import type { Args, Handle, OpName, Result, WireError, WorkerEvent } from './protocol.js';
+import type { Args, Handle, OpName, Result, WireError, WorkerEvent } from './worker-protocol.js';
 
 const n = native();
 const C = n.constants;

@@ -1,6 +1,6 @@
 // The one bridge client of this window. Stores call through it; components
 // never do.
-import type { Client } from '../../../shared/contract/client.js';
+import type { Client } from '../../../shared/contract/bridge-client.js';
 
 let current: Client | null = null;
 

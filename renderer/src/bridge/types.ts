@@ -1,6 +1,6 @@
 // What the renderer needs from a transport beyond the contract's Transport:
 // which kind it is and whether it is connected (for the header and banner).
-import type { Transport } from '../../../shared/contract/client.js';
+import type { Transport } from '../../../shared/contract/bridge-client.js';
 import type { Reply } from '../../../shared/contract/index.js';
 
 export type BridgeStatus =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../../shared/contract/client.js';
+import { createClient } from '../../../shared/contract/bridge-client.js';
 import { CallError } from '../../../shared/contract/index.js';
 import { decodeFrame, encodeFrame } from '../../../shared/contract/wire.js';
 import { bridgeUrl, createWsTransport, tokenFromHash, type WsLike } from './ws-transport.js';

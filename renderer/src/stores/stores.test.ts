@@ -1,6 +1,6 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '../../../shared/contract/client.js';
+import type { Client } from '../../../shared/contract/bridge-client.js';
 import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
 import { setClient } from '../bridge/client.js';
 import { ACTION, toNumber, useCall } from '../lib/use-call.js';

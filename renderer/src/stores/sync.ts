@@ -1,6 +1,6 @@
 // Feeds the stores from the bridge: one pass per event batch, one redraw
 // signal per batch for the log and trace however many entries it held.
-import type { Client } from '../../../shared/contract/client.js';
+import type { Client } from '../../../shared/contract/bridge-client.js';
 import type { DataEntry, TraceEntry } from '../../../shared/contract/index.js';
 import type { BridgeTransport } from '../bridge/types.js';
 import { useConnection } from './connection.js';

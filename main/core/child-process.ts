@@ -6,7 +6,7 @@
 // reject with and the sorting of what the child sends are written here once,
 // so that both clients behave alike; each names its own error subclasses (with
 // their own name and code) for callers to tell apart.
-import type { Reply, WireError } from './worker/protocol.js';
+import type { Reply, WireError } from '../engine/worker/worker-protocol.js';
 
 /** A call the child (or the kernel behind it) refused: shaped like Node's system errors, so callers handle it as one. */
 export class ChildCallError extends Error {

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { unpackedPath } from '../engine/native.js';
-import { RawHelper, defaultEntry, defaultNode, shippedNodePaths, type RawHelperOptions } from './client.js';
+import { unpackedPath } from '../core/addon.js';
+import { RawHelper, defaultEntry, defaultNode, shippedNodePaths, type RawHelperOptions } from './raw-helper.js';
 import type { HelperChannel } from './launcher.js';
-import { Probes } from './probes.js';
+import { Probes } from './probe-service.js';
 import { helperEntry } from './testkit.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
@@ -204,8 +204,8 @@ describe('RawHelper in the packaged app (Electron, runAsNode off)', () => {
     // Copies, not links: the sandbox grants reads by real path.
     cpSync(join(root, 'node_modules', 'raw-socket'), join(unpacked, 'node_modules', 'raw-socket'), { recursive: true });
     if (existsSync(release)) {
-      mkdirSync(join(unpacked, 'main', 'engine', 'native', 'build', 'Release'), { recursive: true });
-      for (const f of readdirSync(release).filter((n) => n.endsWith('.node'))) copyFileSync(join(release, f), join(unpacked, 'main', 'engine', 'native', 'build', 'Release', f));
+      mkdirSync(join(unpacked, 'main', 'native', 'build', 'Release'), { recursive: true });
+      for (const f of readdirSync(release).filter((n) => n.endsWith('.node'))) copyFileSync(join(release, f), join(unpacked, 'main', 'native', 'build', 'Release', f));
     }
     const r = helper({ entry: defaultEntry(join(resources, 'app.asar', 'dist')) });
     const ready = new Promise<{ pid: number; sandboxed: boolean }>((resolve, reject) => {
@@ -217,7 +217,7 @@ describe('RawHelper in the packaged app (Electron, runAsNode off)', () => {
     const info = await ready;
     return { r, info, unpacked, maps: readFileSync(`/proc/${info.pid}/maps`, 'utf8') };
   }
-  const release = join(root, 'main', 'engine', 'native', 'build', 'Release');
+  const release = join(root, 'main', 'native', 'build', 'Release');
 
   it('for real: the shipped Node (this one) runs the bundled helper from app.asar.unpacked, sandboxed, and it answers', async () => {
     const { r, info, unpacked, maps } = await runPackaged();
@@ -238,6 +238,6 @@ describe('RawHelper in the packaged app (Electron, runAsNode off)', () => {
   it('for real: the sandboxed helper loads sockbench_stamp.node from app.asar.unpacked', async () => {
     expect(existsSync(join(release, 'sockbench_stamp.node'))).toBe(true);
     const { maps, unpacked } = await runPackaged();
-    expect(maps).toContain(join(unpacked, 'main', 'engine', 'native', 'build', 'Release', 'sockbench_stamp.node'));
+    expect(maps).toContain(join(unpacked, 'main', 'native', 'build', 'Release', 'sockbench_stamp.node'));
   });
 });

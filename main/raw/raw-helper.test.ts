@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { nowUs } from '../engine/clock.js';
-import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, type RawHelperEvents, type RawHelperOptions, type RawPacket } from './client.js';
+import { nowUs } from '../core/clock.js';
+import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, type RawHelperEvents, type RawHelperOptions, type RawPacket } from './raw-helper.js';
 import { elevationPlan } from './privilege.js';
 import { echoRequest, helperEntry, tsxArgv } from './testkit.js';
 

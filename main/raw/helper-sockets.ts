@@ -7,7 +7,7 @@ import { constants as osConstants, endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import raw, { type Socket } from 'raw-socket';
 import { Flood, type FloodSinks, type FloodSocket } from './flood.js';
-import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './protocol.js';
+import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './helper-protocol.js';
 
 /** Receive buffer asked for each raw socket (the kernel caps it at net.core.rmem_max). */
 const RCVBUF = 4 * 1024 * 1024;
@@ -16,7 +16,7 @@ const RCVBUF = 4 * 1024 * 1024;
 export type Clock = () => number;
 
 export type PacketSink = (handle: number, bytes: Buffer, from: string, tUs: number, ipHeader: boolean) => void;
-/** sockbench_stamp (main/engine/native/stamp.c): the kernel's receive stamps for raw-socket's sockets. */
+/** sockbench_stamp (main/native/stamp.c): the kernel's receive stamps for raw-socket's sockets. */
 export interface KernelStamps {
   rawSocketFds(): number[];
   /** When the last packet read arrived, CLOCK_MONOTONIC ns (the kernel's stamp); −1 when there is none. */

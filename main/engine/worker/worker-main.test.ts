@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeAddr } from '../native.js';
-import { SocketWorker, SocketWorkerError, WorkerDiedError, type SocketWorkerEvents } from './client.js';
+import { SocketWorker, SocketWorkerError, WorkerDiedError, type SocketWorkerEvents } from './socket-worker.js';
 import { Outbox } from './outbox.js';
 
-const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const entry = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const execArgv = ['--import', 'tsx'];
 let dir: string;
 let w: SocketWorker | undefined;

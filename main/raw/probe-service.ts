@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import type { InferOutput } from 'valibot';
 import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
 import type { PingParams, RawOpenParams, SweepParams, TraceParams } from '../../shared/contract/probes.js';
-import { nowUs } from '../engine/clock.js';
-import { EngineError, errnoOf } from '../engine/errors.js';
-import { RawHelper, RawHelperDiedError, RawHelperError, RawHelperUnavailableError, defaultEntry, defaultNode, type RawHelperOptions, type RawPacket } from './client.js';
+import { nowUs } from '../core/clock.js';
+import { EngineError } from '../core/errors.js';
+import { TokenBucket } from '../core/token-bucket.js';
+import { RawHelper, RawHelperUnavailableError, defaultEntry, helperError, defaultNode, type RawHelperOptions, type RawPacket } from './raw-helper.js';
 import { Ping, PingOptionsError, type PingOptions, type PingSummary } from './ping.js';
 import { elevationPlan } from './privilege.js';
 import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
@@ -45,30 +46,10 @@ export function defaultHelperOptions(): RawHelperOptions {
     return { entry: defaultEntry() };
   } catch (e) {
     const here = typeof __dirname === 'string' ? __dirname : undefined;
-    const candidates = [here && join(here, 'helper.ts'), join(process.cwd(), 'main', 'raw', 'helper.ts')].filter((p): p is string => Boolean(p));
+    const candidates = [here && join(here, 'helper-main.ts'), join(process.cwd(), 'main', 'raw', 'helper-main.ts')].filter((p): p is string => Boolean(p));
     const source = candidates.find((p) => existsSync(p));
     if (!source) throw e;
     return { entry: source, execArgv: ['--import', 'tsx'] };
-  }
-}
-
-/**
- * A token bucket: `rate` per second, bursts up to `rate`. It thins events
- * (replies, packets, crafted sends) that would flood the renderer.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
   }
 }
 
@@ -164,21 +145,10 @@ export function toContractStats(s: RawPingStats, elapsedMs: number): ContractSta
   };
 }
 
-/** Any failure of the helper as the bridge's typed error. */
-export function probeError(err: unknown, call: string, field?: string): EngineError {
-  if (err instanceof EngineError) return err;
-  if (err instanceof RawHelperUnavailableError) {
-    return new EngineError('OS_ERROR', err.message, errnoOf('EPERM'));
-  }
-  if (err instanceof RawHelperError) {
-    if (err.code === 'BAD_REQUEST') return new EngineError('BAD_REQUEST', `${call}: ${err.message}`, undefined, field);
-    if (/^E[A-Z0-9]+$/.test(err.code)) return EngineError.os(err.code, call, err.message, field);
-    return new EngineError('INTERNAL', `${call}: ${err.message}`);
-  }
-  if (err instanceof RawHelperDiedError) return new EngineError('INTERNAL', `${call}: ${err.message}`);
+/** Any failure of a probe as the bridge's typed error. */
+function probeError(err: unknown, call: string, field?: string): EngineError {
   if (err instanceof PingOptionsError) return new EngineError('BAD_REQUEST', `${err.field}: ${err.message}`, undefined, err.field);
-  const message = err instanceof Error ? err.message : String(err);
-  return new EngineError('INTERNAL', `${call}: ${message}`);
+  return helperError(err, call, field);
 }
 
 const FINISHED_KEPT = 32;

@@ -9,16 +9,17 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../engine/child-calls.js';
-import { nowUs } from '../engine/clock.js';
-import { unpackedPath } from '../engine/native.js';
+import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../core/child-process.js';
+import { nowUs } from '../core/clock.js';
+import { EngineError, errnoOf } from '../core/errors.js';
+import { unpackedPath } from '../core/addon.js';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { connectBack, spawnLauncher, type ConnectBack, type HelperChannel, type HelperLauncher } from './launcher.js';
 import { declinedBy, elevationPlan, needsConnectBack, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
 import {
   MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
   type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type SendOptions, type SendResult, type WireError,
-} from './protocol.js';
+} from './helper-protocol.js';
 
 /** A copy as Float64 values (the frame's bytes need not be 8-aligned). */
 const floats = (b: Uint8Array): Float64Array => new Float64Array(b.slice().buffer);
@@ -45,11 +46,27 @@ export class RawHelperUnavailableError extends Error {
   }
 }
 
+/** Any failure of a helper call as the bridge's typed error: unavailable (EPERM), refused (the kernel's errno), or died. */
+export function helperError(err: unknown, call: string, field?: string): EngineError {
+  if (err instanceof EngineError) return err;
+  if (err instanceof RawHelperUnavailableError) {
+    return new EngineError('OS_ERROR', err.message, errnoOf('EPERM'));
+  }
+  if (err instanceof RawHelperError) {
+    if (err.code === 'BAD_REQUEST') return new EngineError('BAD_REQUEST', `${call}: ${err.message}`, undefined, field);
+    if (/^E[A-Z0-9]+$/.test(err.code)) return EngineError.os(err.code, call, err.message, field);
+    return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  }
+  if (err instanceof RawHelperDiedError) return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  const message = err instanceof Error ? err.message : String(err);
+  return new EngineError('INTERNAL', `${call}: ${message}`);
+}
+
 export interface RawPacket {
   handle: Handle;
   bytes: Uint8Array;
   from: string;
-  /** Engine clock (main/engine/clock.ts), µs, fractional: taken in the helper as the packet was read. */
+  /** Engine clock (main/core/clock.ts), µs, fractional: taken in the helper as the packet was read. */
   tUs: number;
   /** IPv4 raw sockets receive the IP header; IPv6 ones start at the ICMPv6/transport header. */
   ipHeader: boolean;

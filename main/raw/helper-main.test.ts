@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { frameOf } from './framing.js';
-import { MAX_BYTES, MAX_FRAME, type PacketEvent, type Reply } from './protocol.js';
+import { MAX_BYTES, MAX_FRAME, type PacketEvent, type Reply } from './helper-protocol.js';
 import { HelperPipe, echoRequest } from './testkit.js';
 
 let h: HelperPipe | undefined;

@@ -17,9 +17,9 @@ import { Socket, connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { FrameReader, decodePayload, frameOf } from './framing.js';
-import { MAX_FRAME, MAX_JSON, isHandle, requestProblem, type HelperEvent, type Reply, type Request } from './protocol.js';
-import { RawSockets, toWire, type KernelStamps, type RawSocketError } from './sockets.js';
-import { loadAddon, STAMP_ADDON } from '../engine/native.js';
+import { MAX_FRAME, MAX_JSON, isHandle, requestProblem, type HelperEvent, type Reply, type Request } from './helper-protocol.js';
+import { RawSockets, toWire, type KernelStamps, type RawSocketError } from './helper-sockets.js';
+import { loadAddon } from '../core/addon.js';
 
 // One clock for the process: µs since this origin (hrtime is monotonic and system-wide).
 const origin = process.hrtime.bigint();
@@ -134,7 +134,7 @@ const sockets = new RawSockets(
 /** The kernel-stamps addon, or null (receive times are then taken here). */
 function kernelStamps(): KernelStamps | null {
   try {
-    return loadAddon<KernelStamps>(STAMP_ADDON);
+    return loadAddon<KernelStamps>('sockbench_stamp.node');
   } catch {
     return null;
   }

@@ -8,10 +8,11 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../child-calls.js';
-import { unpackedPath, type NativeAddr, type Received, type SocketFamily, type SocketType } from '../native.js';
+import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../../core/child-process.js';
+import { unpackedPath } from '../../core/addon.js';
+import { type NativeAddr, type Received, type SocketFamily, type SocketType } from '../native.js';
 import { forkLauncher, type WorkerChannel, type WorkerLauncher } from './channel.js';
-import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './protocol.js';
+import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './worker-protocol.js';
 
 /** A call the worker refused: shaped like Node's system errors. */
 export class SocketWorkerError extends ChildCallError {

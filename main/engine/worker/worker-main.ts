@@ -4,7 +4,7 @@
 // native event code, so a native crash costs this process, not the app.
 // It imports only node:* and the addon; it opens no files and runs nothing.
 import { Outbox } from './outbox.js';
-import { isAck, requestProblem, isHandle, type Request, type Reply } from './protocol.js';
+import { isAck, requestProblem, isHandle, type Request, type Reply } from './worker-protocol.js';
 import { Sockets, sysError, toWire } from './sockets.js';
 
 // Two ways to talk to the main process: a forked child's IPC, or Electron's

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Params } from '../../shared/contract/index.js';
 import { buildIcmpEcho, parseIcmp, parseIPv4Header } from '../../shared/packet/index.js';
-import type { ProbesOptions } from './probes.js';
+import type { ProbesOptions } from './probe-service.js';
 import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
 import { rawSuite } from '../../test/support/peers.js';
 
@@ -72,7 +72,7 @@ describe('probe handlers: bad params are field errors, before anything runs', ()
   });
 
   it('without the privilege: raw.status says unprivileged, and ping refuses with the explanation (EPERM), spawning nothing', async () => {
-    const { call, error, engine } = setup({ helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } });
+    const { call, error, workbench } = setup({ helper: { privilege: () => ({ privileged: false, reason: 'no CAP_NET_RAW here (test)' }) } });
     const s = await call('raw.status', {});
     expect(s).toMatchObject({ status: 'unprivileged', reason: 'no CAP_NET_RAW here (test)' });
     expect(typeof s.canElevate).toBe('boolean');
@@ -80,7 +80,7 @@ describe('probe handlers: bad params are field errors, before anything runs', ()
     expect(e).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' }, message: 'no CAP_NET_RAW here (test)' });
     expect(await error('trace.start', trace())).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' } });
     expect(await error('raw.open', { family: 4, protocol: 'icmp' })).toMatchObject({ code: 'OS_ERROR', errno: { name: 'EPERM' } });
-    expect(engine.probes.helper.pid).toBeUndefined();
+    expect(workbench.probes.helper.pid).toBeUndefined();
   });
 });
 
@@ -177,13 +177,13 @@ describe.skipIf(raw.skip)(raw.title, () => {
   });
 
   it('Engine.close() stops a ping that runs until stopped, and the helper with it', async () => {
-    const { call, of, engine } = setup();
+    const { call, of, workbench } = setup();
     const { id } = await call('ping.start', ping({ count: null }));
     await until(() => of('ping.reply').some((r) => r.id === id), 'a reply');
-    await engine.close();
-    harnesses = harnesses.filter((h) => h.engine !== engine);
+    await workbench.close();
+    harnesses = harnesses.filter((h) => h.workbench !== workbench);
     expect(of('ping.stats').find((s) => s.id === id && s.done)).toBeTruthy();
-    expect(engine.probes.helper.status()).toBe('stopped');
+    expect(workbench.probes.helper.status()).toBe('stopped');
   });
 });
 

@@ -1,0 +1,143 @@
+// The composition root: builds the app's parts (the engine's sessions, the
+// probes over the raw helper, the packet crafter) and exposes them as the
+// contract's handler table, one handler per method, each given params the
+// router has already validated. The desktop app, browser mode and the CLI
+// all start one Workbench; nothing below it knows the bridge.
+import type { AnyEvent, Handlers } from '../shared/contract/index.js';
+import { epochMs } from './core/clock.js';
+import { EngineError } from './core/errors.js';
+import { Crafter, type CrafterOptions } from './craft/crafter.js';
+import { probeCombos } from './engine/capabilities.js';
+import { Engine, type EngineOptions } from './engine/engine.js';
+import type { Session } from './engine/session.js';
+import { getOption, getRaw, setOption, setRaw } from './engine/sockopt.js';
+import { UdpSession } from './engine/udp-session.js';
+import { Probes, type ProbesOptions } from './raw/probe-service.js';
+
+export interface WorkbenchOptions extends EngineOptions {
+  /** The raw-socket helper and probe limits (default: dist/raw-helper.cjs, or the sources with tsx). */
+  probes?: ProbesOptions;
+  /** Event thinning of the packet crafter's sends. */
+  craft?: CrafterOptions;
+}
+
+export class Workbench {
+  /** Sessions: one socket each. */
+  readonly engine: Engine;
+  /** ICMP and raw sockets: the privileged helper and the ping, traceroute, sweep and raw sessions over it. */
+  readonly probes: Probes;
+  /** The packet crafter's sends: through the probes' raw helper, or as a session's data. */
+  readonly craft: Crafter;
+  private readonly listeners = new Set<(event: AnyEvent) => void>();
+
+  constructor(opts: WorkbenchOptions = {}) {
+    const emit = (event: AnyEvent): void => {
+      for (const fn of this.listeners) fn(event);
+    };
+    this.engine = new Engine(opts);
+    this.engine.onEvent(emit);
+    this.probes = new Probes(emit, opts.probes);
+    this.craft = new Crafter({ raw: this.probes, session: (id) => this.engine.get(id), emit }, opts.craft);
+  }
+
+  /** Every event of every part, in order. */
+  onEvent(fn: (event: AnyEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The bridge's handlers: each maps validated params to one call of a part. */
+  handlers(): Handlers {
+    const engine = this.engine;
+    const session = (id: number): Session => engine.get(id);
+    /** Runs a call on a session and answers with the session as it is afterwards. */
+    const act = async (id: number, fn: (s: Session) => Promise<void> | void) => {
+      const s = session(id);
+      await fn(s);
+      return s.info();
+    };
+    const udp = (id: number, call: string): UdpSession => UdpSession.of(session(id), call);
+    return {
+      'session.list': () => ({ sessions: engine.list().map((s) => s.info()), epochMs }),
+      'engine.capabilities': () => ({ platform: process.platform, combos: probeCombos() }),
+      'session.history': ({ id }) => {
+        const s = session(id);
+        return { trace: [...s.trace], data: s.data.toArray(), droppedBytes: s.data.droppedBytes };
+      },
+      'session.capture': ({ id, on }) => act(id, (s) => s.setCapture(on)),
+      'session.captureRead': ({ id, offset, length }) => ({ data: session(id).capture.read(offset, length) }),
+      'session.remove': ({ id }) => {
+        engine.remove(id);
+        return {};
+      },
+      'socket.create': async ({ family, type }) => (await engine.create(family, type)).info(),
+      'socket.bind': ({ id, address, port }) => act(id, (s) => s.bind(address, port)),
+      'socket.listen': ({ id, backlog, acceptMode }) => act(id, (s) => s.listen(backlog, acceptMode)),
+      'socket.accept': async ({ id }) => (await session(id).accept()).info(),
+      'socket.setAcceptMode': ({ id, mode }) => act(id, (s) => s.setAcceptMode(mode)),
+      'socket.setServeMode': ({ id, mode, reply }) => act(id, (s) => s.setServeMode(mode, reply)),
+      'socket.connect': ({ id, address, port, timeoutMs }) => act(id, (s) => s.connect(address, port, timeoutMs)),
+      'socket.connect_ex': async ({ id, address, port, timeoutMs }) => ({
+        ...(await engine.connectEx(id, address, port, timeoutMs)),
+        session: session(id).info(),
+      }),
+      'socket.send': async ({ id, data }) => ({ bytes: await session(id).send(data) }),
+      'socket.sendall': async ({ id, data }) => ({ bytes: await session(id).sendall(data) }),
+      'socket.sendRepeat': ({ id, data, count, intervalUs, address, port }) => {
+        const s = session(id);
+        if (!(s instanceof UdpSession)) throw EngineError.state('EOPNOTSUPP', 'sendRepeat', 'repeated sends are for datagram (UDP) sessions; use sendall on a stream');
+        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address, port });
+      },
+      'socket.sendRepeatStop': ({ id }) => {
+        const s = session(id);
+        if (s instanceof UdpSession) s.stopRepeat();
+        return {};
+      },
+      'socket.sendto': async ({ id, data, address, port }) => ({ bytes: await session(id).sendto(data, address, port) }),
+      'socket.recv': async ({ id, bufsize }) => ({ data: await session(id).recv(bufsize) }),
+      'socket.recvfrom': ({ id, bufsize }) => session(id).recvfrom(bufsize),
+      'socket.setReadMode': ({ id, mode }) => act(id, (s) => s.setReadMode(mode)),
+      'socket.settimeout': ({ id, timeoutMs }) => act(id, (s) => s.settimeout(timeoutMs)),
+      'socket.gettimeout': ({ id }) => ({ timeoutMs: session(id).gettimeout() }),
+      'socket.setblocking': ({ id, flag }) => act(id, (s) => s.settimeout(flag ? null : 0, 'setblocking')),
+      'socket.shutdown': ({ id, how }) => act(id, (s) => s.shutdown(how)),
+      'socket.close': ({ id }) => act(id, (s) => s.close()),
+      // Socket options
+      'socket.setsockopt': ({ id, option, value }) => setOption(session(id), option, value),
+      'socket.getsockopt': ({ id, option }) => getOption(session(id), option),
+      'socket.setsockoptRaw': ({ id, level, optname, data }) => setRaw(session(id), level, optname, data),
+      'socket.getsockoptRaw': ({ id, level, optname, maxLen }) => getRaw(session(id), level, optname, maxLen),
+      'socket.getsockname': ({ id }) => session(id).getsockname(),
+      'socket.getpeername': ({ id }) => session(id).getpeername(),
+      // UDP extras
+      'socket.setBroadcast': ({ id, on }) => act(id, () => udp(id, 'setsockopt(SO_BROADCAST)').setBroadcast(on)),
+      'socket.joinGroup': ({ id, group, iface }) => act(id, () => udp(id, 'setsockopt(IP_ADD_MEMBERSHIP)').joinGroup(group, iface)),
+      'socket.leaveGroup': ({ id, group, iface }) => act(id, () => udp(id, 'setsockopt(IP_DROP_MEMBERSHIP)').leaveGroup(group, iface)),
+      'socket.setMulticastTTL': ({ id, ttl }) => act(id, () => udp(id, 'setsockopt(IP_MULTICAST_TTL)').setMulticastTTL(ttl)),
+      'socket.setMulticastLoopback': ({ id, on }) => act(id, () => udp(id, 'setsockopt(IP_MULTICAST_LOOP)').setMulticastLoopback(on)),
+      'socket.setMulticastInterface': ({ id, iface }) => act(id, () => udp(id, 'setsockopt(IP_MULTICAST_IF)').setMulticastInterface(iface)),
+      // Probes (ICMP and raw sockets, through the privileged helper)
+      'raw.status': () => this.probes.check(),
+      'raw.elevate': () => this.probes.elevate(),
+      'ping.start': (p) => this.probes.startPing(p),
+      'ping.stop': ({ id }) => this.probes.stopPing(id),
+      'trace.start': (p) => this.probes.startTrace(p),
+      'trace.stop': ({ id }) => this.probes.stopTrace(id),
+      'raw.open': (p) => this.probes.openRaw(p),
+      'raw.send': ({ id, bytes, address }) => this.probes.sendRaw(id, bytes, address),
+      'raw.close': ({ id }) => this.probes.closeRaw(id),
+      'sweep.start': (p) => this.probes.startSweep(p),
+      'sweep.stop': ({ id }) => this.probes.stopSweep(id),
+      // The packet crafter
+      'craft.send': (p) => this.craft.send(p),
+      'craft.stop': ({ id }) => this.craft.stop(id),
+    };
+  }
+
+  /** Closes every open session and stops the helpers (app quit, test teardown). */
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.craft.close();
+    await this.probes.close();
+  }
+}
