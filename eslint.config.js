@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import vue from 'eslint-plugin-vue';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'release/', 'test-results/', 'main/engine/native/build/', '**/*.d.ts', '**/*.d.mts'] },
+  { ignores: ['node_modules/', 'dist/', 'release/', 'test-results/', 'main/native/build/', '**/*.d.ts', '**/*.d.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],

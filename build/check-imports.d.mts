@@ -1,3 +1,2 @@
-export function specifiers(text: string): string[];
-export function violations(rel: string, text: string): string[];
-export function checkTree(root: string): string[];
+export function ipcViolations(rel: string, text: string): string[];
+export function checkTree(root: string): Promise<string[]>;

@@ -2,6 +2,7 @@
 //   node dist/serve.cjs [--port N] [--host 127.0.0.1|::1]
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startBrowserServer } from './bridge/browser-server.js';
 
 function usage(problem: string): never {
@@ -9,27 +10,23 @@ function usage(problem: string): never {
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { port: number; host: string } {
-  let port = 0;
-  let host = '127.0.0.1';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = argv[i + 1];
-    if (a === '--port') {
-      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 65535) usage(`--port needs a number 0–65535, got ${value ?? 'nothing'}`);
-      port = Number(value);
-      i++;
-    } else if (a === '--host') {
-      if (value !== '127.0.0.1' && value !== '::1') usage('--host must be 127.0.0.1 or ::1 (browser mode stays on loopback)');
-      host = value;
-      i++;
-    } else usage(`unknown argument ${a}`);
+/** The command line, or a usage error (one line naming the flag and what it takes). */
+export function parseServeArgs(argv: string[]): { port: number; host: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    usage((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  return { port, host };
+  const port = values.port ?? '0';
+  if (!/^\d+$/.test(port) || Number(port) > 65535) usage(`--port needs a number 0–65535, got ${port}`);
+  const host = values.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1' && host !== '::1') usage('--host must be 127.0.0.1 or ::1 (browser mode stays on loopback)');
+  return { port: Number(port), host };
 }
 
 async function main(): Promise<void> {
-  const { port, host } = parseArgs(process.argv.slice(2));
+  const { port, host } = parseServeArgs(process.argv.slice(2));
   const staticDir = resolve(__dirname, 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) usage(`the renderer is not built (${staticDir}); run npm run build first`);
   const server = await startBrowserServer({ port, host, staticDir }).catch((e: NodeJS.ErrnoException) => {

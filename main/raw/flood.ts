@@ -4,13 +4,13 @@
 // reports send stamps and the target's echo replies in batches. One request
 // for the whole flood is what lets it reach hping3's rate: a round trip to
 // the app per probe caps it at a few thousand a second.
-import { FLOOD_BATCH, type FloodArgs, type FloodResult, type WireError } from './helper-protocol.js';
+import { FLOOD_BATCH, type FloodArgs, type FloodResult, type CallFailure } from './helper-protocol.js';
 
 /** What a flood needs from its socket. */
 export interface FloodSocket {
   family: 4 | 6;
   /** Sends one packet; `stamp` runs right before the syscall (or is given the time taken there), `done` after it (in order). */
-  send(bytes: Buffer, stamp: (tUs?: number) => void, done: (error: WireError | null) => void): void;
+  send(bytes: Buffer, stamp: (tUs?: number) => void, done: (error: CallFailure | null) => void): void;
 }
 
 export interface FloodSinks {
@@ -44,7 +44,7 @@ export class Flood {
   private queued = 0;
   private done = 0;
   private errors = 0;
-  private firstError: WireError | null = null;
+  private firstError: CallFailure | null = null;
   private stopped = false;
   private finished = false;
   private t0 = 0;

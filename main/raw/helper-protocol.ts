@@ -2,6 +2,7 @@
 // message. Requests { rid, op, args } → replies { rid, ok, result | error };
 // the helper also pushes events (ready, packet, dropped, socket-error).
 // Pure: the helper imports this, node:* and raw-socket, nothing else.
+import { isCallFailure, type CallFailure } from '../core/child-wire.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export type Handle = number;
@@ -63,7 +64,7 @@ export interface FloodResult {
   /** Stopped by floodStop (or the socket closed) before count was reached. */
   stopped: boolean;
   /** The first send error, if any. */
-  firstError: WireError | null;
+  firstError: CallFailure | null;
 }
 /** Largest flood the helper takes in one request (2^31 − 1, as ping's count). */
 export const MAX_FLOOD = 2 ** 31 - 1;
@@ -92,15 +93,6 @@ export interface Request<O extends OpName = OpName> {
   args: Ops[O]['args'];
 }
 
-/** errno is negative, as in Node's system errors; code BAD_REQUEST for malformed requests. */
-export interface WireError {
-  code: string;
-  errno: number;
-  message: string;
-  syscall?: string;
-}
-
-export type Reply = { rid: number | null; ok: true; result: unknown } | { rid: number | null; ok: false; error: WireError };
 
 export interface PacketEvent {
   event: 'packet';
@@ -135,7 +127,7 @@ export type HelperEvent =
   /** Packets read but not forwarded because the pipe to the app was backed up. */
   | { event: 'dropped'; handle: Handle; count: number }
   /** closed: raw-socket closed the socket after the error. */
-  | { event: 'socket-error'; handle: Handle; error: WireError; closed: boolean };
+  | { event: 'socket-error'; handle: Handle; error: CallFailure; closed: boolean };
 
 /** Largest IP packet (and largest payload a send takes). */
 export const MAX_BYTES = 65535;
@@ -235,24 +227,13 @@ export function requestProblem(m: unknown): string | null {
   return problem && `${m.op}: ${problem}`;
 }
 
-export const isWireError = (v: unknown): v is WireError =>
-  isObj(v) && typeof v.code === 'string' && v.code.length <= 64 && int(-(2 ** 31), 2 ** 31 - 1)(v.errno) &&
-  typeof v.message === 'string' && v.message.length <= 1024 && (v.syscall === undefined || typeof v.syscall === 'string');
-
-export function replyProblem(m: unknown): string | null {
-  if (!isObj(m) || !('rid' in m) || !('ok' in m)) return 'not a reply';
-  if (m.rid !== null && !isHandle(m.rid)) return 'bad rid';
-  if (m.ok === true) return 'result' in m ? null : 'reply without result';
-  return m.ok === false && isWireError(m.error) ? null : 'bad error in reply';
-}
-
 /** What each op's result must look like (checked by the client). */
 export const resultChecks: { [O in OpName]: Check } = {
   open: (v) => isObj(v) && isHandle(v.handle) && isByte(v.protocol) && (v.family === 4 || v.family === 6) && isBool(v.ipHeader) && isBool(v.kernelStamps),
   send: (v) => isObj(v) && int(0, MAX_BYTES)(v.sent) && isTime(v.tUs),
   close: (v) => v === null,
   setFilter: (v) => v === null,
-  flood: (v) => isObj(v) && int(0, MAX_FLOOD)(v.sent) && int(0, MAX_FLOOD)(v.errors) && isBool(v.stopped) && (v.firstError === null || isWireError(v.firstError)),
+  flood: (v) => isObj(v) && int(0, MAX_FLOOD)(v.sent) && int(0, MAX_FLOOD)(v.errors) && isBool(v.stopped) && (v.firstError === null || isCallFailure(v.firstError)),
   floodStop: (v) => v === null,
 };
 
@@ -275,8 +256,10 @@ export function isHelperEvent(m: unknown): m is HelperEvent {
     case 'flood-replies':
       return isHandle(m.handle) && records(m.replies, 3);
     case 'socket-error':
-      return isHandle(m.handle) && isWireError(m.error) && isBool(m.closed);
+      return isHandle(m.handle) && isCallFailure(m.error) && isBool(m.closed);
     default:
       return false;
   }
 }
+
+export { replyProblem, type CallFailure, type ChildReply as Reply } from '../core/child-wire.js';

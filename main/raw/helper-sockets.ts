@@ -7,7 +7,7 @@ import { constants as osConstants, endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import raw, { type Socket } from 'raw-socket';
 import { Flood, type FloodSinks, type FloodSocket } from './flood.js';
-import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type WireError } from './helper-protocol.js';
+import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type CallFailure } from './helper-protocol.js';
 
 /** Receive buffer asked for each raw socket (the kernel caps it at net.core.rmem_max). */
 const RCVBUF = 4 * 1024 * 1024;
@@ -25,7 +25,7 @@ export interface KernelStamps {
   sendStamped?(fd: number, bytes: Uint8Array, address: string): [number, number];
 }
 
-export type ErrorSink = (handle: number, error: WireError, closed: boolean) => void;
+export type ErrorSink = (handle: number, error: CallFailure, closed: boolean) => void;
 
 /** Sends per turn of the event loop, so receiving keeps up (each echo on loopback brings two packets back). */
 const SEND_BURST = 64;
@@ -59,7 +59,7 @@ const PLATFORM: Partial<Record<NodeJS.Platform, { df4?: [number, number, number]
 };
 const plat = PLATFORM[process.platform] ?? {};
 
-export class RawSocketError extends Error implements WireError {
+export class RawSocketError extends Error implements CallFailure {
   override name = 'RawSocketError';
   readonly errno: number;
   constructor(
@@ -94,7 +94,7 @@ export function fromRawError(e: unknown, syscall: string): RawSocketError {
   return new RawSocketError(code, syscall, `${text.toLowerCase()}${hint}`);
 }
 
-export function toWire(e: unknown): WireError {
+export function toWire(e: unknown): CallFailure {
   const r = e instanceof RawSocketError ? e : fromRawError(e, 'call');
   return { code: r.code, errno: r.errno, message: r.message.slice(0, 1000), syscall: r.syscall };
 }

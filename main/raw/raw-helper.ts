@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../core/child-process.js';
+import { ChildCallError, ChildCalls, ChildDiedError, Restarts, type ChildDiedInfo } from '../core/child-process.js';
 import { nowUs } from '../core/clock.js';
 import { EngineError, errnoOf } from '../core/errors.js';
 import { unpackedPath } from '../core/addon.js';
@@ -17,8 +17,8 @@ import { FrameReader, decodePayload, frameOf } from './framing.js';
 import { connectBack, spawnLauncher, type ConnectBack, type HelperChannel, type HelperLauncher } from './launcher.js';
 import { declinedBy, elevationPlan, needsConnectBack, rawPrivilege, type ElevationPlan, type Privilege } from './privilege.js';
 import {
-  MAX_FRAME, MAX_JSON, isHelperEvent, replyProblem, resultChecks,
-  type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type SendOptions, type SendResult, type WireError,
+  MAX_FRAME, MAX_JSON, isHelperEvent, resultChecks,
+  type FilterArgs, type FloodArgs, type FloodResult, type Handle, type HelperEvent, type OpName, type Ops, type OpenArgs, type OpenResult, type SendOptions, type SendResult, type CallFailure,
 } from './helper-protocol.js';
 
 /** A copy as Float64 values (the frame's bytes need not be 8-aligned). */
@@ -124,8 +124,6 @@ export interface RawHelperOptions {
   connectBackTmp?: string;
 }
 
-type Pending = PendingCall<OpName, Handle>;
-
 type Mode = 'direct' | 'elevated';
 
 // The engine clock's origin on hrtime's scale (clock.ts keeps its own private; within 1 µs).
@@ -143,11 +141,15 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   private why = 'the raw-socket helper has not been started';
   private capDenied: string | undefined;
   private elevating: Promise<RawStatus> | undefined;
-  private nextRid = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly live = new Set<Handle>();
-  private readyNow = false;
-  private failedStarts = 0;
+  private readonly calls = new ChildCalls<HelperEvent, OpName, Handle>({
+    sender: 'the raw helper',
+    isEvent: isHelperEvent,
+    resultChecks,
+    refused: (e) => new RawHelperError(e),
+    opened: (op, result) => (op === 'open' ? (result as OpenResult).handle : undefined),
+    closeOp: 'close',
+  });
+  private readonly restarts: Restarts;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Helper clock + offset = engine clock. */
   private offsetUs = 0;
@@ -156,6 +158,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   constructor(opts: RawHelperOptions = {}) {
     super();
     this.opts = opts;
+    this.restarts = new Restarts(opts.maxFailedStarts);
   }
 
   status(): RawStatus {
@@ -173,14 +176,14 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
 
   /** Handles open in the current helper. */
   handles(): Handle[] {
-    return [...this.live];
+    return this.calls.handles();
   }
 
   /** Starts the helper when this process may open raw sockets; otherwise status 'unprivileged' (nothing is spawned). */
   start(): RawStatus {
     if (this.child) return this.state;
     clearTimeout(this.restartTimer);
-    this.failedStarts = 0;
+    this.restarts.reset();
     this.capDenied = undefined;
     const p = (this.opts.privilege ?? rawPrivilege)();
     if (!p.privileged) {
@@ -223,7 +226,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       return this.state;
     }
     if (this.child) await this.stop(); // (no await otherwise: calls made right after elevate() wait for it)
-    this.failedStarts = 0;
+    this.restarts.reset();
     this.capDenied = undefined;
     this.elevationTool = plan.tool;
     const child = this.spawn('elevated', plan, cb?.launch);
@@ -231,7 +234,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     const ms = this.opts.elevateTimeoutMs ?? 120_000;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        if (!this.readyNow) this.abandon(child, 'declined', `No answer to the authentication prompt within ${Math.round(ms / 1000)} s, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
+        if (!this.restarts.isReady) this.abandon(child, 'declined', `No answer to the authentication prompt within ${Math.round(ms / 1000)} s, so ICMP (ping, traceroute) stays off. TCP, UDP and Unix sockets work as usual.`);
         resolve();
       }, ms);
       const done = () => {
@@ -299,10 +302,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     if (!this.child && this.state === 'stopped') this.start();
     const child = this.child;
     if (!child) return Promise.reject(new RawHelperUnavailableError(this.state, this.why));
-    const rid = this.nextRid++;
-    return new Promise((resolve, reject) => {
-      const handle = op === 'open' ? undefined : (args as { handle: Handle }).handle;
-      this.pending.set(rid, { op, handle, resolve: resolve as (v: unknown) => void, reject });
+    return this.calls.start(op, op === 'open' ? undefined : (args as { handle: Handle }).handle, (rid) => {
       this.holdOpen();
       child.write(frameOf({ rid, op, args }));
     });
@@ -366,7 +366,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     }
     this.child = child;
     this.helperPid = undefined;
-    this.readyNow = false;
+    this.restarts.started();
     const reader = new FrameReader(MAX_FRAME);
     child.onData((chunk) => {
       if (child !== this.child) return;
@@ -391,7 +391,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
 
   /** Keep the app alive only while calls are in flight or sockets are open. */
   private holdOpen(): void {
-    this.child?.setRef(this.pending.size > 0 || this.live.size > 0);
+    this.child?.setRef(this.calls.busy);
   }
 
   private onFrame(frame: Uint8Array): void {
@@ -401,28 +401,22 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     } catch (e) {
       return void this.emit('warning', new Error(`the raw helper sent a malformed frame: ${(e as Error).message}`));
     }
-    const got = sortChildMessage(m, 'the raw helper', { isEvent: isHelperEvent, replyProblem }, this.pending);
+    const got = this.calls.receive(m);
     if ('warning' in got) return void this.emit('warning', got.warning);
     if ('event' in got) return this.onEvent(got.event);
     const { reply: r, call: p } = got;
-    if (!r.ok) {
-      if (p.op === 'open' && (r.error.code === 'EPERM' || r.error.code === 'EACCES')) this.onCapDenied(r.error);
-      p.reject(new RawHelperError(r.error));
-    } else if (!resultChecks[p.op](r.result)) p.reject(new Error(`the raw helper sent a malformed ${p.op} result`));
-    else {
-      if (p.op === 'open') {
-        this.live.add((r.result as OpenResult).handle);
+    if (p.op === 'open') {
+      if (!r.ok && (r.error.code === 'EPERM' || r.error.code === 'EACCES')) this.onCapDenied(r.error);
+      else if (r.ok) {
         this.capDenied = undefined;
-        if (this.state === 'unprivileged' && this.readyNow) this.setStatus('ready', this.readyReason());
+        if (this.state === 'unprivileged' && this.restarts.isReady) this.setStatus('ready', this.readyReason());
       }
-      p.resolve(r.result);
     }
-    if (p.op === 'close' && p.handle !== undefined) this.live.delete(p.handle); // gone even when close failed
     this.holdOpen();
   }
 
   /** The helper runs but the kernel refuses it raw sockets (capability dropped). */
-  private onCapDenied(e: WireError): void {
+  private onCapDenied(e: CallFailure): void {
     this.capDenied = `The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket (${e.code}). ICMP (ping, traceroute) is off; TCP, UDP and Unix sockets work as usual.`;
     this.setStatus('unprivileged', this.capDenied);
   }
@@ -434,9 +428,8 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   private onEvent(ev: HelperEvent): void {
     switch (ev.event) {
       case 'ready':
-        this.readyNow = true;
+        this.restarts.ready();
         this.helperPid = ev.pid;
-        this.failedStarts = 0;
         this.offsetUs = Number(BigInt(ev.originNs) - engineOriginNs) / 1000;
         if (this.capDenied) this.setStatus('unprivileged', this.capDenied);
         else this.setStatus('ready', this.readyReason());
@@ -450,7 +443,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       case 'flood-replies':
         return void this.emit('flood-replies', { handle: ev.handle, replies: this.onEngineClock(floats(ev.replies), 1, 3) });
       case 'socket-error':
-        if (ev.closed) this.live.delete(ev.handle);
+        if (ev.closed) this.calls.forget(ev.handle);
         return void this.emit('socket-error', { handle: ev.handle, error: new RawHelperError(ev.error), closed: ev.closed });
     }
   }
@@ -472,26 +465,23 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     const message = stopped
       ? 'the raw-socket helper was stopped; its raw sockets were closed'
       : `the raw-socket helper died (${what}${last ? `: ${last}` : ''}); its raw sockets were lost`;
-    const handles = [...this.live];
-    this.live.clear();
     if (stopped) {
-      this.rejectAll(new RawHelperDiedError(message, exitCode, signal));
+      this.calls.lost(new RawHelperDiedError(message, exitCode, signal));
       return this.setStatus('stopped', 'the raw-socket helper was stopped');
     }
-    if (this.mode === 'elevated' && !this.readyNow) {
+    if (this.mode === 'elevated' && !this.restarts.isReady) {
       // It never ran: pkexec said no (or failed); calls queued meanwhile learn why.
       this.onElevationEnded(exitCode, what, last, child.stderrTail());
-      return this.rejectAll(new RawHelperUnavailableError(this.state, this.why));
+      return void this.calls.lost(new RawHelperUnavailableError(this.state, this.why));
     }
-    this.rejectAll(new RawHelperDiedError(message, exitCode, signal));
+    const handles = this.calls.lost(new RawHelperDiedError(message, exitCode, signal));
     this.emit('died', { exitCode, signal, handles, message });
     if (this.mode === 'elevated') return this.setStatus('unprivileged', `${message}. Elevate again to use ICMP.`);
-    if (!this.readyNow && ++this.failedStarts >= (this.opts.maxFailedStarts ?? 5)) {
-      return this.setStatus('failed', `the raw-socket helper could not be started (${this.failedStarts} attempts; last: ${what}${last ? `: ${last}` : ''})`);
+    const delay = this.restarts.afterDeath();
+    if (delay === null) {
+      return this.setStatus('failed', `the raw-socket helper could not be started (${this.restarts.attempts} attempts; last: ${what}${last ? `: ${last}` : ''})`);
     }
     this.setStatus('starting', `restarting the raw-socket helper (${message})`);
-    // Back off only while it keeps dying before it is ready.
-    const delay = this.readyNow ? 0 : Math.min(5000, 100 * 2 ** this.failedStarts);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.child && this.state === 'starting') this.spawn('direct');
@@ -499,19 +489,12 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     this.restartTimer.unref();
   }
 
-  private rejectAll(err: Error): void {
-    const inFlight = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of inFlight) p.reject(err);
-  }
-
   /** Forgets a helper that is being given up on (no exit report wanted), then makes sure it goes. */
   private abandon(child: HelperChannel, status: RawStatus, reason: string): void {
     if (this.child !== child) return;
     this.child = undefined;
-    this.live.clear();
     this.setStatus(status, reason);
-    this.rejectAll(new RawHelperUnavailableError(status, reason));
+    this.calls.lost(new RawHelperUnavailableError(status, reason));
     child.end();
     child.kill('SIGTERM');
   }

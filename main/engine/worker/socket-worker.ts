@@ -8,11 +8,11 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChildCallError, ChildDiedError, type ChildDiedInfo, type PendingCall, sortChildMessage } from '../../core/child-process.js';
+import { ChildCallError, ChildCalls, ChildDiedError, Restarts, type ChildDiedInfo } from '../../core/child-process.js';
 import { unpackedPath } from '../../core/addon.js';
 import { type NativeAddr, type Received, type SocketFamily, type SocketType } from '../native.js';
 import { forkLauncher, type WorkerChannel, type WorkerLauncher } from './channel.js';
-import { isWorkerEvent, replyProblem, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './worker-protocol.js';
+import { isWorkerEvent, resultChecks, type Args, type Handle, type OpName, type Result, type WorkerEvent } from './worker-protocol.js';
 
 /** A call the worker refused: shaped like Node's system errors. */
 export class SocketWorkerError extends ChildCallError {
@@ -52,8 +52,6 @@ export interface SocketWorkerOptions {
   launch?: WorkerLauncher;
 }
 
-type Pending = PendingCall<OpName, Handle>;
-
 export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private child: WorkerChannel | undefined;
   private stopping: WorkerChannel | undefined;
@@ -61,16 +59,19 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private toAck = 0;
   private ackScheduled = false;
   private generation = 0;
-  private nextRid = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly live = new Set<Handle>();
-  private readyNow = false;
-  private failedStarts = 0;
+  private readonly calls = new ChildCalls<WorkerEvent, OpName, Handle>({
+    sender: 'the socket worker',
+    isEvent: isWorkerEvent,
+    resultChecks,
+    refused: (e) => new SocketWorkerError(e),
+    opened: (op, result) => (op === 'socket' ? (result as Handle) : op === 'accept' && result ? (result as { handle: Handle }).handle : undefined),
+    closeOp: 'close',
+  });
+  private readonly restarts: Restarts;
   private restartTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private readonly entry: string;
   private readonly execArgv: string[];
-  private readonly maxFailedStarts: number;
   private readonly launch: WorkerLauncher | undefined;
 
   constructor(opts: SocketWorkerOptions = {}) {
@@ -78,7 +79,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     this.launch = opts.launch;
     this.entry = opts.entry ?? SocketWorker.defaultEntry();
     this.execArgv = opts.execArgv ?? [];
-    this.maxFailedStarts = opts.maxFailedStarts ?? 5;
+    this.restarts = new Restarts(opts.maxFailedStarts);
   }
 
   /** dist/socket-worker.cjs next to the bundle that contains this code. */
@@ -99,7 +100,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
 
   /** Handles open in the current worker. */
   handles(): Handle[] {
-    return [...this.live];
+    return this.calls.handles();
   }
 
   /** Stops the worker for good (until the next call); in-flight calls reject. */
@@ -123,10 +124,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const rid = this.nextRid++;
-    return new Promise<Result<O>>((resolve, reject) => {
-      const handle = op === 'socket' ? undefined : (args[0] as Handle);
-      this.pending.set(rid, { op, handle, resolve: resolve as (v: unknown) => void, reject });
+    return this.calls.start<Result<O>>(op, op === 'socket' ? undefined : (args[0] as Handle), (rid) => {
       this.holdOpen();
       child.send({ rid, op, args });
     });
@@ -163,7 +161,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     this.restartTimer = undefined;
     const child = (this.launch ?? forkLauncher)(this.entry, [`--generation=${++this.generation}`], this.execArgv);
     this.child = child;
-    this.readyNow = false;
+    this.restarts.started();
     this.toAck = 0;
     child.onMessage((m) => this.onMessage(child, m));
     child.onExit((code, signal, err) => this.onExit(child, code, signal, err));
@@ -187,37 +185,23 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   private holdOpen(): void {
     const child = this.child;
     if (!child) return;
-    child.setRef(this.pending.size > 0 || this.live.size > 0);
+    child.setRef(this.calls.busy);
   }
 
   private onMessage(child: WorkerChannel, m: unknown): void {
     if (child !== this.child) return;
-    const got = sortChildMessage(m, 'the socket worker', { isEvent: isWorkerEvent, replyProblem }, this.pending);
+    const got = this.calls.receive(m);
     if ('warning' in got) return void this.emit('warning', got.warning);
     if ('event' in got) return this.onEvent(got.event);
-    const { reply: r, call: p } = got;
-    const data = r.ok ? (r.result as { data?: unknown } | null)?.data : undefined;
+    const data = got.reply.ok ? (got.reply.result as { data?: unknown } | null)?.data : undefined;
     if (data instanceof Uint8Array) this.ack(data.byteLength);
-    if (!r.ok) p.reject(new SocketWorkerError(r.error));
-    else if (!resultChecks[p.op](r.result)) p.reject(new Error(`the socket worker sent a malformed ${p.op} result`));
-    else {
-      this.track(p, r.result);
-      p.resolve(r.result);
-    }
-    if (p.op === 'close' && p.handle !== undefined) this.live.delete(p.handle); // gone even when close failed
     this.holdOpen();
-  }
-
-  private track(p: Pending, result: unknown): void {
-    if (p.op === 'socket') this.live.add(result as Handle);
-    if (p.op === 'accept' && result) this.live.add((result as { handle: Handle }).handle);
   }
 
   private onEvent(ev: WorkerEvent): void {
     switch (ev.event) {
       case 'ready':
-        this.readyNow = true;
-        this.failedStarts = 0;
+        this.restarts.ready();
         return void this.emit('ready', ev.pid);
       case 'data':
         this.ack(ev.data.byteLength);
@@ -229,7 +213,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
       case 'error':
         return void this.emit('socket-error', { handle: ev.handle, error: new SocketWorkerError(ev.error) });
       case 'accepted':
-        this.live.add(ev.child);
+        this.calls.adopt(ev.child);
         this.holdOpen();
         return void this.emit('accepted', { handle: ev.handle, child: ev.child, peer: ev.peer });
     }
@@ -242,20 +226,14 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
     this.stopping = undefined;
     const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? `exit code ${exitCode}`;
     const message = stopped ? 'the socket worker was stopped; this session\'s socket was closed' : `the socket worker died (${what}); this session's socket was lost`;
-    const err = new WorkerDiedError(message, exitCode, signal);
-    const handles = [...this.live];
-    this.live.clear();
-    const inFlight = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of inFlight) p.reject(err);
+    const handles = this.calls.lost(new WorkerDiedError(message, exitCode, signal));
     if (stopped) return;
     this.emit('died', { exitCode, signal, handles, message });
-    if (!this.readyNow && ++this.failedStarts >= this.maxFailedStarts) {
-      this.failure = new Error(`the socket worker could not be started (${this.failedStarts} attempts; last: ${what})`);
+    const delay = this.restarts.afterDeath();
+    if (delay === null) {
+      this.failure = new Error(`the socket worker could not be started (${this.restarts.attempts} attempts; last: ${what})`);
       return void this.emit('failed', this.failure);
     }
-    // Back off only while it keeps dying before it is ready.
-    const delay = this.readyNow ? 0 : Math.min(5000, 100 * 2 ** this.failedStarts);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.child && !this.failure) this.ensure();

@@ -4,7 +4,7 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { isNativeError, native, type NativeAddr, type Received, type SocketFamily, type SocketType, type WatchEvents, type Watcher } from '../native.js';
-import type { Args, Handle, OpName, Result, WireError, WorkerEvent } from './worker-protocol.js';
+import type { Args, Handle, OpName, Result, CallFailure, WorkerEvent } from './worker-protocol.js';
 
 const n = native();
 const C = n.constants;
@@ -22,16 +22,16 @@ const errnoNames = new Map<number, string>([[C.EAGAIN, 'EAGAIN'], [C.EOPNOTSUPP,
 for (const [name, num] of Object.entries(errnoNumbers)) if (!errnoNames.has(num)) errnoNames.set(num, name);
 
 /** An Error shaped like Node's system errors (and the addon's). */
-export function sysError(code: string, syscall: string, detail?: string): Error & WireError {
+export function sysError(code: string, syscall: string, detail?: string): Error & CallFailure {
   const num = errnoNumbers[code] ?? 0;
-  const e = new Error(`${code}: ${detail ?? getSystemErrorMap().get(-num)?.[1] ?? 'failed'}, ${syscall}`) as Error & WireError;
+  const e = new Error(`${code}: ${detail ?? getSystemErrorMap().get(-num)?.[1] ?? 'failed'}, ${syscall}`) as Error & CallFailure;
   Object.assign(e, { code, errno: -num, syscall });
   return e;
 }
 
 const fromErrno = (num: number, syscall: string) => sysError(errnoNames.get(num) ?? `E${num}`, syscall);
 
-export function toWire(e: unknown): WireError {
+export function toWire(e: unknown): CallFailure {
   if (isNativeError(e)) return { code: e.code, errno: e.errno, message: e.message, syscall: e.syscall };
   const message = e instanceof Error ? e.message : String(e);
   return { code: 'EINVAL', errno: -osConstants.errno.EINVAL, message };

@@ -1,7 +1,9 @@
 // The socket worker's IPC protocol, and the checks both sides run on every
 // message: requests { rid, op, args } → replies { rid, ok, result | error },
 // plus events the worker pushes. Buffers stay binary ('advanced' serialization).
-// No dependencies: the worker imports only node:* and the addon.
+// No dependencies but the shape of every child protocol (main/core/child-wire.ts):
+// the worker imports only node:*, the addon and these pure modules.
+import { isCallFailure, type CallFailure } from '../../core/child-wire.js';
 import type { NativeAddr, Received, SocketFamily, SocketType } from '../native.js';
 
 export type Handle = number;
@@ -43,21 +45,12 @@ export interface Request {
   args: unknown[];
 }
 
-/** errno is negative, as in Node's system errors. */
-export interface WireError {
-  code: string;
-  errno: number;
-  message: string;
-  syscall?: string;
-}
-
-export type Reply = { rid: number | null; ok: true; result: unknown } | { rid: number | null; ok: false; error: WireError };
 
 export type WorkerEvent =
   | { event: 'ready'; pid: number }
   | { event: 'data'; handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean }
   | { event: 'eof'; handle: Handle }
-  | { event: 'error'; handle: Handle; error: WireError }
+  | { event: 'error'; handle: Handle; error: CallFailure }
   | { event: 'accepted'; handle: Handle; child: Handle; peer: NativeAddr }
   | { event: 'pending'; handle: Handle };
 
@@ -122,16 +115,6 @@ export function requestProblem(m: unknown): string | null {
   return bad < 0 ? null : `${m.op}(${spec.text}): argument ${bad + 1} is invalid`;
 }
 
-export const isWireError = (v: unknown): v is WireError =>
-  isObj(v) && typeof v.code === 'string' && int32(v.errno) && typeof v.message === 'string' && (v.syscall === undefined || typeof v.syscall === 'string');
-
-export function replyProblem(m: unknown): string | null {
-  if (!isObj(m) || !('rid' in m) || !('ok' in m)) return 'not a reply';
-  if (m.rid !== null && !isHandle(m.rid)) return 'bad rid';
-  if (m.ok === true) return 'result' in m ? null : 'reply without result';
-  return m.ok === false && isWireError(m.error) ? null : 'bad error in reply';
-}
-
 const received: Check = (v) => isObj(v) && isBytes(v.data) && isBool(v.truncated) && (v.from === null || isAddr(v.from));
 const nothing: Check = (v) => v === null;
 
@@ -168,10 +151,12 @@ export function isWorkerEvent(m: unknown): m is WorkerEvent {
     case 'pending':
       return isHandle(m.handle);
     case 'error':
-      return isHandle(m.handle) && isWireError(m.error);
+      return isHandle(m.handle) && isCallFailure(m.error);
     case 'accepted':
       return isHandle(m.handle) && isHandle(m.child) && isAddr(m.peer);
     default:
       return false;
   }
 }
+
+export { replyProblem, type CallFailure, type ChildReply as Reply } from '../../core/child-wire.js';
