@@ -62,7 +62,7 @@ export class Workbench {
       'engine.capabilities': () => ({ platform: process.platform, combos: probeCombos() }),
       'session.history': ({ id }) => {
         const s = session(id);
-        return { trace: [...s.trace], data: s.data.toArray(), droppedBytes: s.data.droppedBytes };
+        return { trace: [...s.trace], data: s.data.toArray(), droppedBytes: s.data.evictedBytes };
       },
       'session.capture': ({ id, on }) => act(id, (s) => s.setCapture(on)),
       'session.captureRead': ({ id, offset, length }) => ({ data: session(id).capture.read(offset, length) }),

@@ -6,7 +6,7 @@ import type {
 import { formatHostPort, ipFamily } from '../../shared/net/address.js';
 import { nowUs } from '../core/clock.js';
 import { EngineError, formatErrno, fromSystemError } from '../core/errors.js';
-import { BoundedRing } from './ring.js';
+import { Ring } from '../../shared/ring.js';
 import { Capture, CAPTURE_LIMIT } from './capture.js';
 
 /** get/setsockopt on a socket whose descriptor is not in this process. Failures are shaped like the addon's (code, errno, syscall). */
@@ -41,7 +41,7 @@ export abstract class Session {
   readonly counters = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 };
   private readonly traceLog: TraceEntry[] = [];
   private traceSeq = 0;
-  readonly data = new BoundedRing<DataEntry>(RING_ENTRIES, RING_BYTES);
+  readonly data = new Ring<DataEntry>(RING_ENTRIES, RING_BYTES, (e) => e.bytes.byteLength);
   /** "Save received stream to a file": every received byte, kept while on. */
   readonly capture = new Capture();
 

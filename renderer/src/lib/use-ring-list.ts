@@ -4,7 +4,7 @@
 // as older ones go, and the reader's place kept by useTail.
 import { useVirtualizer } from '@tanstack/vue-virtual';
 import { computed, onActivated, onMounted, ref, watch, type WatchSource } from 'vue';
-import type { Ring } from './ring.js';
+import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
 
 export interface RingListOptions {

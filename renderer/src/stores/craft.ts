@@ -8,7 +8,7 @@ import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
 import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/craft/index.js';
 import { client } from '../bridge/client.js';
-import { Ring } from '../lib/ring.js';
+import { Ring } from '../../../shared/ring.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 import { build, fromLayers, newUid, type Built, type EditPacket } from '../components/craft/model.js';
 import { summarize } from '../lib/packet-summary.js';

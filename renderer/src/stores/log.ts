@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { markRaw, reactive, shallowRef } from 'vue';
 import type { DataEntry } from '../../../shared/contract/index.js';
-import { Ring } from '../lib/ring.js';
+import { Ring } from '../../../shared/ring.js';
 
 export const LOG_MAX_ENTRIES = 5_000;
 export const LOG_MAX_BYTES = 4 * 1024 * 1024;

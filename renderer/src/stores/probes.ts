@@ -7,7 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
 import { client } from '../bridge/client.js';
-import { Ring } from '../lib/ring.js';
+import { Ring } from '../../../shared/ring.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 
 export type RawStatus = Result<'raw.status'>;

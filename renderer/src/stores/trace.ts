@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { markRaw, shallowRef } from 'vue';
 import type { TraceEntry } from '../../../shared/contract/index.js';
-import { Ring } from '../lib/ring.js';
+import { Ring } from '../../../shared/ring.js';
 
 export const TRACE_MAX_ENTRIES = 5_000;
 

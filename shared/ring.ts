@@ -1,6 +1,8 @@
-// A bounded ring buffer for large per-session data (log entries, trace).
-// Plain, non-reactive: stores wrap it in markRaw and bump a version counter
-// once per batch, so a flood costs one redraw per batch, not one per entry.
+// A ring buffer bounded by count and bytes, so a flood never grows memory
+// without limit; what falls off is counted, not forgotten silently. The
+// engine keeps each session's data in one; the renderer's stores keep logs
+// and traces in them, non-reactive (markRaw, one version bump per batch), so
+// a flood costs one redraw per batch, not one per entry.
 
 export class Ring<T> {
   private buf: (T | undefined)[];
