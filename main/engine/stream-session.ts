@@ -16,9 +16,8 @@ import { native } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';
 import { waitFor } from './wait.js';
 
-/** How often a manual listener looks at its accept queue (and a blocking send/accept at its descriptor). */
+/** How often a manual listener looks at its accept queue. */
 const QUEUE_POLL_MS = 250;
-const WAIT_POLL_MS = 5;
 /** Offset of tcpi_unacked in struct tcp_info: on a listener, the connections waiting in the accept queue. */
 const TCPI_UNACKED = 24;
 
@@ -210,8 +209,8 @@ export class StreamSession extends Session {
       }
       const fd = this.fd;
       const got = await waitFor(() => native().accept(fd), {
-        timeoutMs: this.timeoutMs, pollMs: WAIT_POLL_MS, call: 'accept',
-        idle: 'no connection is waiting (non-blocking socket)',
+        timeoutMs: this.timeoutMs, call: 'accept',
+        idle: 'no connection is waiting',
         stillValid: () => this.state === 'listening',
       });
       const sock = new net.Socket({ fd: got.fd, allowHalfOpen: true, readable: true, writable: true });
@@ -279,8 +278,8 @@ export class StreamSession extends Session {
         throw e;
       }
     }, {
-      timeoutMs: timeout, pollMs: WAIT_POLL_MS, call,
-      idle: 'the listener’s accept queue is full (non-blocking socket)',
+      timeoutMs: timeout, call,
+      idle: 'the listener’s accept queue is full',
       stillValid: () => this.state === 'connecting',
     });
     this.fd = undefined;
@@ -304,8 +303,8 @@ export class StreamSession extends Session {
       const queued = sock.writableLength + ((sock as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0);
       if (fd === undefined || queued > 0) return { n: await this.writeAll(sock, data, 'send'), counted: true };
       const n = await waitFor(() => native().send(fd, data), {
-        timeoutMs: this.timeoutMs, pollMs: WAIT_POLL_MS, call: 'send',
-        idle: 'the send buffer is full (non-blocking socket): nothing was sent',
+        timeoutMs: this.timeoutMs, call: 'send',
+        idle: 'the send buffer is full, nothing was sent',
         stillValid: () => this.state === 'connected' || this.state === 'half-closed',
       });
       return { n, counted: false };

@@ -14,6 +14,7 @@ import { native, type NativeAddr, type Received } from './native.js';
 import { Session, type SessionHost, type SockoptTarget } from './session.js';
 import { SocketWorkerError, WorkerDiedError, type SocketWorker } from './worker/socket-worker.js';
 import type { Handle } from './worker/worker-protocol.js';
+import { waitFor } from './wait.js';
 import type { WorkerLink, WorkerSocketEvents } from './worker-link.js';
 
 /** Auto-read buffer: a whole AF_UNIX datagram at Linux's default wmem_max (212992) fits. */
@@ -21,9 +22,7 @@ const AUTO_READ_SIZE = 256 * 1024;
 /** Manual recv learns a truncated message's full length by peeking this much. */
 const PEEK_MAX = 16 * 1024 * 1024;
 /** A call that would block (EAGAIN) is tried again this often until the session timeout. */
-const WAIT_POLL_MS = 5;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What an errno means for an AF_UNIX address (the generic sentences speak of TCP). */
 const unixMeaning: Record<string, string> = {
@@ -374,17 +373,20 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
    */
   private async connectWithin(h: Handle, addr: NativeAddr, timeout: number | null, call: string): Promise<void> {
     const deadline = timeout === null ? Infinity : Date.now() + timeout;
-    for (;;) {
-      try {
-        await this.bounded(this.w.connect(h, addr), deadline, () => EngineError.os('ETIMEDOUT', call, `no answer from ${Session.describe(fromNativeAddr(addr))} within ${timeout} ms`));
-        return;
-      } catch (e) {
-        if (!(e instanceof SocketWorkerError && e.code === 'EAGAIN')) throw workerError(e, call, this.explain);
-        if (timeout === 0) throw EngineError.os('EAGAIN', call, 'the listener’s accept queue is full (non-blocking socket)');
-        if (Date.now() >= deadline) throw EngineError.os('ETIMEDOUT', call, `the listener’s accept queue stayed full for ${timeout} ms`);
-        await sleep(WAIT_POLL_MS);
-        if (this.handle !== h || this.state !== 'connecting') throw EngineError.state('EBADF', call, 'the socket was closed while the call waited');
-      }
+    const timedOut = () => EngineError.os('ETIMEDOUT', call, `no answer from ${Session.describe(fromNativeAddr(addr))} within ${timeout} ms`);
+    await waitFor(() => this.unlessEagain(this.bounded(this.w.connect(h, addr).then(() => true), deadline, timedOut), call), {
+      timeoutMs: timeout, call, idle: 'the listener’s accept queue is full',
+      stillValid: () => this.handle === h && this.state !== 'closed',
+    });
+  }
+
+  /** A worker call's result, or null when the worker said EAGAIN (the call would block). */
+  private async unlessEagain<T>(p: Promise<T>, call: string): Promise<T | null> {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof SocketWorkerError && e.code === 'EAGAIN') return null;
+      throw workerError(e, call, this.explain);
     }
   }
 
@@ -408,27 +410,18 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
   }
 
   /** A call that may say EAGAIN, tried until the session timeout as a blocking one would wait. */
-  private async untilTaken<T>(attempt: () => Promise<T>, call: string, idle: string): Promise<T> {
-    const timeout = this.timeoutMs;
-    const deadline = timeout === null ? Infinity : Date.now() + timeout;
+  private untilTaken<T>(attempt: () => Promise<T>, call: string, idle: string): Promise<T> {
     const h = this.handle;
-    for (;;) {
-      try {
-        return await attempt();
-      } catch (e) {
-        if (!(e instanceof SocketWorkerError && e.code === 'EAGAIN')) throw workerError(e, call, this.explain);
-        if (timeout === 0) throw EngineError.os('EAGAIN', call, `${idle} (non-blocking socket)`);
-        if (Date.now() >= deadline) throw EngineError.os('ETIMEDOUT', call, `timed out after ${timeout} ms: ${idle}`);
-        await sleep(WAIT_POLL_MS);
-        if (this.handle !== h || this.state === 'closed') throw EngineError.state('EBADF', call, 'the socket was closed while the call waited');
-      }
-    }
+    return waitFor(() => this.unlessEagain(attempt(), call), {
+      timeoutMs: this.timeoutMs, call, idle,
+      stillValid: () => this.handle === h && this.state !== 'closed',
+    });
   }
 
   async send(data: Uint8Array): Promise<number> {
     const n = await this.traced('send', { bytes: data.byteLength }, () => {
       const h = this.h('send');
-      return this.untilTaken(() => this.w.send(h, data), 'send', `there is no room for the ${this.unit()} (the receiver’s queue is full): nothing was sent`);
+      return this.untilTaken(() => this.w.send(h, data), 'send', `there is no room for the ${this.unit()} (the receiver’s queue is full), nothing was sent`);
     }, (k) => (k < data.byteLength ? `${k} of ${data.byteLength} bytes: the kernel took only part; send the rest again or use sendall` : `${k} bytes`));
     this.noteData('out', data.subarray(0, n), this.type === 'SOCK_DGRAM' ? this.peer : undefined);
     return n;
@@ -469,7 +462,7 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
     try {
       n = await this.traced('sendto', { bytes: data.byteLength, ...this.addrArgs(address, port) }, () => {
         const h = this.h('sendto');
-        return this.untilTaken(() => this.w.sendto(h, data, toNativeAddr(this.family, address, port)), 'sendto', `there is no room for the ${this.unit()} (the receiver’s queue is full): nothing was sent`);
+        return this.untilTaken(() => this.w.sendto(h, data, toNativeAddr(this.family, address, port)), 'sendto', `there is no room for the ${this.unit()} (the receiver’s queue is full), nothing was sent`);
       }, (k) => `${k} bytes → ${Session.describe(to)}`);
     } catch (e) {
       throw withField(e, (name) => (['ENOENT', 'ECONNREFUSED', 'EPROTOTYPE', 'EPERM', 'EACCES', 'ENOTDIR'].includes(name) ? 'address' : undefined));
