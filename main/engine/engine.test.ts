@@ -72,7 +72,8 @@ describe('TCP sessions', () => {
     try {
       const port = Number(await new Promise<string>((r) => py.stdout.once('data', (d) => r(String(d)))));
       const fillers = [0, 1, 2].map(() => net.connect(port, '127.0.0.1').on('error', () => undefined));
-      await new Promise((r) => setTimeout(r, 200));
+      // listen(0) holds one connection: once one filler is through, the queue is full and SYNs are dropped.
+      await Promise.race(fillers.map((f) => new Promise((r) => f.once('connect', r))));
       const cli = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
       const err = await rejection(h.call('socket.connect', { id: cli.id, address: '127.0.0.1', port, timeoutMs: 300 }));
       expect(err.error.errno?.name).toBe('ETIMEDOUT');

@@ -238,17 +238,17 @@ describe.skipIf(raw.skip)(raw.skip ? 'sweep through the real helper (skipped: no
   });
 
   it('sweep.stop ends a long sweep: done says stopped, no result after it', async () => {
-    const { call, of } = setup({ sweepConcurrency: 2 });
+    const { call, of, workbench } = setup({ sweepConcurrency: 2 });
     const { id, total } = await call('sweep.start', sweep({ targets: '127.0.0.0/28', count: 100, perTargetIntervalMs: 50 }));
     expect(total).toBe(14);
-    await new Promise((r) => setTimeout(r, 100));
+    const helper = workbench.probes.helper;
+    await untilWithin(() => helper.handles().length === 2, 'the first two targets probing');
     await call('sweep.stop', { id });
     const done = of('sweep.done').find((d) => d.id === id);
     expect(done).toMatchObject({ id, total: 14, stopped: true });
-    const n = of('sweep.result').length;
     // The two going when stopped report what they had; the rest never start.
-    expect(n).toBeLessThanOrEqual(2);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(of('sweep.result').length).toBe(n);
+    expect(of('sweep.result').length).toBeLessThanOrEqual(2);
+    // Nothing more can come: every raw socket the sweep opened is closed.
+    expect(helper.handles()).toEqual([]);
   });
 });
