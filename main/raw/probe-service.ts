@@ -1,8 +1,8 @@
 // Probes: the engine's one raw-socket helper and everything that runs over
 // it — ping runs, traceroutes and raw sessions, each by id — turned into the
 // contract's events (raw.status, ping.reply, ping.stats, trace.hop,
-// trace.done, raw.packet). It imports node:* and main/raw only, never
-// Electron.
+// trace.done, raw.packet). It imports node:*, main/core and main/raw only
+// (the import rules enforce it).
 //
 // Floods are bounded here, before the bridge: ping.reply events go out at
 // most ~REPLY_RATE per second (every timeout and error still goes out), and
