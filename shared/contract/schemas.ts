@@ -101,6 +101,15 @@ export const Counters = v.object({
   bytesOut: v.number(),
   chunksIn: v.number(),
   chunksOut: v.number(),
+  /**
+   * Datagrams the kernel dropped for this socket because its receive buffer
+   * was full (SO_RXQ_OVFL, or /proc/net/udp's drops), since the session began;
+   * absent where the kernel does not say. Not what the view skipped
+   * (session.dropped) nor what the app let go (appDropped).
+   */
+  kernelDropped: v.optional(v.number()),
+  /** Messages and bytes the app itself had to let go (e.g. a bounded queue was full), counted so nothing goes unseen. */
+  appDropped: v.optional(v.object({ chunks: v.number(), bytes: v.number() })),
 });
 
 export const SessionInfo = v.object({
