@@ -19,7 +19,8 @@ import {
   TEMPLATES, buildStack, parseStack, resolveStack, type ChecksumStatus as OurStatus, type Fields, type Layer, type LayerKind, type OptionValue,
 } from '../../shared/packet/craft/index.js';
 import { formatIPv6, ipv6Bytes } from '../../shared/packet/address.js';
-import { ipPacketOf, readPcapng, writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from '../support/pcapng-reader.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
 import { capture, checksumStatus, dissect, field, fieldNumber, fields, type ChecksumStatus, type TsharkPacket } from '../support/tshark.js';
 

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import {
   buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, buildUdp, parseIcmp, parseIPv4Header,
 } from '../../shared/packet/index.js';
-import { ipPacketOf, readPcapng, writePcapng, type PcapngLinkType, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { writePcapng, type PcapngLinkType, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from '../support/pcapng-reader.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
 import { capture, checksumStatus, dissect, field, fieldNumber, fields, requireField, tsharkRead, type ChecksumStatus } from '../support/tshark.js';
 import { concat } from '../../shared/packet/bytes.js';

@@ -5,7 +5,8 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { buildIPv4Header, buildUdp, parseIPv4Header, parseUdpHeader } from '../../shared/packet/index.js';
-import { ipPacketOf, readPcapng, writePcapng } from '../../shared/packet/pcapng.js';
+import { writePcapng } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from './pcapng-reader.js';
 import { peerSuite } from './peers.js';
 import { capture, checksumStatus, dissect, expertMessages, field, fieldNumber, fields, requireField, type TsharkPacket } from './tshark.js';
 import { ok } from './packets.js';

@@ -2,10 +2,11 @@
 // and malformed files (truncated, bad lengths, random bytes) that must give
 // { ok: false } naming the block and offset, never throw, never hang.
 import { describe, expect, it } from 'vitest';
-import { buildIcmpEcho, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, type Parsed } from './index.js';
-import { ipPacketOf, LINKTYPE, readPcapng, writePcapng, type PcapngFile, type PcapngPacketIn } from './pcapng.js';
-import { concat } from './bytes.js';
-import { mulberry32, ok } from '../../test/support/packets.js';
+import { buildIcmpEcho, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header } from '../../shared/packet/index.js';
+import { LINKTYPE, writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { concat } from '../../shared/packet/bytes.js';
+import { ipPacketOf, readPcapng, type PcapngFile, type Parsed } from './pcapng-reader.js';
+import { mulberry32, ok } from './packets.js';
 
 const icmp4 = (seq: number, payload = 'abc'): Uint8Array => {
   const m = buildIcmpEcho({ identifier: 0x1234, sequence: seq, payload: new TextEncoder().encode(payload) });
