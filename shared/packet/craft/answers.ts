@@ -8,6 +8,7 @@
 // socket for TCP hears all of the machine's TCP.
 import { formatIPv4, formatIPv6, ipv6Bytes } from '../address.js';
 import { u16, u32 } from '../result.js';
+import { ICMP_ERRORS, ICMPV6_ERRORS } from './icmp-names.js';
 import type { LayerKind } from './spec.js';
 
 /** What matching needs to know of one packet. Fields absent: not in the bytes (truncated quote, other protocol). */
@@ -48,9 +49,9 @@ const TCP_ACK = 0x10;
 /** ICMP query types and the type that answers each (echo, timestamp, information, address mask). */
 const ICMP_ANSWER: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18 };
 const ICMP_REPLIES = new Set(Object.values(ICMP_ANSWER));
-const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
+const ICMP_ERROR_SET = new Set(ICMP_ERRORS);
 const ICMPV6_ANSWER: Readonly<Record<number, number>> = { 128: 129 };
-const ICMPV6_ERRORS = new Set([1, 2, 3, 4]);
+const ICMPV6_ERROR_SET = new Set(ICMPV6_ERRORS);
 
 /** IPv6 extension headers walked to find the upper layer: hop-by-hop, routing, destination options (and AH). */
 const EXT_HEADERS = new Set([0, 43, 60, 51]);
@@ -160,7 +161,7 @@ function readUpper(b: Uint8Array, key: PacketKey, have: number, end: number, dep
         key.id = u16(b, at + 4);
         key.icmpSeq = u16(b, at + 6);
       }
-      const error = v6 ? ICMPV6_ERRORS.has(key.type) : ICMP_ERRORS.has(key.type);
+      const error = v6 ? ICMPV6_ERROR_SET.has(key.type) : ICMP_ERROR_SET.has(key.type);
       if (error && depth === 0 && left > 8) key.quoted = readKey(b.subarray(at + 8, have), v6 ? 'ipv6' : 'ipv4', {}, depth + 1);
       return;
     }
@@ -169,7 +170,7 @@ function readUpper(b: Uint8Array, key: PacketKey, have: number, end: number, dep
 }
 
 export const isIcmpError = (k: PacketKey): boolean =>
-  k.type !== undefined && (k.proto === PROTO.icmp ? ICMP_ERRORS.has(k.type) : k.proto === PROTO.icmpv6 && ICMPV6_ERRORS.has(k.type));
+  k.type !== undefined && (k.proto === PROTO.icmp ? ICMP_ERROR_SET.has(k.type) : k.proto === PROTO.icmpv6 && ICMPV6_ERROR_SET.has(k.type));
 
 /** Both known and different. */
 const differ = <T>(a: T | null | undefined, b: T | null | undefined): boolean => a !== null && a !== undefined && b !== null && b !== undefined && a !== b;

@@ -2,31 +2,13 @@
 // the checksum mean something different for each type, so those fields
 // exist only for their types (as in Scapy). An error is followed by the
 // datagram it quotes: an ipv4 layer and its transport.
-import {
-  ICMP_PARAMETER_PROBLEM_CODES, ICMP_REDIRECT_CODES, ICMP_TIME_EXCEEDED_CODES, ICMP_UNREACHABLE_CODES,
-} from '../icmp.js';
+import { ICMP_CODES, ICMP_ERRORS, ICMP_TYPES } from './icmp-names.js';
 import { field, icmpHead, oneOf, typed, uint, type Fields, type LayerCodec } from './spec.js';
-
-/** Type names as Scapy spells them. */
-export const ICMP_TYPES: Readonly<Record<number, string>> = {
-  0: 'echo-reply', 3: 'dest-unreach', 4: 'source-quench', 5: 'redirect', 8: 'echo-request', 9: 'router-advertisement',
-  10: 'router-solicitation', 11: 'time-exceeded', 12: 'parameter-problem', 13: 'timestamp-request', 14: 'timestamp-reply',
-  15: 'information-request', 16: 'information-response', 17: 'address-mask-request', 18: 'address-mask-reply',
-  30: 'traceroute', 31: 'datagram-conversion-error', 32: 'mobile-host-redirect', 33: 'ipv6-where-are-you',
-  34: 'ipv6-i-am-here', 35: 'mobile-registration-request', 36: 'mobile-registration-reply', 37: 'domain-name-request',
-  38: 'domain-name-reply', 39: 'skip', 40: 'photuris',
-};
 
 const ICMP_ALIASES: Readonly<Record<string, number>> = {
   'param-problem': 12, 'destination-unreachable': 3, 'echo': 8, 'timestamp': 13, 'ttl-exceeded': 11,
 };
 
-const CODES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
-  3: ICMP_UNREACHABLE_CODES, 5: ICMP_REDIRECT_CODES, 11: ICMP_TIME_EXCEEDED_CODES, 12: ICMP_PARAMETER_PROBLEM_CODES,
-};
-
-/** Types whose message quotes the offending datagram. */
-export const ICMP_ERRORS: readonly number[] = [3, 4, 5, 11, 12];
 const isError = oneOf(...ICMP_ERRORS);
 const ID_SEQ = [0, 8, 13, 14, 15, 16, 17, 18];
 const OWN_REST = [...ID_SEQ, 3, 5, 12];
@@ -37,7 +19,7 @@ export const ICMP: LayerCodec = {
   label: 'ICMP',
   help: 'Internet Control Message Protocol for IPv4 (RFC 792).',
   fields: [
-    ...icmpHead(ICMP_TYPES, ICMP_ALIASES, CODES, 8, 'Internet checksum of the message; wrong on purpose if you set it.'),
+    ...icmpHead(ICMP_TYPES, ICMP_ALIASES, ICMP_CODES, 8, 'Internet checksum of the message; wrong on purpose if you set it.'),
     uint('id', 16, 'Identifier', 'Matches replies to requests (ping uses its process id).', 0, typed(...ID_SEQ)),
     uint('seq', 16, 'Sequence number', 'Counts requests.', 0, typed(...ID_SEQ)),
     uint('ts_ori', 32, 'Originate timestamp', 'Milliseconds since midnight UT when sent.', 0, typed(13, 14)),

@@ -1,24 +1,14 @@
 // ICMPv6 (RFC 4443, neighbour discovery RFC 4861) as a crafter layer. Its
 // checksum covers the IPv6 pseudo-header: the addresses come from the IPv6
 // layer before it, or from the context when the stack starts here.
-import { ICMPV6_PARAMETER_PROBLEM_CODES, ICMPV6_TIME_EXCEEDED_CODES, ICMPV6_UNREACHABLE_CODES } from '../icmpv6.js';
+import { ICMPV6_CODES, ICMPV6_ERRORS, ICMPV6_TYPES } from './icmp-names.js';
 import { field, icmpHead, oneOf, typed, uint, type Fields, type LayerCodec } from './spec.js';
-
-export const ICMPV6_TYPES: Readonly<Record<number, string>> = {
-  1: 'dest-unreach', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request', 129: 'echo-reply',
-  130: 'mld-query', 131: 'mld-report', 132: 'mld-done', 133: 'router-solicitation', 134: 'router-advertisement',
-  135: 'neighbor-solicitation', 136: 'neighbor-advertisement', 137: 'redirect', 143: 'mld2-report',
-};
 
 const ALIASES: Readonly<Record<string, number>> = {
   'neighbour-solicitation': 135, 'neighbour-advertisement': 136, 'param-problem': 4, 'destination-unreachable': 1, 'echo': 128,
 };
 
-const CODES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
-  1: ICMPV6_UNREACHABLE_CODES, 3: ICMPV6_TIME_EXCEEDED_CODES, 4: ICMPV6_PARAMETER_PROBLEM_CODES,
-};
-
-const isError = oneOf(1, 2, 3, 4);
+const isError = oneOf(...ICMPV6_ERRORS);
 const hasOptions = oneOf(133, 135, 136, 137);
 const NAMED = [1, 2, 3, 4, 128, 129, 136];
 
@@ -27,7 +17,7 @@ export const ICMPV6: LayerCodec = {
   label: 'ICMPv6',
   help: 'Internet Control Message Protocol for IPv6 (RFC 4443), neighbour discovery (RFC 4861).',
   fields: [
-    ...icmpHead(ICMPV6_TYPES, ALIASES, CODES, 128, 'Internet checksum over the IPv6 pseudo-header and the message.'),
+    ...icmpHead(ICMPV6_TYPES, ALIASES, ICMPV6_CODES, 128, 'Internet checksum over the IPv6 pseudo-header and the message.'),
     uint('unused', 32, 'Unused', 'Zero.', 0, typed(1, 3)),
     uint('mtu', 32, 'MTU', 'The MTU of the next hop (packet too big).', 1280, typed(2)),
     uint('ptr', 32, 'Pointer', 'Offset of the bad byte in the quoted packet (parameter problem).', 0, typed(4)),
