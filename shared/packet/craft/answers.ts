@@ -7,7 +7,7 @@
 // the crafter runs this on every packet a raw socket hears, and a capture
 // socket for TCP hears all of the machine's TCP.
 import { formatIPv4, formatIPv6, ipv6Bytes } from '../address.js';
-import { u16, u32 } from '../result.js';
+import { u16, u32 } from '../bytes.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from './icmp-names.js';
 import type { LayerKind } from './spec.js';
 
@@ -22,6 +22,10 @@ export interface PacketKey {
   proto: number | null;
   /** Offset of the upper-layer header in the bytes; −1 when there is none to read. */
   upper: number;
+  /** Offset just past the datagram's last byte present: where its IP length ends, or the bytes do when they end first. */
+  end: number;
+  /** TTL (IPv4) or hop limit (IPv6), when the bytes start with the IP header. */
+  ttl?: number;
   sport?: number;
   dport?: number;
   /** TCP */
@@ -76,14 +80,16 @@ export function keyOf(bytes: Uint8Array, first: LayerKind, addrs: { src?: string
 function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; dst?: string | null }, depth: number): PacketKey {
   const src = canonicalAddress(addrs.src);
   const dst = canonicalAddress(addrs.dst);
-  const key: PacketKey = { family: null, src, dst, proto: null, upper: -1 };
+  const key: PacketKey = { family: null, src, dst, proto: null, upper: -1, end: 0 };
   if (!(b instanceof Uint8Array)) return key;
   let end = b.length;
+  key.end = end;
   if (first === 'ipv4') {
     key.family = 4;
     if (b.length < 20 || b[0]! >> 4 !== 4) return key;
     const ihl = (b[0]! & 0x0f) * 4;
     const total = u16(b, 2);
+    key.ttl = b[8]!;
     key.src = formatIPv4(b, 12);
     key.dst = formatIPv4(b, 16);
     if (ihl < 20 || ihl > b.length) return key;
@@ -95,6 +101,7 @@ function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; 
   } else if (first === 'ipv6') {
     key.family = 6;
     if (b.length < 40 || b[0]! >> 4 !== 6) return key;
+    key.ttl = b[7]!;
     key.src = formatIPv6(b, 8);
     key.dst = formatIPv6(b, 24);
     const plen = u16(b, 4);
@@ -125,7 +132,8 @@ function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; 
     key.upper = 0;
     key.family = first === 'icmp' ? 4 : first === 'icmpv6' ? 6 : src ? (src.includes(':') ? 6 : 4) : dst ? (dst.includes(':') ? 6 : 4) : null;
   } else return key;
-  readUpper(b, key, Math.min(end, b.length), end, depth);
+  key.end = Math.min(end, b.length);
+  readUpper(b, key, key.end, end, depth);
   return key;
 }
 

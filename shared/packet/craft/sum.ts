@@ -1,11 +1,11 @@
-// Internet checksum arithmetic (RFC 1071) for the hot paths: the sum of a
-// range of the packet's own bytes, and of a pseudo-header computed from
-// the addresses as numbers instead of built as bytes. Both equal what
-// onesComplementSum gives for the same bytes (a pseudo-header has an even
-// length, so its sum and the segment's simply add).
+// The Internet checksum (RFC 1071): the one's complement of the one's
+// complement sum of 16-bit big-endian words, for every codec and hot path.
+// wordSum sums a range of the packet's own bytes; pseudoSum sums a
+// pseudo-header from the addresses as numbers instead of building it (a
+// pseudo-header has an even length, so its sum and the segment's simply
+// add); mendChecksum updates a checksum for one changed word (RFC 1624),
+// as a flood does for every sequence number.
 import { ipv4Word, ipv6BytesShared } from './addr.js';
-import { protoOf } from './ipv4.js';
-import type { LayerKind } from './spec.js';
 
 /** Bytes summed between folds: 4,096 × 2 × 0xffff stays a small integer. */
 const FOLD_EVERY = 0x4000;
@@ -55,21 +55,58 @@ export function fold(sum: number): number {
   return sum;
 }
 
+/** The checksum to write into b[start, end) whose checksum field is zero. */
+export const internetChecksum = (b: Uint8Array, start = 0, end = b.length): number => ~fold(wordSum(b, start, end)) & 0xffff;
+
+/** True when b[start, end), checksum field included, sums to 0xffff: the checksum holds. */
+export const checksumValid = (b: Uint8Array, start = 0, end = b.length): boolean => fold(wordSum(b, start, end)) === 0xffff;
+
+/**
+ * The checksum after one 16-bit word it covers changed from `from` to `to`
+ * (RFC 1624, eqn. 3): the same value a full recomputation gives.
+ */
+export const mendChecksum = (checksum: number, from: number, to: number): number =>
+  ~fold((~checksum & 0xffff) + (~from & 0xffff) + (to & 0xffff)) & 0xffff;
+
 const word32 = (w: number): number => (w >>> 16) + (w & 0xffff);
 
 /**
  * The sum of the pseudo-header pseudoHeader (wire.ts) builds for these
- * addresses, a layer of this kind and this length; -1 where it would give
- * its sentence (or fail) instead, for the caller to ask it why.
+ * addresses, the upper protocol `proto` and this length; -1 where it would
+ * give its sentence (or fail) instead, for the caller to ask it why.
  */
-export function pseudoSum(src: string, dst: string, kind: LayerKind, length: number): number {
+export function pseudoSum(src: string, dst: string, proto: number, length: number): number {
   if (typeof src !== 'string' || typeof dst !== 'string') return -1;
-  const proto = protoOf(kind)! & 0xff;
+  proto &= 0xff;
   const s4 = ipv4Word(src);
   const d4 = ipv4Word(dst);
-  if (s4 >= 0 && d4 >= 0 && kind !== 'icmpv6') return word32(s4) + word32(d4) + proto + (length & 0xffff);
+  if (s4 >= 0 && d4 >= 0 && proto !== 58) return word32(s4) + word32(d4) + proto + (length & 0xffff);
   const s6 = ipv6BytesShared(src);
   const d6 = ipv6BytesShared(dst);
   if (!s6 || !d6) return -1;
   return wordSum(s6, 0, 16) + wordSum(d6, 0, 16) + word32(length >>> 0) + proto;
+}
+
+/** The IPv4 pseudo-header of UDP/TCP: source, destination, zero, protocol, length. */
+export function ipv4PseudoHeader(source: Uint8Array, destination: Uint8Array, protocol: number, length: number): Uint8Array {
+  const h = new Uint8Array(12);
+  h.set(source.subarray(0, 4), 0);
+  h.set(destination.subarray(0, 4), 4);
+  h[9] = protocol & 0xff;
+  h[10] = (length >>> 8) & 0xff;
+  h[11] = length & 0xff;
+  return h;
+}
+
+/** The IPv6 pseudo-header (RFC 8200 §8.1) of UDP, ICMPv6 and TCP. */
+export function ipv6PseudoHeader(source: Uint8Array, destination: Uint8Array, nextHeader: number, length: number): Uint8Array {
+  const h = new Uint8Array(40);
+  h.set(source.subarray(0, 16), 0);
+  h.set(destination.subarray(0, 16), 16);
+  h[32] = (length >>> 24) & 0xff;
+  h[33] = (length >>> 16) & 0xff;
+  h[34] = (length >>> 8) & 0xff;
+  h[35] = length & 0xff;
+  h[39] = nextHeader & 0xff;
+  return h;
 }
