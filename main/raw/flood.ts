@@ -5,8 +5,8 @@
 // for the whole flood is what lets it reach hping3's rate: a round trip to
 // the app per probe caps it at a few thousand a second.
 // The echo and checksum modules of the codecs import no codec table: the helper stays small.
-import { setEchoSequence } from '../../shared/packet/craft/echo.js';
-import { checksumValid } from '../../shared/packet/craft/sum.js';
+import { setEchoSequence } from '../../shared/packet/echo.js';
+import { checksumValid } from '../../shared/packet/checksum.js';
 import { FLOOD_BATCH, type FloodArgs, type FloodResult, type CallFailure } from './helper-protocol.js';
 
 /** What a flood needs from its socket. */

@@ -3,7 +3,7 @@
 // offset: a seeded PRNG loop, bounded in count, over keyOf (what ping,
 // traceroute and the crafter's capture read every packet with) and
 // parseStack (the crafter's views). The fast-check properties of the same
-// readers are in craft/*.test.ts.
+// readers are in answers.test.ts and stack.test.ts.
 import { describe, expect, it } from 'vitest';
 import { echoLayers, keyOf, parseStack, stackBytes, type Layer, type LayerKind, type PacketKey } from './index.js';
 import { concat } from './bytes.js';

@@ -10,7 +10,7 @@ import {
 } from './index.js';
 import { formatIPv6, ipv4Bytes, ipv6Bytes } from './address.js';
 import { concat } from './bytes.js';
-import { mendChecksum } from './craft/sum.js';
+import { mendChecksum } from './checksum.js';
 import { mulberry32 } from '../../test/support/packets.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((h) => parseInt(h, 16)));

@@ -11,7 +11,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildStack, type Layer } from '../../shared/packet/craft/index.js';
+import { buildStack, type Layer } from '../../shared/packet/index.js';
 import { readPcapng } from '../support/pcapng-reader.js';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite, rawSuite } from '../support/peers.js';

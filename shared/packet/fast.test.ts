@@ -2,9 +2,9 @@
 // give exactly what the general code they stand in for gives: checked
 // against it on tricky and seeded random inputs.
 import { describe, expect, it } from 'vitest';
-import { ipv4Bytes } from '../address.js';
+import { ipv4Bytes } from './address.js';
 import { ipv4Word, ipv6BytesShared } from './addr.js';
-import { fold, ipv4PseudoHeader, ipv6PseudoHeader, pseudoSum, wordSum } from './sum.js';
+import { fold, ipv4PseudoHeader, ipv6PseudoHeader, pseudoSum, wordSum } from './checksum.js';
 import { getBits, putBits } from './values.js';
 
 let seed = 7;

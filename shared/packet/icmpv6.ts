@@ -1,4 +1,4 @@
-// ICMPv6 (RFC 4443, neighbour discovery RFC 4861) as a crafter layer. Its
+// ICMPv6 (RFC 4443, neighbour discovery RFC 4861) as a layer. Its
 // checksum covers the IPv6 pseudo-header: the addresses come from the IPv6
 // layer before it, or from the context when the stack starts here.
 import { ICMPV6_CODES, ICMPV6_ERRORS, ICMPV6_TYPES } from './icmp-names.js';

@@ -1,4 +1,4 @@
-// IPv6 (RFC 8200) and its extension headers as crafter layers: hop-by-hop
+// IPv6 (RFC 8200) and its extension headers as layers: hop-by-hop
 // and destination options (TLV lists padded with Pad1/PadN), routing
 // (addresses for types 0 and 2, raw data otherwise) and fragment.
 import { FieldError, field, oneOf, uint, type Fields, type LayerCodec, type LayerKind } from './spec.js';

@@ -1,4 +1,4 @@
-// IPv4 header (RFC 791) as a crafter layer: every field, options as a list.
+// IPv4 header (RFC 791) as a layer: every field, options as a list.
 // frag counts 8-byte units as on the wire (Scapy's convention).
 import { field, uint, type Fields, type LayerCodec, type LayerKind } from './spec.js';
 

@@ -1,4 +1,4 @@
-// ICMP for IPv4 (RFC 792, 950, 1191) as a crafter layer. The 4 bytes after
+// ICMP for IPv4 (RFC 792, 950, 1191) as a layer. The 4 bytes after
 // the checksum mean something different for each type, so those fields
 // exist only for their types (as in Scapy). An error is followed by the
 // datagram it quotes: an ipv4 layer and its transport.

@@ -4,10 +4,11 @@
 // quotes the header we sent. Pure: bytes in, verdicts out, never throws.
 //
 // Packets are read straight from their bytes here (not with parseStack):
-// the crafter runs this on every packet a raw socket hears, and a capture
-// socket for TCP hears all of the machine's TCP.
-import { formatIPv4, formatIPv6, ipv6Bytes } from '../address.js';
-import { u16, u32 } from '../bytes.js';
+// the crafter runs this on every packet a raw socket hears (a capture
+// socket for TCP hears all of the machine's TCP), and ping and traceroute
+// read every ICMP packet with keyOf.
+import { formatIPv4, formatIPv6, ipv6Bytes } from './address.js';
+import { u16, u32 } from './bytes.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from './icmp-names.js';
 import type { LayerKind } from './spec.js';
 

@@ -4,10 +4,10 @@
 // setEchoSequence writes it and mends the ICMP checksum (RFC 1624) instead
 // of building each probe again. This module imports no codec table, so the
 // raw helper bundles it without them.
-import { put16, u16 } from '../bytes.js';
+import { put16, u16 } from './bytes.js';
 import { ECHO } from './icmp-names.js';
 import type { Layer } from './spec.js';
-import { mendChecksum } from './sum.js';
+import { mendChecksum } from './checksum.js';
 
 export interface EchoFields {
   identifier: number;

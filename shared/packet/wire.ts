@@ -3,13 +3,13 @@
 // directions share (which bytes, which pseudo-header). buildStack and
 // parseStack walk the precomputed layouts (layout.ts: measureSlots,
 // writeSlots, readLayer) and sum checksums as numbers (pseudoHeaderSum).
-import { formatIPv4, ipv4Bytes, ipv6Bytes } from '../address.js';
+import { formatIPv4, ipv4Bytes, ipv6Bytes } from './address.js';
 import { ipv4Word, ipv6BytesShared } from './addr.js';
 import { protoOf } from './ipv4.js';
 import { emptyEncodesEmpty } from './options.js';
 import { IPV4, NUM, VAR, layoutOf, noneTaken, takeSlot, type Slot } from './layout.js';
 import { type FieldValue, type Fields, type Layer, type LayerCodec, type Span } from './spec.js';
-import { ipv4PseudoHeader, ipv6PseudoHeader, pseudoSum, wordSum } from './sum.js';
+import { ipv4PseudoHeader, ipv6PseudoHeader, pseudoSum, wordSum } from './checksum.js';
 import { decodeVar, encodeVar, fixedBits, getBits, putBits } from './values.js';
 
 /** The field a bit of the bytes belongs to (bit 0 = MSB of the byte), innermost layer first: for mapping an edited byte back. */

@@ -1,7 +1,7 @@
 // Address text as numbers and bytes for the hot paths (every address of
 // every packet built or parsed), without the split / regex / allocation of
 // the general address module, whose answers these must match.
-import { ipv6Bytes } from '../address.js';
+import { ipv6Bytes } from './address.js';
 
 /**
  * The 32-bit value of a dotted quad, or -1 when the text is not one. Accepts
