@@ -4,7 +4,8 @@
 // RawHelper (main/raw/raw-helper.ts) provides it (see fromRawHelper); tests use
 // a fake with the same shapes.
 import { randomInt } from 'node:crypto';
-import { ipBytes, parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
+import { ipBytes } from '../../shared/net/address.js';
+import { parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
 
 export type RawHandle = number;
 

@@ -2,7 +2,7 @@
 // and the errors a ping or traceroute meets (destination unreachable, time
 // exceeded, parameter problem, redirect, source quench) with the packet
 // they quote.
-import { formatIPv4 } from './address.js';
+import { formatIPv4 } from '../net/address.js';
 import { checksumValid, internetChecksum } from './checksum.js';
 import { echoBody, type EchoFields } from './echo-body.js';
 import { parseQuoted, type QuotedPacket } from './quoted.js';

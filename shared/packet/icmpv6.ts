@@ -3,7 +3,7 @@
 // problem) with the packet they quote. The checksum covers the IPv6
 // pseudo-header, so it can be computed or checked only with both addresses;
 // a raw ICMPv6 socket on Linux computes it on send whatever we write.
-import { ipv6Bytes } from './address.js';
+import { ipv6Bytes } from '../net/address.js';
 import { internetChecksum, ipv6PseudoHeader, onesComplementSum } from './checksum.js';
 import { echoBody, type EchoFields } from './echo-body.js';
 import { codeName } from './icmp.js';

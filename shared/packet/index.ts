@@ -7,7 +7,6 @@
 // errors returned as values (its input is the user's).
 export * from './result.js';
 export * from './checksum.js';
-export * from './address.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
 export * from './udp.js';

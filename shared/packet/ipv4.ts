@@ -1,5 +1,5 @@
 // IPv4 header (RFC 791): parse and build.
-import { formatIPv4, ipv4Bytes } from './address.js';
+import { formatIPv4, ipv4Bytes } from '../net/address.js';
 import { checksumValid, internetChecksum } from './checksum.js';
 import { checkInt, parseError, parsed, put16, u16, type Parsed } from './result.js';
 

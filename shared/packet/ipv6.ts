@@ -1,6 +1,6 @@
 // IPv6 header (RFC 8200): parse, walking extension headers to find the
 // upper-layer protocol (needed for the packet an ICMPv6 error quotes).
-import { formatIPv6, ipv6Bytes } from './address.js';
+import { formatIPv6, ipv6Bytes } from '../net/address.js';
 import { checkInt, parseError, parsed, put16, u16, u32, type Parsed } from './result.js';
 
 /** Extension headers walked to reach the upper layer. */

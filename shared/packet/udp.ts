@@ -1,6 +1,6 @@
 // UDP header (RFC 768): parse, and build with the checksum over the IPv4 or
 // IPv6 pseudo-header when both addresses are known.
-import { ipBytes } from './address.js';
+import { ipBytes } from '../net/address.js';
 import { internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, onesComplementSum } from './checksum.js';
 import { checkInt, parseError, parsed, put16, u16, type Parsed } from './result.js';
 

@@ -6,7 +6,7 @@
 // Packets are read straight from their bytes here (not with parseStack):
 // the crafter runs this on every packet a raw socket hears, and a capture
 // socket for TCP hears all of the machine's TCP.
-import { formatIPv4, formatIPv6, ipv6Bytes } from '../address.js';
+import { formatIPv4, formatIPv6, ipv6Bytes } from '../../net/address.js';
 import { u16, u32 } from '../result.js';
 import type { LayerKind } from './spec.js';
 

@@ -3,7 +3,7 @@
 // the addresses as numbers instead of built as bytes. Both equal what
 // onesComplementSum gives for the same bytes (a pseudo-header has an even
 // length, so its sum and the segment's simply add).
-import { ipv4Word, ipv6BytesShared } from './addr.js';
+import { ipv4Word, ipv6BytesShared } from '../../net/address.js';
 import { protoOf } from './ipv4.js';
 import type { LayerKind } from './spec.js';
 
