@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from './args.js';
+import { pingProblem, type PingCommand } from './probe-args.js';
 
 describe('sockbench ping / traceroute arguments', () => {
   it('reads ping options as ping spells them', () => {
@@ -12,6 +13,10 @@ describe('sockbench ping / traceroute arguments', () => {
     expect(parseCommand(['ping', '-c5', '-f', '::1'])).toMatchObject({ count: 5, flood: true, intervalMs: 0 });
     expect(parseCommand(['ping', '-f', '-i', '0.0001', '::1'])).toMatchObject({ flood: true, intervalMs: 0.1 });
     expect(parseCommand(['ping', '-6', '-s', '65507', 'localhost'])).toMatchObject({ family: 6, size: 65507 });
+    // A host name's family bounds the size once it resolves: 65527 is IPv6's limit, not IPv4's.
+    const big = parseCommand(['ping', '-s', '65527', 'localhost']) as PingCommand;
+    expect(pingProblem(big, '::1')).toBeNull();
+    expect(pingProblem(big, '127.0.0.1')).toBe('-s 65527: size must be at most 65507 for IPv4 (65535 − 20-byte IP header − 8-byte ICMP header)');
   });
 
   it('reads traceroute options', () => {
@@ -24,19 +29,22 @@ describe('sockbench ping / traceroute arguments', () => {
   it.each([
     [['ping'], /ping needs a host/],
     [['ping', 'a', 'b'], /unexpected argument "b"/],
-    [['ping', '-s', '65508', '127.0.0.1'], /-s 65508: the packet size is at most 65507 bytes/],
-    [['ping', '-i', '0.0005', '127.0.0.1'], /at least 0\.001 s \(1 ms\); for faster use -f/],
+    [['ping', '-s', '65508', '127.0.0.1'], /^-s 65508: size must be at most 65507 for IPv4 \(65535 − 20-byte IP header − 8-byte ICMP header\)$/],
+    [['ping', '-s', '65528', '::1'], /^-s 65528: size must be between 0 and 65527 \(65507 for IPv4\)$/],
+    [['ping', '-i', '0.0005', '127.0.0.1'], /^-i 0\.0005 \(0\.5 ms\): interval must be at least 1 ms \(or use flood\)$/],
+    [['ping', '-W', '3601', '127.0.0.1'], /^-W 3601 \(3601000 ms\): timeout must be between 1 and 3600000$/],
     [['ping', '-i', 'fast', '127.0.0.1'], /-i needs a number of seconds/],
-    [['ping', '-c', '0', '127.0.0.1'], /-c needs a whole number between 1 and/],
-    [['ping', '-t', '256', '127.0.0.1'], /-t needs a whole number between 1 and 255/],
+    [['ping', '-c', '0', '127.0.0.1'], /^-c 0: count must be between 1 and 2147483647$/],
+    [['ping', '-c', 'many', '127.0.0.1'], /^-c needs a whole number, got "many"$/],
+    [['ping', '-t', '256', '127.0.0.1'], /^-t 256: ttl must be between 1 and 255$/],
     [['ping', '-p', 'xyz', '127.0.0.1'], /-p: /],
-    [['ping', '-p', '00'.repeat(17), '127.0.0.1'], /at most 16 bytes/],
+    [['ping', '-p', '00'.repeat(17), '127.0.0.1'], /^-p 0{34}: the pattern is at most 16 bytes$/],
     [['ping', '-M', 'want', '127.0.0.1'], /-M needs do or dont/],
     [['ping', '-4', '-6', 'localhost'], /exclude each other/],
     [['ping', '--frobnicate', '127.0.0.1'], /ping: Unknown option '--frobnicate'/],
     [['traceroute', '--udp', '-I', '127.0.0.1'], /exclude each other/],
-    [['traceroute', '-m', '65', '127.0.0.1'], /-m needs a whole number between 1 and 64/],
-    [['traceroute', '-w', '20', '127.0.0.1'], /-w needs between 0\.01 and 10 seconds/],
+    [['traceroute', '-m', '65', '127.0.0.1'], /^-m 65: max hops must be between 1 and 64$/],
+    [['traceroute', '-w', '20', '127.0.0.1'], /^-w 20 \(20000 ms\): timeout must be between 10 and 10000$/],
   ])('refuses %j', (argv, why) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(why);
@@ -57,8 +65,8 @@ describe('sockbench sweep arguments', () => {
     [['sweep'], /sweep needs targets/],
     [['sweep', '127.0.0.0/8'], /127\.0\.0\.0\/8 would be 16,777,214 addresses; the limit is 4,096/],
     [['sweep', '127.0.0.1', 'nope'], /"nope" is not an IPv4 or IPv6 address or CIDR block/],
-    [['sweep', '-c', '101', '127.0.0.1'], /-c needs a whole number between 1 and 100/],
-    [['sweep', '-p', '5', '127.0.0.1'], /-p needs a whole number between 10 and 60000/],
+    [['sweep', '-c', '101', '127.0.0.1'], /^-c 101: count must be between 1 and 100$/],
+    [['sweep', '-p', '5', '127.0.0.1'], /^-p 5: per-target interval must be at least 10 ms$/],
     [['sweep', '-x', '127.0.0.1'], /^sweep: Unknown option '-x'/],
   ])('%j → a usage error', (argv, why) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);

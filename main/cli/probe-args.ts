@@ -1,60 +1,37 @@
-// Arguments of `sockbench ping` and `sockbench traceroute`, spelled as ping
-// and traceroute spell them. Pure: host names are resolved later (run time),
+// Arguments of `sockbench ping`, `traceroute` and `sweep`, spelled as ping,
+// traceroute and fping spell them. Pure: host names are resolved later (run time),
 // so every usage error here is a tested, one-line message.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { omit, type GenericSchema, type InferOutput } from 'valibot';
 import { parseHex } from '../../shared/codec/index.js';
+import { checkWith } from '../../shared/contract/check.js';
+import { PingParams, PingSettings, SweepParams, TraceParams } from '../../shared/contract/probes.js';
+import { ipFamily } from '../../shared/net/address.js';
 import { expandTargets } from '../../shared/net/targets.js';
 import { UsageError } from './usage-error.js';
 
-export interface PingCommand {
-  kind: 'ping';
-  host: string;
-  /** null: until interrupted. */
-  count: number | null;
-  intervalMs: number;
-  flood: boolean;
-  size: number;
-  pattern: Uint8Array;
-  ttl?: number;
-  tos?: number;
-  df: boolean;
-  timeoutMs: number;
-  /** -4 / -6: which family a host name resolves to. */
-  family?: 4 | 6;
-  json: boolean;
-}
+// The commands carry the contract's own types: the CLI checks them with the
+// contract's schemas, so every limit is the one the app has.
 
-export interface TracerouteCommand {
-  kind: 'traceroute';
-  host: string;
-  mode: 'icmp' | 'udp';
-  maxHops: number;
-  probesPerHop: number;
-  timeoutMs: number;
-  family?: 4 | 6;
-  json: boolean;
-}
+export type PingCommand = { kind: 'ping'; host: string; /** -4 / -6: which family a host name resolves to. */ family?: 4 | 6; json: boolean } & InferOutput<typeof PingSettings>;
 
-export interface SweepCommand {
+const TraceSettings = omit(TraceParams, ['target']);
+
+export type TracerouteCommand = { kind: 'traceroute'; host: string; family?: 4 | 6; json: boolean } & InferOutput<typeof TraceSettings>;
+
+export type SweepCommand = {
   kind: 'sweep';
-  /** The targets as given (joined), and what they expand to. */
-  targets: string;
+  /** How many addresses the targets (the contract's text, joined) expand to. */
   total: number;
-  /** Probes per target (fping -c); without -c one probe and no statistics lines. */
-  count: number;
+  /** fping -c given: statistics lines at the end (without -c one probe per target). */
   stats: boolean;
-  intervalMs: number;
-  perTargetIntervalMs: number;
-  timeoutMs: number;
   json: boolean;
-}
+} & InferOutput<typeof SweepParams>;
 
 export const PING_USAGE = `  sockbench ping <host> [-c N] [-i S] [-f] [-s SIZE] [-p HEX] [-t TTL] [-Q TOS] [-M do|dont] [-W S] [-4|-6] [--json]
   sockbench traceroute <host> [--udp | -I] [-m MAX] [-q N] [-w S] [-4|-6] [--json]
   sockbench sweep <addr|cidr>… [-c N] [-i MS] [-p MS] [-t MS] [--json]   (as fping -g; -i, -p, -t in ms)
   (ping -f floods like hping3 --flood, without waiting for replies; with -i below 0.001 it is paced: -f -i 0.0001 is 10,000 a second)`;
-
-export const MAX_SIZE = 65507;
 
 export function int(text: string | undefined, option: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -64,11 +41,65 @@ export function int(text: string | undefined, option: string, min: number, max: 
   return Number(text);
 }
 
+/** A whole number as typed (its range is the contract's business), or undefined when the option is absent. */
+function whole(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${option} needs a whole number, got "${text}"`);
+  return Number(text);
+}
+
 /** Seconds as a decimal number ("0.01") → ms. */
 function seconds(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) throw new UsageError(`${option} needs a number of seconds, got "${text}"`);
   return Number(text) * 1000;
+}
+
+/** Each contract field's option, and whether the option is in seconds (the contract's times are ms). */
+type Options = Record<string, { flag: string; seconds?: boolean }>;
+
+const PING_OPTIONS: Options = {
+  count: { flag: '-c' }, intervalMs: { flag: '-i', seconds: true }, size: { flag: '-s' }, pattern: { flag: '-p' },
+  ttl: { flag: '-t' }, tos: { flag: '-Q' }, timeoutMs: { flag: '-W', seconds: true },
+};
+const TRACE_OPTIONS: Options = { maxHops: { flag: '-m' }, probesPerHop: { flag: '-q' }, timeoutMs: { flag: '-w', seconds: true } };
+const SWEEP_OPTIONS: Options = { count: { flag: '-c' }, intervalMs: { flag: '-i' }, perTargetIntervalMs: { flag: '-p' }, timeoutMs: { flag: '-t' } };
+
+/**
+ * What the contract's schema makes of a command's settings; a refusal is one
+ * line in the schema's words, naming the option as it was typed (and the ms
+ * the schema saw, for one in seconds).
+ */
+function checked<S extends GenericSchema>(schema: S, value: Record<string, unknown>, options: Options, typed: Record<string, unknown>): InferOutput<S> {
+  const r = checkWith(schema, value);
+  if (r.ok) return r.value;
+  const o = r.field === undefined ? undefined : options[r.field];
+  if (!o) throw new UsageError(r.message);
+  const text = typed[r.field!];
+  if (typeof text !== 'string') throw new UsageError(`${o.flag}: ${r.message}`);
+  const ms = o.seconds ? ` (${Number((value[r.field!] as number).toFixed(3))} ms)` : '';
+  throw new UsageError(`${o.flag} ${text}${ms}: ${r.message}`);
+}
+
+/** ping.start's params for this command, to the address its host resolved to. */
+export function pingParams(cmd: PingCommand, address: string): InferOutput<typeof PingParams> {
+  const { kind: _kind, host: _host, family: _family, json: _json, ...settings } = cmd;
+  return { ...settings, target: address };
+}
+
+/**
+ * The one line saying why ping.start's schema refuses this command for the
+ * address its host resolved to (the payload size depends on the family), or
+ * null.
+ */
+export function pingProblem(cmd: PingCommand, address: string): string | null {
+  try {
+    checked(PingParams, pingParams(cmd, address), PING_OPTIONS, { size: String(cmd.size) });
+    return null;
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
 }
 
 function parse(verb: string, args: string[], options: NonNullable<ParseArgsConfig['options']>) {
@@ -109,42 +140,34 @@ export function parsePing(args: string[]): PingCommand {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const target = host('ping', parsed.positionals);
   const flood = Boolean(v.flood);
-  const intervalMs = seconds(v.interval as string | undefined, '-i');
-  if (intervalMs !== undefined && intervalMs < 1 && !flood) {
-    throw new UsageError(`-i ${String(v.interval)}: the interval must be at least 0.001 s (1 ms); for faster use -f (flood)`);
-  }
-  const size = int(v.size as string | undefined, '-s', 0, Number.MAX_SAFE_INTEGER);
-  if (size !== undefined && size > MAX_SIZE) {
-    throw new UsageError(`-s ${size}: the packet size is at most ${MAX_SIZE} bytes (65535 minus the IPv4 and ICMP headers)`);
-  }
   let pattern: Uint8Array = new Uint8Array(0);
   if (v.pattern !== undefined) {
     const r = parseHex(v.pattern as string);
     if (!r.ok) throw new UsageError(`-p: ${r.error.message}`);
-    if (r.bytes.byteLength > 16) throw new UsageError(`-p: the pattern is at most 16 bytes, got ${r.bytes.byteLength}`);
     pattern = r.bytes;
   }
   const pmtu = v.pmtudisc as string | undefined;
   if (pmtu !== undefined && pmtu !== 'do' && pmtu !== 'dont') throw new UsageError(`-M needs do or dont, got "${pmtu}"`);
   const timeoutMs = seconds(v.timeout as string | undefined, '-W');
-  if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > 60_000)) throw new UsageError(`-W needs between 0.001 and 60 seconds, got "${String(v.timeout)}"`);
-  const cmd: PingCommand = {
-    kind: 'ping',
-    host: target,
-    count: int(v.count as string | undefined, '-c', 1, 10_000_000) ?? null,
+  const ttl = whole(v.ttl as string | undefined, '-t');
+  const tos = whole(v.tos as string | undefined, '-Q');
+  const settings = {
+    count: whole(v.count as string | undefined, '-c') ?? null,
     // -f alone: flat out, as hping3 --flood; -f -i 0.0001: 10,000 a second.
-    intervalMs: intervalMs ?? (flood ? 0 : 1000),
+    intervalMs: seconds(v.interval as string | undefined, '-i') ?? (flood ? 0 : 1000),
     flood,
-    size: size ?? 56,
+    size: whole(v.size as string | undefined, '-s') ?? 56,
     pattern,
     df: pmtu === 'do',
-    timeoutMs: Math.round(timeoutMs ?? 10_000),
-    json: Boolean(v.json),
+    // ping's default wait (-W) is 10 s; the contract counts whole ms.
+    timeoutMs: timeoutMs === undefined ? 10_000 : Math.round(timeoutMs),
+    ...(ttl === undefined ? {} : { ttl }),
+    ...(tos === undefined ? {} : { tos }),
   };
-  const ttl = int(v.ttl as string | undefined, '-t', 1, 255);
-  const tos = int(v.tos as string | undefined, '-Q', 0, 255);
-  if (ttl !== undefined) cmd.ttl = ttl;
-  if (tos !== undefined) cmd.tos = tos;
+  const typed = { count: v.count, intervalMs: v.interval, size: v.size, pattern: v.pattern, ttl: v.ttl, tos: v.tos, timeoutMs: v.timeout };
+  // An address is checked whole (its family bounds the size); a name once it resolves (pingProblem).
+  if (ipFamily(target)) checked(PingParams, { ...settings, target }, PING_OPTIONS, typed);
+  const cmd: PingCommand = { kind: 'ping', host: target, ...checked(PingSettings, settings, PING_OPTIONS, typed), json: Boolean(v.json) };
   const fam = family(v, 'ping');
   if (fam) cmd.family = fam;
   return cmd;
@@ -166,16 +189,14 @@ export function parseTraceroute(args: string[]): TracerouteCommand {
   const target = host('traceroute', parsed.positionals);
   if (v.udp && v.icmp) throw new UsageError('traceroute: --udp and -I (ICMP) exclude each other');
   const waitMs = seconds(v.wait as string | undefined, '-w');
-  if (waitMs !== undefined && (waitMs < 10 || waitMs > 10_000)) throw new UsageError(`-w needs between 0.01 and 10 seconds, got "${String(v.wait)}"`);
-  const cmd: TracerouteCommand = {
-    kind: 'traceroute',
-    host: target,
+  const settings = {
     mode: v.udp ? 'udp' : 'icmp',
-    maxHops: int(v['max-hops'] as string | undefined, '-m', 1, 64) ?? 30,
-    probesPerHop: int(v.queries as string | undefined, '-q', 1, 5) ?? 3,
-    timeoutMs: Math.round(waitMs ?? 5000),
-    json: Boolean(v.json),
+    maxHops: whole(v['max-hops'] as string | undefined, '-m') ?? 30,
+    probesPerHop: whole(v.queries as string | undefined, '-q') ?? 3,
+    timeoutMs: waitMs === undefined ? 5000 : Math.round(waitMs),
   };
+  const typed = { maxHops: v['max-hops'], probesPerHop: v.queries, timeoutMs: v.wait };
+  const cmd: TracerouteCommand = { kind: 'traceroute', host: target, ...checked(TraceSettings, settings, TRACE_OPTIONS, typed), json: Boolean(v.json) };
   const fam = family(v, 'traceroute');
   if (fam) cmd.family = fam;
   return cmd;
@@ -192,19 +213,14 @@ export function parseSweep(args: string[]): SweepCommand {
   });
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (parsed.positionals.length === 0) throw new UsageError('sweep needs targets, e.g. sockbench sweep 127.0.0.1 ::1 127.0.0.0/29');
-  const targets = parsed.positionals.join(' ');
-  const expanded = expandTargets(targets);
-  if (!expanded.ok) throw new UsageError(`sweep: ${expanded.message}`);
-  const count = int(v.count as string | undefined, '-c', 1, 100);
-  return {
-    kind: 'sweep',
-    targets,
-    total: expanded.targets.length,
+  const count = whole(v.count as string | undefined, '-c');
+  const params = checked(SweepParams, {
+    targets: parsed.positionals.join(' '),
     count: count ?? 1,
-    stats: count !== undefined,
-    intervalMs: int(v.interval as string | undefined, '-i', 1, 60_000) ?? 10,
-    perTargetIntervalMs: int(v.period as string | undefined, '-p', 10, 60_000) ?? 1000,
-    timeoutMs: int(v.timeout as string | undefined, '-t', 1, 60_000) ?? 500,
-    json: Boolean(v.json),
-  };
+    intervalMs: whole(v.interval as string | undefined, '-i') ?? 10,
+    perTargetIntervalMs: whole(v.period as string | undefined, '-p') ?? 1000,
+    timeoutMs: whole(v.timeout as string | undefined, '-t') ?? 500,
+  }, SWEEP_OPTIONS, { count: v.count, intervalMs: v.interval, perTargetIntervalMs: v.period, timeoutMs: v.timeout });
+  const expanded = expandTargets(params.targets);
+  return { kind: 'sweep', ...params, total: expanded.ok ? expanded.targets.length : 0, stats: count !== undefined, json: Boolean(v.json) };
 }

@@ -9,7 +9,7 @@ import { expandTargets } from '../../shared/net/targets.js';
 import { createRouter } from '../bridge/router.js';
 import { Workbench } from '../workbench.js';
 import { formatG, formatMs3, formatReplyTime } from '../raw/stats.js';
-import type { PingCommand, SweepCommand, TracerouteCommand } from './probe-args.js';
+import { pingParams, pingProblem, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
 import { Exit } from './run.js';
 
 type Stats = EventPayload<'ping.stats'>['stats'];
@@ -122,6 +122,8 @@ export function followRun(workbench: Workbench, show: (ev: AnyEvent, id: number)
 export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const target = await resolveHost(cmd.host, cmd.family, 'ping');
   if (target instanceof Exit) return target;
+  const problem = pingProblem(cmd, target.address);
+  if (problem) return new Exit(2, `ping: ${problem}`);
   // Every reply is printed: no thinning for the terminal.
   const engine = new Workbench({ probes: { replyRate: Infinity } });
   const call = engineCall(engine);
@@ -140,18 +142,7 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const run = followRun(engine, show);
   let stopInterrupt = (): void => undefined;
   try {
-    const params: Params<'ping.start'> = {
-      target: target.address,
-      count: cmd.count,
-      intervalMs: cmd.intervalMs,
-      flood: cmd.flood,
-      size: cmd.size,
-      pattern: cmd.pattern,
-      df: cmd.df,
-      timeoutMs: cmd.timeoutMs,
-    };
-    if (cmd.ttl !== undefined) params.ttl = cmd.ttl;
-    if (cmd.tos !== undefined) params.tos = cmd.tos;
+    const params = pingParams(cmd, target.address);
     let started;
     try {
       started = await call('ping.start', params);

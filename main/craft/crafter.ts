@@ -18,8 +18,8 @@
 // craft.reply go out at most ~rate per second each (send errors with an
 // allowance of their own), with `skipped`; craft.done carries the exact counts.
 import { createSocket } from 'node:dgram';
-import { isIPv4, isIPv6 } from 'node:net';
 import type { InferOutput } from 'valibot';
+import { isIPv4, isIPv6 } from '../../shared/net/address.js';
 import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
 import type { CraftSendParams } from '../../shared/contract/craft.js';
 import { canonicalAddress, FlowCandidates, flowOf, keyOf, type PacketKey } from '../../shared/packet/answers.js';

@@ -1,9 +1,10 @@
 // The raw-socket helper's protocol and the checks both sides run on every
 // message. Requests { rid, op, args } → replies { rid, ok, result | error };
 // the helper also pushes events (ready, packet, dropped, socket-error).
-// Pure: the helper imports this, node:* and raw-socket, nothing else.
+// Pure: it imports the child wire's reply shape and the one address parser
+// (shared/net/address.ts), nothing else.
+import { isIPv4, isIPv6 } from '../../shared/net/address.js';
 import { isCallFailure, type CallFailure } from '../core/child-wire.js';
-import { isIPv4, isIPv6 } from 'node:net';
 
 export type Handle = number;
 export type Family = 4 | 6;

@@ -2,10 +2,10 @@
 // TTL/TOS/DF, close, ICMP type filters, and every received packet with a
 // timestamp taken first thing in the receive callback. Imported only by the
 // helper process; uses only node:* and raw-socket.
-import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants, endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import raw, { type Socket } from 'raw-socket';
+import { isIPv4, isIPv6 } from '../../shared/net/address.js';
 import { Flood, type FloodSinks, type FloodSocket } from './flood.js';
 import { MAX_SOCKETS, type FloodArgs, type FloodResult, type FilterArgs, type Family, type OpenArgs, type OpenResult, type SendArgs, type SendResult, type CallFailure } from './helper-protocol.js';
 

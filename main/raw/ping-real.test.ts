@@ -25,7 +25,7 @@ describe.skipIf(!privileged && !peersRequired)(`ping through the real helper on 
 
   for (const target of ['127.0.0.1', '::1']) {
     it(`pings ${target}: every probe answered, matched by identifier and sequence`, async () => {
-      const ping = new Ping(transport, { target, count: 5, intervalMs: 10, timeoutMs: 2000, size: 100, pattern: 'de ad be ef', ttl: 9, df: true });
+      const ping = new Ping(transport, { target, count: 5, intervalMs: 10, timeoutMs: 2000, size: 100, pattern: Uint8Array.of(0xde, 0xad, 0xbe, 0xef), ttl: 9, df: true });
       const replies: PingReply[] = [];
       ping.on('reply', (r) => replies.push(r));
       const s = await ping.start();

@@ -8,66 +8,36 @@
 // already reported lost). RTT = reply tUs − send tUs, both from the helper's
 // monotonic clock (µs).
 import { EventEmitter } from 'node:events';
-import { parseHex } from '../../shared/codec/hex.js';
+import type { InferInput, InferOutput } from 'valibot';
+import { checkWith } from '../../shared/contract/check.js';
+import { PING_LIMITS, PingParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { checksumValid, echoLayers, ECHO, icmpCodeName, icmpTypeName, setEchoSequence, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 import { formatPingSummary, pingStats, RttAccumulator, type PingStats } from './stats.js';
 
-/** Largest echo payload: 65535 − 20 (IPv4 header) − 8 (ICMP header). */
-export const MAX_PAYLOAD_V4 = 65507;
-/** Largest echo payload: 65535 (IPv6 payload length) − 8 (ICMPv6 header). */
-export const MAX_PAYLOAD_V6 = 65527;
-/** Without flood, probes are at least this far apart (flood takes any interval, 0 included). */
-export const MIN_INTERVAL_MS = 1;
-const MAX_MS = 3_600_000;
-const MAX_COUNT = 2 ** 31 - 1;
-const MAX_PATTERN_BYTES = 64;
+type PingParamsIn = InferInput<typeof PingParams>;
 
-export interface PingOptions {
-  /** An IPv4 or IPv6 literal (the caller resolves names). */
-  target: string;
-  /** Probes to send; null: until stop(). */
-  count: number | null;
-  /** Between probes on an absolute schedule, ≥ 1 ms (default 1000); with flood any gap ≥ 0 (default 0: flat out). */
-  intervalMs?: number;
-  /**
-   * Like hping3 --flood: probes go without waiting for replies, as fast as
-   * the helper can send them or at intervalMs below the 1 ms floor (0.1 ms:
-   * 10,000 a second). The helper sends them itself, in one request.
-   */
-  flood?: boolean;
-  /** Echo payload bytes; default 56. */
-  size?: number;
-  /** Bytes repeated to fill the payload, as hex text ("ff00") or bytes; empty or omitted: 00 01 02 … */
-  pattern?: string | Uint8Array;
-  /** TTL (IPv4) or hop limit (IPv6), 1..255; default: the system's. */
-  ttl?: number;
-  /** TOS (IPv4) or traffic class (IPv6), 0..255. */
-  tos?: number;
-  /** Don't fragment. */
-  df?: boolean;
-  /** A probe without a reply after this long is lost; default 1000 ms. */
-  timeoutMs?: number;
-  /** Fixed identifier instead of a random one (tests, or to mimic another tool). */
-  identifier?: number;
-}
+/**
+ * A ping as the contract's ping.start takes it (its limits are the
+ * contract's, checked by its schema), with defaults for interval (1000 ms;
+ * with flood 0: flat out), size (56) and timeout (1000 ms), and a fixed
+ * identifier instead of a random one (tests, or to mimic another tool).
+ * Flood is like hping3 --flood: probes go without waiting for replies, as
+ * fast as the helper can send them or at intervalMs below the 1 ms floor
+ * (0.1 ms: 10,000 a second); the helper sends them itself, in one request.
+ */
+export type PingOptions = Omit<PingParamsIn, 'intervalMs' | 'size' | 'timeoutMs'> &
+  Partial<Pick<PingParamsIn, 'intervalMs' | 'size' | 'timeoutMs'>> & { identifier?: number };
 
-export interface ResolvedPingOptions {
-  target: string;
+export type ResolvedPingOptions = Omit<InferOutput<typeof PingParams>, 'pattern' | 'df'> & {
   family: 4 | 6;
-  /** null: until stop(). */
-  count: number | null;
-  intervalMs: number;
-  flood: boolean;
-  size: number;
+  /** The echo payload: `size` bytes of the pattern, or 00 01 02 … */
   payload: Uint8Array;
-  ttl?: number;
-  tos?: number;
+  /** As given: unset leaves the system's path MTU discovery alone. */
   df?: boolean;
-  timeoutMs: number;
   identifier: number;
-}
+};
 
 export type PingOptionsResult = { ok: true; options: ResolvedPingOptions } | { ok: false; field: keyof PingOptions; message: string };
 
@@ -78,55 +48,17 @@ export class PingOptionsError extends Error {
   }
 }
 
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const isNum = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
-
-/** Checks every option and says which one is wrong and why, in a sentence a person reads. */
+/** Checks the options with the contract's schema and says which one is wrong, in the schema's words. */
 export function validatePingOptions(o: PingOptions): PingOptionsResult {
-  const bad = (field: keyof PingOptions, message: string): PingOptionsResult => ({ ok: false, field, message });
-  const family = typeof o.target === 'string' ? ipFamily(o.target) : null;
-  if (family === null) return bad('target', `target must be an IPv4 or IPv6 address (resolve host names first), got ${JSON.stringify(String(o.target)).slice(0, 80)}`);
-  if (o.count !== null && !isInt(o.count, 1, MAX_COUNT)) {
-    return bad('count', `count must be a whole number of probes from 1 to ${MAX_COUNT} (or null: until stopped), got ${o.count}`);
-  }
   const flood = o.flood ?? false;
-  if (typeof flood !== 'boolean') return bad('flood', 'flood must be true or false');
-  const intervalMs = o.intervalMs ?? (flood ? 0 : 1000);
-  if (!isNum(intervalMs, flood ? 0 : MIN_INTERVAL_MS, MAX_MS)) {
-    return bad('intervalMs', flood
-      ? `interval must be 0..${MAX_MS} ms (0: as fast as possible), got ${intervalMs}`
-      : `interval must be at least ${MIN_INTERVAL_MS} ms (or use flood) and at most ${MAX_MS} ms, got ${intervalMs}`);
-  }
-  const max = family === 4 ? MAX_PAYLOAD_V4 : MAX_PAYLOAD_V6;
-  const size = o.size ?? 56;
-  if (!isInt(size, 0, max)) {
-    return bad('size', family === 4
-      ? `payload size must be 0..${MAX_PAYLOAD_V4} bytes for IPv4 (65535 − 20-byte IP header − 8-byte ICMP header), got ${size}`
-      : `payload size must be 0..${MAX_PAYLOAD_V6} bytes for IPv6 (65535 − 8-byte ICMPv6 header), got ${size}`);
-  }
-  let pattern: Uint8Array = new Uint8Array(0);
-  if (o.pattern !== undefined) {
-    const p = typeof o.pattern === 'string' ? parseHex(o.pattern) : o.pattern instanceof Uint8Array ? { ok: true as const, bytes: o.pattern } : null;
-    if (!p) return bad('pattern', 'pattern must be hex bytes, e.g. "ff00"');
-    if (!p.ok) return bad('pattern', `pattern: ${p.error.message}`);
-    if (p.bytes.length > MAX_PATTERN_BYTES) return bad('pattern', `pattern must be at most ${MAX_PATTERN_BYTES} bytes, got ${p.bytes.length}`);
-    pattern = p.bytes;
-  }
-  if (o.ttl !== undefined && !isInt(o.ttl, 1, 255)) return bad('ttl', `${family === 4 ? 'TTL' : 'hop limit'} must be 1..255, got ${o.ttl}`);
-  if (o.tos !== undefined && !isInt(o.tos, 0, 255)) return bad('tos', `${family === 4 ? 'TOS' : 'traffic class'} must be 0..255, got ${o.tos}`);
-  if (o.df !== undefined && typeof o.df !== 'boolean') return bad('df', 'df must be true or false');
-  const timeoutMs = o.timeoutMs ?? 1000;
-  if (!isNum(timeoutMs, 1, MAX_MS)) return bad('timeoutMs', `timeout must be 1..${MAX_MS} ms, got ${timeoutMs}`);
-  if (o.identifier !== undefined && !isInt(o.identifier, 0, 0xffff)) return bad('identifier', `identifier must be 0..65535, got ${o.identifier}`);
-  const payload = new Uint8Array(size);
-  for (let i = 0; i < size; i++) payload[i] = pattern.length ? pattern[i % pattern.length]! : i & 0xff;
-  return {
-    ok: true,
-    options: {
-      target: o.target, family, count: o.count, intervalMs, flood, size, payload, ttl: o.ttl, tos: o.tos, df: o.df, timeoutMs,
-      identifier: o.identifier ?? random16(),
-    },
-  };
+  const checked = checkWith(PingParams, { ...o, intervalMs: o.intervalMs ?? (flood ? 0 : 1000), size: o.size ?? 56, timeoutMs: o.timeoutMs ?? 1000 });
+  if (!checked.ok) return { ok: false, field: (checked.field ?? 'target') as keyof PingOptions, message: checked.message };
+  const { pattern, df: _df, ...p } = checked.value;
+  const id = o.identifier;
+  if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id <= 0xffff)) return { ok: false, field: 'identifier', message: `identifier must be 0..65535, got ${id}` };
+  const payload = new Uint8Array(p.size);
+  for (let i = 0; i < p.size; i++) payload[i] = pattern.length ? pattern[i % pattern.length]! : i & 0xff;
+  return { ok: true, options: { ...p, family: ipFamily(p.target)!, payload, df: o.df, identifier: id ?? random16() } };
 }
 
 /** The sequence number of the index-th probe (1-based): 1 … 65535, 0, 1 … */
@@ -388,7 +320,7 @@ export class Ping {
     const bytes = 8 + payload.length;
     this.stopFlood = () => void this.transport.floodStop?.(handle).catch(() => undefined);
     const end = await this.transport.flood!(
-      { handle, bytes: this.request(sequenceOf(1)), address: target, count: count ?? MAX_COUNT, intervalUs: Math.round(intervalMs * 1000), ttl, tos, df },
+      { handle, bytes: this.request(sequenceOf(1)), address: target, count: count ?? PING_LIMITS.count, intervalUs: Math.round(intervalMs * 1000), ttl, tos, df },
       {
         sent: (first, tUs) => {
           for (let k = 0; k < tUs.length; k++) {

@@ -17,7 +17,7 @@ import { nowUs } from '../core/clock.js';
 import { EngineError } from '../core/errors.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { RawHelper, RawHelperUnavailableError, defaultEntry, helperError, defaultNode, type RawHelperOptions, type RawPacket } from './raw-helper.js';
-import { Ping, PingOptionsError, type PingOptions, type PingSummary } from './ping.js';
+import { Ping, PingOptionsError, type PingSummary } from './ping.js';
 import { elevationPlan } from './privilege.js';
 import { fromRawHelper, type ProbeTransport } from './probe-transport.js';
 import type { PingStats as RawPingStats } from './stats.js';
@@ -155,7 +155,6 @@ const FINISHED_KEPT = 32;
 const MAX_RUNS = 64;
 const MAX_RAW = 64;
 const MAX_SWEEPS = 8;
-const PING_FOREVER = 2 ** 31 - 1;
 
 export class Probes {
   private helperInstance: RawHelper | undefined;
@@ -272,21 +271,9 @@ export class Probes {
   async startPing(p: InferOutput<typeof PingParams>): Promise<Result<'ping.start'>> {
     if (this.closed) throw new EngineError('INVALID_STATE', 'ping: the engine is closing');
     if (this.pings.size >= MAX_RUNS) throw new EngineError('INVALID_STATE', `ping: ${MAX_RUNS} runs are already going; stop one first`);
-    const opts: PingOptions = {
-      target: p.target,
-      count: p.count ?? PING_FOREVER,
-      intervalMs: p.intervalMs,
-      flood: p.flood,
-      size: p.size,
-      df: p.df,
-      timeoutMs: p.timeoutMs,
-    };
-    if (p.pattern.byteLength > 0) opts.pattern = Buffer.from(p.pattern).toString('hex');
-    if (p.ttl !== undefined) opts.ttl = p.ttl;
-    if (p.tos !== undefined) opts.tos = p.tos;
     let ping: Ping;
     try {
-      ping = new Ping(this.transport, opts);
+      ping = new Ping(this.transport, p);
     } catch (e) {
       throw probeError(e, 'ping', e instanceof PingOptionsError ? e.field : undefined);
     }

@@ -4,7 +4,7 @@
 // RawHelper (main/raw/raw-helper.ts) provides it (see fromRawHelper); tests use
 // a fake with the same shapes.
 import { randomInt } from 'node:crypto';
-import { ipBytes } from '../../shared/packet/address.js';
+import { ipBytes } from '../../shared/net/address.js';
 import { keyOf, type PacketKey } from '../../shared/packet/index.js';
 
 export type RawHandle = number;

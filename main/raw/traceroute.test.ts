@@ -188,7 +188,7 @@ describe('traceroute options', () => {
     expect(bad({ target: 'example.com' })).toMatchObject({ field: 'target' });
     expect(bad({ mode: 'tcp' as 'udp' })).toMatchObject({ field: 'mode' });
     expect(bad({ maxHops: 0 })).toMatchObject({ field: 'maxHops' });
-    expect(bad({ firstHop: 5, maxHops: 4 })).toMatchObject({ field: 'maxHops', message: expect.stringContaining('not below the first hop') });
+    expect(bad({ firstHop: 5, maxHops: 4 })).toMatchObject({ field: 'maxHops', message: expect.stringContaining('not be below the first hop') });
     expect(bad({ probesPerHop: 11 })).toMatchObject({ field: 'probesPerHop' });
     expect(bad({ timeoutMs: 0 })).toMatchObject({ field: 'timeoutMs' });
     expect(bad({ port: 65500 })).toMatchObject({ field: 'port', message: expect.stringContaining('each of the 90 probes') });

@@ -20,25 +20,26 @@
 // UDP socket, which sends nothing).
 import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import type { InferInput } from 'valibot';
+import { checkWith } from '../../shared/contract/check.js';
+import { PING_LIMITS, TraceParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { echoLayers, ECHO, icmpCodeName, icmpTypeName, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 
 export const TRACEROUTE_BASE_PORT = 33434;
 
-export interface TracerouteOptions {
-  /** An IPv4 or IPv6 literal (the caller resolves names). */
-  target: string;
-  /** 'udp' (traceroute's default) or 'icmp' (traceroute -I). Default 'udp'. */
-  mode?: 'icmp' | 'udp';
+type TraceParamsIn = InferInput<typeof TraceParams>;
+
+/**
+ * A traceroute as the contract's trace.start takes it (its limits are the
+ * contract's, checked by its schema), with defaults for mode ('udp', as
+ * traceroute; 'icmp' is traceroute -I), max hops (30), probes per hop (3)
+ * and timeout (1000 ms per probe), and options the app does not offer.
+ */
+export type TracerouteOptions = Pick<TraceParamsIn, 'target'> & Partial<Omit<TraceParamsIn, 'target'>> & {
   /** First TTL; default 1. */
   firstHop?: number;
-  /** Last TTL; default 30. */
-  maxHops?: number;
-  /** Probes per hop; default 3. */
-  probesPerHop?: number;
-  /** How long a probe waits for its answer; default 1000 ms. */
-  timeoutMs?: number;
   /** UDP: the first destination port; probe n goes to port + n. Default 33434. */
   port?: number;
   /** UDP: the source port; default random (49152..65535). */
@@ -49,7 +50,7 @@ export interface TracerouteOptions {
   tos?: number;
   /** ICMP: a fixed echo identifier instead of a random one. */
   identifier?: number;
-}
+};
 
 export interface ResolvedTracerouteOptions {
   target: string;
@@ -129,31 +130,26 @@ const isInt = (v: unknown, min: number, max: number): v is number => typeof v ==
 
 export function validateTracerouteOptions(o: TracerouteOptions): TracerouteOptionsResult {
   const bad = (field: keyof TracerouteOptions, message: string): TracerouteOptionsResult => ({ ok: false, field, message });
-  const family = typeof o.target === 'string' ? ipFamily(o.target) : null;
-  if (family === null) return bad('target', `target must be an IPv4 or IPv6 address (resolve host names first), got ${JSON.stringify(String(o.target)).slice(0, 80)}`);
-  const mode = o.mode ?? 'udp';
-  if (mode !== 'icmp' && mode !== 'udp') return bad('mode', `mode must be 'icmp' or 'udp', got ${JSON.stringify(String(mode)).slice(0, 20)}`);
+  const checked = checkWith(TraceParams, { ...o, mode: o.mode ?? 'udp', maxHops: o.maxHops ?? 30, probesPerHop: o.probesPerHop ?? 3, timeoutMs: o.timeoutMs ?? 1000 });
+  if (!checked.ok) return bad((checked.field ?? 'target') as keyof TracerouteOptions, checked.message);
+  const { target, mode, maxHops, probesPerHop, timeoutMs } = checked.value;
+  const family = ipFamily(target)!;
   const firstHop = o.firstHop ?? 1;
-  const maxHops = o.maxHops ?? 30;
   if (!isInt(firstHop, 1, 255)) return bad('firstHop', `first hop must be 1..255, got ${firstHop}`);
-  if (!isInt(maxHops, firstHop, 255)) return bad('maxHops', `max hops must be ${firstHop}..255 (not below the first hop), got ${maxHops}`);
-  const probesPerHop = o.probesPerHop ?? 3;
-  if (!isInt(probesPerHop, 1, 10)) return bad('probesPerHop', `probes per hop must be 1..10, got ${probesPerHop}`);
-  const timeoutMs = o.timeoutMs ?? 1000;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) return bad('timeoutMs', `timeout must be 1..60000 ms, got ${timeoutMs}`);
+  if (maxHops < firstHop) return bad('maxHops', `max hops must not be below the first hop (${firstHop}), got ${maxHops}`);
   const port = o.port ?? TRACEROUTE_BASE_PORT;
   const probes = (maxHops - firstHop + 1) * probesPerHop;
   if (!isInt(port, 1, 65535 - probes + 1)) return bad('port', `port must be 1..${65535 - probes + 1} (each of the ${probes} probes takes the next port), got ${port}`);
   const sourcePort = o.sourcePort ?? 49152 + (random16() % 16384);
   if (!isInt(sourcePort, 1, 65535)) return bad('sourcePort', `source port must be 1..65535, got ${sourcePort}`);
   const size = o.size ?? 32;
-  const maxSize = family === 4 ? 65507 : 65527;
+  const maxSize = family === 4 ? PING_LIMITS.sizeV4 : PING_LIMITS.sizeV6; // the same headers as ping's
   if (!isInt(size, 0, maxSize)) return bad('size', `payload size must be 0..${maxSize} bytes, got ${size}`);
   if (o.tos !== undefined && !isInt(o.tos, 0, 255)) return bad('tos', `${family === 4 ? 'TOS' : 'traffic class'} must be 0..255, got ${o.tos}`);
   if (o.identifier !== undefined && !isInt(o.identifier, 0, 0xffff)) return bad('identifier', `identifier must be 0..65535, got ${o.identifier}`);
   return {
     ok: true,
-    options: { target: o.target, family, mode, firstHop, maxHops, probesPerHop, timeoutMs, port, sourcePort, size, tos: o.tos, identifier: o.identifier ?? random16() },
+    options: { target, family, mode, firstHop, maxHops, probesPerHop, timeoutMs, port, sourcePort, size, tos: o.tos, identifier: o.identifier ?? random16() },
   };
 }
 

@@ -2,6 +2,7 @@
 // helper's status, ping, traceroute, and raw send/receive. Types are inferred
 // in ./index.ts from these schemas, as for the rest of the contract.
 import * as v from 'valibot';
+import { ipFamily } from '../net/address.js';
 import { expandTargets } from '../net/targets.js';
 import { AnyBytes, Bytes, intInRange, IpAddress } from './schemas.js';
 
@@ -16,24 +17,68 @@ export const RawStatus = v.object({
   canElevate: v.boolean(),
 });
 
-export const PingParams = v.pipe(v.object({
-  /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
-  target: IpAddress,
+/**
+ * ping's limits, written only here: the schemas below check them, and Ping,
+ * the CLI and the form take them from here.
+ * - count: 2^31 − 1 probes, the most the raw helper sends in one flood
+ *   request (iputils takes up to 2^63 − 1; a run that long is "until stopped").
+ * - intervalMs, timeoutMs: at most an hour. iputils takes up to 24.8 days
+ *   (INT_MAX ms); an hour is far beyond any useful wait, and a lost probe
+ *   holds its run open that long.
+ * - size: the echo payload iputils and the kernel send: 65535 − 20 (IPv4
+ *   header) − 8 = 65507 for IPv4, 65535 − 8 = 65527 for IPv6.
+ * - patternBytes: 16, iputils' -p ("up to 16 pad bytes"; it drops the rest).
+ */
+export const PING_LIMITS = {
+  count: 2 ** 31 - 1,
+  intervalMs: 3_600_000,
+  timeoutMs: 3_600_000,
+  sizeV4: 65_507,
+  sizeV6: 65_527,
+  patternBytes: 16,
+} as const;
+
+const SIZE_RANGE = `size must be between 0 and ${PING_LIMITS.sizeV6} (${PING_LIMITS.sizeV4} for IPv4)`;
+const SIZE_V4 = `size must be at most ${PING_LIMITS.sizeV4} for IPv4 (65535 − 20-byte IP header − 8-byte ICMP header)`;
+const INTERVAL_MIN = 'interval must be at least 1 ms (or use flood)';
+const intervalOk = (p: { intervalMs: number; flood: boolean }): boolean => p.flood || p.intervalMs >= 1;
+
+/** Everything of a ping but its target. */
+const pingSettings = {
   /** null: until stopped. */
-  count: v.nullable(intInRange('count', 1, 10_000_000)),
+  count: v.nullable(intInRange('count', 1, PING_LIMITS.count)),
   /** Between probes, ≥ 1 ms; with flood any gap ≥ 0 (0: as fast as possible). */
-  intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be 0 ms or more'), v.maxValue(3_600_000, 'interval must be at most 1 hour')),
+  intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(0, 'interval must be 0 ms or more'), v.maxValue(PING_LIMITS.intervalMs, 'interval must be at most 1 hour')),
   /** hping3 --flood: probes go without waiting for replies, sent by the raw helper itself. */
   flood: v.optional(v.boolean(), false),
-  /** ICMP payload bytes (after the 8-byte ICMP header). */
-  size: intInRange('size', 0, 65507),
+  /** ICMP payload bytes (after the 8-byte ICMP header); at most 65507 to an IPv4 target. */
+  size: v.pipe(v.number('size must be a number'), v.integer('size must be a whole number'), v.minValue(0, SIZE_RANGE), v.maxValue(PING_LIMITS.sizeV6, SIZE_RANGE)),
   /** Payload filler, repeated; empty = Sockbench's default pattern. */
-  pattern: v.optional(v.pipe(AnyBytes, v.check((b) => b.byteLength <= 16, 'the pattern is at most 16 bytes')), new Uint8Array(0)),
+  pattern: v.optional(
+    v.pipe(AnyBytes, v.check((b) => b.byteLength <= PING_LIMITS.patternBytes, `the pattern is at most ${PING_LIMITS.patternBytes} bytes`)),
+    new Uint8Array(0),
+  ),
   ttl: v.optional(intInRange('ttl', 1, 255)),
   tos: v.optional(intInRange('tos', 0, 255)),
   df: v.optional(v.boolean(), false),
-  timeoutMs: intInRange('timeout', 1, 60_000),
-}), v.forward(v.partialCheck([['intervalMs'], ['flood']], (p) => p.flood || p.intervalMs >= 1, 'interval must be at least 1 ms (or use flood)'), ['intervalMs']));
+  timeoutMs: intInRange('timeout', 1, PING_LIMITS.timeoutMs),
+};
+
+/** A ping's settings without its target: what the CLI checks before it resolves a host name. */
+export const PingSettings = v.pipe(
+  v.object(pingSettings),
+  v.forward(v.partialCheck([['intervalMs'], ['flood']], intervalOk, INTERVAL_MIN), ['intervalMs']),
+);
+
+export const PingParams = v.pipe(
+  v.object({
+    /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
+    target: IpAddress,
+    ...pingSettings,
+  }),
+  v.forward(v.partialCheck([['intervalMs'], ['flood']], intervalOk, INTERVAL_MIN), ['intervalMs']),
+  v.forward(v.partialCheck([['target'], ['size']], (p) => ipFamily(p.target) !== 4 || p.size <= PING_LIMITS.sizeV4, SIZE_V4), ['size']),
+);
 
 export const PingStats = v.object({
   transmitted: v.number(),
@@ -113,6 +158,9 @@ export const RawPacket = v.object({
   skipped: v.optional(v.number()),
 });
 
+/** The least gap between probes to the same target (fping -p): the form's hint reads it too. */
+export const SWEEP_LIMITS = { perTargetIntervalMs: 10 } as const;
+
 /** fping over many targets: a list of addresses and/or CIDR blocks (at most 4,096 addresses). */
 export const SweepParams = v.object({
   /** IPv4 / IPv6 literals and CIDR blocks (127.0.0.0/28, fd00::/124), separated by spaces, commas or newlines. */
@@ -128,7 +176,11 @@ export const SweepParams = v.object({
   /** Between probes to different targets, ms (fping -i). */
   intervalMs: v.pipe(v.number('interval must be a number'), v.minValue(1, 'interval must be at least 1 ms'), v.maxValue(60_000, 'interval must be at most 60000 ms')),
   /** Between probes to the same target, ms (fping -p). */
-  perTargetIntervalMs: v.pipe(v.number('per-target interval must be a number'), v.minValue(10, 'per-target interval must be at least 10 ms'), v.maxValue(60_000, 'per-target interval must be at most 60000 ms')),
+  perTargetIntervalMs: v.pipe(
+    v.number('per-target interval must be a number'),
+    v.minValue(SWEEP_LIMITS.perTargetIntervalMs, `per-target interval must be at least ${SWEEP_LIMITS.perTargetIntervalMs} ms`),
+    v.maxValue(60_000, 'per-target interval must be at most 60000 ms'),
+  ),
   timeoutMs: intInRange('timeout', 1, 60_000),
 });
 

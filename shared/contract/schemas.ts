@@ -1,7 +1,7 @@
 // Schemas for everything that crosses the bridge. Types are inferred from
 // these (see ./index.ts), never written twice.
 import * as v from 'valibot';
-import { ipFamily, unixPathProblem } from '../net/address.js';
+import { ipBytes, ipFamily, unixPathProblem } from '../net/address.js';
 
 export const Family = v.picklist(['AF_INET', 'AF_INET6', 'AF_UNIX'], 'family must be AF_INET, AF_INET6 or AF_UNIX');
 export const SockType = v.picklist(
@@ -178,7 +178,10 @@ export const MulticastGroup = v.pipe(
   v.check((s) => ipFamily(s) !== null, 'not an IP address (expected a multicast group, e.g. 239.1.2.3 or ff05::1:3)'),
   v.check((s) => !s.includes('%'), 'give the interface in its own field, not as a %scope of the group'),
   v.check(
-    (s) => (ipFamily(s) === 4 ? Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239 : /^ff[0-9a-f]{2}:/i.test(s)),
+    (s) => {
+      const b = ipBytes(s);
+      return !b || (b.length === 4 ? b[0]! >= 224 && b[0]! <= 239 : b[0] === 0xff); // not an address: said above
+    },
     'not a multicast address: a group is in 224.0.0.0/4 (IPv4) or ff00::/8 (IPv6)',
   ),
 );

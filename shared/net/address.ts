@@ -1,44 +1,167 @@
-// Address literals, checked the same way in the renderer (for field errors
-// while typing) and in main (which trusts nothing it receives).
+// Addresses: the one parser of IP literals (text → bytes) and the one
+// formatter (bytes → text), used by the contract's schemas, sweep targets,
+// the packet codecs, the crafter, main and the renderer alike. It takes what
+// Node's net.isIPv4 / isIPv6 take (address.test.ts checks it against them),
+// except that an IPv6 zone (%eth0, %2) is spelled as Linux names an
+// interface: [A-Za-z0-9_.-], at most 64 characters. Formatting follows RFC
+// 5952: lower case, the first longest run of two or more zero groups as ::,
+// and ::ffff:0:0/96 with its IPv4 tail dotted (§5), as the kernel prints it.
+//
+// Hand-written rather than ipaddr.js: that library takes 127.1, 0x7f.0.0.1
+// and ::ffff:01.2.3.4 (so it would need a guard of ours anyway), refuses
+// real zone names such as eth0.100 and br-lan, prints ::ffff:102:304, and
+// allocates an object per parse where the crafter's floods need ipv4Word.
 
-const IPV4_PART = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/** An IPv6 zone: an interface name or index. */
+const ZONE = /^[\w.-]{1,64}$/;
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => IPV4_PART.test(p));
+/**
+ * The 32-bit value of a dotted quad, or -1 when the text is not one: four
+ * parts 0..255 in decimal, without leading zeros. No split, regex or
+ * allocation: it runs for every address of every packet the crafter builds.
+ */
+export function ipv4Word(s: string): number {
+  let word = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c === 46) {
+      if (digits === 0) return -1;
+      word = word * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+    if (parts > 4) return -1;
+  }
+  return parts === 4 ? word : -1;
 }
 
-export function isIPv6(input: string): boolean {
+/** The 4 bytes of a dotted quad, or null. */
+export function ipv4Bytes(s: string): Uint8Array | null {
+  const w = ipv4Word(s);
+  return w < 0 ? null : Uint8Array.of(w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255);
+}
+
+/** The 16-bit groups of one side of a "::" (or of the whole address), the last one possibly a dotted IPv4 tail; null if malformed. */
+function groupsOf(text: string, dottedLast: boolean): number[] | null {
+  if (text === '') return [];
+  const parts = text.split(':');
+  const out: number[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (dottedLast && i === parts.length - 1 && p.includes('.')) {
+      const w = ipv4Word(p);
+      if (w < 0) return null;
+      out.push(w >>> 16, w & 0xffff);
+    } else if (HEX_GROUP.test(p)) out.push(parseInt(p, 16));
+    else return null;
+  }
+  return out;
+}
+
+/** The 16 bytes of an IPv6 literal, or null. A %zone is checked, then left out of the bytes. */
+export function ipv6Bytes(input: string): Uint8Array | null {
   const pct = input.indexOf('%');
-  let s = input;
-  if (pct >= 0) {
-    const scope = input.slice(pct + 1);
-    if (!/^[\w.-]{1,64}$/.test(scope)) return false;
-    s = input.slice(0, pct);
+  if (pct >= 0 && !ZONE.test(input.slice(pct + 1))) return null;
+  const s = pct >= 0 ? input.slice(0, pct) : input;
+  const gap = s.indexOf('::');
+  if (gap !== s.lastIndexOf('::')) return null; // two gaps, or ":::"
+  let groups: number[] | null;
+  if (gap < 0) {
+    groups = groupsOf(s, true);
+    if (groups?.length !== 8) return null;
+  } else {
+    const head = groupsOf(s.slice(0, gap), false);
+    const tail = groupsOf(s.slice(gap + 2), true);
+    if (!head || !tail || head.length + tail.length > 7) return null;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   }
-  if (s.length < 2 || s.length > 45) return false;
-  let groups = s.split(':');
-  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
-  const last = groups[groups.length - 1] ?? '';
-  if (last.includes('.')) {
-    if (!isIPv4(last)) return false;
-    groups = [...groups.slice(0, -1), '0', '0'];
-  }
-  const dbl = s.indexOf('::');
-  if (dbl !== s.lastIndexOf('::')) return false;
-  const hex = /^[0-9a-fA-F]{1,4}$/;
-  if (dbl >= 0) {
-    const nonEmpty = groups.filter((g) => g !== '');
-    return nonEmpty.length <= 7 && nonEmpty.every((g) => hex.test(g));
-  }
-  return groups.length === 8 && groups.every((g) => hex.test(g));
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[i * 2] = g >>> 8;
+    out[i * 2 + 1] = g & 0xff;
+  });
+  return out;
 }
+
+// Floods repeat a few IPv6 addresses: remember their bytes (never handed
+// out for writing) rather than parse the text for every packet.
+const V6_CACHE = new Map<string, Uint8Array | null>();
+const V6_CACHE_MAX = 256;
+
+/** ipv6Bytes, memoised; the bytes returned are shared and must not be modified. */
+export function ipv6BytesShared(s: string): Uint8Array | null {
+  let b = V6_CACHE.get(s);
+  if (b === undefined) {
+    if (V6_CACHE.size >= V6_CACHE_MAX) V6_CACHE.clear();
+    b = ipv6Bytes(s);
+    V6_CACHE.set(s, b);
+  }
+  return b;
+}
+
+/** 4 or 16 bytes for an IP literal, or null. */
+export function ipBytes(s: string): Uint8Array | null {
+  return ipv4Bytes(s) ?? ipv6Bytes(s);
+}
+
+export const isIPv4 = (s: string): boolean => ipv4Word(s) >= 0;
+
+export const isIPv6 = (s: string): boolean => ipv6Bytes(s) !== null;
 
 /** 4, 6, or null when the text is not an IP literal. */
 export function ipFamily(s: string): 4 | 6 | null {
   if (isIPv4(s)) return 4;
   if (isIPv6(s)) return 6;
   return null;
+}
+
+export function formatIPv4(b: Uint8Array, offset = 0): string {
+  return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
+}
+
+/** RFC 5952 text of the 16 bytes at offset. */
+export function formatIPv6(b: Uint8Array, offset = 0): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((b[offset + i * 2]! << 8) | b[offset + i * 2 + 1]!);
+  // The longest run of two or more zero words becomes "::" (the first such run on a tie).
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart === 0 && bestLen === 5 && words[5] === 0xffff) return `::ffff:${formatIPv4(b, offset + 12)}`;
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}
+
+/** One spelling per address (so "::0001" and "::1" compare equal), a zone kept as given; null for what is not an IP literal. */
+export function canonicalIp(s: string): string | null {
+  if (isIPv4(s)) return s; // no leading zeros: already canonical
+  const b = ipv6Bytes(s);
+  if (!b) return null;
+  const pct = s.indexOf('%');
+  return pct < 0 ? formatIPv6(b) : `${formatIPv6(b)}${s.slice(pct)}`;
 }
 
 /** sun_path holds 108 bytes on Linux, one of them the terminating NUL (or the leading NUL of an abstract name). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandTargets, formatV6, MAX_SWEEP_TARGETS } from './targets.js';
+import { expandTargets, MAX_SWEEP_TARGETS } from './targets.js';
 
 const ok = (text: string): string[] => {
   const r = expandTargets(text);
@@ -17,10 +17,10 @@ describe('expandTargets', () => {
     expect(ok('127.0.0.1 127.0.0.2,::1\n127.0.0.3\r\n\t127.0.0.1 , ')).toEqual(['127.0.0.1', '127.0.0.2', '::1', '127.0.0.3']);
   });
 
-  it('normalises IPv6 literals (so duplicates are found) and keeps a scoped one as given', () => {
-    expect(ok('0:0:0:0:0:0:0:1 ::1 FD00::0001 ::ffff:127.0.0.1 fe80::1%lo')).toEqual(['::1', 'fd00::1', '::ffff:7f00:1', 'fe80::1%lo']);
-    expect(formatV6([0xfd00, 0, 0, 1, 0, 0, 0, 0])).toBe('fd00:0:0:1::');
-    expect(formatV6([1, 2, 3, 4, 5, 6, 7, 8])).toBe('1:2:3:4:5:6:7:8');
+  it('normalises IPv6 literals (so duplicates are found), a zone kept as given', () => {
+    expect(ok('0:0:0:0:0:0:0:1 ::1 FD00::0001 ::ffff:127.0.0.1 fe80::1%lo FE80::0001%lo fd00:0:0:1:0:0:0:0')).toEqual(
+      ['::1', 'fd00::1', '::ffff:127.0.0.1', 'fe80::1%lo', 'fd00:0:0:1::'],
+    );
   });
 
   it('expands an IPv4 block skipping the network and broadcast addresses of a /30 or wider (fping -g)', () => {

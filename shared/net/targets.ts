@@ -4,55 +4,13 @@
 // A block is expanded to its addresses, at most MAX_SWEEP_TARGETS in all;
 // an IPv4 block of /30 or wider skips its network and broadcast addresses
 // (as fping -g); duplicates are kept once, in first-seen order.
-import { isIPv4, isIPv6 } from './address.js';
+import { canonicalIp, formatIPv6, ipv4Word, ipv6Bytes } from './address.js';
 
 export const MAX_SWEEP_TARGETS = 4096;
 
 export type ExpandResult = { ok: true; targets: string[] } | { ok: false; message: string; entry?: string };
 
-const v4ToInt = (s: string): number => s.split('.').reduce((n, p) => n * 256 + Number(p), 0);
 const intToV4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-
-/** Eight 16-bit groups of an IPv6 literal (no scope), or null. */
-function v6Groups(s: string): number[] | null {
-  if (!isIPv6(s) || s.includes('%')) return null;
-  let text = s;
-  const last = text.slice(text.lastIndexOf(':') + 1);
-  if (last.includes('.')) {
-    const n = v4ToInt(last);
-    text = `${text.slice(0, text.lastIndexOf(':') + 1)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
-  }
-  const want = 8;
-  const [head, rest] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const h = parse(head);
-  const r = rest === undefined ? [] : parse(rest);
-  if (rest === undefined && h.length !== want) return null;
-  const groups = [...h, ...new Array<number>(Math.max(0, want - h.length - r.length)).fill(0), ...r];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
-}
-
-/** RFC 5952 text: lower case, the longest run (≥ 2) of zero groups as ::. */
-export function formatV6(groups: number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (best < 0) return hex(groups);
-  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
-}
 
 const fmtCount = (n: number): string => (n >= 2 ** 53 ? `2^${Math.round(Math.log2(n))}` : n.toLocaleString('en-US'));
 
@@ -61,9 +19,9 @@ function expandBlock(entry: string, room: number): ExpandResult {
   const slash = entry.indexOf('/');
   const base = entry.slice(0, slash);
   const prefixText = entry.slice(slash + 1);
-  const v4 = isIPv4(base);
-  const groups = v4 ? null : v6Groups(base);
-  if (!v4 && !groups) return { ok: false, entry, message: `"${entry}" is not an IPv4 or IPv6 address or CIDR block` };
+  const v4 = ipv4Word(base) >= 0;
+  const v6 = v4 || base.includes('%') ? null : ipv6Bytes(base);
+  if (!v4 && !v6) return { ok: false, entry, message: `"${entry}" is not an IPv4 or IPv6 address or CIDR block` };
   const bits = v4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
     return { ok: false, entry, message: `"${entry}": the prefix length must be 0..${bits}` };
@@ -85,14 +43,17 @@ function expandBlock(entry: string, room: number): ExpandResult {
   const out: string[] = [];
   if (v4) {
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-    const net = (v4ToInt(base) & mask) >>> 0;
+    const net = (ipv4Word(base) & mask) >>> 0;
     for (let i = skipEnds ? 1 : 0; i < (skipEnds ? size - 1 : size); i++) out.push(intToV4(net + i));
   } else {
     // At most 4,096 addresses: a /116 or narrower, so only the last group varies.
-    const g = groups!.slice();
-    const hostBits = 128 - prefix;
-    g[7] = g[7]! & ~((1 << hostBits) - 1) & 0xffff;
-    for (let i = 0; i < size; i++) out.push(formatV6([...g.slice(0, 7), g[7]! + i]));
+    const b = v6!.slice();
+    const first = ((b[14]! << 8) | b[15]!) & ~(size - 1);
+    for (let i = 0; i < size; i++) {
+      b[14] = (first + i) >>> 8;
+      b[15] = (first + i) & 0xff;
+      out.push(formatIPv6(b));
+    }
   }
   return { ok: true, targets: out };
 }
@@ -118,11 +79,11 @@ export function expandTargets(text: string): ExpandResult {
       const r = expandBlock(entry, MAX_SWEEP_TARGETS - out.length);
       if (!r.ok) return r;
       for (const a of r.targets) add(a);
-    } else if (isIPv4(entry)) add(entry);
-    else if (isIPv6(entry)) {
-      const g = v6Groups(entry);
-      add(g ? formatV6(g) : entry); // with a %scope: as given
-    } else return { ok: false, entry, message: `"${entry.length > 60 ? `${entry.slice(0, 60)}…` : entry}" is not an IPv4 or IPv6 address or CIDR block` };
+    } else {
+      const canonical = canonicalIp(entry);
+      if (canonical === null) return { ok: false, entry, message: `"${entry.length > 60 ? `${entry.slice(0, 60)}…` : entry}" is not an IPv4 or IPv6 address or CIDR block` };
+      add(canonical);
+    }
     if (out.length > MAX_SWEEP_TARGETS) {
       return { ok: false, message: `${out.length.toLocaleString('en-US')}+ addresses; the limit is ${MAX_SWEEP_TARGETS.toLocaleString('en-US')}` };
     }

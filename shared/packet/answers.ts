@@ -7,7 +7,7 @@
 // the crafter runs this on every packet a raw socket hears (a capture
 // socket for TCP hears all of the machine's TCP), and ping and traceroute
 // read every ICMP packet with keyOf.
-import { formatIPv4, formatIPv6, ipv6Bytes } from './address.js';
+import { formatIPv4, formatIPv6, ipv6Bytes } from '../net/address.js';
 import { u16, u32 } from './bytes.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from './icmp-names.js';
 import type { LayerKind } from './spec.js';

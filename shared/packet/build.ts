@@ -4,7 +4,7 @@
 // the last layer up (an ICMP error's checksum covers the datagram it quotes).
 // A checksum or length the user set is written as is.
 import { put16 } from './bytes.js';
-import { ipv4Word } from './addr.js';
+import { ipv4Word } from '../net/address.js';
 import { LAYER_KINDS, LAYER_SPECS, isLayerKind } from './layers.js';
 import { IPV4, LAYOUTS, NUM, noneTaken, takeSlot, type Slot } from './layout.js';
 import { FieldError, type FieldValue, type Fields, type Layer, type LayerKind, type Span } from './spec.js';

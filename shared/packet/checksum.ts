@@ -5,7 +5,7 @@
 // pseudo-header has an even length, so its sum and the segment's simply
 // add); mendChecksum updates a checksum for one changed word (RFC 1624),
 // as a flood does for every sequence number.
-import { ipv4Word, ipv6BytesShared } from './addr.js';
+import { ipv4Word, ipv6BytesShared } from '../net/address.js';
 
 /** Bytes summed between folds: 4,096 × 2 × 0xffff stays a small integer. */
 const FOLD_EVERY = 0x4000;

@@ -3,8 +3,7 @@
 // enum and flag fields; RFC 5952 text for addresses; Uint8Array for bytes),
 // and between that form and the wire.
 import { toHex } from '../codec/hex.js';
-import { formatIPv4, formatIPv6, ipv4Bytes, ipv6Bytes } from './address.js';
-import { ipv4Word } from './addr.js';
+import { formatIPv4, formatIPv6, ipv4Bytes, ipv4Word, ipv6Bytes } from '../net/address.js';
 import { decodeOptions, emptyEncodesEmpty, encodeOptions, formatOption } from './options.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type OptionValue } from './spec.js';
 

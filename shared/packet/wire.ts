@@ -3,8 +3,7 @@
 // directions share (which bytes, which pseudo-header). buildStack and
 // parseStack walk the precomputed layouts (layout.ts: measureSlots,
 // writeSlots, readLayer) and sum checksums as numbers (pseudoHeaderSum).
-import { formatIPv4, ipv4Bytes, ipv6Bytes } from './address.js';
-import { ipv4Word, ipv6BytesShared } from './addr.js';
+import { formatIPv4, ipv4Bytes, ipv4Word, ipv6Bytes, ipv6BytesShared } from '../net/address.js';
 import { protoOf } from './ipv4.js';
 import { emptyEncodesEmpty } from './options.js';
 import { IPV4, NUM, VAR, layoutOf, noneTaken, takeSlot, type Slot } from './layout.js';

@@ -84,11 +84,14 @@ describe.skipIf(pingSuite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title}
 
 describe('sockbench ping and traceroute: failures are one line and a non-zero exit', () => {
   it.each([
-    [['ping', '-s', '65508', '127.0.0.1'], /^sockbench: ping: -s 65508: the packet size is at most 65507 bytes/],
-    [['ping', '-i', '0.0001', '127.0.0.1'], /^sockbench: ping: -i 0\.0001: the interval must be at least 0\.001 s \(1 ms\); for faster use -f/],
+    [['ping', '-s', '65508', '127.0.0.1'], /^sockbench: ping: -s 65508: size must be at most 65507 for IPv4/],
+    // A name is checked once it resolves: its family bounds the size.
+    [['ping', '-4', '-s', '65520', 'localhost'], /^sockbench: ping: -s 65520: size must be at most 65507 for IPv4/],
+    [['ping', '-W', '3601', '127.0.0.1'], /^sockbench: ping: -W 3601 \(3601000 ms\): timeout must be between 1 and 3600000\n$/],
+    [['ping', '-i', '0.0001', '127.0.0.1'], /^sockbench: ping: -i 0\.0001 \(0\.1 ms\): interval must be at least 1 ms \(or use flood\)\n$/],
     [['ping', '-6', '127.0.0.1'], /^sockbench: ping: 127\.0\.0\.1: Address family for hostname not supported/],
     [['ping'], /^sockbench: ping needs a host/],
-    [['traceroute', '-m', '0', '127.0.0.1'], /^sockbench: traceroute: -m needs a whole number between 1 and 64/],
+    [['traceroute', '-m', '0', '127.0.0.1'], /^sockbench: traceroute: -m 0: max hops must be between 1 and 64\n$/],
   ])('%j', (args, why) => {
     const r = sockbench(args);
     expect(r.status).toBe(2);

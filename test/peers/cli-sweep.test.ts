@@ -21,7 +21,7 @@ describe('sockbench sweep: usage errors exit 2 with one line', () => {
   it.each([
     [['sweep', '127.0.0.0/8'], 'sockbench: sweep: 127.0.0.0/8 would be 16,777,214 addresses; the limit is 4,096'],
     [['sweep', '127.0.0.1', 'bogus'], 'sockbench: sweep: "bogus" is not an IPv4 or IPv6 address or CIDR block'],
-    [['sweep', '-c', '0', '127.0.0.1'], 'sockbench: sweep: -c needs a whole number between 1 and 100, got "0"'],
+    [['sweep', '-c', '0', '127.0.0.1'], 'sockbench: sweep: -c 0: count must be between 1 and 100'],
   ])('%j', (args, message) => {
     const r = sockbench(args);
     expect(r.status).toBe(2);

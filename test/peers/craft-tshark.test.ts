@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   TEMPLATES, buildStack, parseStack, resolveStack, type ChecksumStatus as OurStatus, type Fields, type Layer, type LayerKind, type OptionValue,
 } from '../../shared/packet/index.js';
-import { formatIPv6, ipv6Bytes } from '../../shared/packet/address.js';
+import { formatIPv6, ipv6Bytes } from '../../shared/net/address.js';
 import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
 import { ipPacketOf, readPcapng } from '../support/pcapng-reader.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
