@@ -95,15 +95,15 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, built: Built, io: Io, p
   const ourAddress = wrapped.ctx?.src ?? (built.layers[0]!.fields.src as string | undefined);
   let resolveDone!: (d: EventPayload<'craft.done'>) => void;
   const done = new Promise<EventPayload<'craft.done'>>((r) => (resolveDone = r));
-  const show = (ev: AnyEvent, id: number): void => {
-    if (ev.name === 'craft.sent' && ev.payload.id === id) {
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'craft.sent') {
       const s = ev.payload;
       if (cmd.json) json({ event: 'sent', index: s.index, length: s.bytes.length, tUs: s.tUs, ...(s.error ? { error: s.error } : {}), ...(s.skipped ? { skipped: s.skipped } : {}) });
       else if (text) {
         const skipped = s.skipped ? ` (+${s.skipped} not shown)` : '';
         io.out(s.error ? `send ${s.index + 1}/${total}: ${s.error.code}: ${s.error.message}` : `sent ${s.index + 1}/${total} (${plural(s.bytes.length, 'byte')})${skipped}`);
       }
-    } else if (ev.name === 'craft.reply' && ev.payload.id === id) {
+    } else if (ev.name === 'craft.reply') {
       const r = ev.payload;
       const first = firstKind(r.first);
       // Without its IP header (ICMPv6 from a raw socket), the pseudo-header is from the answer's sender to us.
@@ -123,9 +123,9 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, built: Built, io: Io, p
       if (pcap.length > 0 && (first === 'ipv4' || first === 'ipv6')) {
         pcap.push({ bytes: r.bytes, linkType: first, comment: `reply from ${r.from}${r.answers === null ? '' : ` to packet ${r.answers + 1}`}` });
       }
-    } else if (ev.name === 'craft.done' && ev.payload.id === id) resolveDone(ev.payload);
+    } else if (ev.name === 'craft.done') resolveDone(ev.payload);
   };
-  const run = followRun(engine, show);
+  const run = followRun(engine, 'craft', show);
   let stopInterrupt = (): void => undefined;
   try {
     const params: Params<'craft.send'> = {
@@ -135,12 +135,13 @@ async function send(cmd: CraftCommand, wrapped: Wrapped, built: Built, io: Io, p
       intervalMs: cmd.intervalMs,
       listenMs: cmd.listenMs,
       variables: [],
+      ref: run.ref,
     };
     if (wrapped.synthetic) params.address = wrapped.ctx!.dst!;
     const reply = await router.handle('craft.send', params);
     if (!reply.ok) return failure(new CallError(reply.error));
     const runId = (reply.result as { id: number }).id;
-    run.started(runId);
+    run.started();
     stopInterrupt = onInterrupt(() => void router.handle('craft.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     if (cmd.json) {

@@ -99,21 +99,24 @@ export function pingReplyLine(r: EventPayload<'ping.reply'>): string | null {
 }
 
 /**
- * The events of one run (a probe, or craft --send). They can come before its
- * start call answers with the run's id: they are held until then, and shown
- * in order after.
+ * The events of one run (a probe, or craft --send), told apart by the ref
+ * its start call gives (RunRef). What comes before started() is held, so the
+ * command's header line is printed first, then shown in order.
  */
-export function followRun(workbench: Workbench, show: (ev: AnyEvent, id: number) => void): { started(id: number): void; off(): void } {
-  let id: number | null = null;
-  const early: AnyEvent[] = [];
+export function followRun(workbench: Workbench, kind: string, show: (ev: AnyEvent) => void): { ref: string; started(): void; off(): void } {
+  const ref = `${kind}-cli-${process.pid}`;
+  let held: AnyEvent[] | null = [];
   const off = workbench.onEvent((ev) => {
-    if (id === null) early.push(ev);
-    else show(ev, id);
+    if ((ev.payload as { ref?: unknown }).ref !== ref) return;
+    if (held) held.push(ev);
+    else show(ev);
   });
   return {
-    started(runId) {
-      id = runId;
-      for (const ev of early.splice(0)) show(ev, runId);
+    ref,
+    started() {
+      const early = held ?? [];
+      held = null;
+      for (const ev of early) show(ev);
     },
     off,
   };
@@ -130,22 +133,22 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
   let resolveDone!: (s: EventPayload<'ping.stats'>) => void;
   const done = new Promise<EventPayload<'ping.stats'>>((r) => (resolveDone = r));
-  const show = (ev: AnyEvent, id: number): void => {
-    if (ev.name === 'ping.reply' && ev.payload.id === id) {
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'ping.reply') {
       if (cmd.json) json({ event: 'reply', ...ev.payload });
       else if (!cmd.flood) {
         const line = pingReplyLine(ev.payload);
         if (line) io.out(line);
       }
-    } else if (ev.name === 'ping.stats' && ev.payload.id === id && ev.payload.done) resolveDone(ev.payload);
+    } else if (ev.name === 'ping.stats' && ev.payload.done) resolveDone(ev.payload);
   };
-  const run = followRun(engine, show);
+  const run = followRun(engine, 'ping', show);
   let stopInterrupt = (): void => undefined;
   try {
     const params = pingParams(cmd, target.address);
     let started;
     try {
-      started = await call('ping.start', params);
+      started = await call('ping.start', { ...params, ref: run.ref });
     } catch (e) {
       return callFailure('ping', e);
     }
@@ -156,7 +159,7 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
     if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, size: cmd.size });
     else io.out(header);
     const runId = started.id;
-    run.started(runId);
+    run.started();
     stopInterrupt = onInterrupt(() => void call('ping.stop', { id: runId }).catch(() => undefined));
     const final = await done;
     if (cmd.json) json({ event: 'stats', ...final.stats, ...(final.error ? { error: final.error } : {}) });
@@ -206,18 +209,19 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
       hops.delete(nextTtl++);
     }
   };
-  const show = (ev: AnyEvent, id: number): void => {
-    if (ev.name === 'trace.hop' && ev.payload.id === id) {
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'trace.hop') {
       hops.set(ev.payload.ttl, ev.payload);
       flushHops();
-    } else if (ev.name === 'trace.done' && ev.payload.id === id) resolveDone(ev.payload);
+    } else if (ev.name === 'trace.done') resolveDone(ev.payload);
   };
-  const run = followRun(engine, show);
+  const run = followRun(engine, 'trace', show);
   let stopInterrupt = (): void => undefined;
   try {
     let started;
     try {
       started = await call('trace.start', {
+        ref: run.ref,
         target: target.address, mode: cmd.mode, maxHops: cmd.maxHops, probesPerHop: cmd.probesPerHop, timeoutMs: cmd.timeoutMs,
       });
     } catch (e) {
@@ -228,7 +232,7 @@ export async function runTraceroute(cmd: TracerouteCommand, io: Io = stdio): Pro
     if (cmd.json) json({ event: 'start', host: cmd.host, address: target.address, family: target.family, maxHops: cmd.maxHops, mode: cmd.mode });
     else io.err(`traceroute to ${cmd.host} (${target.address}), ${cmd.maxHops} hops max, ${size} byte packets`);
     const runId = started.id;
-    run.started(runId);
+    run.started();
     stopInterrupt = onInterrupt(() => void call('trace.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     // Whatever hop is still held (a gap the run never filled) is printed too, in order.
@@ -269,27 +273,28 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
   const results: EventPayload<'sweep.result'>[] = [];
   let resolveDone!: (d: EventPayload<'sweep.done'>) => void;
   const done = new Promise<EventPayload<'sweep.done'>>((r) => (resolveDone = r));
-  const show = (ev: AnyEvent, id: number): void => {
-    if (ev.name === 'sweep.result' && ev.payload.id === id) {
+  const show = (ev: AnyEvent): void => {
+    if (ev.name === 'sweep.result') {
       results.push(ev.payload);
       const r = ev.payload;
       if (cmd.json) json({ event: 'result', target: r.target, sent: r.sent, received: r.received, lossPct: r.lossPct, minUs: r.minUs, avgUs: r.avgUs, maxUs: r.maxUs, alive: r.alive, ...(r.error ? { error: r.error } : {}) });
       else io.out(`${r.target} is ${r.alive ? 'alive' : 'unreachable'}${r.error ? ` (${r.error})` : ''}`);
-    } else if (ev.name === 'sweep.done' && ev.payload.id === id) resolveDone(ev.payload);
+    } else if (ev.name === 'sweep.done') resolveDone(ev.payload);
   };
-  const run = followRun(engine, show);
+  const run = followRun(engine, 'sweep', show);
   let stopInterrupt = (): void => undefined;
   try {
     let started;
     try {
       started = await call('sweep.start', {
+        ref: run.ref,
         targets: cmd.targets, count: cmd.count, intervalMs: cmd.intervalMs, perTargetIntervalMs: cmd.perTargetIntervalMs, timeoutMs: cmd.timeoutMs,
       });
     } catch (e) {
       return callFailure('sweep', e);
     }
     const runId = started.id;
-    run.started(runId);
+    run.started();
     stopInterrupt = onInterrupt(() => void call('sweep.stop', { id: runId }).catch(() => undefined));
     const end = await done;
     if (cmd.json) json({ event: 'done', alive: end.alive, total: end.total, ...(end.stopped ? { stopped: true } : {}), ...(end.error ? { error: end.error } : {}) });

@@ -81,6 +81,8 @@ interface Sent {
 
 interface Run {
   id: number;
+  /** What the run's events carry: its id, and the caller's ref if it gave one. */
+  tag: { id: number; ref?: string };
   params: CraftParams;
   routes: Route[];
   vars: CheckedVariable[];
@@ -242,7 +244,7 @@ export class Crafter {
 
     const id = this.nextId++;
     const run: Run = {
-      id, params: p, routes, vars, notes, noted: notes.map(() => false), sendHandles: new Map(), capture: new Map(),
+      id, tag: p.ref === undefined ? { id } : { id, ref: p.ref }, params: p, routes, vars, notes, noted: notes.map(() => false), sendHandles: new Map(), capture: new Map(),
       sent: [], sentHead: 0, sentBytes: 0, byIndex: new Map(), byFlow: new Map(), counts: { sent: 0, errors: 0, replies: 0 }, answeredPackets: new Set(),
       sentBucket: new TokenBucket(this.sentRate), errorBucket: new TokenBucket(this.sentRate), replyBucket: new TokenBucket(this.replyRate), sentSkipped: 0, replySkipped: 0,
       stopped: false, wake: null, failure: null, done: Promise.resolve(), over: false,
@@ -258,8 +260,8 @@ export class Crafter {
       }
     }
     this.runs.set(id, run);
-    // The first packet goes once the caller has the id (its events name it).
-    run.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.go(run, session));
+    // Events may come before the call answers: the caller tells them apart by its ref.
+    run.done = this.go(run, session);
     return { id };
   }
 
@@ -474,7 +476,7 @@ export class Crafter {
     const built = buildStack(layers, route.ctx);
     if (!built.ok) {
       const e = stackError(packet, built);
-      this.sentEvent(run, { id: run.id, index, packet, bytes: new Uint8Array(0), tUs: nowUs(), error: { code: 'BAD_REQUEST', message: e.message } });
+      this.sentEvent(run, { ...run.tag, index, packet, bytes: new Uint8Array(0), tUs: nowUs(), error: { code: 'BAD_REQUEST', message: e.message } });
       return;
     }
     if (route.via === 'session') {
@@ -482,10 +484,10 @@ export class Crafter {
       try {
         if (session!.type === 'SOCK_STREAM') await session!.sendall(built.bytes);
         else await session!.send(built.bytes);
-        this.sentEvent(run, { id: run.id, index, packet, bytes: built.bytes, tUs: t });
+        this.sentEvent(run, { ...run.tag, index, packet, bytes: built.bytes, tUs: t });
       } catch (e) {
         const err = e instanceof EngineError ? e : helperError(e, 'send');
-        this.sentEvent(run, { id: run.id, index, packet, bytes: built.bytes, tUs: t, error: { code: err.errno?.name ?? err.code, message: err.message } });
+        this.sentEvent(run, { ...run.tag, index, packet, bytes: built.bytes, tUs: t, error: { code: err.errno?.name ?? err.code, message: err.message } });
       }
       return;
     }
@@ -500,7 +502,7 @@ export class Crafter {
       if (handle === undefined) throw new EngineError('INTERNAL', 'craft: the send socket is gone');
       const r = await this.hooked!.send(handle, bytes, route.address);
       rec.tUs = r.tUs;
-      const ev: EventPayload<'craft.sent'> = { id: run.id, index, packet, bytes, tUs: r.tUs };
+      const ev: EventPayload<'craft.sent'> = { ...run.tag, index, packet, bytes, tUs: r.tUs };
       if (run.notes[packet] && !run.noted[packet]) {
         run.noted[packet] = true;
         ev.note = run.notes[packet]!;
@@ -512,7 +514,7 @@ export class Crafter {
     } catch (e) {
       this.forget(run, rec);
       const err = helperError(e, 'sendto', 'address');
-      this.sentEvent(run, { id: run.id, index, packet, bytes, tUs: rec.tUs, error: { code: err.errno?.name ?? err.code, message: err.message } });
+      this.sentEvent(run, { ...run.tag, index, packet, bytes, tUs: rec.tUs, error: { code: err.errno?.name ?? err.code, message: err.message } });
     }
   }
 
@@ -595,7 +597,7 @@ export class Crafter {
       return;
     }
     const ev: EventPayload<'craft.reply'> = {
-      id: run.id, answers: rec.index, bytes: p.bytes, first, from: canonicalAddress(p.from) ?? p.from, tUs: p.tUs, rttUs: Math.max(0, p.tUs - rec.tUs),
+      ...run.tag, answers: rec.index, bytes: p.bytes, first, from: canonicalAddress(p.from) ?? p.from, tUs: p.tUs, rttUs: Math.max(0, p.tUs - rec.tUs),
     };
     if (run.replySkipped > 0) {
       ev.skipped = run.replySkipped;
@@ -621,7 +623,7 @@ export class Crafter {
     const raw = run.params.via === 'raw';
     const wrongIcmpV4 = raw ? this.unansweredBadChecksum(run) : null;
     if (wrongIcmpV4) said.push(wrongIcmpV4);
-    const payload: EventPayload<'craft.done'> = { id: run.id, sent: run.counts.sent, errors: run.counts.errors, replies: run.counts.replies, stopped: run.stopped && run.failure === null };
+    const payload: EventPayload<'craft.done'> = { ...run.tag, sent: run.counts.sent, errors: run.counts.errors, replies: run.counts.replies, stopped: run.stopped && run.failure === null };
     const error = said.filter((x): x is string => Boolean(x)).join('. ');
     if (error) payload.error = error;
     this.deps.emit({ name: 'craft.done', payload });

@@ -114,6 +114,21 @@ describe.skipIf(raw.skip)(raw.title, () => {
     expect(of('raw.status').some((st) => st.status === 'ready')).toBe(true);
   });
 
+  it('a ref given with the start call comes back on every event of that run, from the first one on', async () => {
+    const { call, events } = setup();
+    const { id } = await call('ping.start', ping({ count: 3, ref: 'page-1.ping:7' }));
+    const { id: other } = await call('ping.start', ping({ count: 2 }));
+    await until(() => events.some((e) => e.name === 'ping.stats' && e.payload.id === id && e.payload.done), 'the final ping.stats');
+    await until(() => events.some((e) => e.name === 'ping.stats' && e.payload.id === other && e.payload.done), 'the other run ends');
+    const ours = events.filter((e) => (e.name === 'ping.reply' || e.name === 'ping.stats') && e.payload.id === id);
+    expect(ours.length).toBeGreaterThanOrEqual(4); // 3 replies and the final statistics at least
+    expect(ours.every((e) => (e.payload as { ref?: string }).ref === 'page-1.ping:7')).toBe(true);
+    const theirs = events.filter((e) => (e.name === 'ping.reply' || e.name === 'ping.stats') && e.payload.id === other);
+    expect(theirs.every((e) => !('ref' in e.payload))).toBe(true);
+    const bad = await setup().error('ping.start', ping({ ref: 'not ok!' }));
+    expect(bad).toMatchObject({ code: 'BAD_REQUEST', field: 'ref' });
+  });
+
   it('ping until stopped: ping.stop ends it and gives the same statistics as the final event', async () => {
     const { call, of } = setup();
     const { id } = await call('ping.start', ping({ count: null, intervalMs: 5, target: '::1' }));

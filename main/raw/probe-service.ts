@@ -53,11 +53,16 @@ export function defaultHelperOptions(): RawHelperOptions {
   }
 }
 
+/** What every run's events carry: its id, and the caller's ref when it gave one (RunRef). */
+type RunTag = { id: number; ref?: string };
+
+const tagOf = (id: number, ref: string | undefined): RunTag => (ref === undefined ? { id } : { id, ref });
+
 interface PingRun {
-  id: number;
+  tag: RunTag;
   ping: Ping;
-  /** The start call answered with this id: its events may go out. */
-  announced: boolean;
+  /** The first probe went (or failed to): from then on the run reports through its events, even its failure. */
+  begun: boolean;
   done: Promise<PingSummary | null>;
   final?: ContractStats;
   error?: string;
@@ -66,9 +71,9 @@ interface PingRun {
 }
 
 interface TraceRun {
-  id: number;
+  tag: RunTag;
   trace: Traceroute;
-  announced: boolean;
+  begun: boolean;
   done: Promise<void>;
   final?: EventPayload<'trace.done'>;
 }
@@ -84,17 +89,15 @@ export function contractProbe(p: TraceProbe): EventPayload<'trace.hop'>['probes'
 }
 
 interface SweepRun {
-  id: number;
+  tag: RunTag;
   sweep: Sweep;
-  announced: boolean;
-  /** Results that came before the start call answered. */
-  early: EventPayload<'sweep.result'>[];
   done: Promise<void>;
   final?: EventPayload<'sweep.done'>;
 }
 
 interface RawSession {
   id: number;
+  ref?: string;
   handle: number;
   family: 4 | 6;
   bucket: TokenBucket;
@@ -279,7 +282,8 @@ export class Probes {
     }
     this.available('ping');
     const id = this.newId();
-    const run: PingRun = { id, ping, announced: false, done: Promise.resolve(null), dirty: false };
+    const tag = tagOf(id, p.ref);
+    const run: PingRun = { tag, ping, begun: false, done: Promise.resolve(null), dirty: false };
     const bucket = new TokenBucket(this.replyRate);
     const startedUs = nowUs();
     const elapsed = () => (nowUs() - startedUs) / 1000;
@@ -289,7 +293,7 @@ export class Probes {
       run.dirty = true;
       // Timeouts and errors always reach the view; replies while the bucket lasts.
       if (!bucket.take() && !r.late) return;
-      const payload: EventPayload<'ping.reply'> = { id, seq: r.seq, rttUs: r.rttUs, from: r.from, bytes: r.bytes, tUs: r.tUs };
+      const payload: EventPayload<'ping.reply'> = { ...tag, seq: r.seq, rttUs: r.rttUs, from: r.from, bytes: r.bytes, tUs: r.tUs };
       if (r.ttl !== null) payload.ttl = r.ttl;
       if (r.dup) payload.dup = true;
       if (r.late) payload.late = true;
@@ -297,15 +301,15 @@ export class Probes {
     });
     ping.on('timeout', (t) => {
       run.dirty = true;
-      reply({ id, seq: t.seq, rttUs: null, tUs: nowUs() });
+      reply({ ...tag, seq: t.seq, rttUs: null, tUs: nowUs() });
     });
     ping.on('icmp-error', (e) => {
       run.dirty = true;
-      reply({ id, seq: e.seq, rttUs: null, from: e.from, error: pingErrorText(e.kind, e.codeName), tUs: e.tUs });
+      reply({ ...tag, seq: e.seq, rttUs: null, from: e.from, error: pingErrorText(e.kind, e.codeName), tUs: e.tUs });
     });
     ping.on('send-error', (e) => {
       run.dirty = true;
-      reply({ id, seq: e.seq, rttUs: null, error: `sendto: ${e.code ? `${e.code}: ` : ''}${e.message}`, tUs: nowUs() });
+      reply({ ...tag, seq: e.seq, rttUs: null, error: `sendto: ${e.code ? `${e.code}: ` : ''}${e.message}`, tUs: nowUs() });
     });
     ping.on('sent', () => {
       run.dirty = true;
@@ -318,7 +322,7 @@ export class Probes {
       if (run.dirty) {
         run.dirty = false;
         const t0 = performance.now();
-        this.emit({ name: 'ping.stats', payload: { id, stats: toContractStats(ping.stats(), elapsed()), done: false } });
+        this.emit({ name: 'ping.stats', payload: { ...tag, stats: toContractStats(ping.stats(), elapsed()), done: false } });
         cost = performance.now() - t0;
       }
       run.statsTimer = setTimeout(tick, Math.max(this.statsIntervalMs, cost * 20));
@@ -329,10 +333,14 @@ export class Probes {
     // a socket that cannot be opened is the call's error, not a silent run.
     let firstSent!: () => void;
     const first = new Promise<void>((r) => (firstSent = r));
-    ping.on('sent', () => firstSent());
-    ping.on('send-error', () => firstSent());
+    const begin = (): void => {
+      run.begun = true;
+      firstSent();
+    };
+    ping.on('sent', begin);
+    ping.on('send-error', begin);
     const started = ping.start();
-    // `done` settles after the final statistics were recorded (and announced, once the id is).
+    // `done` settles after the final statistics were recorded.
     run.done = started.then(
       (summary) => {
         this.finishPing(run, toContractStats(summary.stats, summary.elapsedMs));
@@ -350,11 +358,7 @@ export class Probes {
       this.finished.delete(id);
       throw probeError(outcome, 'ping');
     }
-    run.announced = true;
-    if (run.final) {
-      // Over before the call answered (count 1 on loopback can be): say so now.
-      this.emit({ name: 'ping.stats', payload: { id, stats: run.final, done: true, ...(run.error === undefined ? {} : { error: run.error }) } });
-    } else tick();
+    tick();
     return { id };
   }
 
@@ -363,11 +367,12 @@ export class Probes {
     clearTimeout(run.statsTimer);
     run.final = stats;
     if (error !== undefined) run.error = error;
-    this.pings.delete(run.id);
-    this.finished.set(run.id, stats);
+    this.pings.delete(run.tag.id);
+    this.finished.set(run.tag.id, stats);
     if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
-    if (!run.announced) return;
-    const payload: EventPayload<'ping.stats'> = { id: run.id, stats, done: true };
+    // A run that never began (its socket did not open) reports through its start call's error.
+    if (!run.begun) return;
+    const payload: EventPayload<'ping.stats'> = { ...run.tag, stats, done: true };
     if (error !== undefined) payload.error = error;
     this.emit({ name: 'ping.stats', payload });
   }
@@ -398,17 +403,21 @@ export class Probes {
     }
     this.available('traceroute');
     const id = this.newId();
-    const run: TraceRun = { id, trace, announced: false, done: Promise.resolve() };
-    trace.on('hop', (h) => this.emit({ name: 'trace.hop', payload: { id, ttl: h.ttl, probes: h.probes.map(contractProbe) } }));
+    const tag = tagOf(id, p.ref);
+    const run: TraceRun = { tag, trace, begun: false, done: Promise.resolve() };
+    trace.on('hop', (h) => this.emit({ name: 'trace.hop', payload: { ...tag, ttl: h.ttl, probes: h.probes.map(contractProbe) } }));
     // As for ping: the call answers once the sockets are open and the first probe went.
     let firstSent!: () => void;
     const first = new Promise<void>((r) => (firstSent = r));
-    const onProbe = (): void => firstSent();
+    const onProbe = (): void => {
+      run.begun = true;
+      firstSent();
+    };
     trace.on('probe', onProbe);
     const started = trace.start();
     run.done = started.then(
-      (r) => this.finishTrace(run, { id, reached: r.reached }),
-      (e: unknown) => this.finishTrace(run, { id, reached: false, error: probeError(e, 'traceroute').message }),
+      (r) => this.finishTrace(run, { ...tag, reached: r.reached }),
+      (e: unknown) => this.finishTrace(run, { ...tag, reached: false, error: probeError(e, 'traceroute').message }),
     );
     this.traces.set(id, run);
     // The first probe's answer (≤ the timeout) or a failure to open, whichever comes first;
@@ -420,16 +429,16 @@ export class Probes {
       throw probeError(outcome, 'traceroute');
     }
     trace.off('probe', onProbe);
-    run.announced = true;
-    if (run.final) this.emit({ name: 'trace.done', payload: run.final });
+    run.begun = true;
     return { id };
   }
 
   private finishTrace(run: TraceRun, payload: EventPayload<'trace.done'>): void {
     if (run.final) return;
     run.final = payload;
-    this.traces.delete(run.id);
-    if (run.announced) this.emit({ name: 'trace.done', payload });
+    this.traces.delete(run.tag.id);
+    // A run that never began (its sockets did not open) reports through its start call's error.
+    if (run.begun) this.emit({ name: 'trace.done', payload });
   }
 
   async stopTrace(id: number): Promise<Result<'trace.stop'>> {
@@ -461,34 +470,28 @@ export class Probes {
     this.available('sweep');
     const id = this.newId();
     const total = expanded.targets.length;
-    const run: SweepRun = { id, sweep, announced: false, early: [], done: Promise.resolve() };
+    const tag = tagOf(id, p.ref);
+    const run: SweepRun = { tag, sweep, done: Promise.resolve() };
     sweep.on('result', (r: SweepTargetResult) => {
       const payload: EventPayload<'sweep.result'> = {
-        id, target: r.target, sent: r.sent, received: r.received, lossPct: r.lossPct, minUs: r.minUs, avgUs: r.avgUs, maxUs: r.maxUs, alive: r.alive,
+        ...tag, target: r.target, sent: r.sent, received: r.received, lossPct: r.lossPct, minUs: r.minUs, avgUs: r.avgUs, maxUs: r.maxUs, alive: r.alive,
       };
       if (r.error !== undefined) payload.error = r.error;
-      if (run.announced) this.emit({ name: 'sweep.result', payload });
-      else run.early.push(payload);
+      this.emit({ name: 'sweep.result', payload });
     });
     run.done = sweep.start().then(
-      (s) => this.finishSweep(run, { id, alive: s.alive, total, ...(s.stopped ? { stopped: true } : {}) }),
-      (e: unknown) => this.finishSweep(run, { id, alive: 0, total, error: probeError(e, 'sweep').message }),
+      (s) => this.finishSweep(run, { ...tag, alive: s.alive, total, ...(s.stopped ? { stopped: true } : {}) }),
+      (e: unknown) => this.finishSweep(run, { ...tag, alive: 0, total, error: probeError(e, 'sweep').message }),
     );
     this.sweeps.set(id, run);
-    // Results go out once the caller has the id: those already in, then the rest as they come.
-    queueMicrotask(() => {
-      run.announced = true;
-      for (const payload of run.early.splice(0)) this.emit({ name: 'sweep.result', payload });
-      if (run.final) this.emit({ name: 'sweep.done', payload: run.final });
-    });
     return { id, total };
   }
 
   private finishSweep(run: SweepRun, payload: EventPayload<'sweep.done'>): void {
     if (run.final) return;
     run.final = payload;
-    this.sweeps.delete(run.id);
-    if (run.announced) this.emit({ name: 'sweep.done', payload });
+    this.sweeps.delete(run.tag.id);
+    this.emit({ name: 'sweep.done', payload });
   }
 
   async stopSweep(id: number): Promise<Result<'sweep.stop'>> {
@@ -518,7 +521,7 @@ export class Probes {
       throw probeError(e, `socket(${p.family === 4 ? 'AF_INET' : 'AF_INET6'}, SOCK_RAW)`, 'protocol');
     }
     const id = this.newId();
-    const s: RawSession = { id, handle: r.handle, family: p.family, bucket: new TokenBucket(this.packetRate), skipped: 0 };
+    const s: RawSession = { ...tagOf(id, p.ref), handle: r.handle, family: p.family, bucket: new TokenBucket(this.packetRate), skipped: 0 };
     this.raws.set(id, s);
     this.rawByHandle.set(r.handle, s);
     return { id };
@@ -564,7 +567,7 @@ export class Probes {
       s.skipped++;
       return;
     }
-    const payload: EventPayload<'raw.packet'> = { id: s.id, bytes: p.bytes, from: p.from, ipHeader: p.ipHeader, tUs: p.tUs };
+    const payload: EventPayload<'raw.packet'> = { ...tagOf(s.id, s.ref), bytes: p.bytes, from: p.from, ipHeader: p.ipHeader, tUs: p.tUs };
     if (s.skipped > 0) {
       payload.skipped = s.skipped;
       s.skipped = 0;

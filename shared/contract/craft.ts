@@ -5,7 +5,7 @@
 // whose error names the packet, layer and field.
 import * as v from 'valibot';
 import { LAYER_KINDS, type FieldValue as CodecFieldValue } from '../packet/index.js';
-import { AnyBytes, intInRange, IpAddress } from './schemas.js';
+import { AnyBytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const CraftId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
 
@@ -59,6 +59,8 @@ export const CraftVariable = v.object({
 });
 
 export const CraftSendParams = v.object({
+  /** The caller's name for this run, carried by its events (see RunRef). */
+  ref: v.optional(RunRef),
   packets: v.pipe(v.array(CraftPacket), v.minLength(1, 'nothing to send'), v.maxLength(MAX_CRAFT_PACKETS, `at most ${MAX_CRAFT_PACKETS} packets`)),
   /**
    * Where to: 'raw' sends through the raw helper (a stack starting with ipv4 / ipv6 goes
@@ -89,6 +91,7 @@ export const craftEvents = {
   /** A packet went out (thinned like ping.reply in a flood: `skipped` counts those not shown). */
   'craft.sent': v.object({
     id: CraftId,
+    ref: v.optional(RunRef),
     /** 0-based over the whole run (count × packets). */
     index: v.number(),
     /** Which packet of the list. */
@@ -104,6 +107,7 @@ export const craftEvents = {
   /** A packet that answers a sent one (by protocol, addresses, ports, ICMP id/seq or the datagram an ICMP error quotes). */
   'craft.reply': v.object({
     id: CraftId,
+    ref: v.optional(RunRef),
     /** The sent packet it answers (index as in craft.sent), or null when it could not be told which. */
     answers: v.nullable(v.number()),
     bytes: AnyBytes,
@@ -117,6 +121,7 @@ export const craftEvents = {
   }),
   'craft.done': v.object({
     id: CraftId,
+    ref: v.optional(RunRef),
     sent: v.number(),
     errors: v.number(),
     replies: v.number(),

@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import { ipFamily } from '../net/address.js';
 import { expandTargets } from '../net/targets.js';
-import { AnyBytes, Bytes, intInRange, IpAddress } from './schemas.js';
+import { AnyBytes, Bytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const ProbeId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
 
@@ -75,6 +75,7 @@ export const PingParams = v.pipe(
     /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
     target: IpAddress,
     ...pingSettings,
+    ref: v.optional(RunRef),
   }),
   v.forward(v.partialCheck([['intervalMs'], ['flood']], intervalOk, INTERVAL_MIN), ['intervalMs']),
   v.forward(v.partialCheck([['target'], ['size']], (p) => ipFamily(p.target) !== 4 || p.size <= PING_LIMITS.sizeV4, SIZE_V4), ['size']),
@@ -105,6 +106,7 @@ export const PingStats = v.object({
 
 export const PingReply = v.object({
   id: ProbeId,
+  ref: v.optional(RunRef),
   seq: v.number(),
   /** null: timed out. */
   rttUs: v.nullable(v.number()),
@@ -120,6 +122,8 @@ export const PingReply = v.object({
 });
 
 export const TraceParams = v.object({
+  /** The caller's name for this run, carried by its events (see RunRef). */
+  ref: v.optional(RunRef),
   target: IpAddress,
   mode: v.picklist(['icmp', 'udp'], 'mode must be icmp or udp'),
   maxHops: intInRange('max hops', 1, 64),
@@ -129,6 +133,7 @@ export const TraceParams = v.object({
 
 export const TraceHop = v.object({
   id: ProbeId,
+  ref: v.optional(RunRef),
   ttl: v.number(),
   probes: v.array(v.object({
     rttUs: v.nullable(v.number()),
@@ -141,6 +146,8 @@ export const TraceHop = v.object({
 });
 
 export const RawOpenParams = v.object({
+  /** The caller's name for this run, carried by its events (see RunRef). */
+  ref: v.optional(RunRef),
   family: v.picklist([4, 6], 'family must be 4 or 6'),
   /** 'icmp', 'icmpv6' or an IP protocol number. */
   protocol: v.union([v.picklist(['icmp', 'icmpv6']), intInRange('protocol', 0, 255)], 'protocol must be icmp, icmpv6 or 0..255'),
@@ -149,6 +156,7 @@ export const RawOpenParams = v.object({
 
 export const RawPacket = v.object({
   id: ProbeId,
+  ref: v.optional(RunRef),
   bytes: AnyBytes,
   from: v.string(),
   /** IPv4 raw sockets deliver the IP header; ICMPv6 ones do not. */
@@ -163,6 +171,8 @@ export const SWEEP_LIMITS = { perTargetIntervalMs: 10 } as const;
 
 /** fping over many targets: a list of addresses and/or CIDR blocks (at most 4,096 addresses). */
 export const SweepParams = v.object({
+  /** The caller's name for this run, carried by its events (see RunRef). */
+  ref: v.optional(RunRef),
   /** IPv4 / IPv6 literals and CIDR blocks (127.0.0.0/28, fd00::/124), separated by spaces, commas or newlines. */
   targets: v.pipe(
     v.string('targets must be text'),
@@ -186,6 +196,7 @@ export const SweepParams = v.object({
 
 export const SweepResult = v.object({
   id: ProbeId,
+  ref: v.optional(RunRef),
   target: v.string(),
   sent: v.number(),
   received: v.number(),
@@ -224,16 +235,17 @@ export const probeEvents = {
   /** Running statistics, at most a few times a second, and once at the end (done: true). */
   'ping.stats': v.object({
     id: ProbeId,
+    ref: v.optional(RunRef),
     stats: PingStats,
     done: v.boolean(),
     /** Why the run ended early (the helper died, the socket could not be opened). */
     error: v.optional(v.string()),
   }),
   'trace.hop': TraceHop,
-  'trace.done': v.object({ id: ProbeId, reached: v.boolean(), error: v.optional(v.string()) }),
+  'trace.done': v.object({ id: ProbeId, ref: v.optional(RunRef), reached: v.boolean(), error: v.optional(v.string()) }),
   'raw.packet': RawPacket,
   /** One per target, when its probes are done. */
   'sweep.result': SweepResult,
   /** The sweep is over (or was stopped): targets alive out of those probed. */
-  'sweep.done': v.object({ id: ProbeId, alive: v.number(), total: v.number(), stopped: v.optional(v.boolean()), error: v.optional(v.string()) }),
+  'sweep.done': v.object({ id: ProbeId, ref: v.optional(RunRef), alive: v.number(), total: v.number(), stopped: v.optional(v.boolean()), error: v.optional(v.string()) }),
 } as const;

@@ -214,3 +214,11 @@ export const requiredKeys = (issue: v.BaseIssue<unknown>): string => {
 export type Family = v.InferOutput<typeof Family>;
 export type SockType = v.InferOutput<typeof SockType>;
 export type SessionState = v.InferOutput<typeof SessionState>;
+
+/**
+ * A name the caller gives a run (ping, traceroute, sweep, raw socket, crafted
+ * send) with its start call; every event of that run carries it back, so the
+ * caller can tell its run's events apart before the call has answered with
+ * the run's id (and another window's runs from its own).
+ */
+export const RunRef = v.pipe(v.string('ref must be a string'), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'ref must be 1 to 64 letters, digits, or _ . : -'));

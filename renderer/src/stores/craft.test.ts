@@ -13,31 +13,33 @@ const echo = (type: 'echo-request' | 'echo-reply', seq: number) => {
   if (!b.ok) throw new Error(b.message);
   return b.bytes;
 };
-const sent = (id: number, index: number): AnyEvent => ({ name: 'craft.sent', payload: { id, index, packet: 0, bytes: echo('echo-request', index), tUs: index * 1000 } });
-const reply = (id: number, answers: number | null, seq: number): AnyEvent => ({
-  name: 'craft.reply', payload: { id, answers, bytes: echo('echo-reply', seq), first: 'ipv4', from: '127.0.0.1', tUs: seq * 1000 + 50, rttUs: 50 },
+// Events carry the ref the run was started with (the store makes one per start and sends it with the call).
+const sent = (ref: string, index: number): AnyEvent => ({ name: 'craft.sent', payload: { id: 7, ref, index, packet: 0, bytes: echo('echo-request', index), tUs: index * 1000 } });
+const reply = (ref: string, answers: number | null, seq: number): AnyEvent => ({
+  name: 'craft.reply', payload: { id: 7, ref, answers, bytes: echo('echo-reply', seq), first: 'ipv4', from: '127.0.0.1', tUs: seq * 1000 + 50, rttUs: 50 },
 });
 
 describe('craft store', () => {
-  it('holds events that come before craft.send answers; replies go under the packet they answer, unmatched ones on their own', async () => {
+  it('takes its run\'s events by ref, even before craft.send answers; replies go under the packet they answer, unmatched ones on their own', async () => {
     const c = useCraft();
     let answer!: (r: { id: number }) => void;
-    const started = c.start({ packets: [[{ kind: 'ipv4', fields: {} }]], via: 'raw', count: 2, intervalMs: 0, listenMs: 0, variables: [] }, () => new Promise((r) => (answer = r)));
-    c.handle([sent(1, 0), sent(7, 0), reply(7, 0, 0)]);
-    expect(c.results.length).toBe(0);
+    let ref = '';
+    const started = c.start({ packets: [[{ kind: 'ipv4', fields: {} }]], via: 'raw', count: 2, intervalMs: 0, listenMs: 0, variables: [] }, (p) => ((ref = p.ref!), new Promise((r) => (answer = r))));
+    c.handle([sent('craft-other-1', 0), sent(ref, 0), reply(ref, 0, 0)]);
+    expect(c.results.length).toBe(1);
     answer({ id: 7 });
     expect(await started).toBe(true);
     expect(c.results.length).toBe(1);
     expect(c.results.at(0)!.replies.map((r) => r.summary)).toEqual(['IPv4 ttl 64 · ICMP echo-reply id 1 seq 0']);
     const v = c.version;
-    c.handle([sent(7, 1), reply(7, 1, 1), reply(7, null, 9)]);
+    c.handle([sent(ref, 1), reply(ref, 1, 1), reply(ref, null, 9)]);
     expect(c.version).toBe(v + 1);
     expect(c.results.length).toBe(3);
     expect(c.results.at(1)!.summary).toBe('IPv4 127.0.0.1 → 127.0.0.1 ttl 64 · ICMP echo-request id 1 seq 1');
     expect(c.results.at(1)!.replies).toHaveLength(1);
     expect(c.results.at(2)!.sent).toBeNull();
     expect([c.run.sent, c.run.replies]).toEqual([2, 3]);
-    c.handle([{ name: 'craft.done', payload: { id: 7, sent: 2, errors: 0, replies: 3, stopped: false, error: 'a note' } }]);
+    c.handle([{ name: 'craft.done', payload: { id: 7, ref, sent: 2, errors: 0, replies: 3, stopped: false, error: 'a note' } }]);
     expect(c.run.running).toBe(false);
     expect(c.run.done?.error).toBe('a note');
   });

@@ -9,6 +9,7 @@ import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/con
 import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/index.js';
 import { client } from '../bridge/client.js';
 import { Ring } from '../../../shared/ring.js';
+import { isOurs, newRunRef } from '../lib/run-ref.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 import { build, fromLayers, newUid, type Built, type EditPacket } from '../components/craft/model.js';
 import { summarize } from '../lib/packet-summary.js';
@@ -22,7 +23,6 @@ export const RESULTS_MAX = 5_000;
 /** Replies kept under one sent packet (a broadcast can answer many times). */
 export const REPLIES_PER_SENT = 32;
 const TEMPLATES_KEY = 'sockbench.craft.templates';
-const EARLY_MAX = 20_000;
 
 export interface ReplyRow {
   reply: CraftReply;
@@ -172,6 +172,9 @@ export const useCraft = defineStore('craft', () => {
   /** The packets of the run (as sent in the list), for the first layer kind of each. */
   let runFirst: LayerKind[] = [];
 
+  /** The ref the current run was started with: its events carry it (they may come before its id). */
+  let runRef: string | null = null;
+
   function resetRun(): void {
     results.replace([]);
     byIndex.clear();
@@ -179,17 +182,11 @@ export const useCraft = defineStore('craft', () => {
     version.value++;
   }
 
-  let starting = 0;
-  let early: CraftEvent[] = [];
-
   function handle(events: readonly AnyEvent[]): void {
     let changed = false;
     for (const ev of events) {
       if (!isCraftEvent(ev)) continue;
-      if (ev.payload.id !== run.id) {
-        if (starting > 0 && early.length < EARLY_MAX) early.push(ev);
-        continue;
-      }
+      if (!isOurs(ev.payload, runRef)) continue;
       apply(ev);
       changed = true;
     }
@@ -244,28 +241,20 @@ export const useCraft = defineStore('craft', () => {
     if (run.running && run.id !== null) await stop();
     resetRun();
     run.id = null;
+    runRef = newRunRef('craft');
     run.running = true;
     runFirst = params.packets.map((p) => p[0]!.kind);
     run.forcedBad = builds.value.some((b) => b.ok && b.layers.some((l, i) => {
       if (l.kind !== 'icmp' && l.kind !== 'icmpv6' && l.kind !== 'tcp' && l.kind !== 'udp' && l.kind !== 'ipv4') return false;
       return parseStack(b.bytes, b.layers[0]!.kind, context.value).checksums[i] === 'bad';
     }));
-    starting++;
-    let r: Result<'craft.send'> | undefined;
-    try {
-      r = await call(params);
-    } finally {
-      starting--;
-    }
+    const r = await call({ ...params, ref: runRef });
     if (!r) {
       run.running = false;
-      early = [];
+      runRef = null;
       return false;
     }
     run.id = r.id;
-    const held = early;
-    early = [];
-    handle(held);
     return true;
   }
 

@@ -8,6 +8,7 @@ import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
 import { client } from '../bridge/client.js';
 import { Ring } from '../../../shared/ring.js';
+import { isOurs, newRunRef } from '../lib/run-ref.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 
 export type RawStatus = Result<'raw.status'>;
@@ -26,7 +27,6 @@ export const PACKETS_MAX_BYTES = 4 * 1024 * 1024;
 /** The runs and raw socket this page started, so a reload can end them (nothing else could reach them). */
 const ACTIVE_KEY = 'sockbench.probes.active';
 /** Events for a run whose id the start call has not returned yet (it may trail them). */
-const EARLY_MAX = 20_000;
 
 export const emptyStats = (): PingStats => ({
   transmitted: 0, received: 0, duplicates: 0, errors: 0, late: 0, lossPct: 0,
@@ -76,6 +76,8 @@ export const useProbes = defineStore('probes', () => {
   // ---- ping ----
   const ping = reactive({
     id: null as number | null,
+    /** The ref the current run was started with: its events carry it (they may come before its id). */
+    ref: null as string | null,
     running: false,
     target: '',
     flood: false,
@@ -100,6 +102,8 @@ export const useProbes = defineStore('probes', () => {
   // ---- traceroute ----
   const trace = reactive({
     id: null as number | null,
+    /** The ref the current run was started with: its events carry it (they may come before its id). */
+    ref: null as string | null,
     running: false,
     target: '',
     mode: 'icmp' as 'icmp' | 'udp',
@@ -110,6 +114,8 @@ export const useProbes = defineStore('probes', () => {
   // ---- raw socket ----
   const raw = reactive({
     id: null as number | null,
+    /** The ref the current run was started with: its events carry it (they may come before its id). */
+    ref: null as string | null,
     opened: null as RawOpenParams | null,
     /** Packets received but not forwarded to this view (rate limit during a flood). */
     skipped: 0,
@@ -118,10 +124,6 @@ export const useProbes = defineStore('probes', () => {
   const rawVersion = shallowRef(0);
 
   // ---- events ----
-  /** Start calls in flight: their events may arrive before the id does. */
-  let starting = 0;
-  let early: ProbeEvent[] = [];
-
   function handle(events: readonly AnyEvent[]): void {
     let pingChanged = false;
     let rawChanged = false;
@@ -132,9 +134,7 @@ export const useProbes = defineStore('probes', () => {
       }
       if (!isProbeEvent(ev)) continue;
       const r = apply(ev);
-      if (r === 'unknown') {
-        if (starting > 0 && early.length < EARLY_MAX) early.push(ev);
-      } else if (r === 'ping') pingChanged = true;
+      if (r === 'ping') pingChanged = true;
       else if (r === 'raw') rawChanged = true;
     }
     if (pingChanged) pingVersion.value++;
@@ -144,7 +144,7 @@ export const useProbes = defineStore('probes', () => {
   function apply(ev: ProbeEvent): 'ping' | 'trace' | 'raw' | 'unknown' {
     switch (ev.name) {
       case 'ping.reply': {
-        if (ev.payload.id !== ping.id) return 'unknown';
+        if (!isOurs(ev.payload, ping.ref)) return 'unknown';
         replies.push(ev.payload);
         chart.seq.push(ev.payload.seq);
         chart.rttMs.push(ev.payload.rttUs === null ? null : ev.payload.rttUs / 1000);
@@ -155,7 +155,7 @@ export const useProbes = defineStore('probes', () => {
         return 'ping';
       }
       case 'ping.stats':
-        if (ev.payload.id !== ping.id) return 'unknown';
+        if (!isOurs(ev.payload, ping.ref)) return 'unknown';
         ping.stats = ev.payload.stats;
         if (ev.payload.done) {
           ping.running = false;
@@ -164,7 +164,7 @@ export const useProbes = defineStore('probes', () => {
         if (ev.payload.error !== undefined) ping.error = ev.payload.error;
         return 'ping';
       case 'trace.hop': {
-        if (ev.payload.id !== trace.id) return 'unknown';
+        if (!isOurs(ev.payload, trace.ref)) return 'unknown';
         const at = trace.hops.findIndex((h) => h.ttl >= ev.payload.ttl);
         if (at === -1) trace.hops.push(ev.payload);
         else if (trace.hops[at]!.ttl === ev.payload.ttl) trace.hops[at] = ev.payload;
@@ -172,33 +172,16 @@ export const useProbes = defineStore('probes', () => {
         return 'trace';
       }
       case 'trace.done':
-        if (ev.payload.id !== trace.id) return 'unknown';
+        if (!isOurs(ev.payload, trace.ref)) return 'unknown';
         trace.done = ev.payload.error === undefined ? { reached: ev.payload.reached } : { reached: ev.payload.reached, error: ev.payload.error };
         trace.running = false;
         remember();
         return 'trace';
       case 'raw.packet':
-        if (ev.payload.id !== raw.id) return 'unknown';
+        if (!isOurs(ev.payload, raw.ref)) return 'unknown';
         packets.push(ev.payload);
         if (ev.payload.skipped) raw.skipped += ev.payload.skipped;
         return 'raw';
-    }
-  }
-
-  /** Replays what arrived for `id` before its start call answered. */
-  function replayEarly(): void {
-    if (starting > 0) return;
-    const held = early;
-    early = [];
-    handle(held);
-  }
-
-  async function track<T>(call: () => Promise<T>): Promise<T> {
-    starting++;
-    try {
-      return await call();
-    } finally {
-      starting--;
     }
   }
 
@@ -251,15 +234,15 @@ export const useProbes = defineStore('probes', () => {
     ping.target = params.target;
     ping.flood = params.flood ?? false;
     ping.running = true;
-    const r = await track(() => call(params));
+    ping.ref = newRunRef('ping');
+    const r = await call({ ...params, ref: ping.ref });
     if (!r) {
       ping.running = false;
       ping.target = '';
-      early = [];
+      ping.ref = null;
       return false;
     }
     ping.id = r.id;
-    replayEarly();
     remember();
     void refreshStatus();
     return true;
@@ -284,15 +267,15 @@ export const useProbes = defineStore('probes', () => {
     trace.target = params.target;
     trace.mode = params.mode;
     trace.running = true;
-    const r = await track(() => call(params));
+    trace.ref = newRunRef('trace');
+    const r = await call({ ...params, ref: trace.ref });
     if (!r) {
       trace.running = false;
       trace.target = '';
-      early = [];
+      trace.ref = null;
       return false;
     }
     trace.id = r.id;
-    replayEarly();
     remember();
     void refreshStatus();
     return true;
@@ -309,17 +292,20 @@ export const useProbes = defineStore('probes', () => {
   }
 
   async function openRaw(params: RawOpenParams, call: (p: RawOpenParams) => Promise<Result<'raw.open'> | undefined>): Promise<boolean> {
-    const r = await track(() => call(params));
+    const ref = newRunRef('raw');
+    const before = raw.ref;
+    // Packets heard from now on are this socket's (its ref), even before the call answers.
+    raw.ref = ref;
+    raw.skipped = 0;
+    packets.replace([]);
+    rawVersion.value++;
+    const r = await call({ ...params, ref });
     if (!r) {
-      early = [];
+      if (raw.ref === ref) raw.ref = before;
       return false;
     }
     raw.id = r.id;
     raw.opened = params;
-    raw.skipped = 0;
-    packets.replace([]);
-    rawVersion.value++;
-    replayEarly();
     remember();
     void refreshStatus();
     return true;

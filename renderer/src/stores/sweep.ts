@@ -1,20 +1,20 @@
 // A sweep (fping over a list or a CIDR block): one at a time, its results
-// as they come (one per target), then the count alive. Events that arrive
-// before sweep.start answers with the id are held and replayed.
+// as they come (one per target), then the count alive. Its events are told
+// apart by the ref the start call gave (they may come before the id does).
 import { defineStore } from 'pinia';
 import { reactive, shallowRef } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
 import { client } from '../bridge/client.js';
+import { isOurs, newRunRef } from '../lib/run-ref.js';
 
 export type SweepParams = Params<'sweep.start'>;
 export type SweepResult = EventPayload<'sweep.result'>;
-type SweepEvent = Extract<AnyEvent, { name: 'sweep.result' | 'sweep.done' }>;
-
-const EARLY_MAX = 10_000;
 
 export const useSweep = defineStore('sweep', () => {
   const sweep = reactive({
     id: null as number | null,
+    /** The ref this window's sweep was started with: its events carry it. */
+    ref: null as string | null,
     running: false,
     total: 0,
     alive: 0,
@@ -25,18 +25,12 @@ export const useSweep = defineStore('sweep', () => {
   });
   /** In the order they completed. */
   const results = shallowRef<SweepResult[]>([]);
-  let starting = 0;
-  let early: SweepEvent[] = [];
 
   function handle(events: readonly AnyEvent[]): void {
     let added: SweepResult[] | null = null;
     for (const ev of events) {
       if (ev.name !== 'sweep.result' && ev.name !== 'sweep.done') continue;
-      if (sweep.id === null) {
-        if (starting > 0 && early.length < EARLY_MAX) early.push(ev);
-        continue;
-      }
-      if (ev.payload.id !== sweep.id) continue;
+      if (!isOurs(ev.payload, sweep.ref)) continue;
       if (ev.name === 'sweep.result') {
         (added ??= []).push(ev.payload);
         if (ev.payload.alive) sweep.alive++;
@@ -57,25 +51,17 @@ export const useSweep = defineStore('sweep', () => {
   }
 
   async function start(params: SweepParams, call: (p: SweepParams) => Promise<Result<'sweep.start'> | undefined>): Promise<boolean> {
-    Object.assign(sweep, { id: null, running: true, total: 0, alive: 0, finished: false, stopped: false, error: null });
+    const ref = newRunRef('sweep');
+    Object.assign(sweep, { id: null, ref, running: true, total: 0, alive: 0, finished: false, stopped: false, error: null });
     results.value = [];
-    starting++;
-    let r: Result<'sweep.start'> | undefined;
-    try {
-      r = await call(params);
-    } finally {
-      starting--;
-    }
+    const r = await call({ ...params, ref });
     if (!r) {
       sweep.running = false;
-      early = [];
+      sweep.ref = null;
       return false;
     }
     sweep.id = r.id;
     sweep.total = r.total;
-    const held = early;
-    early = [];
-    handle(held);
     return true;
   }
 
