@@ -1,7 +1,7 @@
 // `sockbench craft` arguments and what it prints (decode lines, hex dump,
 // the synthetic IP header for export), without a terminal or the engine.
 import { describe, expect, it } from 'vitest';
-import { buildStack, parseLayers, parseStack, type Layer } from '../../shared/packet/craft/index.js';
+import { buildStack, parseLayers, parseStack, type Layer } from '../../shared/packet/index.js';
 import { parseCommand, UsageError } from './args.js';
 import { CRAFT_HELP } from './craft-args.js';
 import { decodePacket, hexDump, jsonLayers, wrapInIp } from './craft-show.js';

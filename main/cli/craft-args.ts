@@ -1,8 +1,8 @@
 // Arguments of `sockbench craft <layers…>`: the layer line (one argument or
-// several words) read by the crafter's syntax (shared/packet/craft/syntax.ts),
+// several words) read by the crafter's syntax (shared/packet/syntax.ts),
 // and the options. Pure: every usage error is a tested, one-line message.
 import { parseArgs } from 'node:util';
-import { parseLayerWords, type Layer } from '../../shared/packet/craft/index.js';
+import { parseLayerWords, type Layer } from '../../shared/packet/index.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { int } from './probe-args.js';
 import { UsageError } from './usage-error.js';

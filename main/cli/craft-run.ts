@@ -4,7 +4,7 @@
 // printing every answer decoded under the packet.
 import { writeFileSync } from 'node:fs';
 import { CallError, type AnyEvent, type EventPayload, type Params } from '../../shared/contract/index.js';
-import { buildStack, formatStack, type BuildResult } from '../../shared/packet/craft/index.js';
+import { buildStack, formatStack, type BuildResult } from '../../shared/packet/index.js';
 import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
 import { createRouter } from '../bridge/router.js';
 import { Workbench } from '../workbench.js';

@@ -5,7 +5,7 @@
 import {
   LAYER_SPECS, formatFieldValue, isLayerKind, parseStack, type ChecksumStatus, type FieldValue, type Fields, type Layer, type LayerKind, type ParseResult,
   type StackContext,
-} from '../../shared/packet/craft/index.js';
+} from '../../shared/packet/index.js';
 import { hexdumpLine, hexdumpLineCount, toHex } from '../../shared/codec/index.js';
 import { ipFamily } from '../../shared/net/address.js';
 

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkbenchOptions } from '../workbench.js';
 import type { Params } from '../../shared/contract/index.js';
-import { parseStack, type Layer } from '../../shared/packet/craft/index.js';
+import { parseStack, type Layer } from '../../shared/packet/index.js';
 import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
 import { peerSuite, rawSuite, run } from '../../test/support/peers.js';
 

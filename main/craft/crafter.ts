@@ -10,7 +10,7 @@
 // or udp goes on a raw socket of that protocol to `address`, the kernel
 // writing the IP header. Replies are heard on raw sockets of the protocols
 // that answer (and ICMP for errors) from before the first send until
-// listenMs after the last, and matched with shared/packet/craft/answers.ts.
+// listenMs after the last, and matched with shared/packet/answers.ts.
 // Through a session the built bytes are that session's data; no replies are
 // captured (the session's own log shows what comes back).
 //
@@ -22,8 +22,8 @@ import type { InferOutput } from 'valibot';
 import { isIPv4, isIPv6 } from '../../shared/net/address.js';
 import type { AnyEvent, EventPayload, Result } from '../../shared/contract/index.js';
 import type { CraftSendParams } from '../../shared/contract/craft.js';
-import { canonicalAddress, FlowCandidates, flowOf, keyOf, type PacketKey } from '../../shared/packet/craft/answers.js';
-import { buildStack, type Layer, type LayerKind, type StackContext, type StackError } from '../../shared/packet/craft/index.js';
+import { canonicalAddress, FlowCandidates, flowOf, keyOf, type PacketKey } from '../../shared/packet/answers.js';
+import { buildStack, type Layer, type LayerKind, type StackContext, type StackError } from '../../shared/packet/index.js';
 import { nowUs } from '../core/clock.js';
 import { EngineError } from '../core/errors.js';
 import { TokenBucket } from '../core/token-bucket.js';

@@ -4,7 +4,7 @@
 // a run never meets a value its field cannot hold.
 import type { InferOutput } from 'valibot';
 import type { CraftVariable } from '../../shared/contract/craft.js';
-import { fieldRange, fieldsOf, resolveStack, type Layer } from '../../shared/packet/craft/index.js';
+import { fieldRange, fieldsOf, resolveStack, type Layer } from '../../shared/packet/index.js';
 
 export type Variable = InferOutput<typeof CraftVariable>;
 

@@ -4,8 +4,8 @@
 // socket does: to every open ICMP socket of the family, IPv4 with its IP
 // header, ICMPv6 without. Responders script the network.
 import { EventEmitter } from 'node:events';
-import { buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIcmpv6Error, buildIPv4Header, buildIPv6Header, parseIcmp, parseIcmpv6 } from '../../shared/packet/index.js';
-import { concat } from '../../shared/packet/bytes.js';
+import { echoLayers, ECHO, keyOf, stackBytes, type Layer } from '../../shared/packet/index.js';
+import { u16 } from '../../shared/packet/bytes.js';
 import type { PacketListener, ProbeOpen, ProbePacket, ProbeSend, ProbeSent, ProbeTransport, RawHandle } from './probe-transport.js';
 
 export interface SentRecord extends ProbeSend {
@@ -79,22 +79,22 @@ export class FakeTransport implements ProbeTransport {
   deliverIcmp(family: 4 | 6, icmp: Uint8Array, from: string, opts: { ttl?: number; tUs?: number; to?: string } = {}): void {
     for (const [handle, o] of this.opened) {
       if (o.family !== family || o.protocol !== (family === 4 ? 'icmp' : 'icmpv6')) continue;
-      const bytes = family === 4
-        ? concat(buildIPv4Header({ source: from, destination: opts.to ?? this.local[4], protocol: 1, payloadLength: icmp.length, ttl: opts.ttl ?? 64 }), icmp)
-        : icmp;
+      const bytes = family === 4 ? ipv4(from, opts.to ?? this.local[4], 1, opts.ttl ?? 64, false, icmp) : icmp;
       this.deliver({ handle, bytes, from, ipHeader: family === 4, tUs: opts.tUs });
     }
   }
 
   /** The packet as it left (IPv4: with the header the kernel would have built). */
   wire(s: SentRecord): Uint8Array {
-    if (s.family === 4) {
-      const protocol = s.protocol === 'icmp' ? 1 : (s.protocol as number);
-      return concat(buildIPv4Header({ source: this.local[4], destination: s.address, protocol, payloadLength: s.bytes.length, ttl: s.ttl ?? 64, df: s.df }), s.bytes);
-    }
+    if (s.family === 4) return ipv4(this.local[4], s.address, s.protocol === 'icmp' ? 1 : (s.protocol as number), s.ttl ?? 64, s.df ?? false, s.bytes);
     const nh = s.protocol === 'icmpv6' ? 58 : (s.protocol as number);
-    return concat(buildIPv6Header({ source: this.local[6], destination: s.address, nextHeader: nh, payloadLength: s.bytes.length, hopLimit: s.ttl ?? 64 }), s.bytes);
+    return stackBytes([{ kind: 'ipv6', fields: { src: this.local[6], dst: s.address, nh, hlim: s.ttl ?? 64 } }, { kind: 'payload', fields: { load: s.bytes } }]);
   }
+}
+
+/** An IPv4 header (identification 0) and its payload. */
+function ipv4(src: string, dst: string, proto: number, ttl: number, df: boolean, payload: Uint8Array): Uint8Array {
+  return stackBytes([{ kind: 'ipv4', fields: { src, dst, proto, ttl, id: 0, flags: df ? 'DF' : 0 } }, { kind: 'payload', fields: { load: payload } }]);
 }
 
 export interface LoopbackScript {
@@ -111,14 +111,12 @@ export interface LoopbackScript {
 /** A responder acting like loopback: our request comes back to us, then the kernel's echo reply. */
 export function loopback(script: LoopbackScript = {}): Responder {
   return (s, net) => {
-    if (s.protocol !== 'icmp' && s.protocol !== 'icmpv6') return;
     const family = s.family;
-    const m = family === 4 ? parseIcmp(s.bytes) : parseIcmpv6(s.bytes);
-    if (!m.ok || m.value.kind !== 'echo-request') return;
-    const { identifier, sequence, payload } = m.value;
+    const reply = echoReplyTo(s);
+    if (!reply) return;
+    const sequence = u16(reply, 6);
     if (script.echoOwn ?? true) net.deliverIcmp(family, s.bytes, net.local[family], { tUs: s.tUs + 5 });
     if (script.drop?.(sequence)) return;
-    const reply = family === 4 ? buildIcmpEcho({ type: 'reply', identifier, sequence, payload }) : buildIcmpv6Echo({ type: 'reply', identifier, sequence, payload });
     const copies = typeof script.copies === 'function' ? script.copies(sequence) : (script.copies ?? 1);
     const delay = typeof script.delayMs === 'function' ? script.delayMs(sequence) : (script.delayMs ?? 0);
     const go = (): void => {
@@ -129,10 +127,20 @@ export function loopback(script: LoopbackScript = {}): Responder {
   };
 }
 
+/** The echo reply to an echo request that was sent (its identifier, sequence and payload); null for anything else. */
+export function echoReplyTo(s: SentRecord): Uint8Array | null {
+  if (s.protocol !== 'icmp' && s.protocol !== 'icmpv6') return null;
+  const m = keyOf(s.bytes, s.protocol);
+  if (m.type !== ECHO[s.family].request || m.id === undefined) return null;
+  return stackBytes(echoLayers(s.family, { identifier: m.id, sequence: m.icmpSeq!, payload: s.bytes.subarray(8), reply: true }));
+}
+
 /** An ICMP(v6) error from `router` quoting what was sent. */
 export function icmpErrorFor(net: FakeTransport, s: SentRecord, kind: 'time-exceeded' | 'destination-unreachable', code: number, router: string): void {
   const quoted = net.wire(s);
   const q = s.family === 4 ? quoted.subarray(0, Math.min(quoted.length, 548)) : quoted.subarray(0, Math.min(quoted.length, 1232));
-  const msg = s.family === 4 ? buildIcmpError({ kind, code, quoted: q }) : buildIcmpv6Error({ kind, code, quoted: q });
-  net.deliverIcmp(s.family, msg, router);
+  const type = kind === 'time-exceeded' ? 'time-exceeded' : 'dest-unreach';
+  // ICMPv6: checksum 0, the kernel's to fill, as with what ping sends.
+  const error: Layer = s.family === 4 ? { kind: 'icmp', fields: { type, code } } : { kind: 'icmpv6', fields: { type, code, chksum: 0 } };
+  net.deliverIcmp(s.family, stackBytes([error, { kind: 'payload', fields: { load: q } }]), router);
 }

@@ -4,6 +4,9 @@
 // reports send stamps and the target's echo replies in batches. One request
 // for the whole flood is what lets it reach hping3's rate: a round trip to
 // the app per probe caps it at a few thousand a second.
+// The echo and checksum modules of the codecs import no codec table: the helper stays small.
+import { setEchoSequence } from '../../shared/packet/echo.js';
+import { checksumValid } from '../../shared/packet/checksum.js';
 import { FLOOD_BATCH, type FloodArgs, type FloodResult, type CallFailure } from './helper-protocol.js';
 
 /** What a flood needs from its socket. */
@@ -23,19 +26,6 @@ export interface FloodSinks {
 const SEND_TURN = 64;
 /** Waits longer than this use a timer; shorter ones spin on setImmediate (a timer is ≥ 1 ms). */
 const TIMER_FROM_US = 1500;
-
-/** One's-complement sum fold to 16 bits. */
-const fold = (s: number): number => {
-  s = (s & 0xffff) + (s >>> 16);
-  return (s & 0xffff) + (s >>> 16);
-};
-
-/** Writes `seq` into an echo request and mends the ICMP checksum (RFC 1624); ICMPv6 sums are the kernel's. */
-export function setSequence(b: Buffer, seq: number, family: 4 | 6): void {
-  const old = b.readUInt16BE(6);
-  b.writeUInt16BE(seq, 6);
-  if (family === 4) b.writeUInt16BE(~fold((~b.readUInt16BE(2) & 0xffff) + (~old & 0xffff) + seq) & 0xffff, 2);
-}
 
 export class Flood {
   readonly identifier: number;
@@ -87,7 +77,7 @@ export class Flood {
   offerReply(icmp: Buffer, ttl: number, from: string, tUs: number): boolean {
     if (from !== this.args.address || icmp.byteLength !== this.template.byteLength) return false;
     if (icmp.readUInt16BE(4) !== this.identifier || icmp.compare(this.template, 8, this.template.byteLength, 8) !== 0) return false;
-    if (this.sock.family === 4 && fold(sum16(icmp)) !== 0xffff) return false;
+    if (this.sock.family === 4 && !checksumValid(icmp)) return false;
     this.replies.push(icmp.readUInt16BE(6), tUs, ttl);
     if (this.replies.length >= FLOOD_BATCH * 3) this.flush();
     else this.flushSoon();
@@ -109,7 +99,7 @@ export class Flood {
 
   private sendOne(i: number): void {
     const b = Buffer.from(this.template); // raw-socket may hold it until the socket is writable
-    setSequence(b, (this.seq0 + i) & 0xffff, this.sock.family);
+    setEchoSequence(b, (this.seq0 + i) & 0xffff, this.sock.family);
     this.sock.send(
       b,
       (tUs) => {
@@ -159,12 +149,4 @@ export class Flood {
     this.flush();
     this.end({ sent: this.done - this.errors, errors: this.errors, stopped: this.queued < this.args.count, firstError: this.firstError });
   }
-}
-
-function sum16(b: Buffer): number {
-  let s = 0;
-  const even = b.byteLength & ~1;
-  for (let i = 0; i < even; i += 2) s += b.readUInt16BE(i);
-  if (even < b.byteLength) s += b[even]! << 8;
-  return s;
 }

@@ -2,8 +2,8 @@
 // own requests, duplicates, late replies, ICMP errors, send errors, flood
 // pacing, validation. The real helper on loopback: ping-real.test.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildIcmpEcho, buildIcmpv6Echo, parseIcmp } from '../../shared/packet/index.js';
-import { FakeTransport, icmpErrorFor, loopback } from './fake-transport.js';
+import { echoLayers, keyOf, stackBytes } from '../../shared/packet/index.js';
+import { echoReplyTo, FakeTransport, icmpErrorFor, loopback } from './fake-transport.js';
 import { Ping, PingOptionsError, sequenceOf, validatePingOptions, type PingEvents, type PingOptions } from './ping.js';
 
 const now = (): number => Date.now();
@@ -36,7 +36,7 @@ describe('Ping over a fake loopback', () => {
   it('matches replies by identifier and sequence, ignores its own requests, RTT from the helper clock', async () => {
     const net = new FakeTransport(loopback({ delayMs: 2 }));
     const { log, summary } = await runPing(net, { target: '127.0.0.1', count: 3, intervalMs: 10, identifier: 0x1234 });
-    expect(net.sent.map((s) => parseIcmp(s.bytes))).toMatchObject([1, 2, 3].map((seq) => ({ ok: true, value: { kind: 'echo-request', identifier: 0x1234, sequence: seq } })));
+    expect(net.sent.map((s) => keyOf(s.bytes, 'icmp'))).toMatchObject([1, 2, 3].map((seq) => ({ type: 8, id: 0x1234, icmpSeq: seq })));
     expect(net.sent.map((s) => s.tUs - net.sent[0]!.tUs)).toEqual([0, 10_000, 20_000]);
     expect(log.reply.map((r) => [r.seq, r.rttUs, r.dup, r.late, r.payloadOk, r.checksumOk, r.ttl, r.wrongSource])).toEqual([
       [1, 2000, false, false, true, true, 64, false],
@@ -93,9 +93,8 @@ describe('Ping over a fake loopback', () => {
   it('a reply whose helper timestamps exceed the timeout is late even if the timer has not run yet', async () => {
     // The helper stamps the reply 500 ms after the send, but it reaches us at once.
     const net = new FakeTransport((s, n) => {
-      const m = parseIcmp(s.bytes);
-      if (!m.ok || m.value.kind !== 'echo-request') return;
-      n.deliverIcmp(4, buildIcmpEcho({ type: 'reply', identifier: m.value.identifier, sequence: m.value.sequence, payload: m.value.payload }), '127.0.0.1', { tUs: s.tUs + 500_000 });
+      const reply = echoReplyTo(s);
+      if (reply) n.deliverIcmp(4, reply, '127.0.0.1', { tUs: s.tUs + 500_000 });
     });
     const { log, summary } = await runPing(net, { target: '127.0.0.1', count: 1, timeoutMs: 100 });
     expect(log.reply[0]).toMatchObject({ late: true, rttUs: 500_000 });
@@ -106,10 +105,10 @@ describe('Ping over a fake loopback', () => {
   it('ignores replies with another identifier or an unknown sequence, and other ICMP', async () => {
     const net = new FakeTransport((s, n) => {
       loopback()(s, n);
-      const m = parseIcmp(s.bytes);
-      if (!m.ok || m.value.kind !== 'echo-request') return;
-      n.deliverIcmp(4, buildIcmpEcho({ type: 'reply', identifier: (m.value.identifier + 1) & 0xffff, sequence: m.value.sequence }), '127.0.0.1');
-      n.deliverIcmp(4, buildIcmpEcho({ type: 'reply', identifier: m.value.identifier, sequence: 999 }), '127.0.0.1');
+      const k = keyOf(s.bytes, 'icmp');
+      if (k.type !== 8) return;
+      n.deliverIcmp(4, stackBytes(echoLayers(4, { identifier: (k.id! + 1) & 0xffff, sequence: k.icmpSeq!, reply: true })), '127.0.0.1');
+      n.deliverIcmp(4, stackBytes(echoLayers(4, { identifier: k.id!, sequence: 999, reply: true })), '127.0.0.1');
       n.deliverIcmp(4, Uint8Array.of(13, 0, 0xf2, 0xff, 0, 0, 0, 0), '127.0.0.1'); // a timestamp request
       n.deliver({ handle: s.handle, bytes: Uint8Array.of(0x45, 1, 2), from: '127.0.0.1', ipHeader: true }); // garbage
     });
@@ -133,7 +132,7 @@ describe('Ping over a fake loopback', () => {
       else loopback()(s, n);
     });
     const { log, summary } = await runPing(net, { target: '10.9.9.9', count: 3, intervalMs: 5, timeoutMs: 50 });
-    expect(log['icmp-error']).toEqual([expect.objectContaining({ seq: 2, from: '10.0.0.1', kind: 'destination-unreachable', codeName: 'host-unreachable', type: 3, code: 1 })]);
+    expect(log['icmp-error']).toEqual([expect.objectContaining({ seq: 2, from: '10.0.0.1', kind: 'dest-unreach', codeName: 'host-unreachable', type: 3, code: 1 })]);
     expect(log.timeout).toHaveLength(0);
     expect(summary.stats).toMatchObject({ transmitted: 3, received: 2, errors: 1 });
     expect(summary.text).toContain('+1 errors');
@@ -234,7 +233,7 @@ describe('Ping over a fake loopback', () => {
   it('own IPv6 requests are recognised even though no IP header comes with them', async () => {
     const net = new FakeTransport((s, n) => {
       n.deliverIcmp(6, s.bytes, '::1');
-      n.deliverIcmp(6, buildIcmpv6Echo({ type: 'reply', identifier: 0x7777, sequence: 1 }), '::1');
+      n.deliverIcmp(6, stackBytes(echoLayers(6, { identifier: 0x7777, sequence: 1, reply: true })), '::1');
     });
     const { summary } = await runPing(net, { target: '::1', count: 1, identifier: 0x7777, size: 0 });
     expect(summary.ownRequests).toBe(1);

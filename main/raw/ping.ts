@@ -12,7 +12,7 @@ import type { InferInput, InferOutput } from 'valibot';
 import { checkWith } from '../../shared/contract/check.js';
 import { PING_LIMITS, PingParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
-import { buildIcmpEcho, buildIcmpv6Echo } from '../../shared/packet/index.js';
+import { checksumValid, echoLayers, ECHO, icmpCodeName, icmpTypeName, setEchoSequence, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 import { formatPingSummary, pingStats, RttAccumulator, type PingStats } from './stats.js';
 
@@ -106,7 +106,7 @@ export interface PingIcmpError {
   from: string;
   type: number;
   code: number;
-  /** destination-unreachable, time-exceeded, … */
+  /** The type's name: dest-unreach, time-exceeded, … (icmpTypeName). */
   kind: string;
   /** port-unreachable, ttl-exceeded-in-transit, … */
   codeName: string;
@@ -191,9 +191,13 @@ export class Ping {
     this.options = v.options;
     this.now = deps.now ?? (() => performance.now());
     const { family, identifier, payload } = this.options;
-    this.request = family === 4
-      ? (seq) => buildIcmpEcho({ identifier, sequence: seq, payload })
-      : (seq) => buildIcmpv6Echo({ identifier, sequence: seq, payload });
+    // Built once; each probe is a copy with its sequence written in (and the ICMP checksum mended).
+    const template = stackBytes(echoLayers(family, { identifier, sequence: 0, payload }));
+    this.request = (seq) => {
+      const b = template.slice();
+      setEchoSequence(b, seq, family);
+      return b;
+    };
     this.emitter.setMaxListeners(0);
   }
 
@@ -416,14 +420,15 @@ export class Ping {
       this.counts.ignored++;
       return;
     }
-    const m = d.icmp;
-    if (m.kind === 'echo-request' || m.kind === 'echo-reply') {
-      if (m.kind === 'echo-request') {
-        if (m.identifier === identifier) this.counts.ownRequests++;
+    const k = d.key;
+    const echo = ECHO[family];
+    if (d.type === echo.request || d.type === echo.reply) {
+      if (d.type === echo.request) {
+        if (k.id === identifier) this.counts.ownRequests++;
         else this.counts.ignored++;
         return;
       }
-      const probe = m.identifier === identifier ? this.probes.get(m.sequence) : undefined;
+      const probe = k.id === identifier ? this.probes.get(k.icmpSeq!) : undefined;
       if (!probe) {
         this.counts.ignored++;
         return;
@@ -432,13 +437,14 @@ export class Ping {
         probe.early.push(p);
         return;
       }
-      this.onReply(probe, p, d.ttl, m.payload, m.length, m.checksumOk);
+      this.onReply(probe, p, d.ttl, d.message.subarray(8), d.message.length, family === 4 ? checksumValid(d.message) : null);
       return;
     }
-    if ('quoted' in m) {
-      const echo = m.quoted?.echo;
-      const ours = echo && echo.identifier === identifier && echo.type === (family === 4 ? 8 : 128) && sameAddress(m.quoted!.destination, target);
-      const probe = ours ? this.probes.get(echo.sequence) : undefined;
+    // An ICMP error quoting one of our requests.
+    const q = k.quoted;
+    if (q) {
+      const ours = q.type === echo.request && q.id === identifier && q.dst !== null && sameAddress(q.dst, target);
+      const probe = ours ? this.probes.get(q.icmpSeq!) : undefined;
       if (!probe) {
         this.counts.ignored++;
         return;
@@ -449,7 +455,9 @@ export class Ping {
       }
       this.counts.icmpErrors++;
       if (probe.state === 'pending') this.settle(probe, 'error');
-      this.emit('icmp-error', { index: probe.index, seq: probe.seq, from: d.source, type: m.type, code: m.code, kind: m.kind, codeName: m.codeName, tUs: p.tUs });
+      this.emit('icmp-error', {
+        index: probe.index, seq: probe.seq, from: d.source, type: d.type, code: d.code, kind: icmpTypeName(family, d.type), codeName: icmpCodeName(family, d.type, d.code), tUs: p.tUs,
+      });
       return;
     }
     this.counts.ignored++;

@@ -5,7 +5,7 @@
 // the reason otherwise (a failure with SOCKBENCH_REQUIRE_PEERS=1).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Params } from '../../shared/contract/index.js';
-import { buildIcmpEcho, parseIcmp, parseIPv4Header } from '../../shared/packet/index.js';
+import { echoLayers, keyOf, stackBytes } from '../../shared/packet/index.js';
 import type { ProbesOptions } from './probe-service.js';
 import { harness, until as untilWithin } from '../../test/support/engine-harness.js';
 import { rawSuite } from '../../test/support/peers.js';
@@ -176,14 +176,13 @@ describe.skipIf(raw.skip)(raw.title, () => {
     const { call, of, error } = setup();
     const { id } = await call('raw.open', { family: 4, protocol: 'icmp' });
     const identifier = 0x4242;
-    const echo = buildIcmpEcho({ identifier, sequence: 7, payload: new TextEncoder().encode('probes test') });
+    const echo = stackBytes(echoLayers(4, { identifier, sequence: 7, payload: new TextEncoder().encode('probes test') }));
     expect(await call('raw.send', { id, bytes: echo, address: '127.0.0.1' })).toEqual({ bytes: echo.length });
     const kinds = () =>
       of('raw.packet').filter((p) => p.id === id).flatMap((p) => {
-        const ip = parseIPv4Header(p.bytes);
-        if (!ip.ok || !p.ipHeader) return [];
-        const m = parseIcmp(p.bytes, ip.value.payloadOffset);
-        return m.ok && (m.value.kind === 'echo-request' || m.value.kind === 'echo-reply') && m.value.identifier === identifier ? [m.value.kind] : [];
+        const k = keyOf(p.bytes, 'ipv4');
+        if (!p.ipHeader || k.proto !== 1 || k.id !== identifier) return [];
+        return k.type === 8 ? ['echo-request'] : k.type === 0 ? ['echo-reply'] : [];
       });
     await until(() => kinds().includes('echo-reply') && kinds().includes('echo-request'), 'our request and its reply');
     expect(of('raw.packet').find((p) => p.id === id)).toMatchObject({ from: '127.0.0.1', ipHeader: true });

@@ -107,7 +107,7 @@ interface RawSession {
 /** ping's words for the ICMP errors a ping meets. */
 function pingErrorText(kind: string, codeName: string): string {
   if (kind === 'time-exceeded') return codeName === 'fragment-reassembly-time-exceeded' ? 'Frag reassembly time exceeded' : 'Time to live exceeded';
-  if (kind === 'destination-unreachable') {
+  if (kind === 'dest-unreach') {
     const words: Record<string, string> = {
       'net-unreachable': 'Destination Net Unreachable',
       'host-unreachable': 'Destination Host Unreachable',

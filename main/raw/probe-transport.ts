@@ -5,7 +5,7 @@
 // a fake with the same shapes.
 import { randomInt } from 'node:crypto';
 import { ipBytes } from '../../shared/net/address.js';
-import { parseIcmp, parseIcmpv6, parseIPv4Header, type IcmpMessage, type Icmpv6Message } from '../../shared/packet/index.js';
+import { keyOf, type PacketKey } from '../../shared/packet/index.js';
 
 export type RawHandle = number;
 
@@ -78,10 +78,20 @@ export interface ProbeTransport {
   floodStop?(handle: RawHandle): Promise<void>;
 }
 
-/** A received ICMP or ICMPv6 message, with what the IP header said when there was one. */
-export type ReceivedIcmp =
-  | { family: 4; icmp: IcmpMessage; ttl: number; source: string; destination: string }
-  | { family: 6; icmp: Icmpv6Message; ttl: null; source: string; destination: null };
+/** A received ICMP or ICMPv6 message (at least its 8-byte header), as the codecs' reply matcher reads it. */
+export interface ReceivedIcmp {
+  family: 4 | 6;
+  type: number;
+  code: number;
+  /** keyOf's reading: the identifier and sequence of an echo (id, icmpSeq), the datagram an error quotes (quoted). */
+  key: PacketKey;
+  /** The ICMP message, header and body, as far as the IP length says. */
+  message: Uint8Array;
+  /** IPv4 TTL from the IP header; null without one (raw ICMPv6 sockets give none). */
+  ttl: number | null;
+  /** The IP header's source, else the address recvfrom gave. */
+  source: string;
+}
 
 /**
  * Decodes a packet from a raw ICMP (family 4) or ICMPv6 (6) socket. null for
@@ -89,26 +99,11 @@ export type ReceivedIcmp =
  * handed anything: the caller only counts those).
  */
 export function decodeIcmpPacket(p: ProbePacket, family: 4 | 6): ReceivedIcmp | null {
-  if (family === 4) {
-    let offset = 0;
-    let end = p.bytes.length;
-    let ttl = -1;
-    let source = p.from;
-    let destination = '';
-    if (p.ipHeader) {
-      const ip = parseIPv4Header(p.bytes);
-      if (!ip.ok || ip.value.protocol !== 1) return null;
-      offset = ip.value.payloadOffset;
-      end = offset + ip.value.payloadLength;
-      ttl = ip.value.ttl;
-      source = ip.value.source;
-      destination = ip.value.destination;
-    }
-    const m = parseIcmp(p.bytes.subarray(0, end), offset);
-    return m.ok ? { family: 4, icmp: m.value, ttl, source, destination } : null;
-  }
-  const m = parseIcmpv6(p.bytes, 0);
-  return m.ok ? { family: 6, icmp: m.value, ttl: null, source: p.from, destination: null } : null;
+  const key = keyOf(p.bytes, family === 6 ? 'icmpv6' : p.ipHeader ? 'ipv4' : 'icmp');
+  if (key.proto !== (family === 4 ? 1 : 58) || key.upper < 0 || key.end - key.upper < 8) return null;
+  return {
+    family, type: key.type!, code: key.code!, key, message: p.bytes.subarray(key.upper, key.end), ttl: key.ttl ?? null, source: key.src ?? p.from,
+  };
 }
 
 /** Whether two address literals name the same IP address (however each is written). */

@@ -4,9 +4,9 @@
 // answers that belong to someone else. The real three-hop topology in
 // network namespaces: traceroute-netns.test.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, parseIcmp, parseIcmpv6, parseUdpHeader, udpChecksumValid } from '../../shared/packet/index.js';
-import { FakeTransport, icmpErrorFor, type Responder, type SentRecord } from './fake-transport.js';
-import { formatHop, Traceroute, validateTracerouteOptions, type TracerouteOptions, type TraceProbe } from './traceroute.js';
+import { keyOf, parseStack, stackBytes } from '../../shared/packet/index.js';
+import { echoReplyTo, FakeTransport, icmpErrorFor, type Responder, type SentRecord } from './fake-transport.js';
+import { formatHop, Traceroute, unreachableFlag, validateTracerouteOptions, type TracerouteOptions, type TraceProbe } from './traceroute.js';
 
 type Hop = string | null | { from: string; unreachable: number };
 
@@ -23,11 +23,8 @@ function path(hops: Hop[], opts: { delayMs?: number } = {}): Responder {
         return;
       }
       if (s.protocol === 'icmp' || s.protocol === 'icmpv6') {
-        const m = s.family === 4 ? parseIcmp(s.bytes) : parseIcmpv6(s.bytes);
-        if (!m.ok || m.value.kind !== 'echo-request') return;
-        const { identifier, sequence, payload } = m.value;
-        const reply = s.family === 4 ? buildIcmpEcho({ type: 'reply', identifier, sequence, payload }) : buildIcmpv6Echo({ type: 'reply', identifier, sequence, payload });
-        net.deliverIcmp(s.family, reply, s.address);
+        const reply = echoReplyTo(s);
+        if (reply) net.deliverIcmp(s.family, reply, s.address);
       } else {
         icmpErrorFor(net, s, 'destination-unreachable', s.family === 4 ? 3 : 4, s.address);
       }
@@ -73,8 +70,8 @@ describe('traceroute over a fake path', () => {
     // ttl per send, ICMP sequence 1..9, one identifier
     expect(net.sent.map((s) => s.ttl)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
     expect(net.sent.map((s) => {
-      const m = parseIcmp(s.bytes);
-      return m.ok && m.value.kind === 'echo-request' ? [m.value.identifier, m.value.sequence] : null;
+      const k = keyOf(s.bytes, 'icmp');
+      return k.type === 8 ? [k.id, k.icmpSeq] : null;
     })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((q) => [0x5151, q]));
     // a hop's probes leave back to back, before any answer
     expect(net.sent[1]!.tUs - net.sent[0]!.tUs).toBe(0);
@@ -91,8 +88,8 @@ describe('traceroute over a fake path', () => {
     expect(result.stoppedBy).toBe('reached');
     const udp = net.sent.map((s) => {
       expect(s.protocol).toBe(17);
-      const h = parseUdpHeader(s.bytes);
-      return h.ok ? [h.value.sourcePort, h.value.destinationPort, h.value.checksum, h.value.length] : null;
+      const f = parseStack(s.bytes, 'udp').layers[0]!.fields;
+      return [f.sport, f.dport, f.chksum, f.len];
     });
     expect(udp).toEqual([33434, 33435, 33436, 33437, 33438, 33439].map((port) => [50000, port, 0, 40]));
   });
@@ -121,7 +118,7 @@ describe('traceroute over a fake path', () => {
       const foreign = n.wire({ ...s, bytes: s.bytes.slice() });
       if (s.protocol === 17) foreign[21] = foreign[21]! ^ 1; // another UDP source port
       else foreign[25] = foreign[25]! ^ 1; // another echo identifier
-      n.deliverIcmp(4, buildIcmpError({ kind: 'time-exceeded', code: 0, quoted: foreign }), '10.9.9.9');
+      n.deliverIcmp(4, stackBytes([{ kind: 'icmp', fields: { type: 'time-exceeded' } }, { kind: 'payload', fields: { load: foreign } }]), '10.9.9.9');
       icmpErrorFor(n, { ...s, address: '10.250.9.9' }, 'time-exceeded', 0, '10.8.8.8');
       if (s.protocol === 'icmp') n.deliverIcmp(4, s.bytes, '10.250.1.2'); // our own request, as loopback shows it
       path(['10.250.1.1'])(s, n);
@@ -138,7 +135,7 @@ describe('traceroute over a fake path', () => {
     const { result } = await runTrace(net, { target: 'fd00:250:3::2', mode: 'udp', probesPerHop: 1 });
     expect(froms(result)).toEqual([['fd00:250:1::1'], ['fd00:250:3::2']]);
     expect(result.hops[1]!.probes[0]).toMatchObject({ kind: 'port-unreachable', type: 1, code: 4, replyTtl: null });
-    for (const s of net.sent) expect(udpChecksumValid(s.bytes, 'fd00:250:1::2', 'fd00:250:3::2')).toBe(true);
+    for (const s of net.sent) expect(parseStack(s.bytes, 'udp', { src: 'fd00:250:1::2', dst: 'fd00:250:3::2' }).checksums[0]).toBe('good');
   });
 
   it('IPv6 ICMP: hop limit per send, echo reply from the destination', async () => {
@@ -168,6 +165,15 @@ describe('traceroute over a fake path', () => {
     const r = await p;
     expect(r.stoppedBy).toBe('stopped');
     expect(froms(r)).toEqual([['*', '*', '*']]);
+  });
+
+  it('unreachable flags: port unreachable is "reached", the rest have their letters', () => {
+    expect(unreachableFlag(4, 3)).toBe('');
+    expect(unreachableFlag(4, 13)).toBe('!X');
+    expect(unreachableFlag(4, 1)).toBe('!H');
+    expect(unreachableFlag(6, 4)).toBe('');
+    expect(unreachableFlag(6, 1)).toBe('!X');
+    expect(unreachableFlag(4, 42)).toBe('!42');
   });
 });
 

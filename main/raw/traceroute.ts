@@ -24,7 +24,7 @@ import type { InferInput } from 'valibot';
 import { checkWith } from '../../shared/contract/check.js';
 import { PING_LIMITS, TraceParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
-import { buildIcmpEcho, buildIcmpv6Echo, buildUdp, unreachableFlag } from '../../shared/packet/index.js';
+import { echoLayers, ECHO, icmpCodeName, icmpTypeName, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 
 export const TRACEROUTE_BASE_PORT = 33434;
@@ -296,15 +296,13 @@ export class Traceroute {
     const answer = new Promise<TraceProbe>((r) => (resolve = r));
     const p: Pending = { ttl, probe, key, early: [], resolve };
     this.pending.set(key, p);
-    let bytes: Uint8Array;
-    if (mode === 'icmp') {
-      bytes = family === 4 ? buildIcmpEcho({ identifier, sequence: key, payload: this.payload }) : buildIcmpv6Echo({ identifier, sequence: key, payload: this.payload });
-    } else {
-      bytes = buildUdp({
-        sourcePort, destinationPort: key, payload: this.payload,
-        ...(family === 6 ? { source: this.source!, destination: target } : {}),
-      });
-    }
+    const bytes = mode === 'icmp'
+      ? stackBytes(echoLayers(family, { identifier, sequence: key, payload: this.payload }))
+      : stackBytes(
+        // Checksum 0 over IPv4 ("none"); over IPv6 the pseudo-header's, from the source the kernel picks.
+        [{ kind: 'udp', fields: { sport: sourcePort, dport: key, ...(family === 4 ? { chksum: 0 } : {}) } }, { kind: 'payload', fields: { load: this.payload } }],
+        family === 6 ? { src: this.source!, dst: target } : undefined,
+      );
     try {
       const handle = mode === 'udp' ? this.udpHandle! : this.icmpHandle!;
       const r = await this.transport.send({ handle, bytes, address: target, ttl, ...(tos !== undefined ? { tos } : {}) });
@@ -335,30 +333,33 @@ export class Traceroute {
     const { family, mode, identifier, target, sourcePort } = this.options;
     const d = decodeIcmpPacket(pkt, family);
     if (!d) return;
-    const m = d.icmp;
+    const k = d.key;
+    const echo = ECHO[family];
     let key: number;
     let kind: TraceAnswerKind;
     let codeName: string;
     let flag = '';
-    if (m.kind === 'echo-reply' || m.kind === 'echo-request') {
-      if (m.kind === 'echo-request' || mode !== 'icmp' || m.identifier !== identifier || !sameAddress(pkt.from, target)) return;
-      key = m.sequence;
+    if (d.type === echo.reply || d.type === echo.request) {
+      if (d.type === echo.request || mode !== 'icmp' || k.id !== identifier || !sameAddress(pkt.from, target)) return;
+      key = k.icmpSeq!;
       kind = 'echo-reply';
       codeName = 'echo-reply';
-    } else if ('quoted' in m) {
-      const q = m.quoted;
-      if (!q || !sameAddress(q.destination, target)) return;
+    } else if (k.quoted) {
+      // An ICMP error: matched by the datagram it quotes.
+      const q = k.quoted;
+      if (q.dst === null || !sameAddress(q.dst, target)) return;
       if (mode === 'icmp') {
-        if (!q.echo || q.echo.identifier !== identifier || q.echo.type !== (family === 4 ? 8 : 128)) return;
-        key = q.echo.sequence;
+        if (q.type !== echo.request || q.id !== identifier) return;
+        key = q.icmpSeq!;
       } else {
-        if (!q.udp || q.udp.sourcePort !== sourcePort) return;
-        key = q.udp.destinationPort;
+        if (q.proto !== 17 || q.sport !== sourcePort || q.dport === undefined) return;
+        key = q.dport;
       }
-      codeName = m.codeName;
-      if (m.kind === 'time-exceeded') kind = 'time-exceeded';
-      else if (m.kind === 'destination-unreachable') {
-        flag = unreachableFlag(family, m.code);
+      codeName = icmpCodeName(family, d.type, d.code);
+      const name = icmpTypeName(family, d.type);
+      if (name === 'time-exceeded') kind = 'time-exceeded';
+      else if (name === 'dest-unreach') {
+        flag = unreachableFlag(family, d.code);
         kind = flag === '' ? 'port-unreachable' : 'unreachable';
       } else kind = 'other-error';
     } else return;
@@ -370,9 +371,24 @@ export class Traceroute {
     }
     this.finish(p, {
       ttl: p.ttl, probe: p.probe, status: 'reply', from: pkt.from, rttUs: Math.max(0, Math.round(pkt.tUs - p.sentTUs)), kind,
-      type: m.type, code: m.code, codeName, flag, replyTtl: d.ttl !== null && d.ttl >= 0 ? d.ttl : null,
+      type: d.type, code: d.code, codeName, flag, replyTtl: d.ttl !== null && d.ttl >= 0 ? d.ttl : null,
     });
   }
+}
+
+// How traceroute shows a destination unreachable: !N, !H, !P, !F, !S, !X,
+// !V, !C or !<code>; '' for port unreachable, which means "reached".
+const V4_FLAGS: Readonly<Record<number, string>> = {
+  0: '!N', 1: '!H', 2: '!P', 3: '', 4: '!F', 5: '!S', 6: '!N', 7: '!H', 8: '!N',
+  9: '!X', 10: '!X', 11: '!N', 12: '!H', 13: '!X', 14: '!V', 15: '!C',
+};
+
+const V6_FLAGS: Readonly<Record<number, string>> = {
+  0: '!N', 1: '!X', 2: '!S', 3: '!H', 4: '', 5: '!X', 6: '!X',
+};
+
+export function unreachableFlag(family: 4 | 6, code: number): string {
+  return (family === 4 ? V4_FLAGS : V6_FLAGS)[code] ?? `!${code}`;
 }
 
 /** One hop as traceroute -n prints it: " 2  10.250.2.2  0.123 ms  0.101 ms !X  *". */

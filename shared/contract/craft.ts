@@ -4,7 +4,7 @@
 // twice: their shape here, their meaning by the codecs (buildStack) in main,
 // whose error names the packet, layer and field.
 import * as v from 'valibot';
-import { LAYER_KINDS, type FieldValue as CodecFieldValue } from '../packet/craft/index.js';
+import { LAYER_KINDS, type FieldValue as CodecFieldValue } from '../packet/index.js';
 import { AnyBytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const CraftId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);

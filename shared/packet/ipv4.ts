@@ -1,130 +1,55 @@
-// IPv4 header (RFC 791): parse and build.
-import { formatIPv4, ipv4Bytes } from '../net/address.js';
-import { checksumValid, internetChecksum } from './checksum.js';
-import { checkInt, parseError, parsed, put16, u16, type Parsed } from './result.js';
+// IPv4 header (RFC 791) as a layer: every field, options as a list.
+// frag counts 8-byte units as on the wire (Scapy's convention).
+import { field, uint, type Fields, type LayerCodec, type LayerKind } from './spec.js';
 
-export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58 } as const;
+/** Protocol names for the proto / nh fields (IANA numbers). */
+export const IP_PROTOCOLS: Readonly<Record<number, string>> = {
+  0: 'hopopts', 1: 'icmp', 2: 'igmp', 4: 'ipv4', 6: 'tcp', 17: 'udp', 41: 'ipv6', 43: 'routing', 44: 'fragment',
+  47: 'gre', 50: 'esp', 51: 'ah', 58: 'icmpv6', 59: 'none', 60: 'destopts', 132: 'sctp',
+};
 
-export interface IPv4Header {
-  version: 4;
-  /** Header length in bytes (IHL × 4), 20..60. */
-  headerLength: number;
-  tos: number;
-  dscp: number;
-  ecn: number;
-  /** The total length field: header plus payload of the original datagram. */
-  totalLength: number;
-  identification: number;
-  /** Reserved (evil) bit, don't fragment, more fragments. */
-  flags: { reserved: boolean; df: boolean; mf: boolean };
-  /** Fragment offset in bytes (the field × 8). */
-  fragmentOffset: number;
-  ttl: number;
-  protocol: number;
-  checksum: number;
-  checksumOk: boolean;
-  source: string;
-  destination: string;
-  options: Uint8Array;
-  /** Offset of the payload in the buffer that was parsed. */
-  payloadOffset: number;
-  /**
-   * Bytes of payload actually present: min(totalLength, available) − header.
-   * Less than totalLength − headerLength when the datagram is quoted in an
-   * ICMP error or otherwise cut short (see `truncated`).
-   */
-  payloadLength: number;
-  truncated: boolean;
-}
+/** Numbers of the layers that announce themselves by protocol number. */
+const NEXT_BY_PROTO: Readonly<Record<number, LayerKind>> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 
-/** Parses the IPv4 header at `offset`. Only the header itself must be present. */
-export function parseIPv4Header(bytes: Uint8Array, offset = 0): Parsed<IPv4Header> {
-  const avail = bytes.length - offset;
-  if (offset < 0 || avail < 20) return parseError(`IPv4 header needs 20 bytes, ${Math.max(0, avail)} present`, Math.max(0, Math.min(offset, bytes.length)));
-  const b0 = bytes[offset]!;
-  const version = b0 >>> 4;
-  if (version !== 4) return parseError(`IP version is ${version}, not 4`, offset);
-  const headerLength = (b0 & 0x0f) * 4;
-  if (headerLength < 20) return parseError(`IPv4 header length ${headerLength} is below the minimum of 20`, offset);
-  if (avail < headerLength) return parseError(`IPv4 header with options needs ${headerLength} bytes, ${avail} present`, offset + avail);
-  const totalLength = u16(bytes, offset + 2);
-  if (totalLength < headerLength) return parseError(`IPv4 total length ${totalLength} is shorter than its header (${headerLength})`, offset + 2);
-  const tos = bytes[offset + 1]!;
-  const ff = u16(bytes, offset + 6);
-  const header = bytes.subarray(offset, offset + headerLength);
-  const present = Math.min(totalLength, avail);
-  return parsed({
-    version: 4,
-    headerLength,
-    tos,
-    dscp: tos >>> 2,
-    ecn: tos & 3,
-    totalLength,
-    identification: u16(bytes, offset + 4),
-    flags: { reserved: (ff & 0x8000) !== 0, df: (ff & 0x4000) !== 0, mf: (ff & 0x2000) !== 0 },
-    fragmentOffset: (ff & 0x1fff) * 8,
-    ttl: bytes[offset + 8]!,
-    protocol: bytes[offset + 9]!,
-    checksum: u16(bytes, offset + 10),
-    checksumOk: checksumValid(header),
-    source: formatIPv4(bytes, offset + 12),
-    destination: formatIPv4(bytes, offset + 16),
-    options: bytes.slice(offset + 20, offset + headerLength),
-    payloadOffset: offset + headerLength,
-    payloadLength: present - headerLength,
-    truncated: totalLength > avail,
-  });
-}
+const isLaterFragment = (f: Fields): boolean => (f.frag as number) !== 0;
 
-export interface IPv4HeaderFields {
-  source: string;
-  destination: string;
-  protocol: number;
-  /** Bytes after the header; totalLength = header + payloadLength. */
-  payloadLength: number;
-  ttl?: number;
-  tos?: number;
-  identification?: number;
-  df?: boolean;
-  mf?: boolean;
-  /** In bytes; a multiple of 8. */
-  fragmentOffset?: number;
-  /** Padded with zeros (end of option list) to a multiple of 4, at most 40 bytes. */
-  options?: Uint8Array;
-}
+export const IPV4: LayerCodec = {
+  kind: 'ipv4',
+  label: 'IPv4',
+  help: 'Internet Protocol version 4 header (RFC 791).',
+  fields: [
+    uint('version', 4, 'Version', 'IP version; 4 for a valid IPv4 header.', 4),
+    uint('ihl', 4, 'Header length', 'Header length in 32-bit words (5 without options).', 5, { auto: true }),
+    uint('dscp', 6, 'DSCP', 'Differentiated services code point (RFC 2474).'),
+    uint('ecn', 2, 'ECN', 'Explicit congestion notification: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE.'),
+    uint('len', 16, 'Total length', 'Header plus payload in bytes.', 20, { auto: true }),
+    uint('id', 16, 'Identification', 'Groups the fragments of one datagram.', 1),
+    field('flags', { t: 'flags', bits: 3, names: ['MF', 'DF', 'evil'] }, 'Flags', 'MF more fragments, DF don\'t fragment, evil the reserved bit (RFC 3514).', 0),
+    uint('frag', 13, 'Fragment offset', 'Offset of this fragment in 8-byte units.'),
+    uint('ttl', 8, 'Time to live', 'Hops left; a router that makes it 0 drops the packet and answers time-exceeded.', 64),
+    field('proto', { t: 'enum', bits: 8, names: () => IP_PROTOCOLS }, 'Protocol', 'The protocol of the payload.', 0, { auto: true }),
+    uint('chksum', 16, 'Header checksum', 'Internet checksum of the header; wrong on purpose if you set it.', 0, { auto: true }),
+    field('src', { t: 'ipv4' }, 'Source', 'Source address.', '127.0.0.1'),
+    field('dst', { t: 'ipv4' }, 'Destination', 'Destination address.', '127.0.0.1'),
+    field('options', { t: 'options', list: 'ipv4' }, 'Options',
+      'EOL, NOP, or RR, Timestamp, LSRR, SSRR, RouterAlert or a number with raw data; padded with EOL to 4 bytes.', [], {
+        size: (f) => Math.max(0, (f.ihl as number) * 4 - 20),
+      }),
+  ],
+  follows: () => ['tcp', 'udp', 'icmp', 'payload'],
+  next: (f) => (isLaterFragment(f) ? null : (NEXT_BY_PROTO[f.proto as number] ?? null)),
+  auto: (f, given, a) => {
+    if (!('ihl' in given)) f.ihl = a.header / 4;
+    if (!('len' in given)) f.len = a.header + a.rest;
+    if (!('proto' in given) && a.next && a.next.kind !== 'payload') f.proto = protoOf(a.next.kind) ?? 0;
+  },
+  checksum: { field: 'chksum', scope: 'header', pseudo: false },
+  partial: (f) => isLaterFragment(f) || ((f.flags as number) & 1) !== 0,
+};
 
-/** A 20..60 byte IPv4 header with its checksum. Throws RangeError on a field out of range. */
-export function buildIPv4Header(f: IPv4HeaderFields): Uint8Array {
-  const src = ipv4Bytes(f.source);
-  const dst = ipv4Bytes(f.destination);
-  if (!src) throw new RangeError(`source is not an IPv4 address: ${f.source}`);
-  if (!dst) throw new RangeError(`destination is not an IPv4 address: ${f.destination}`);
-  const options = f.options ?? new Uint8Array(0);
-  if (options.length > 40) throw new RangeError(`IPv4 options are at most 40 bytes, got ${options.length}`);
-  const headerLength = 20 + Math.ceil(options.length / 4) * 4;
-  const ttl = f.ttl ?? 64;
-  const tos = f.tos ?? 0;
-  const id = f.identification ?? 0;
-  const frag = f.fragmentOffset ?? 0;
-  checkInt('ttl', ttl, 0, 255);
-  checkInt('tos', tos, 0, 255);
-  checkInt('identification', id, 0, 0xffff);
-  checkInt('protocol', f.protocol, 0, 255);
-  checkInt('payloadLength', f.payloadLength, 0, 0xffff - headerLength);
-  if (!Number.isInteger(frag) || frag < 0 || frag % 8 !== 0 || frag / 8 > 0x1fff) {
-    throw new RangeError(`fragmentOffset must be a multiple of 8 in 0..${0x1fff * 8}, got ${frag}`);
-  }
-  const h = new Uint8Array(headerLength);
-  h[0] = 0x40 | (headerLength / 4);
-  h[1] = tos;
-  put16(h, 2, headerLength + f.payloadLength);
-  put16(h, 4, id);
-  put16(h, 6, (f.df ? 0x4000 : 0) | (f.mf ? 0x2000 : 0) | (frag / 8));
-  h[8] = ttl;
-  h[9] = f.protocol;
-  h.set(src, 12);
-  h.set(dst, 16);
-  h.set(options, 20);
-  put16(h, 10, internetChecksum(h));
-  return h;
-}
+const PROTO_OF: Partial<Record<LayerKind, number>> = {
+  ipv4: 4, ipv6: 41, hopopts: 0, routing: 43, fragment: 44, destopts: 60, icmp: 1, icmpv6: 58, tcp: 6, udp: 17,
+};
+
+/** The protocol number that announces a layer kind, if any. */
+export const protoOf = (k: LayerKind): number | undefined => PROTO_OF[k];

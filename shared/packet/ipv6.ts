@@ -1,116 +1,120 @@
-// IPv6 header (RFC 8200): parse, walking extension headers to find the
-// upper-layer protocol (needed for the packet an ICMPv6 error quotes).
-import { formatIPv6, ipv6Bytes } from '../net/address.js';
-import { checkInt, parseError, parsed, put16, u16, u32, type Parsed } from './result.js';
+// IPv6 (RFC 8200) and its extension headers as layers: hop-by-hop
+// and destination options (TLV lists padded with Pad1/PadN), routing
+// (addresses for types 0 and 2, raw data otherwise) and fragment.
+import { FieldError, field, oneOf, uint, type Fields, type LayerCodec, type LayerKind } from './spec.js';
+import { IP_PROTOCOLS, protoOf } from './ipv4.js';
 
-/** Extension headers walked to reach the upper layer. */
-const EXTENSION = { HOP_BY_HOP: 0, ROUTING: 43, FRAGMENT: 44, AH: 51, DEST_OPTS: 60, NONE: 59 } as const;
-const MAX_EXTENSIONS = 16;
+const NEXT_BY_NH: Readonly<Record<number, LayerKind>> = {
+  0: 'hopopts', 43: 'routing', 44: 'fragment', 60: 'destopts', 58: 'icmpv6', 6: 'tcp', 17: 'udp',
+};
 
-export interface IPv6Header {
-  version: 6;
-  trafficClass: number;
-  flowLabel: number;
-  payloadLength: number;
-  /** The fixed header's next header field. */
-  nextHeader: number;
-  hopLimit: number;
-  source: string;
-  destination: string;
-  /** Extension headers walked, in order (their next-header numbers). */
-  extensions: number[];
-  /** The upper-layer protocol after the extension headers (59 = no next header). */
-  protocol: number;
-  /** Offset of the upper-layer header in the parsed buffer. */
-  payloadOffset: number;
-  /** Upper-layer bytes present (after extension headers). */
-  upperLayerLength: number;
-  /** True when fewer bytes are present than the payload length field says. */
-  truncated: boolean;
-  /** Set when a fragment header says this is not the first fragment: no upper-layer header here. */
-  laterFragment: boolean;
+const UPPER: readonly LayerKind[] = ['routing', 'fragment', 'destopts', 'tcp', 'udp', 'icmpv6', 'payload'];
+
+const nhField = field('nh', { t: 'enum', bits: 8, names: () => IP_PROTOCOLS }, 'Next header', 'The header that follows (59: none).', 59, { auto: true });
+
+/** nh from the next layer unless given; 59 (no next header) before a payload or nothing. */
+function autoNh(f: Fields, given: Fields, next: { kind: LayerKind } | undefined): void {
+  if (!('nh' in given)) f.nh = next && next.kind !== 'payload' ? (protoOf(next.kind) ?? 59) : 59;
 }
 
-export function parseIPv6Header(bytes: Uint8Array, offset = 0): Parsed<IPv6Header> {
-  const avail = bytes.length - offset;
-  if (offset < 0 || avail < 40) return parseError(`IPv6 header needs 40 bytes, ${Math.max(0, avail)} present`, Math.max(0, Math.min(offset, bytes.length)));
-  const w0 = u32(bytes, offset);
-  const version = w0 >>> 28;
-  if (version !== 6) return parseError(`IP version is ${version}, not 6`, offset);
-  const payloadLength = u16(bytes, offset + 4);
-  const nextHeader = bytes[offset + 6]!;
-  const end = offset + 40 + Math.min(payloadLength, avail - 40);
-  let protocol = nextHeader;
-  let at = offset + 40;
-  const extensions: number[] = [];
-  let laterFragment = false;
-  while (
-    (protocol === EXTENSION.HOP_BY_HOP || protocol === EXTENSION.ROUTING || protocol === EXTENSION.FRAGMENT ||
-      protocol === EXTENSION.AH || protocol === EXTENSION.DEST_OPTS) && !laterFragment
-  ) {
-    if (extensions.length >= MAX_EXTENSIONS) return parseError(`more than ${MAX_EXTENSIONS} IPv6 extension headers`, at);
-    if (end - at < 8) return parseError(`IPv6 extension header ${protocol} needs 8 bytes, ${Math.max(0, end - at)} present`, at);
-    let len: number;
-    if (protocol === EXTENSION.FRAGMENT) {
-      len = 8;
-      if ((u16(bytes, at + 2) & 0xfff8) !== 0) laterFragment = true;
-    } else if (protocol === EXTENSION.AH) len = (bytes[at + 1]! + 2) * 4;
-    else len = (bytes[at + 1]! + 1) * 8;
-    if (end - at < len) return parseError(`IPv6 extension header ${protocol} needs ${len} bytes, ${end - at} present`, at);
-    extensions.push(protocol);
-    protocol = bytes[at]!;
-    at += len;
-  }
-  return parsed({
-    version: 6,
-    trafficClass: (w0 >>> 20) & 0xff,
-    flowLabel: w0 & 0xfffff,
-    payloadLength,
-    nextHeader,
-    hopLimit: bytes[offset + 7]!,
-    source: formatIPv6(bytes, offset + 8),
-    destination: formatIPv6(bytes, offset + 24),
-    extensions,
-    protocol,
-    payloadOffset: at,
-    upperLayerLength: end - at,
-    truncated: payloadLength > avail - 40,
-    laterFragment,
-  });
-}
+const nextByNh = (f: Fields): LayerKind | null => NEXT_BY_NH[f.nh as number] ?? null;
 
-export interface IPv6HeaderFields {
-  source: string;
-  destination: string;
-  nextHeader: number;
-  payloadLength: number;
-  hopLimit?: number;
-  trafficClass?: number;
-  flowLabel?: number;
-}
+export const IPV6: LayerCodec = {
+  kind: 'ipv6',
+  label: 'IPv6',
+  help: 'Internet Protocol version 6 header (RFC 8200).',
+  fields: [
+    uint('version', 4, 'Version', 'IP version; 6 for a valid IPv6 header.', 6),
+    uint('tc', 8, 'Traffic class', 'DSCP (6 bits) and ECN (2 bits).'),
+    uint('fl', 20, 'Flow label', 'Labels packets of one flow (RFC 6437).'),
+    uint('plen', 16, 'Payload length', 'Bytes after this header, extension headers included.', 0, { auto: true }),
+    nhField,
+    uint('hlim', 8, 'Hop limit', 'Hops left; 0 at a router gives time-exceeded.', 64),
+    field('src', { t: 'ipv6' }, 'Source', 'Source address.', '::1'),
+    field('dst', { t: 'ipv6' }, 'Destination', 'Destination address.', '::1'),
+  ],
+  follows: () => ['hopopts', ...UPPER],
+  next: nextByNh,
+  auto: (f, given, a) => {
+    if (!('plen' in given)) f.plen = a.rest;
+    autoNh(f, given, a.next);
+  },
+};
 
-/** The fixed 40-byte IPv6 header. Throws RangeError on a field out of range. */
-export function buildIPv6Header(f: IPv6HeaderFields): Uint8Array {
-  const src = ipv6Bytes(f.source);
-  const dst = ipv6Bytes(f.destination);
-  if (!src) throw new RangeError(`source is not an IPv6 address: ${f.source}`);
-  if (!dst) throw new RangeError(`destination is not an IPv6 address: ${f.destination}`);
-  const tc = f.trafficClass ?? 0;
-  const fl = f.flowLabel ?? 0;
-  const hl = f.hopLimit ?? 64;
-  checkInt('trafficClass', tc, 0, 255);
-  checkInt('flowLabel', fl, 0, 0xfffff);
-  checkInt('hopLimit', hl, 0, 255);
-  checkInt('nextHeader', f.nextHeader, 0, 255);
-  checkInt('payloadLength', f.payloadLength, 0, 0xffff);
-  const h = new Uint8Array(40);
-  h[0] = 0x60 | (tc >>> 4);
-  h[1] = ((tc & 0x0f) << 4) | (fl >>> 16);
-  put16(h, 2, fl & 0xffff);
-  put16(h, 4, f.payloadLength);
-  h[6] = f.nextHeader;
-  h[7] = hl;
-  h.set(src, 8);
-  h.set(dst, 24);
-  return h;
-}
+const lenField = uint('len', 8, 'Header length', 'Length in 8-byte units, not counting the first 8 bytes.', 0, { auto: true });
+const autoLen = (f: Fields, given: Fields, header: number): void => {
+  if (!('len' in given)) f.len = header / 8 - 1;
+};
+
+const optionsHeader = (kind: 'hopopts' | 'destopts', label: string, help: string): LayerCodec => ({
+  kind,
+  label,
+  help,
+  fields: [
+    nhField,
+    lenField,
+    field('options', { t: 'options', list: 'ipv6' }, 'Options', 'Pad1, PadN (data), RouterAlert, Jumbo or { kind: number, data }; padded to 8 bytes.', [], {
+      size: (f) => (f.len as number) * 8 + 6,
+    }),
+  ],
+  follows: () => UPPER,
+  next: nextByNh,
+  auto: (f, given, a) => {
+    autoNh(f, given, a.next);
+    autoLen(f, given, a.header);
+  },
+});
+
+export const HOPOPTS = optionsHeader('hopopts', 'Hop-by-hop options', 'Options every router on the path examines; must follow the IPv6 header directly.');
+export const DESTOPTS = optionsHeader('destopts', 'Destination options', 'Options for the destination (or for each router in a routing header).');
+
+const hasAddresses = oneOf(0, 2);
+
+export const ROUTING: LayerCodec = {
+  kind: 'routing',
+  label: 'Routing header',
+  help: 'Lists nodes to visit on the way (type 0 is deprecated, 2 is Mobile IPv6, 4 segment routing).',
+  fields: [
+    nhField,
+    lenField,
+    uint('type', 8, 'Routing type', '0 source route (deprecated), 2 Mobile IPv6, 3 RPL, 4 segment routing.'),
+    uint('segleft', 8, 'Segments left', 'Route segments still to visit (defaults to the number of addresses).', 0, { auto: true }),
+    uint('reserved', 32, 'Reserved', 'Zero for types 0 and 2.', 0, { when: hasAddresses }),
+    field('addresses', { t: 'ipv6list' }, 'Addresses', 'The addresses to visit, in order.', [], {
+      when: hasAddresses,
+      size: (f) => (f.len as number) * 8,
+    }),
+    field('data', { t: 'bytes' }, 'Type-specific data', 'Raw data after the first 4 bytes: 4, 12, 20… bytes.', new Uint8Array(4), {
+      when: (f) => !hasAddresses(f),
+      size: (f) => (f.len as number) * 8 + 4,
+    }),
+  ],
+  follows: () => UPPER,
+  next: nextByNh,
+  auto: (f, given, a) => {
+    if (a.header % 8 !== 0) throw new FieldError('data', `routing data must be 4, 12, 20… bytes (header a multiple of 8), header is ${a.header}`);
+    autoNh(f, given, a.next);
+    autoLen(f, given, a.header);
+    if (!('segleft' in given) && hasAddresses(f)) f.segleft = (f.addresses as string[]).length;
+  },
+};
+
+const laterFragment = (f: Fields): boolean => (f.offset as number) !== 0;
+
+export const FRAGMENT: LayerCodec = {
+  kind: 'fragment',
+  label: 'Fragment header',
+  help: 'Marks a fragment of a larger packet; only the source fragments in IPv6.',
+  fields: [
+    nhField,
+    uint('res1', 8, 'Reserved', 'Zero.'),
+    uint('offset', 13, 'Fragment offset', 'Offset of this fragment in 8-byte units.'),
+    uint('res2', 2, 'Reserved', 'Zero.'),
+    uint('m', 1, 'More fragments', '1 when more fragments follow.'),
+    uint('id', 32, 'Identification', 'Groups the fragments of one packet.'),
+  ],
+  follows: () => UPPER,
+  next: (f) => (laterFragment(f) ? null : nextByNh(f)),
+  auto: (f, given, a) => autoNh(f, given, a.next),
+  partial: (f) => laterFragment(f) || f.m === 1,
+};

@@ -6,7 +6,7 @@
 // (seq counts up), as with a variable field, so nothing is cached. Bounded
 // by a packet count and a time limit; figures only, never pass/fail.
 // Alone: node --import tsx test/bench/codecs.ts
-import { buildStack, parseStack, type Layer } from '../../shared/packet/craft/index.js';
+import { buildStack, parseStack, type Layer } from '../../shared/packet/index.js';
 import { median } from './stats.js';
 
 export interface CodecCase {

@@ -11,8 +11,8 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildStack, type Layer } from '../../shared/packet/craft/index.js';
-import { readPcapng } from '../../shared/packet/pcapng.js';
+import { buildStack, type Layer } from '../../shared/packet/index.js';
+import { readPcapng } from '../support/pcapng-reader.js';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite, rawSuite } from '../support/peers.js';
 

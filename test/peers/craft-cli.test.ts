@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPcapng } from '../../shared/packet/pcapng.js';
+import { readPcapng } from '../support/pcapng-reader.js';
 import { freePort, peerSuite, peersRequired, rawSuite } from '../support/peers.js';
 
 const CLI = 'dist/cli.cjs';

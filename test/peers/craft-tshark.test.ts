@@ -17,9 +17,10 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   TEMPLATES, buildStack, parseStack, resolveStack, type ChecksumStatus as OurStatus, type Fields, type Layer, type LayerKind, type OptionValue,
-} from '../../shared/packet/craft/index.js';
+} from '../../shared/packet/index.js';
 import { formatIPv6, ipv6Bytes } from '../../shared/net/address.js';
-import { ipPacketOf, readPcapng, writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from '../support/pcapng-reader.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
 import { capture, checksumStatus, dissect, field, fieldNumber, fields, type ChecksumStatus, type TsharkPacket } from '../support/tshark.js';
 

@@ -6,13 +6,11 @@
 // identifier, sequence and addresses tshark reports for the same file.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import {
-  buildIcmpEcho, buildIcmpError, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, buildUdp, parseIcmp, parseIPv4Header,
-} from '../../shared/packet/index.js';
-import { ipPacketOf, readPcapng, writePcapng, type PcapngLinkType, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { echoLayers, parseStack, stackBytes, type Layer, type StackContext } from '../../shared/packet/index.js';
+import { writePcapng, type PcapngLinkType, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from '../support/pcapng-reader.js';
 import { hasTool, peerSuite, peersRequired } from '../support/peers.js';
 import { capture, checksumStatus, dissect, field, fieldNumber, fields, requireField, tsharkRead, type ChecksumStatus } from '../support/tshark.js';
-import { concat } from '../../shared/packet/bytes.js';
 import { ok } from '../support/packets.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -36,21 +34,24 @@ interface Case {
   checksums: Partial<Record<'ip' | 'icmp' | 'icmpv6' | 'udp', ChecksumStatus>>;
 }
 
-function ipv4(protocol: number, payload: Uint8Array, o: { ttl?: number; id?: number; corruptHeader?: boolean } = {}): Uint8Array {
-  const h = buildIPv4Header({ source: A, destination: B, protocol, payloadLength: payload.length, ttl: o.ttl ?? 64, identification: o.id ?? 0x1234, df: true });
-  return concat(o.corruptHeader ? flip(h, 11) : h, payload);
+const load = (bytes: Uint8Array): Layer => ({ kind: 'payload', fields: { load: bytes } });
+function ipv4(proto: number, payload: Uint8Array, o: { ttl?: number; id?: number; corruptHeader?: boolean } = {}): Uint8Array {
+  const b = stackBytes([{ kind: 'ipv4', fields: { src: A, dst: B, proto, ttl: o.ttl ?? 64, id: o.id ?? 0x1234, flags: 'DF' } }, load(payload)]);
+  return o.corruptHeader ? flip(b, 11) : b;
 }
-function ipv6(nextHeader: number, payload: Uint8Array, hopLimit = 64): Uint8Array {
-  return concat(buildIPv6Header({ source: A6, destination: B6, nextHeader, payloadLength: payload.length, hopLimit, flowLabel: 0xbeef }), payload);
+function ipv6(nh: number, payload: Uint8Array, hlim = 64): Uint8Array {
+  return stackBytes([{ kind: 'ipv6', fields: { src: A6, dst: B6, nh, hlim, fl: 0xbeef } }, load(payload)]);
 }
+const udpOf = (sport: number, dport: number, payload: string, ctx?: StackContext): Uint8Array =>
+  stackBytes([{ kind: 'udp', fields: { sport, dport, ...(ctx ? {} : { chksum: 0 }) } }, load(text(payload))], ctx);
 
-const echo = buildIcmpEcho({ identifier: 7, sequence: 1, payload: text('AAAA') });
-const udp = buildUdp({ sourcePort: 40000, destinationPort: 53, payload: text('query'), source: A, destination: B });
-const udpNoSum = buildUdp({ sourcePort: 40001, destinationPort: 5353, payload: text('x') });
-const echo6 = buildIcmpv6Echo({ identifier: 0x4242, sequence: 9, payload: text('six') }, { source: A6, destination: B6 });
-const udp6 = buildUdp({ sourcePort: 1234, destinationPort: 4321, payload: text('v6'), source: A6, destination: B6 });
+const echo = stackBytes(echoLayers(4, { identifier: 7, sequence: 1, payload: text('AAAA') }));
+const udp = udpOf(40000, 53, 'query', { src: A, dst: B });
+const udpNoSum = udpOf(40001, 5353, 'x');
+const echo6 = stackBytes([{ kind: 'icmpv6', fields: { type: 'echo-request', id: 0x4242, seq: 9 } }, load(text('six'))], { src: A6, dst: B6 });
+const udp6 = udpOf(1234, 4321, 'v6', { src: A6, dst: B6 });
 const quotedUdp = ipv4(17, udp, { ttl: 1, id: 0x7777 });
-const timeExceeded = buildIcmpError({ kind: 'time-exceeded', code: 0, quoted: quotedUdp.subarray(0, 28) });
+const timeExceeded = stackBytes([{ kind: 'icmp', fields: { type: 'time-exceeded' } }, load(quotedUdp.subarray(0, 28))]);
 
 const icmpFields = { 'ip.src': A, 'ip.dst': B, 'ip.proto': '1', 'icmp.type': '8', 'icmp.code': '0', 'icmp.ident': '7', 'icmp.seq': '1' };
 const CASES: Case[] = [
@@ -122,7 +123,7 @@ const ping = hasTool('ping');
 const liveSkip = tshark.skip || (!ping && !peersRequired) || (process.getuid?.() !== 0 && !peersRequired);
 
 describe.skipIf(liveSkip)(`${tshark.title}: ping on lo, captured by tshark, read by us${ping ? '' : ' (skipped: no ping)'}`, () => {
-  it('readPcapng + parseIPv4Header + parseIcmp give the identifier, sequence, type, ttl and addresses tshark reports', async () => {
+  it('readPcapng + parseStack give the identifier, sequence, type, ttl and addresses tshark reports', async () => {
     // A loopback address of our own, so other tests' ICMP on lo does not match the filter.
     const target = `127.${100 + (process.pid % 100)}.${(process.pid >> 8) & 0xff}.${1 + (Date.now() % 250)}`;
     const pcap = await capture('lo', `icmp and host ${target}`, async () => {
@@ -145,10 +146,13 @@ describe.skipIf(liveSkip)(`${tshark.title}: ping on lo, captured by tshark, read
     const ours = file.packets.map((fp) => {
       const ipPkt = ok(ipPacketOf(fp));
       expect(ipPkt.family).toBe(4);
-      const ip = ok(parseIPv4Header(ipPkt.bytes));
-      const icmp = ok(parseIcmp(ipPkt.bytes.subarray(0, ip.payloadOffset + ip.payloadLength), ip.payloadOffset));
-      if (icmp.kind !== 'echo-request' && icmp.kind !== 'echo-reply') throw new Error(`unexpected ICMP ${icmp.kind}`);
-      return { src: ip.source, dst: ip.destination, ttl: String(ip.ttl), type: String(icmp.type), id: String(icmp.identifier), seq: String(icmp.sequence), ipOk: ip.checksumOk, icmpOk: icmp.checksumOk, us: fp.timestampUs };
+      const p = parseStack(ipPkt.bytes, 'ipv4');
+      const [ip, icmp] = p.layers.map((l) => l.fields);
+      if (p.layers[1]?.kind !== 'icmp' || (icmp!.type !== 8 && icmp!.type !== 0)) throw new Error(`unexpected packet: ${p.layers.map((l) => l.kind).join(' / ')}`);
+      return {
+        src: ip!.src, dst: ip!.dst, ttl: String(ip!.ttl), type: String(icmp!.type), id: String(icmp!.id), seq: String(icmp!.seq),
+        ipOk: p.checksums[0] === 'good', icmpOk: p.checksums[1] === 'good', us: fp.timestampUs,
+      };
     });
     const theirs = pkts.map((p) => ({
       src: requireField(p, 'ip.src'), dst: requireField(p, 'ip.dst'), ttl: requireField(p, 'ip.ttl'), type: requireField(p, 'icmp.type'),

@@ -1,6 +1,6 @@
 // Small helpers the packet tests share (shared/packet, test/peers, test/support);
 // joining bytes is shared/packet/bytes.ts's concat.
-import type { Parsed } from '../../shared/packet/index.js';
+import type { Parsed } from './pcapng-reader.js';
 
 /** The parsed value, or a throw naming the parser's error and offset (so a failing test says why). */
 export const ok = <T>(r: Parsed<T>): T => {

@@ -4,8 +4,9 @@
 // filter, and bounded in time when nothing matches.
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { buildIPv4Header, buildUdp, parseIPv4Header, parseUdpHeader } from '../../shared/packet/index.js';
-import { ipPacketOf, readPcapng, writePcapng } from '../../shared/packet/pcapng.js';
+import { parseStack, stackBytes } from '../../shared/packet/index.js';
+import { writePcapng } from '../../shared/packet/pcapng.js';
+import { ipPacketOf, readPcapng } from './pcapng-reader.js';
 import { peerSuite } from './peers.js';
 import { capture, checksumStatus, dissect, expertMessages, field, fieldNumber, fields, requireField, type TsharkPacket } from './tshark.js';
 import { ok } from './packets.js';
@@ -49,12 +50,11 @@ const suite = peerSuite('tshark');
 
 describe.skipIf(suite.skip)(`${suite.title}: dissect() and capture()`, () => {
   const udpPacket = (checksum: boolean): Uint8Array => {
-    const u = buildUdp({ sourcePort: 1000, destinationPort: 2000, payload: Uint8Array.of(1, 2, 3), ...(checksum ? { source: '10.0.0.1', destination: '10.0.0.2' } : {}) });
-    const h = buildIPv4Header({ source: '10.0.0.1', destination: '10.0.0.2', protocol: 17, payloadLength: u.length });
-    const out = new Uint8Array(h.length + u.length);
-    out.set(h);
-    out.set(u, h.length);
-    return out;
+    return stackBytes([
+      { kind: 'ipv4', fields: { src: '10.0.0.1', dst: '10.0.0.2', id: 0 } },
+      { kind: 'udp', fields: { sport: 1000, dport: 2000, ...(checksum ? {} : { chksum: 0 }) } },
+      { kind: 'payload', fields: { load: Uint8Array.of(1, 2, 3) } },
+    ]);
   };
 
   it('dissects a file with no packets to []', async () => {
@@ -87,10 +87,9 @@ describe.skipIf(suite.skip)(`${suite.title}: dissect() and capture()`, () => {
       }, { count: 1, timeoutMs: 10_000 });
       const [pkt] = ok(readPcapng(pcap)).packets;
       const ip = ok(ipPacketOf(pkt!));
-      const h = ok(parseIPv4Header(ip.bytes));
-      const u = ok(parseUdpHeader(ip.bytes, h.payloadOffset));
-      expect([h.source, h.destination, u.destinationPort]).toEqual(['127.0.0.1', '127.0.0.1', port]);
-      expect(Buffer.from(ip.bytes.subarray(u.payloadOffset, u.payloadOffset + u.payloadLength))).toEqual(payload);
+      const [h, u, data] = parseStack(ip.bytes, 'ipv4').layers.map((l) => l.fields);
+      expect([h!.src, h!.dst, u!.dport]).toEqual(['127.0.0.1', '127.0.0.1', port]);
+      expect(Buffer.from(data!.load as Uint8Array)).toEqual(payload);
     } finally {
       rx.close();
     }

@@ -3,7 +3,7 @@
 // summary per layer with its bytes and checksum state, and the rest as hex
 // where parsing stopped.
 import { describe, expect, it } from 'vitest';
-import { buildStack, type Layer } from '../../../shared/packet/craft/index.js';
+import { buildStack, type Layer } from '../../../shared/packet/index.js';
 import { decodePacket, firstLayer, summarize } from './packet-summary.js';
 
 function bytesOf(layers: Layer[]): Uint8Array {

@@ -1,4 +1,4 @@
-// Parsed packets (shared/packet/craft's parseStack) as people read them: a
+// Parsed packets (shared/packet's parseStack) as people read them: a
 // one-line summary of the layers ("IPv4 127.0.0.1 → 127.0.0.1 ttl 64 · ICMP
 // echo-reply id 1 seq 1 · 8 B"), used by the crafter for what it sent and
 // heard, and a received packet decoded layer by layer for the Raw view:
@@ -7,7 +7,7 @@
 import {
   LAYER_SPECS, fieldsOf, parseStack,
   type ChecksumStatus, type FieldSpec, type Fields, type Layer, type LayerKind, type ParseResult, type StackContext,
-} from '../../../shared/packet/craft/index.js';
+} from '../../../shared/packet/index.js';
 
 export interface SummaryOptions {
   /** Leave out IP addresses (when the source is shown beside the summary). Default true. */

@@ -1,7 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../../shared/contract/index.js';
-import { buildStack } from '../../../shared/packet/craft/index.js';
+import { buildStack } from '../../../shared/packet/index.js';
 import { useCraft } from './craft.js';
 
 beforeEach(() => {

@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
-import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/craft/index.js';
+import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/index.js';
 import { client } from '../bridge/client.js';
 import { Ring } from '../../../shared/ring.js';
 import { isOurs, newRunRef } from '../lib/run-ref.js';

@@ -2,7 +2,7 @@
 // deliberately broken headers. A stack without an IP layer (the kernel would
 // write that header) gets a synthetic one, built by the same codecs, so the
 // file still opens as IP.
-import { buildStack, type LayerKind } from '../../../../shared/packet/craft/index.js';
+import { buildStack, type LayerKind } from '../../../../shared/packet/index.js';
 import { writePcapng, type PcapngPacketIn } from '../../../../shared/packet/pcapng.js';
 
 const PROTO: Partial<Record<LayerKind, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { LAYER_SPECS } from '../../../../shared/packet/craft/index.js';
+import { LAYER_SPECS } from '../../../../shared/packet/index.js';
 import { codecLabel } from './labels.js';
 
 it('every layer and field label of the codecs has its Simplified Chinese name', () => {

@@ -1,4 +1,4 @@
-// Field and layer names from the codecs (shared/packet/craft) are English;
+// Field and layer names from the codecs (shared/packet) are English;
 // in Simplified Chinese the view shows these, with the codec's field name
 // (ttl, seq …) beside them as in English. Help texts stay English.
 const ZH: Readonly<Record<string, string>> = {

@@ -3,7 +3,7 @@
 // again (auto fields stay auto unless the bytes disagree with them); a bad
 // value stays as typed with the codec's error on its field.
 import { describe, expect, it } from 'vitest';
-import { TEMPLATES, buildStack, parseStack } from '../../../../shared/packet/craft/index.js';
+import { TEMPLATES, buildStack, parseStack } from '../../../../shared/packet/index.js';
 import { addable, build, fromBytes, fromLayers, orderProblem, parseHexText, parseOptionsText, toLayers, valueText, specOf } from './model.js';
 import { summarize } from '../../lib/packet-summary.js';
 

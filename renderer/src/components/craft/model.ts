@@ -8,7 +8,7 @@ import { toHex } from '../../../../shared/codec/index.js';
 import {
   LAYER_SPECS, buildStack, canFollow, fieldsOf, formatOptions, parseOptions, parseStack,
   type BuildResult, type FieldSpec, type StackContext, type FieldValue, type Fields, type Layer, type LayerKind, type OptionValue,
-} from '../../../../shared/packet/craft/index.js';
+} from '../../../../shared/packet/index.js';
 import { specOf } from '../../lib/packet-summary.js';
 
 export { specOf };

@@ -2,20 +2,20 @@
 // and malformed files (truncated, bad lengths, random bytes) that must give
 // { ok: false } naming the block and offset, never throw, never hang.
 import { describe, expect, it } from 'vitest';
-import { buildIcmpEcho, buildIcmpv6Echo, buildIPv4Header, buildIPv6Header, type Parsed } from './index.js';
-import { ipPacketOf, LINKTYPE, readPcapng, writePcapng, type PcapngFile, type PcapngPacketIn } from './pcapng.js';
-import { concat } from './bytes.js';
-import { mulberry32, ok } from '../../test/support/packets.js';
+import { echoLayers, stackBytes } from '../../shared/packet/index.js';
+import { LINKTYPE, writePcapng, type PcapngPacketIn } from '../../shared/packet/pcapng.js';
+import { concat } from '../../shared/packet/bytes.js';
+import { ipPacketOf, readPcapng, type PcapngFile, type Parsed } from './pcapng-reader.js';
+import { mulberry32, ok } from './packets.js';
 
-const icmp4 = (seq: number, payload = 'abc'): Uint8Array => {
-  const m = buildIcmpEcho({ identifier: 0x1234, sequence: seq, payload: new TextEncoder().encode(payload) });
-  return concat(buildIPv4Header({ source: '127.0.0.1', destination: '127.0.0.2', protocol: 1, payloadLength: m.length, ttl: 9 }), m);
-};
-const icmp6 = (seq: number): Uint8Array => {
-  const a = { source: '::1', destination: 'fd00::2' };
-  const m = buildIcmpv6Echo({ identifier: 0x4321, sequence: seq }, a);
-  return concat(buildIPv6Header({ ...a, nextHeader: 58, payloadLength: m.length }), m);
-};
+const icmp4 = (seq: number, payload = 'abc'): Uint8Array => stackBytes([
+  { kind: 'ipv4', fields: { src: '127.0.0.1', dst: '127.0.0.2', ttl: 9 } },
+  ...echoLayers(4, { identifier: 0x1234, sequence: seq, payload: new TextEncoder().encode(payload) }),
+]);
+const icmp6 = (seq: number): Uint8Array => stackBytes([
+  { kind: 'ipv6', fields: { src: '::1', dst: 'fd00::2' } },
+  { kind: 'icmpv6', fields: { type: 'echo-request', id: 0x4321, seq } },
+]);
 
 const SAMPLE: PcapngPacketIn[] = [
   { bytes: icmp4(1), linkType: 'ipv4', timestampUs: 1_700_000_000_123_456, comment: 'first, with a comment ✓' },

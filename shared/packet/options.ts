@@ -3,8 +3,8 @@
 // counts the data only) and neighbour discovery options (length in units of
 // 8 bytes). One walker per direction; a list differs only in its table.
 // Decoding never fails: a malformed tail becomes one { kind: 'raw' } item.
-import { toHex } from '../../codec/hex.js';
-import { put16, put32, u16, u32 } from '../result.js';
+import { toHex } from '../codec/hex.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 import { FieldError, type OptionListKind, type OptionValue } from './spec.js';
 
 interface Named {

@@ -23,7 +23,7 @@
 // addresses in RFC 5952 text; option lists as written), so buildStack takes
 // them as they are. formatStack is its inverse: the fields present, as
 // words parseLayers reads back to the same layers. Pure TypeScript.
-import { toHex } from '../../codec/hex.js';
+import { toHex } from '../codec/hex.js';
 import { LAYER_KINDS, LAYER_SPECS, canFollow, isLayerKind } from './layers.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type Layer, type LayerKind, type OptionValue } from './spec.js';
 import { hexBytes, normalize, utf8 } from './values.js';

@@ -1,5 +1,5 @@
-// The crafter's vocabulary: layers as { kind, fields }, field metadata for
-// the UI and CLI, and the table each layer codec is made of. A field list is
+// The codecs' vocabulary: layers as { kind, fields }, field metadata for
+// the crafter's UI and CLI, and the table each layer codec is made of. A field list is
 // the wire layout itself: fields in order, each with its width (or a size
 // that depends on fields before it), so one generic walker builds, parses
 // and records spans for every layer.

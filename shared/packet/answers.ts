@@ -4,10 +4,12 @@
 // quotes the header we sent. Pure: bytes in, verdicts out, never throws.
 //
 // Packets are read straight from their bytes here (not with parseStack):
-// the crafter runs this on every packet a raw socket hears, and a capture
-// socket for TCP hears all of the machine's TCP.
-import { formatIPv4, formatIPv6, ipv6Bytes } from '../../net/address.js';
-import { u16, u32 } from '../result.js';
+// the crafter runs this on every packet a raw socket hears (a capture
+// socket for TCP hears all of the machine's TCP), and ping and traceroute
+// read every ICMP packet with keyOf.
+import { formatIPv4, formatIPv6, ipv6Bytes } from '../net/address.js';
+import { u16, u32 } from './bytes.js';
+import { ICMP_ERRORS, ICMPV6_ERRORS } from './icmp-names.js';
 import type { LayerKind } from './spec.js';
 
 /** What matching needs to know of one packet. Fields absent: not in the bytes (truncated quote, other protocol). */
@@ -21,6 +23,10 @@ export interface PacketKey {
   proto: number | null;
   /** Offset of the upper-layer header in the bytes; −1 when there is none to read. */
   upper: number;
+  /** Offset just past the datagram's last byte present: where its IP length ends, or the bytes do when they end first. */
+  end: number;
+  /** TTL (IPv4) or hop limit (IPv6), when the bytes start with the IP header. */
+  ttl?: number;
   sport?: number;
   dport?: number;
   /** TCP */
@@ -48,9 +54,9 @@ const TCP_ACK = 0x10;
 /** ICMP query types and the type that answers each (echo, timestamp, information, address mask). */
 const ICMP_ANSWER: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18 };
 const ICMP_REPLIES = new Set(Object.values(ICMP_ANSWER));
-const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
+const ICMP_ERROR_SET = new Set(ICMP_ERRORS);
 const ICMPV6_ANSWER: Readonly<Record<number, number>> = { 128: 129 };
-const ICMPV6_ERRORS = new Set([1, 2, 3, 4]);
+const ICMPV6_ERROR_SET = new Set(ICMPV6_ERRORS);
 
 /** IPv6 extension headers walked to find the upper layer: hop-by-hop, routing, destination options (and AH). */
 const EXT_HEADERS = new Set([0, 43, 60, 51]);
@@ -75,14 +81,16 @@ export function keyOf(bytes: Uint8Array, first: LayerKind, addrs: { src?: string
 function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; dst?: string | null }, depth: number): PacketKey {
   const src = canonicalAddress(addrs.src);
   const dst = canonicalAddress(addrs.dst);
-  const key: PacketKey = { family: null, src, dst, proto: null, upper: -1 };
+  const key: PacketKey = { family: null, src, dst, proto: null, upper: -1, end: 0 };
   if (!(b instanceof Uint8Array)) return key;
   let end = b.length;
+  key.end = end;
   if (first === 'ipv4') {
     key.family = 4;
     if (b.length < 20 || b[0]! >> 4 !== 4) return key;
     const ihl = (b[0]! & 0x0f) * 4;
     const total = u16(b, 2);
+    key.ttl = b[8]!;
     key.src = formatIPv4(b, 12);
     key.dst = formatIPv4(b, 16);
     if (ihl < 20 || ihl > b.length) return key;
@@ -94,6 +102,7 @@ function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; 
   } else if (first === 'ipv6') {
     key.family = 6;
     if (b.length < 40 || b[0]! >> 4 !== 6) return key;
+    key.ttl = b[7]!;
     key.src = formatIPv6(b, 8);
     key.dst = formatIPv6(b, 24);
     const plen = u16(b, 4);
@@ -124,7 +133,8 @@ function readKey(b: Uint8Array, first: LayerKind, addrs: { src?: string | null; 
     key.upper = 0;
     key.family = first === 'icmp' ? 4 : first === 'icmpv6' ? 6 : src ? (src.includes(':') ? 6 : 4) : dst ? (dst.includes(':') ? 6 : 4) : null;
   } else return key;
-  readUpper(b, key, Math.min(end, b.length), end, depth);
+  key.end = Math.min(end, b.length);
+  readUpper(b, key, key.end, end, depth);
   return key;
 }
 
@@ -160,7 +170,7 @@ function readUpper(b: Uint8Array, key: PacketKey, have: number, end: number, dep
         key.id = u16(b, at + 4);
         key.icmpSeq = u16(b, at + 6);
       }
-      const error = v6 ? ICMPV6_ERRORS.has(key.type) : ICMP_ERRORS.has(key.type);
+      const error = v6 ? ICMPV6_ERROR_SET.has(key.type) : ICMP_ERROR_SET.has(key.type);
       if (error && depth === 0 && left > 8) key.quoted = readKey(b.subarray(at + 8, have), v6 ? 'ipv6' : 'ipv4', {}, depth + 1);
       return;
     }
@@ -169,7 +179,7 @@ function readUpper(b: Uint8Array, key: PacketKey, have: number, end: number, dep
 }
 
 export const isIcmpError = (k: PacketKey): boolean =>
-  k.type !== undefined && (k.proto === PROTO.icmp ? ICMP_ERRORS.has(k.type) : k.proto === PROTO.icmpv6 && ICMPV6_ERRORS.has(k.type));
+  k.type !== undefined && (k.proto === PROTO.icmp ? ICMP_ERROR_SET.has(k.type) : k.proto === PROTO.icmpv6 && ICMPV6_ERROR_SET.has(k.type));
 
 /** Both known and different. */
 const differ = <T>(a: T | null | undefined, b: T | null | undefined): boolean => a !== null && a !== undefined && b !== null && b !== undefined && a !== b;

@@ -3,12 +3,12 @@
 // protocols from the layers after it, then the bytes, then checksums from
 // the last layer up (an ICMP error's checksum covers the datagram it quotes).
 // A checksum or length the user set is written as is.
-import { put16 } from '../result.js';
-import { ipv4Word } from '../../net/address.js';
+import { put16 } from './bytes.js';
+import { ipv4Word } from '../net/address.js';
 import { LAYER_KINDS, LAYER_SPECS, isLayerKind } from './layers.js';
 import { IPV4, LAYOUTS, NUM, noneTaken, takeSlot, type Slot } from './layout.js';
 import { FieldError, type FieldValue, type Fields, type Layer, type LayerKind, type Span } from './spec.js';
-import { fold, wordSum } from './sum.js';
+import { fold, wordSum } from './checksum.js';
 import { normalize } from './values.js';
 import { measureSlots, pseudoAddresses, pseudoHeaderSum, writeSlots, type Addresses } from './wire.js';
 
@@ -162,3 +162,13 @@ export function resolveStack(layers: readonly Layer[], ctx?: StackContext): Reso
   return r.ok ? { ok: true, layers: r.layers } : r;
 }
 
+/**
+ * The bytes of a stack the program writes itself (ping's echo requests,
+ * traceroute's probes, tests), where a build error is a bug: thrown as a
+ * RangeError naming the layer and field.
+ */
+export function stackBytes(layers: readonly Layer[], ctx?: StackContext): Uint8Array {
+  const r = compile(layers, ctx);
+  if (!r.ok) throw new RangeError(`layer ${r.layer}${r.field === null ? '' : ` (${r.field})`}: ${r.message}`);
+  return r.bytes;
+}

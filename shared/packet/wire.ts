@@ -3,13 +3,12 @@
 // directions share (which bytes, which pseudo-header). buildStack and
 // parseStack walk the precomputed layouts (layout.ts: measureSlots,
 // writeSlots, readLayer) and sum checksums as numbers (pseudoHeaderSum).
-import { formatIPv4, ipv4Bytes, ipv4Word, ipv6Bytes, ipv6BytesShared } from '../../net/address.js';
-import { ipv4PseudoHeader, ipv6PseudoHeader } from '../checksum.js';
+import { formatIPv4, ipv4Bytes, ipv4Word, ipv6Bytes, ipv6BytesShared } from '../net/address.js';
 import { protoOf } from './ipv4.js';
 import { emptyEncodesEmpty } from './options.js';
 import { IPV4, NUM, VAR, layoutOf, noneTaken, takeSlot, type Slot } from './layout.js';
 import { type FieldValue, type Fields, type Layer, type LayerCodec, type Span } from './spec.js';
-import { pseudoSum, wordSum } from './sum.js';
+import { ipv4PseudoHeader, ipv6PseudoHeader, pseudoSum, wordSum } from './checksum.js';
 import { decodeVar, encodeVar, fixedBits, getBits, putBits } from './values.js';
 
 /** The field a bit of the bytes belongs to (bit 0 = MSB of the byte), innermost layer first: for mapping an edited byte back. */
@@ -150,7 +149,7 @@ export function pseudoHeader(a: Addresses, layer: Layer, length: number): Uint8A
 
 /** The sum of the pseudo-header pseudoHeader gives, computed without building it; or its sentence. */
 export function pseudoHeaderSum(a: Addresses, layer: Layer, length: number): number | string {
-  const sum = pseudoSum(a.src, a.dst, layer.kind, length);
+  const sum = pseudoSum(a.src, a.dst, protoOf(layer.kind)!, length);
   if (sum >= 0) return sum;
   const h = pseudoHeader(a, layer, length);
   return typeof h === 'string' ? h : wordSum(h, 0, h.length);

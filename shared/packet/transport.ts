@@ -1,5 +1,5 @@
 // TCP (RFC 9293, flags incl. ECN RFC 3168 and NS RFC 3540), UDP (RFC 768)
-// and the raw payload as crafter layers. TCP and UDP checksums cover the
+// and the raw payload as layers. TCP and UDP checksums cover the
 // pseudo-header of the IP layer before them (or of the context).
 import { field, ports, uint, type LayerCodec } from './spec.js';
 

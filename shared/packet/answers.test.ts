@@ -3,14 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { answers, expectedAck, FlowCandidates, flowOf, isOwnPacket, keyOf, pickAnswered, type PacketKey, type SentCandidate } from './answers.js';
-import { buildStack, type Layer, type LayerKind } from './index.js';
+import { stackBytes, type Layer, type LayerKind } from './index.js';
 
-const bytesOf = (layers: Layer[], ctx?: { src: string; dst: string }): Uint8Array => {
-  const r = buildStack(layers, ctx);
-  if (!r.ok) throw new Error(`${r.layer}.${r.field}: ${r.message}`);
-  return r.bytes;
-};
-const key = (layers: Layer[], addrs?: { src?: string; dst?: string }): PacketKey => keyOf(bytesOf(layers, addrs as never), layers[0]!.kind, addrs);
+const key = (layers: Layer[], addrs?: { src?: string; dst?: string }): PacketKey => keyOf(stackBytes(layers, addrs), layers[0]!.kind, addrs);
 const ip4 = (src: string, dst: string): Layer => ({ kind: 'ipv4', fields: { src, dst } });
 const ip6 = (src: string, dst: string): Layer => ({ kind: 'ipv6', fields: { src, dst } });
 const tcp = (fields: Layer['fields']): Layer => ({ kind: 'tcp', fields });
@@ -37,7 +32,7 @@ describe('keyOf', () => {
   });
 
   it('a stack without an IP layer takes its addresses (canonical) from the caller', () => {
-    const k = keyOf(bytesOf([udp(1, 2)], { src: '::1', dst: '::0002' }), 'udp', { src: '0:0:0:0:0:0:0:1', dst: '::0002' });
+    const k = keyOf(stackBytes([udp(1, 2)], { src: '::1', dst: '::0002' }), 'udp', { src: '0:0:0:0:0:0:0:1', dst: '::0002' });
     expect(k).toMatchObject({ family: 6, src: '::1', dst: '::2', proto: 17, upper: 0, sport: 1, dport: 2 });
   });
 
@@ -55,7 +50,7 @@ describe('keyOf', () => {
       answers(k, k);
       return true;
     }), { numRuns: 2000 });
-    const full = bytesOf([ip4(THEM, US), icmp({ type: 'time-exceeded' }), ip4(US, THEM), tcp({ sport: 1, dport: 2 })]);
+    const full = stackBytes([ip4(THEM, US), icmp({ type: 'time-exceeded' }), ip4(US, THEM), tcp({ sport: 1, dport: 2 })]);
     for (let n = 0; n <= full.length; n++) expect(() => keyOf(full.subarray(0, n), 'ipv4')).not.toThrow();
   });
 });
@@ -105,7 +100,7 @@ describe('answers', () => {
   });
 
   it('UDP without an IP layer (kernel header): the quote matches on the destination and ports', () => {
-    const sent = keyOf(bytesOf([udp(5000, 9)], { src: US, dst: THEM }), 'udp', { src: US, dst: THEM });
+    const sent = keyOf(stackBytes([udp(5000, 9)], { src: US, dst: THEM }), 'udp', { src: US, dst: THEM });
     const unreach = key([ip4(THEM, US), icmp({ type: 'dest-unreach', code: 3 }), ip4(US, THEM), udp(5000, 9)]);
     expect(answers(unreach, sent)).toBe(true);
   });
@@ -124,12 +119,12 @@ describe('answers', () => {
 
   it('ICMPv6 and IPv6 TCP as an IPv6 raw socket gives them: no IP header, the source from recvfrom', () => {
     const req = key([ip6('::1', '::1'), { kind: 'icmpv6', fields: { type: 'echo-request', id: 3, seq: 9 } }]);
-    const rep = keyOf(bytesOf([{ kind: 'icmpv6', fields: { type: 'echo-reply', id: 3, seq: 9 } }], { src: '::1', dst: '::1' }), 'icmpv6', { src: '::1' });
+    const rep = keyOf(stackBytes([{ kind: 'icmpv6', fields: { type: 'echo-reply', id: 3, seq: 9 } }], { src: '::1', dst: '::1' }), 'icmpv6', { src: '::1' });
     expect(answers(rep, req)).toBe(true);
     const syn6 = key([ip6('::1', '::1'), tcp({ sport: 1234, dport: 80, seq: 5, flags: 'S' })]);
-    const synAck6 = keyOf(bytesOf([tcp({ sport: 80, dport: 1234, ack: 6, flags: 'SA' })], { src: '::1', dst: '::1' }), 'tcp', { src: '::1' });
+    const synAck6 = keyOf(stackBytes([tcp({ sport: 80, dport: 1234, ack: 6, flags: 'SA' })], { src: '::1', dst: '::1' }), 'tcp', { src: '::1' });
     expect(answers(synAck6, syn6)).toBe(true);
-    expect(answers(keyOf(bytesOf([tcp({ sport: 80, dport: 1234, ack: 6, flags: 'SA' })], { src: '::2', dst: '::1' }), 'tcp', { src: '::2' }), syn6)).toBe(false);
+    expect(answers(keyOf(stackBytes([tcp({ sport: 80, dport: 1234, ack: 6, flags: 'SA' })], { src: '::2', dst: '::1' }), 'tcp', { src: '::2' }), syn6)).toBe(false);
     // An IPv4 packet never answers an IPv6 one.
     expect(answers(key([ip4(US, US), tcp({ sport: 80, dport: 1234, ack: 6, flags: 'SA' })]), syn6)).toBe(false);
   });
@@ -138,7 +133,7 @@ describe('answers', () => {
 describe('isOwnPacket and chooseAnswered', () => {
   it('our own packet heard on loopback is ours even when the kernel wrote its checksum', () => {
     const layers = [{ kind: 'icmpv6' as const, fields: { type: 'echo-request', id: 1, seq: 1, chksum: 0 } }];
-    const sent = bytesOf(layers, { src: '::1', dst: '::1' });
+    const sent = stackBytes(layers, { src: '::1', dst: '::1' });
     const heard = sent.slice();
     heard[2] = 0xab;
     heard[3] = 0xcd;
@@ -148,7 +143,7 @@ describe('isOwnPacket and chooseAnswered', () => {
     heard[5] = 9; // another id
     expect(isOwnPacket(heard, keyOf(heard, 'icmpv6', { src: '::1' }), sent, ks)).toBe(false);
     // With the IPv4 header (which the kernel rewrites) before it: only the upper layer counts.
-    const v4 = bytesOf([ip4(US, US), udp(1, 1), load('x')]);
+    const v4 = stackBytes([ip4(US, US), udp(1, 1), load('x')]);
     const v4heard = v4.slice();
     v4heard[4] = 0x55; // another id
     expect(isOwnPacket(v4heard, keyOf(v4heard, 'ipv4'), v4, keyOf(v4, 'ipv4'))).toBe(true);
@@ -156,14 +151,14 @@ describe('isOwnPacket and chooseAnswered', () => {
 
   it('a reply answers the oldest unanswered of the matching sends, else the newest; our own packet is "own"', () => {
     const sent = (seq: number) => {
-      const bytes = bytesOf([ip4(US, THEM), icmp({ type: 'echo-request', id: 5, seq })]);
+      const bytes = stackBytes([ip4(US, THEM), icmp({ type: 'echo-request', id: 5, seq })]);
       return { key: keyOf(bytes, 'ipv4'), bytes, answered: 0 };
     };
     const a = sent(1);
     const b = sent(1);
     const c = sent(1);
     const other = sent(2);
-    const replyBytes = bytesOf([ip4(THEM, US), icmp({ type: 'echo-reply', id: 5, seq: 1 })]);
+    const replyBytes = stackBytes([ip4(THEM, US), icmp({ type: 'echo-reply', id: 5, seq: 1 })]);
     const reply = keyOf(replyBytes, 'ipv4');
     expect(pickAnswered(replyBytes, reply, [])).toBeNull();
     expect(pickAnswered(replyBytes, reply, [other])).toBeNull();
@@ -173,7 +168,7 @@ describe('isOwnPacket and chooseAnswered', () => {
     b.answered = c.answered = 1;
     expect(pickAnswered(replyBytes, reply, [a, b, c])).toBe(c);
     // A UDP datagram to ourselves with sport = dport "answers" itself by ports: it is ours.
-    const loop = bytesOf([ip4(US, US), udp(7, 7), load('me')]);
+    const loop = stackBytes([ip4(US, US), udp(7, 7), load('me')]);
     const mine = { key: keyOf(loop, 'ipv4'), bytes: loop, answered: 0 };
     expect(answers(keyOf(loop, 'ipv4'), mine.key)).toBe(true);
     expect(pickAnswered(loop, keyOf(loop, 'ipv4'), [mine])).toBe('own');
@@ -183,14 +178,14 @@ describe('isOwnPacket and chooseAnswered', () => {
 describe('FlowCandidates: pickAnswered\'s verdict without scanning every packet sent', () => {
   type Sent = SentCandidate & { name: string };
   const echoReq = (name: string, seq: number, text = 'AAAA', ttl = 64): Sent => {
-    const bytes = bytesOf([{ kind: 'ipv4', fields: { src: US, dst: THEM, ttl } }, icmp({ type: 'echo-request', id: 9, seq }), load(text)]);
+    const bytes = stackBytes([{ kind: 'ipv4', fields: { src: US, dst: THEM, ttl } }, icmp({ type: 'echo-request', id: 9, seq }), load(text)]);
     return { name, key: keyOf(bytes, 'ipv4'), bytes, answered: 0 };
   };
-  const echoRep = bytesOf([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 1 }), load('AAAA')]);
+  const echoRep = stackBytes([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 1 }), load('AAAA')]);
   const echoRepKey = keyOf(echoRep, 'ipv4');
   /** UDP to ourselves with sport = dport: every datagram "answers" every other by ports. */
   const udpSelf = (name: string, text: string): Sent => {
-    const bytes = bytesOf([ip4(US, US), udp(7, 7), load(text)]);
+    const bytes = stackBytes([ip4(US, US), udp(7, 7), load(text)]);
     return { name, key: keyOf(bytes, 'ipv4'), bytes, answered: 0 };
   };
   const pick = (f: FlowCandidates<Sent>, bytes: Uint8Array, first: LayerKind = 'ipv4') => {
@@ -266,7 +261,7 @@ describe('FlowCandidates: pickAnswered\'s verdict without scanning every packet 
 
   it('agrees with pickAnswered over random sends, answers, removals and replies', () => {
     const pool = [echoReq('p0', 1, 'AAAA'), echoReq('p1', 1, 'BBBB'), echoReq('p2', 1, 'AAAA', 9), udpSelf('u0', 'x'), udpSelf('u1', 'y')];
-    const replies = [echoRep, bytesOf([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 2 })]), pool[3]!.bytes, pool[4]!.bytes, bytesOf([ip4(US, US), udp(7, 7), load('z')])];
+    const replies = [echoRep, stackBytes([ip4(THEM, US), icmp({ type: 'echo-reply', id: 9, seq: 2 })]), pool[3]!.bytes, pool[4]!.bytes, stackBytes([ip4(US, US), udp(7, 7), load('z')])];
     const op = fc.oneof(
       fc.record({ t: fc.constant('add' as const), i: fc.nat(pool.length - 1) }),
       fc.record({ t: fc.constant('answer' as const), i: fc.nat(300) }),

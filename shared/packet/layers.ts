@@ -1,5 +1,5 @@
 // The table of layer kinds (LAYER_SPECS) and which may follow which, for
-// the crafter's editors, the CLI's layer syntax and the codecs themselves.
+// the codecs themselves, the crafter's editors and the CLI's layer syntax.
 import { ICMP } from './icmp.js';
 import { ICMPV6 } from './icmpv6.js';
 import { IPV4 } from './ipv4.js';

@@ -7,7 +7,7 @@
 import { LAYER_SPECS } from './layers.js';
 import type { StackContext } from './build.js';
 import type { ChecksumStatus, Layer, LayerCodec, LayerKind, Span } from './spec.js';
-import { fold, wordSum } from './sum.js';
+import { fold, wordSum } from './checksum.js';
 import { pseudoAddresses, pseudoHeader, pseudoHeaderSum, readLayer } from './wire.js';
 
 export interface ParseResult {

@@ -2,8 +2,8 @@
 // form that resolveStack and parseStack both produce (numbers for numeric,
 // enum and flag fields; RFC 5952 text for addresses; Uint8Array for bytes),
 // and between that form and the wire.
-import { toHex } from '../../codec/hex.js';
-import { formatIPv4, formatIPv6, ipv4Bytes, ipv4Word, ipv6Bytes } from '../../net/address.js';
+import { toHex } from '../codec/hex.js';
+import { formatIPv4, formatIPv6, ipv4Bytes, ipv4Word, ipv6Bytes } from '../net/address.js';
 import { decodeOptions, emptyEncodesEmpty, encodeOptions, formatOption } from './options.js';
 import { FieldError, type FieldSpec, type FieldValue, type Fields, type OptionValue } from './spec.js';
 
