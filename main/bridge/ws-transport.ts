@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeFrame, encodeFrame, WireError } from '../../shared/contract/wire.js';
+import { decodeFrame, encodeFrame, FrameError } from '../../shared/contract/wire.js';
 import type { Reply } from '../../shared/contract/index.js';
 import type { Router } from './router.js';
 
@@ -92,15 +92,15 @@ async function answer(ws: WebSocket, router: Router, data: Buffer, isBinary: boo
   let id = 0;
   let reply: Reply;
   try {
-    if (!isBinary) throw new WireError('text frames are not accepted; send binary frames');
+    if (!isBinary) throw new FrameError('text frames are not accepted; send binary frames');
     const msg = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    if (typeof msg !== 'object' || msg === null) throw new WireError('a request must be an object {id, method, params}');
+    if (typeof msg !== 'object' || msg === null) throw new FrameError('a request must be an object {id, method, params}');
     const { id: rawId, method, params } = msg as { id?: unknown; method?: unknown; params?: unknown };
-    if (!Number.isSafeInteger(rawId) || (rawId as number) < 1) throw new WireError('a request needs a positive integer id');
+    if (!Number.isSafeInteger(rawId) || (rawId as number) < 1) throw new FrameError('a request needs a positive integer id');
     id = rawId as number;
     reply = await router.handle(method, params);
   } catch (e) {
-    const message = e instanceof WireError ? `malformed request: ${e.message}` : 'malformed request';
+    const message = e instanceof FrameError ? `malformed request: ${e.message}` : 'malformed request';
     reply = { ok: false, error: { code: 'BAD_REQUEST', message } };
   }
   if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ id, reply }), { binary: true });

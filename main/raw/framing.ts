@@ -3,7 +3,7 @@
 // payload = encodeFrame(message) of shared/contract/wire.ts, so bytes stay
 // binary. A frame longer than the cap is skipped (its declared length is the
 // only way to stay in step) and reported, never buffered.
-import { decodeFrame, encodeFrame, WireError } from '../../shared/contract/wire.js';
+import { decodeFrame, encodeFrame, FrameError } from '../../shared/contract/wire.js';
 
 export type Chunk = { frame: Uint8Array } | { oversize: number };
 
@@ -69,14 +69,14 @@ export function frameOf(message: unknown): Uint8Array {
 /**
  * decodeFrame with a cap on the JSON part: the JSON is where blob references
  * live, and each may copy the whole blob, so a small cap bounds the memory a
- * hostile frame can make us allocate. Throws WireError only.
+ * hostile frame can make us allocate. Throws FrameError only.
  */
 export function decodePayload(payload: Uint8Array, maxJson: number): unknown {
   if (payload.byteLength >= 4) {
     const jsonLen = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
-    if (jsonLen > maxJson) throw new WireError(`frame JSON is ${jsonLen} bytes; at most ${maxJson} allowed`);
+    if (jsonLen > maxJson) throw new FrameError(`frame JSON is ${jsonLen} bytes; at most ${maxJson} allowed`);
   }
   return decodeFrame(payload);
 }
 
-export { WireError };
+export { FrameError };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, WireError } from './wire.js';
+import { decodeFrame, encodeFrame, FrameError } from './wire.js';
 
 describe('wire frames', () => {
   it('round-trip nested bytes as bytes, not JSON number arrays', () => {
@@ -14,7 +14,7 @@ describe('wire frames', () => {
     expect(decodeFrame(frame)).toEqual({ b: new Uint8Array([104, 105]) });
   });
 
-  it('malformed frames raise WireError and nothing else (fuzzed)', () => {
+  it('malformed frames raise FrameError and nothing else (fuzzed)', () => {
     const valid = encodeFrame({ id: 1, method: 'x', params: { data: new Uint8Array([1, 2, 3]) } });
     let seed = 42;
     const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
@@ -24,10 +24,10 @@ describe('wire frames', () => {
       try {
         decodeFrame(f);
       } catch (e) {
-        expect(e).toBeInstanceOf(WireError);
+        expect(e).toBeInstanceOf(FrameError);
       }
     }
-    expect(() => decodeFrame(new Uint8Array([0, 0]))).toThrow(WireError);
+    expect(() => decodeFrame(new Uint8Array([0, 0]))).toThrow(FrameError);
     const outOfRange = new TextEncoder().encode('{"d":{"$b":[0,99]}}');
     const f = new Uint8Array(4 + outOfRange.length);
     new DataView(f.buffer).setUint32(0, outOfRange.length);
@@ -43,7 +43,7 @@ describe('wire frames from a hostile peer', () => {
     const frame = new Uint8Array(4 + json.byteLength + 1024);
     new DataView(frame.buffer).setUint32(0, json.byteLength);
     frame.set(json, 4);
-    expect(() => decodeFrame(frame)).toThrow(WireError);
+    expect(() => decodeFrame(frame)).toThrow(FrameError);
     // One reference to the same blob is fine.
     const one = new TextEncoder().encode(JSON.stringify({ id: 1, method: 'x', params: [{ $b: [0, 1024] }] }));
     const ok = new Uint8Array(4 + one.byteLength + 1024);

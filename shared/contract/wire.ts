@@ -11,8 +11,8 @@ export type ServerFrame = { id: number; reply: Reply } | { events: AnyEvent[] };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export class WireError extends Error {
-  override name = 'WireError';
+export class FrameError extends Error {
+  override name = 'FrameError';
 }
 
 export function encodeFrame(message: unknown): Uint8Array {
@@ -42,18 +42,18 @@ export function encodeFrame(message: unknown): Uint8Array {
   return out;
 }
 
-/** Decodes a frame; throws WireError (never anything else) on malformed input. */
+/** Decodes a frame; throws FrameError (never anything else) on malformed input. */
 export function decodeFrame(frame: Uint8Array): unknown {
-  if (frame.byteLength < 4) throw new WireError('frame shorter than its 4-byte header');
+  if (frame.byteLength < 4) throw new FrameError('frame shorter than its 4-byte header');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const jsonLen = view.getUint32(0);
-  if (4 + jsonLen > frame.byteLength) throw new WireError('frame header claims more JSON than the frame holds');
+  if (4 + jsonLen > frame.byteLength) throw new FrameError('frame header claims more JSON than the frame holds');
   const blob = frame.subarray(4 + jsonLen);
   let text: string;
   try {
     text = decoder.decode(frame.subarray(4, 4 + jsonLen));
   } catch {
-    throw new WireError('frame JSON is not valid UTF-8');
+    throw new FrameError('frame JSON is not valid UTF-8');
   }
   // Each reference is copied out; their total may not exceed the blob, so a
   // small frame cannot make us allocate more than it carried.
@@ -62,16 +62,16 @@ export function decodeFrame(frame: Uint8Array): unknown {
     return JSON.parse(text, (_key, value: unknown) => {
       if (isBlobRef(value)) {
         const [off, len] = value.$b;
-        if (off + len > blob.byteLength) throw new WireError('frame blob reference out of range');
+        if (off + len > blob.byteLength) throw new FrameError('frame blob reference out of range');
         referenced += len;
-        if (referenced > blob.byteLength) throw new WireError('frame blob references add up to more than the blob');
+        if (referenced > blob.byteLength) throw new FrameError('frame blob references add up to more than the blob');
         return blob.slice(off, off + len);
       }
       return value;
     });
   } catch (e) {
-    if (e instanceof WireError) throw e;
-    throw new WireError('frame JSON does not parse');
+    if (e instanceof FrameError) throw e;
+    throw new FrameError('frame JSON does not parse');
   }
 }
 
