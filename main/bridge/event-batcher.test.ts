@@ -63,16 +63,17 @@ describe('EventBatcher', () => {
     expect(batches[0]!.find((e) => e.name === 'session.dropped')?.payload).toEqual({ id: 2, bytes: 2, chunks: 2 });
   });
 
-  it('waits for acknowledgements: while the receiver is behind, data is counted, updates coalesce, other events are held', () => {
+  it('waits for acknowledgements: while the receiver is behind, the next batch fills to its cap and the rest is counted, updates coalesce, other events are held', () => {
     vi.useFakeTimers();
     const batches: { events: AnyEvent[]; seq: number }[] = [];
-    const b = new EventBatcher((events, seq) => batches.push({ events, seq }), { intervalMs: 10, maxUnacked: 2 });
+    const b = new EventBatcher((events, seq) => batches.push({ events, seq }), { intervalMs: 10, maxUnacked: 2, maxBatchDataEntries: 1 });
     b.push(data(1, 5));
     vi.advanceTimersByTime(10);
     b.push(data(1, 5));
     vi.advanceTimersByTime(10);
     expect(batches.map((x) => x.seq)).toEqual([1, 2]);
     // Two unacknowledged: nothing more goes out.
+    b.push(data(1, 6));
     b.push(data(1, 7));
     b.push({ name: 'session.updated', payload: info(1, 10) });
     b.push({ name: 'session.removed', payload: { id: 9 } });
@@ -83,9 +84,10 @@ describe('EventBatcher', () => {
     b.ack(1);
     expect(batches).toHaveLength(3);
     expect(batches[2]!.seq).toBe(3);
-    expect(batches[2]!.events.map((e) => e.name)).toEqual(['session.removed', 'session.dropped', 'session.updated']);
-    expect(batches[2]!.events[1]!.payload).toEqual({ id: 1, bytes: 7, chunks: 1 });
-    expect(batches[2]!.events[2]!.name === 'session.updated' && batches[2]!.events[2]!.payload.counters.bytesIn).toBe(17);
+    expect(batches[2]!.events.map((e) => e.name)).toEqual(['session.data', 'session.removed', 'session.dropped', 'session.updated']);
+    expect(batches[2]!.events[0]!.name === 'session.data' && batches[2]!.events[0]!.payload.bytes.byteLength).toBe(6);
+    expect(batches[2]!.events[2]!.payload).toEqual({ id: 1, bytes: 7, chunks: 1 });
+    expect(batches[2]!.events[3]!.name === 'session.updated' && batches[2]!.events[3]!.payload.counters.bytesIn).toBe(17);
   });
 
   it('does not trust acknowledgements: beyond what was sent, backwards or not a number, they change nothing', () => {

@@ -6,10 +6,11 @@
 //
 // Each batch carries a sequence number and the page acknowledges the batches
 // it has applied. While `maxUnacked` batches wait for that, nothing more is
-// sent: data is only counted, updates coalesce, other events wait (up to
-// `maxHeldEvents`), and everything held goes out with the next acknowledgement.
-// So a page that falls behind (or stops reading) costs main a bounded amount
-// of memory, and replies never queue behind a backlog of data frames.
+// sent: the next batch keeps filling up to its caps and data beyond them is
+// only counted, updates coalesce, other events wait (up to `maxHeldEvents`),
+// and it all goes out with the next acknowledgement. So a page that falls
+// behind (or stops reading) costs main a bounded amount of memory, and
+// replies never queue behind a backlog of data frames.
 import type { AnyEvent, EventPayload } from '../../shared/contract/index.js';
 
 export interface BatcherOptions {
@@ -72,7 +73,6 @@ export class EventBatcher {
       if (
         this.dataBytes + n > this.options.maxBatchDataBytes ||
         this.dataEntries >= this.options.maxBatchDataEntries ||
-        this.waiting ||
         this.options.congested()
       ) {
         const d = this.dropped.get(ev.payload.id);

@@ -11,7 +11,7 @@
 // Run alone: `npm run build && node --import tsx test/bench/page-flood.ts [load…]`;
 // SOCKBENCH_PROFILE=1 also records Chromium's CPU profile (CDP) and main's
 // (--cpu-prof) and prints where the time went.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
@@ -88,9 +88,16 @@ function tcpListening(port: number): boolean {
   });
 }
 
-function wchar(pid: number): number {
-  const m = /^wchar:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
+/**
+ * What the peer on `port` has delivered: the kernel's count of bytes the
+ * receiver acknowledged (TCP_INFO's bytes_acked, through `ss`), and whether
+ * anything is still in its send queue.
+ */
+function tcpDelivered(port: number): { acked: number; queued: number } | null {
+  const out = execFileSync('ss', ['-tinH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+  const acked = /bytes_acked:(\d+)/.exec(out);
+  const queued = /^\s*\d+\s+(\d+)/.exec(out);
+  return acked && queued ? { acked: Number(acked[1]), queued: Number(queued[1]) } : null;
 }
 
 function rssMiB(pid: number): number {
@@ -355,9 +362,14 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
       const r = await senderDone;
       senderFigures = { sent: r.sent, seconds: r.seconds, unit: 'datagrams' };
     } else if (load === 'tcp' && sender) {
+      // Stopped, socat's send queue drains into the session; then what it delivered is final.
       sender.kill('SIGSTOP');
-      await sleep(50);
-      senderFigures = { sent: wchar(sender.pid!), seconds: (Date.now() - t0) / 1000, unit: 'bytes' };
+      const seconds = (Date.now() - t0) / 1000;
+      const delivered = await until('socat’s send queue to drain', SETTLE_MS, async () => {
+        const d = tcpDelivered(tcpPort);
+        return d && d.queued === 0 ? d : null;
+      });
+      senderFigures = { sent: delivered?.acked ?? NaN, seconds, unit: 'bytes' };
       sender.kill('SIGKILL');
     }
     const endAt = Date.now();
@@ -476,7 +488,7 @@ export function pageRows(f: PageFigures): { figure: string; value: string; targe
   ];
   if (f.load !== 'idle') {
     const unit = f.sender?.unit === 'bytes' ? 'bytes' : 'datagrams';
-    const sent = f.sender ? `${f.sender.sent} ${unit} sent in ${f.sender.seconds.toFixed(1)} s` : '—';
+    const sent = f.sender ? `${f.sender.sent} ${unit} ${unit === 'bytes' ? 'delivered (acknowledged to socat)' : 'sent'} in ${f.sender.seconds.toFixed(1)} s` : '—';
     const kernel = f.session.kernelDropped === null ? '' : `, the kernel dropped ${f.session.kernelDropped} (/proc/net/udp)${f.session.kernelDroppedField === null ? '' : `, session says ${f.session.kernelDroppedField}`}`;
     rows.push({
       figure: `${tag}: counters`,
