@@ -31,9 +31,13 @@ export interface BatcherOptions {
 /** What the transports allow a page: batches sent but not yet applied, before main stops sending. */
 export const MAX_UNACKED_BATCHES = 2;
 
+// A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
+// a quarter MiB or 2,000 entries per frame is more than anyone can read, and
+// everything beyond is counted (session.dropped) rather than framed, sent,
+// decoded and thrown away.
 const defaults: BatcherOptions = {
   intervalMs: 16,
-  maxBatchDataBytes: 1024 * 1024,
+  maxBatchDataBytes: 256 * 1024,
   maxBatchDataEntries: 2000,
   maxUnacked: Infinity,
   maxHeldEvents: 10_000,

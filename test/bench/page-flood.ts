@@ -2,10 +2,10 @@
 // 1440×900) on browser mode (`node dist/serve.cjs`, its own process), one
 // session selected with its data log open and following, and the flood
 // coming from another process: UDP 64-byte datagrams at a steady rate
-// (udp-paced-sender.py) or a TCP stream at full speed (socat from /dev/zero).
+// (test/support/udp-flood.ts) or a TCP stream at full speed (socat from /dev/zero).
 // Measured: frame gaps (requestAnimationFrame), clicks in the session list
 // and in a form (pointerdown → the DOM showing the answer), the JS heap after
-// gc() at 5 s and 15 s, main's RSS, and whether the page's counters equal the
+// gc() at 5 s and at the end (15 s), main's RSS, and whether the page's counters equal the
 // session's and the session's equal what the kernel delivered.
 //
 // Run alone: `npm run build && node --import tsx test/bench/page-flood.ts [load…]`;
@@ -19,14 +19,16 @@ import type { Client } from '../../shared/contract/bridge-client.js';
 import type { SessionInfo } from '../../shared/contract/index.js';
 import { launch, serve } from '../support/browser.js';
 import { freePort, hasTool } from '../support/peers.js';
+import { procUdpDrops, startUdpFlood } from '../support/udp-flood.js';
 import { connectBridge } from '../support/ws-client.js';
 import { percentile, sleep } from './stats.js';
 
 export type PageLoad = 'idle' | 'udp-10k' | 'udp-50k' | 'tcp';
 export const PAGE_LOADS: readonly PageLoad[] = ['idle', 'udp-10k', 'udp-50k', 'tcp'];
 
-const FLOOD_MS = 15_000;
-const HEAP_AT_MS = [5_000, 15_000] as const;
+/** SOCKBENCH_PAGE_SECONDS: a longer flood, to see where memory settles (the heap's second sample is at its end). */
+const FLOOD_MS = 1000 * Number(process.env.SOCKBENCH_PAGE_SECONDS ?? 15);
+const HEAP_AT_MS = [5_000, FLOOD_MS] as const;
 /** From here, CLICK_PAIRS times (every 1.75 s): a list click away, one back, a form click. */
 const CLICKS_FROM_MS = 6_000;
 const CLICK_EVERY_MS = 1_000;
@@ -43,8 +45,9 @@ export interface PageFigures {
   listClicksMs: (number | null)[];
   formClicksMs: (number | null)[];
   /** When the two samples were taken (s after the flood began; late when clicks were slow). */
-  heapMiB: { at5s: number; at15s: number; changePct: number; takenAtS: [number, number] };
-  rssMiB: { at5s: number; at15s: number; peak: number; changePct: number };
+  heapMiB: { at5s: number; atEnd: number; changePct: number; takenAtS: [number, number] };
+  /** Main's RSS at the heap samples' times, its peak, every 5 s, and its change from the 10th second to the end. */
+  rssMiB: { at5s: number; atEnd: number; peak: number; changePct: number; every5s: number[] };
   /** What the other process sent (UDP) or wrote (TCP). */
   sender: { sent: number; seconds: number; unit: 'datagrams' | 'bytes' } | null;
   session: { bytesIn: number; chunksIn: number; kernelDropped: number | null; kernelDroppedField: number | null };
@@ -56,6 +59,12 @@ export interface PageFigures {
   accounted: boolean;
   /** ms after the flood ended until the page's counters equalled the session's. */
   catchUpMs: number | null;
+  /**
+   * CPU time used during the flood, as % of one core: Chromium's renderer
+   * (the page), its other processes (browser, GPU, network), and main.
+   * Less noisy than the timings on a loaded machine.
+   */
+  cpuPct: { page: number; chromiumOther: number; main: number };
   profile?: { page: string[]; trace: string[]; main: string[] };
 }
 
@@ -65,20 +74,6 @@ interface BenchWindow {
 }
 
 const tid = (id: string) => `[data-testid=${id}]`;
-
-/** The UDP socket's drops counter from /proc/net/udp (the kernel's count of datagrams it dropped for a full receive buffer). */
-function procUdpDrops(port: number): number | null {
-  try {
-    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 13) continue;
-      if (parseInt(f[1]!.split(':')[1]!, 16) === port) return Number(f[f.length - 1]);
-    }
-  } catch {
-    /* not Linux */
-  }
-  return null;
-}
 
 function tcpListening(port: number): boolean {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
@@ -98,6 +93,24 @@ function tcpDelivered(port: number): { acked: number; queued: number } | null {
   const acked = /bytes_acked:(\d+)/.exec(out);
   const queued = /^\s*\d+\s+(\d+)/.exec(out);
   return acked && queued ? { acked: Number(acked[1]), queued: Number(queued[1]) } : null;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz on Linux)
+}
+
+/** CPU seconds of Chromium's renderer and of its other processes (SystemInfo.getProcessInfo). */
+async function chromiumCpu(cdp: CDPSession): Promise<{ page: number; other: number }> {
+  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; cpuTime: number }[] };
+  let page = 0;
+  let other = 0;
+  for (const p of processInfo) {
+    if (p.type === 'renderer') page += p.cpuTime;
+    else other += p.cpuTime;
+  }
+  return { page, other };
 }
 
 function rssMiB(pid: number): number {
@@ -213,7 +226,12 @@ async function armClick(page: Page, kind: 'selected' | 'timeout', expected: stri
 
 async function clickAnswered(page: Page, selector: string, kind: 'selected' | 'timeout', expected: string): Promise<number | null> {
   await armClick(page, kind, expected);
-  await page.locator(selector).click({ timeout: 10_000 });
+  try {
+    await page.locator(selector).click({ timeout: 10_000 });
+  } catch (e) {
+    console.error(`  page bench: the click on ${selector} did not happen within 10 s: ${(e as Error).message.split('\n')[0]}`);
+    return null;
+  }
   return page.evaluate(() => Promise.race([(window as unknown as BenchWindow).__bench.click!, new Promise<null>((r) => setTimeout(() => r(null), 5_000))]));
 }
 
@@ -235,11 +253,14 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });
   }
-  const serveCmd = [process.execPath, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/serve.cjs', '--port', '0'];
+  // SOCKBENCH_SERVE: another build's serve.cjs (e.g. an earlier commit's, to compare in the same minutes).
+  const serveJs = process.env.SOCKBENCH_SERVE ?? 'dist/serve.cjs';
+  const serveCmd = [process.execPath, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), serveJs, '--port', '0'];
   const server = await serve(serveCmd);
   const mainPid = server.proc.pid!;
   let browser: Browser | undefined;
-  let sender: ChildProcess | undefined;
+  let socat: ChildProcess | undefined;
+  let stopSender = (): void => undefined;
   try {
     browser = await launch(['--js-flags=--expose-gc']);
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -260,7 +281,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     if (load === 'tcp') {
       if (!hasTool('socat')) throw new Error('socat not installed');
       tcpPort = await freePort();
-      sender = spawn('socat', ['-u', 'OPEN:/dev/zero', `TCP-LISTEN:${tcpPort},bind=127.0.0.1,reuseaddr`], { stdio: 'ignore' });
+      socat = spawn('socat', ['-u', 'OPEN:/dev/zero', `TCP-LISTEN:${tcpPort},bind=127.0.0.1,reuseaddr`], { stdio: 'ignore' });
       if (!(await until('socat to listen', 5_000, async () => tcpListening(tcpPort)))) throw new Error('socat did not listen');
       const s = await api.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
       target = { id: s.id, port: 0 };
@@ -294,6 +315,8 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     }
 
     const rss: { t: number; mib: number }[] = [];
+    const browserCdp = await browser.newBrowserCDPSession();
+    const cpu0 = { ...(await chromiumCpu(browserCdp)), main: cpuSeconds(mainPid) };
     const t0 = Date.now();
     const rssTimer = setInterval(() => rss.push({ t: Date.now() - t0, mib: rssMiB(mainPid) }), 250);
     const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
@@ -301,13 +324,9 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     let senderDone: Promise<{ sent: number; seconds: number }> | undefined;
     if (load === 'udp-10k' || load === 'udp-50k') {
       const rate = load === 'udp-10k' ? 10_000 : 50_000;
-      const proc = spawn('python3', ['test/bench/udp-paced-sender.py', '127.0.0.1', String(target.port), String(rate), String((rate * FLOOD_MS) / 1000), String(UDP_BYTES)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      sender = proc;
-      let out = '';
-      proc.stdout.on('data', (d: Buffer) => (out += String(d)));
-      senderDone = new Promise((resolve, reject) =>
-        proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { sent: number; seconds: number }) : reject(new Error(`udp sender exited ${code}`)))),
-      );
+      const flood = startUdpFlood({ port: target.port, rate, count: (rate * FLOOD_MS) / 1000, size: UDP_BYTES });
+      stopSender = flood.stop;
+      senderDone = flood.done;
     } else if (load === 'tcp') {
       await api.call('socket.connect', { id: target.id, address: '127.0.0.1', port: tcpPort });
     }
@@ -337,7 +356,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     };
     for (let i = 0; i < CLICK_PAIRS; i++) {
       const from = CLICKS_FROM_MS + (i * 7 * CLICK_EVERY_MS) / 4;
-      // Slow answers must not stretch the run: the clicks stop in time for the heap at 15 s.
+      // Slow answers must not stretch the run: the clicks stop in time for the heap at the end.
       if (Date.now() - t0 > HEAP_AT_MS[1] - 2 * CLICK_EVERY_MS) break;
       await at(from);
       listClicks.push(await clickAnswered(page, `${tid('session-item')}[data-session-id="${other.id}"]`, 'selected', String(other.id)));
@@ -361,18 +380,20 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     if (senderDone) {
       const r = await senderDone;
       senderFigures = { sent: r.sent, seconds: r.seconds, unit: 'datagrams' };
-    } else if (load === 'tcp' && sender) {
+    } else if (load === 'tcp' && socat) {
       // Stopped, socat's send queue drains into the session; then what it delivered is final.
-      sender.kill('SIGSTOP');
+      socat.kill('SIGSTOP');
       const seconds = (Date.now() - t0) / 1000;
       const delivered = await until('socat’s send queue to drain', SETTLE_MS, async () => {
         const d = tcpDelivered(tcpPort);
         return d && d.queued === 0 ? d : null;
       });
       senderFigures = { sent: delivered?.acked ?? NaN, seconds, unit: 'bytes' };
-      sender.kill('SIGKILL');
+      socat.kill('SIGKILL');
     }
     const endAt = Date.now();
+    const cpu1 = { ...(await chromiumCpu(browserCdp)), main: cpuSeconds(mainPid) };
+    const cpuPct = (a: number, b: number) => (100 * (b - a)) / ((endAt - t0) / 1000);
     const pageFrames = await page.evaluate(() => {
       const b = (window as unknown as BenchWindow).__bench;
       b.stop = true;
@@ -444,8 +465,15 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
       },
       listClicksMs: listClicks,
       formClicksMs: formClicks,
-      heapMiB: { at5s: heaps[0]!, at15s: heaps[1]!, changePct: (100 * (heaps[1]! - heaps[0]!)) / heaps[0]!, takenAtS: [heapTimes[0]! / 1000, heapTimes[1]! / 1000] },
-      rssMiB: { at5s: rssAt(heapTimes[0]!), at15s: rssAt(heapTimes[1]!), peak: Math.max(...rss.map((s) => s.mib)), changePct: (100 * (rssAt(heapTimes[1]!) - rssAt(heapTimes[0]!))) / rssAt(heapTimes[0]!) },
+      heapMiB: { at5s: heaps[0]!, atEnd: heaps[1]!, changePct: (100 * (heaps[1]! - heaps[0]!)) / heaps[0]!, takenAtS: [heapTimes[0]! / 1000, heapTimes[1]! / 1000] },
+      rssMiB: {
+        at5s: rssAt(heapTimes[0]!),
+        atEnd: rssAt(heapTimes[1]!),
+        peak: Math.max(...rss.map((s) => s.mib)),
+        // From the 10th second: the engine's ring and V8's heap have grown to their working size by then.
+        changePct: (100 * (rssAt(heapTimes[1]!) - rssAt(10_000))) / rssAt(10_000),
+        every5s: Array.from({ length: Math.floor(heapTimes[1]! / 5000) }, (_, i) => rssAt(5000 * (i + 1))),
+      },
       sender: senderFigures,
       session: {
         bytesIn: session.counters.bytesIn,
@@ -458,10 +486,12 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
       pageEqualsSession: pageNow.chunksIn === session.counters.chunksIn && pageNow.bytesIn === session.counters.bytesIn,
       accounted: pageNow.held + pageNow.evicted + pageNow.skippedChunks === session.counters.chunksIn,
       catchUpMs: caughtUp ? Math.max(0, Date.now() - settledAt) : null,
+      cpuPct: { page: cpuPct(cpu0.page, cpu1.page), chromiumOther: cpuPct(cpu0.other, cpu1.other), main: cpuPct(cpu0.main, cpu1.main) },
       profile,
     };
   } finally {
-    if (sender && sender.exitCode === null) sender.kill('SIGKILL');
+    if (socat && socat.exitCode === null) socat.kill('SIGKILL');
+    stopSender();
     await browser?.close();
     if (server.proc.exitCode === null) await server.stop();
   }
@@ -483,8 +513,9 @@ export function pageRows(f: PageFigures): { figure: string; value: string; targe
     { figure: `${tag}: frame gap`, value: `p99 ${f.frames.p99Ms.toFixed(0)} ms, max ${f.frames.maxMs.toFixed(0)} ms, median ${f.frames.p50Ms.toFixed(0)} ms, ${f.frames.fps.toFixed(0)} frames/s (${f.frames.excludedForGc} gaps holding a forced gc() left out)`, target: `p99 < 50 ms: ${met(f.frames.p99Ms < 50)}` },
     { figure: `${tag}: click in the session list → selection shown`, value: clickText(f.listClicksMs), target: `< 100 ms: ${met(worst(f.listClicksMs) < 100)}` },
     { figure: `${tag}: click in a form (setblocking) → answer shown`, value: clickText(f.formClicksMs), target: `< 100 ms: ${met(worst(f.formClicksMs) < 100)}` },
-    { figure: `${tag}: JS heap after gc()`, value: `${f.heapMiB.at5s.toFixed(1)} MiB at ${f.heapMiB.takenAtS[0].toFixed(0)} s → ${f.heapMiB.at15s.toFixed(1)} MiB at ${f.heapMiB.takenAtS[1].toFixed(0)} s (${f.heapMiB.changePct >= 0 ? '+' : ''}${f.heapMiB.changePct.toFixed(0)} %)`, target: `within ±20 %: ${met(Math.abs(f.heapMiB.changePct) <= 20)}` },
-    { figure: `${tag}: main's RSS`, value: `${f.rssMiB.at5s.toFixed(0)} MiB at 5 s → ${f.rssMiB.at15s.toFixed(0)} MiB at 15 s, peak ${f.rssMiB.peak.toFixed(0)} MiB`, target: `bounded (within ±20 % 5th→15th s): ${met(Math.abs(f.rssMiB.changePct) <= 20)}` },
+    { figure: `${tag}: JS heap after gc()`, value: `${f.heapMiB.at5s.toFixed(1)} MiB at ${f.heapMiB.takenAtS[0].toFixed(0)} s → ${f.heapMiB.atEnd.toFixed(1)} MiB at ${f.heapMiB.takenAtS[1].toFixed(0)} s (${f.heapMiB.changePct >= 0 ? '+' : ''}${f.heapMiB.changePct.toFixed(0)} %)`, target: `within ±20 %: ${met(Math.abs(f.heapMiB.changePct) <= 20)}` },
+    { figure: `${tag}: CPU used`, value: `page (renderer) ${f.cpuPct.page.toFixed(0)} %, Chromium's other processes ${f.cpuPct.chromiumOther.toFixed(0)} %, main ${f.cpuPct.main.toFixed(0)} % of one core`, target: '—' },
+    { figure: `${tag}: main's RSS`, value: `${f.rssMiB.at5s.toFixed(0)} MiB at ${f.heapMiB.takenAtS[0].toFixed(0)} s → ${f.rssMiB.atEnd.toFixed(0)} MiB at ${f.heapMiB.takenAtS[1].toFixed(0)} s, peak ${f.rssMiB.peak.toFixed(0)} MiB${f.rssMiB.every5s.length > 3 ? ` (every 5 s: ${f.rssMiB.every5s.map((m) => m.toFixed(0)).join(', ')})` : ''}`, target: `bounded (within ±10 % from the 10th s to the end: ${f.rssMiB.changePct >= 0 ? '+' : ''}${f.rssMiB.changePct.toFixed(0)} %): ${met(Math.abs(f.rssMiB.changePct) <= 10)}` },
   ];
   if (f.load !== 'idle') {
     const unit = f.sender?.unit === 'bytes' ? 'bytes' : 'datagrams';

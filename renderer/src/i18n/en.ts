@@ -117,7 +117,7 @@ export default {
   log: {
     title: 'Data',
     count: '{n} chunk, {bytes} | {n} chunks, {bytes}',
-    evicted: '{n} older dropped from view',
+    evicted: '{n} older rolled off the log',
     evictedHint: 'The log keeps the newest 5,000 chunks or 4 MiB per session; counters above stay exact.',
     dropped: 'view skipped {n} chunk ({bytes}) | view skipped {n} chunks ({bytes})',
     droppedHint: 'Not shown: the page could not keep up with the flood. They were received; the counters stay exact.',
