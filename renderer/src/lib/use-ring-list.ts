@@ -9,6 +9,7 @@ import { useVirtualizer } from '@tanstack/vue-virtual';
 import { computed, onActivated, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
 import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
+import { observeRectAfterLayout, scrollAfterMount } from './virtual-mount.js';
 
 export interface RingListOptions {
   /** The Ring shown (undefined: nothing yet). */
@@ -48,6 +49,8 @@ export function useRingList(o: RingListOptions) {
     computed(() => ({
       count: count.value,
       getScrollElement: () => scrollEl.value,
+      observeElementRect: observeRectAfterLayout,
+      scrollToFn: scrollAfterMount,
       estimateSize: o.estimateSize ?? (() => o.rowHeight),
       overscan: o.overscan,
       getItemKey: (i: number) => (o.ring()?.firstSeq ?? 0) + i,
