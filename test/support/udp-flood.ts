@@ -6,9 +6,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface UdpFlood {
-  /** What the sender reports when it has sent them all. */
+  /** What the sender reports when it has sent them all, or was ended. */
   done: Promise<{ sent: number; seconds: number; errors: number }>;
   running(): boolean;
+  /** Ends the flood early; `done` still tells how many were sent. */
+  end(): void;
+  /** Kills the sender (cleanup). */
   stop(): void;
 }
 
@@ -24,7 +27,7 @@ export function startUdpFlood(o: { port: number; rate: number; count: number; si
     ),
   );
   done.catch(() => undefined); // judged by whoever awaits it
-  return { done, running: () => proc.exitCode === null && proc.signalCode === null, stop: () => proc.kill('SIGKILL') };
+  return { done, running: () => proc.exitCode === null && proc.signalCode === null, end: () => proc.kill('SIGTERM'), stop: () => proc.kill('SIGKILL') };
 }
 
 /** The drops counter of the UDP socket bound to `port` (/proc/net/udp): datagrams the kernel dropped for a full receive buffer; null off Linux. */

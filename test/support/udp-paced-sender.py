@@ -2,9 +2,10 @@
 # A flood from another process for the page benchmark: `count` UDP datagrams
 # of `size` bytes to host:port at `rate` per second, on an absolute schedule
 # (sent in small bursts each millisecond, catching up when it falls behind).
-# Each datagram carries its sequence number in its first 8 bytes.
-# Prints one JSON line: how many were sent and how long it took.
+# Each datagram carries its sequence number in its first 8 bytes. SIGTERM
+# ends it early. Prints one JSON line: how many were sent and how long it took.
 import json
+import signal
 import socket
 import struct
 import sys
@@ -16,8 +17,17 @@ dest = (host, port)
 buf = bytearray(size)
 sent = 0
 errors = 0
+stopped = False
+
+
+def stop(_signum, _frame):
+    global stopped
+    stopped = True
+
+
+signal.signal(signal.SIGTERM, stop)
 t0 = time.monotonic()
-while sent < count:
+while sent < count and not stopped:
     due = min(count, int((time.monotonic() - t0) * rate) + 1)
     while sent < due:
         struct.pack_into('!Q', buf, 0, sent)
