@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
-import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
+import { parseSocketTarget } from '../../shared/net/address.js';
 import { UsageError } from './usage-error.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
@@ -61,24 +61,16 @@ ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in se
 
 /** "127.0.0.1:9000" or "[::1]:9000". */
 export function parseIpTarget(text: string): IpTarget {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`address "${text}": expected host:port, e.g. 127.0.0.1:9000 or [::1]:9000`);
-  const address = m[1]!;
-  const port = Number(m[2]);
-  const family = ipFamily(address);
-  if (!family) throw new UsageError(`address "${text}": "${address}" is not an IPv4 or IPv6 address`);
-  if (port > 65535) throw new UsageError(`address "${text}": port must be between 0 and 65535`);
-  return { family: family === 4 ? 'AF_INET' : 'AF_INET6', address, port };
+  const r = parseSocketTarget(text, null);
+  if (!r.ok) throw new UsageError(r.message);
+  return r.target as IpTarget;
 }
 
 /** "/tmp/x.sock" or "@name", for the unix-* protocols. */
 export function parseUnixTarget(text: string, protocol: string): UnixTarget {
-  if (!/^(\/|\.\.?\/|@)/.test(text)) {
-    throw new UsageError(`address "${text}": ${protocol} needs a socket path (/tmp/x.sock) or an abstract name (@name)`);
-  }
-  const problem = unixPathProblem(text);
-  if (problem) throw new UsageError(`address "${text}": ${problem}`);
-  return { family: 'AF_UNIX', address: text, port: 0 };
+  const r = parseSocketTarget(text, protocol);
+  if (!r.ok) throw new UsageError(r.message);
+  return r.target as UnixTarget;
 }
 
 /** DATA: text with escapes, hex:…, or @file. */
