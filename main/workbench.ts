@@ -5,7 +5,7 @@
 // all start one Workbench; nothing below it knows the bridge.
 import * as v from 'valibot';
 import { methods, type AnyEvent, type Handlers } from '../shared/contract/index.js';
-import { sessionPcapng } from '../shared/packet/session-pcap.js';
+import { pcapngOf, sessionPackets, type SessionPackets } from '../shared/packet/session-pcap.js';
 import { epochMs } from './core/clock.js';
 import { EngineError } from './core/errors.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
@@ -95,17 +95,27 @@ export class Workbench {
     return next;
   }
 
-  /** A session's data still held, as pcapng with synthetic headers (see shared/packet/session-pcap.ts). */
-  sessionPcap(id: number) {
+  /** A session's data still held, as packets with synthetic headers (see shared/packet/session-pcap.ts). */
+  sessionPackets(id: number): SessionPackets {
     const s = this.engine.get(id);
     const info = s.info();
-    const r = sessionPcapng(
+    return sessionPackets(
       { id, family: info.family, type: info.type, local: info.local, peer: info.peer, accepted: info.parent !== undefined, counters: info.counters, createdUs: info.createdUs },
       s.data.toArray(),
       s.data.evictedEntries,
       epochMs * 1000,
     );
-    return { ...r, fileName: `sockbench-session-${id}.pcapng` };
+  }
+
+  /** Sessions' data as one pcapng file (the CLI's --pcap; the page's data-log button asks for one session). */
+  pcapng(ids: readonly number[]): { bytes: Uint8Array; packets: number; lostBytes: number; lostChunks: number } {
+    const each = ids.map((id) => this.sessionPackets(id));
+    return {
+      bytes: pcapngOf(each),
+      packets: each.reduce((n, s) => n + s.packets.length, 0),
+      lostBytes: each.reduce((n, s) => n + s.lostBytes, 0),
+      lostChunks: each.reduce((n, s) => n + s.lostChunks, 0),
+    };
   }
 
   /** Every event of every part, in order. */
@@ -222,7 +232,7 @@ export class Workbench {
       'packets.import': ({ text, fileName }) => importPackets(this.workspace, text, fileName),
       'packets.export': ({ format, files }) => exportPackets(this.workspace, format, files),
       'packets.send': ({ file, session: into }) => sendSaved(call, packetEntry(file).value, into),
-      'session.pcapng': ({ id }) => this.sessionPcap(id),
+      'session.pcapng': ({ id }) => ({ ...this.pcapng([id]), fileName: `sockbench-session-${id}.pcapng` }),
     };
     return table;
   }

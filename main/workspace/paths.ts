@@ -61,3 +61,27 @@ export function prepareDir(dir: string, createParents: boolean): string {
   }
   return path;
 }
+
+/**
+ * Takes `--workspace DIR` (or --workspace=DIR) out of argv wherever it is:
+ * the CLI's every command, `serve` and the desktop app accept it.
+ */
+export function takeWorkspaceFlag(argv: readonly string[]): { argv: string[]; workspace?: string } | { error: string } {
+  const rest: string[] = [];
+  let workspace: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--workspace' || a.startsWith('--workspace=')) {
+      const value = a === '--workspace' ? argv[++i] : a.slice('--workspace='.length);
+      if (value === undefined || value === '' || value.startsWith('--')) return { error: '--workspace needs a folder, e.g. --workspace ./sockbench-workspace' };
+      workspace = value;
+      continue;
+    }
+    rest.push(a);
+  }
+  return workspace === undefined ? { argv: rest } : { argv: rest, workspace };
+}

@@ -60,19 +60,25 @@ function localEnd(local: End | undefined, other: End | undefined, v6: boolean): 
   return { address: stripScope(local.address), port: local.port };
 }
 
-export interface SessionPcap {
-  bytes: Uint8Array;
-  packets: number;
+export interface SessionPackets {
+  packets: PcapngPacketIn[];
   lostBytes: number;
   lostChunks: number;
 }
 
+/** One pcapng file of several sessions' packets, in time order. */
+export function pcapngOf(sessions: readonly SessionPackets[]): Uint8Array {
+  const all = sessions.flatMap((s) => s.packets);
+  all.sort((a, b) => Number(a.timestampUs ?? 0) - Number(b.timestampUs ?? 0));
+  return writePcapng(all, { application: 'Sockbench' });
+}
+
 /**
- * The pcapng of `chunks` (what the session still holds, oldest first);
+ * The packets of `chunks` (what the session still holds, oldest first);
  * `lostChunks` is how many chunks its ring let go before them; `epochUs` is
  * the wall-clock time of the session clock's 0.
  */
-export function sessionPcapng(s: SessionForPcap, chunks: readonly SessionChunk[], lostChunks: number, epochUs: number): SessionPcap {
+export function sessionPackets(s: SessionForPcap, chunks: readonly SessionChunk[], lostChunks: number, epochUs: number): SessionPackets {
   const heldIn = chunks.reduce((n, c) => n + (c.dir === 'in' ? c.bytes.length : 0), 0);
   const heldOut = chunks.reduce((n, c) => n + (c.dir === 'out' ? c.bytes.length : 0), 0);
   const lostIn = Math.max(0, s.counters.bytesIn - heldIn);
@@ -153,10 +159,5 @@ export function sessionPcapng(s: SessionForPcap, chunks: readonly SessionChunk[]
       push([ip(src, dst), { kind: 'udp', fields: { sport: src.port, dport: dst.port } }, ...(load.length ? [{ kind: 'payload' as const, fields: { load } }] : [])], c.tUs, comment);
     }
   }
-  return {
-    bytes: writePcapng(out, { application: 'Sockbench', timestampUs: ts(s.createdUs) }),
-    packets: out.length,
-    lostBytes: lostIn + lostOut,
-    lostChunks,
-  };
+  return { packets: out, lostBytes: lostIn + lostOut, lostChunks };
 }
