@@ -94,7 +94,7 @@ export const SavedPacket = v.pipe(
     /** host:port, [v6]:port, a host name for the kinds that resolve one, /path.sock or @abstract; raw: the address of a stack without an IP layer. */
     target: v.optional(Text('target', 300)),
     /** The data as written: text with escapes, hex:…, base64:… (not for raw). */
-    data: v.optional(Text('data', 1_000_000)),
+    data: v.optional(Text('data', 16_000_000)),
     /** The text encoding of `data` (text only). */
     encoding: v.optional(v.picklist(PACKET_ENCODINGS as string[], `encoding must be one of ${PACKET_ENCODINGS.join(', ')}`)),
     /** raw: one layer line a packet, as `sockbench craft` takes it. */
