@@ -82,13 +82,15 @@ async function send(cmd: Cmd<'send'>, ctx: Pick<ReturnType<typeof setup>, 'engin
     const broken = problems.length ? ` (${problems.length} file${problems.length === 1 ? '' : 's'} could not be read: sockbench packets list says which)` : '';
     return new Exit(1, `no saved packet named "${cmd.name}"${broken}`);
   }
-  let id: number | undefined;
+  // The session's id, once the send call gives it (events before that are read from its ring below).
+  const sent: { id?: number } = {};
   engine.onEvent((ev) => {
-    if (ev.name === 'session.data' && ev.payload.id === id && ev.payload.dir === 'in') out.data(ev.payload);
-    if (ev.name === 'session.updated' && ev.payload.id === id && (ev.payload.state === 'closed' || ev.payload.state === 'half-closed' || ev.payload.state === 'error')) finish(new Exit(0));
+    if (ev.name === 'session.data' && ev.payload.id === sent.id && ev.payload.dir === 'in') out.data(ev.payload);
+    if (ev.name === 'session.updated' && ev.payload.id === sent.id && (ev.payload.state === 'closed' || ev.payload.state === 'half-closed' || ev.payload.state === 'error')) finish(new Exit(0));
   });
   const r = await call('packets.send', { file: entry.file });
-  id = r.session?.id;
+  const id = r.session?.id;
+  sent.id = id;
   const to = r.session?.peer ? formatHostPort(r.session.peer.address, r.session.peer.port, r.session.peer.family) : entry.packet.target ?? 'raw';
   out.status(`sent "${cmd.name}": ${r.bytes} bytes over ${entry.packet.protocol} to ${to}`, { bytes: r.bytes });
   // Data that arrived while the send call was answering is already in the session's ring.

@@ -74,7 +74,7 @@ export const PacketName = v.pipe(
   Text('name', 200),
   v.trim(),
   v.minLength(1, 'name must not be empty'),
-  v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'name must not contain control characters'),
+  v.check((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'name must not contain control characters'),
 );
 
 /** Repeats: `count` sends, `intervalMs` apart (Packet Sender's "resend every N seconds" is intervalMs with no count). */

@@ -70,7 +70,7 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     expect(text).toMatch(/^name: From composer$/m);
     expect(text).toMatch(/^protocol: tcp$/m);
     expect(text).toMatch(/^data: saved from the composer\\r\\n$/m);
-    expect(text).toMatch(/^  - e2e$/m);
+    expect(text).toMatch(/^ {2}- e2e$/m);
   });
 
   it('filters by tag, renames (F2), duplicates (Ctrl+D), deletes (Delete) and undoes (Ctrl+Z), all from the keyboard', async () => {

@@ -129,7 +129,7 @@ describe.skipIf(ts.skip)(`${ts.title}: --pcap on listen and connect`, () => {
     expect(await exited).toBe(0);
     for (const [file, first] of [['client.pcapng', 0], ['server.pcapng', 0]] as const) {
       const follow = (await tsharkRead(readFileSync(join(dir, file)), ['-qz', 'follow,tcp,hex,0'])).toString('utf8');
-      const rows = follow.split('\n').filter((l) => /^\t?0{8}  /.test(l)).map((l) => `${l.startsWith('\t') ? 1 : 0}:${l.slice(l.indexOf('  ') + 2, l.indexOf('  ') + 2 + 21).trim()}`);
+      const rows = follow.split('\n').filter((l) => /^\t?0{8} {2}/.test(l)).map((l) => `${l.startsWith('\t') ? 1 : 0}:${l.slice(l.indexOf('  ') + 2, l.indexOf('  ') + 2 + 21).trim()}`);
       expect(rows, `${file}\n${follow}`).toEqual([`${first}:68 65 6c 6c 6f 0d 0a`, `${1 - first}:68 65 6c 6c 6f 0d 0a`]);
       expect(follow).toContain(`Node 1: 127.0.0.1:${port}`);
     }

@@ -16,7 +16,7 @@ async function follow(pcap: Uint8Array, stream = 0): Promise<{ nodes: string[]; 
   const nodes = [...out.matchAll(/^Node [01]: (.*)$/gm)].map((m) => m[1]!);
   const turns: Turn[] = [];
   for (const line of out.split('\n')) {
-    const m = /^(\t?)([0-9A-Fa-f]{8})  (.{1,49})/.exec(line);
+    const m = /^(\t?)([0-9A-Fa-f]{8}) {2}(.{1,49})/.exec(line);
     if (!m) continue;
     const node = m[1] ? 1 : 0;
     const bytes = Buffer.from((m[3]!.match(/[0-9a-f]{2}/gi) ?? []).join(''), 'hex');

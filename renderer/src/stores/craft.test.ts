@@ -71,7 +71,7 @@ describe('craft store', () => {
       expect(await c.saveTemplate('mine')).toBeNull();
       await until(() => c.templates.some((t) => t.id === 'saved:mine'), 'the saved template listed');
       expect(c.templates.at(-1)).toMatchObject({ id: 'saved:mine', builtin: false });
-      expect(readFileSync(join(dir, 'packets', 'mine.yaml'), 'utf8')).toMatch(/^protocol: raw\nlayers:\n  - ipv4 ttl=9 .*\/ icmp/m);
+      expect(readFileSync(join(dir, 'packets', 'mine.yaml'), 'utf8')).toMatch(/^protocol: raw\nlayers:\n {2}- ipv4 ttl=9 .*\/ icmp/m);
       c.useTemplate('builtin:UDP datagram');
       expect(c.packet.map((l) => l.kind)).toEqual(['ipv4', 'udp', 'payload']);
       c.useTemplate('saved:mine');
