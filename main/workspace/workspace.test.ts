@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../test/support/engine-harness.js';
+import { parseSavedData } from '../../shared/contract/workspace.js';
 import { revOf, Workspace } from './workspace.js';
 
 const dirs: string[] = [];
@@ -132,6 +133,23 @@ describe('workspace files', () => {
     const n = seen.length;
     writeFileSync(join(dir, 'packets', 'outside.yaml'), 'name: Outside\nprotocol: udp\ntarget: 127.0.0.1:10\n');
     await until(() => seen.length > n, 'a second change event', 3000);
+  });
+});
+
+describe('the documented format', () => {
+  it('the commented examples in docs/WORKSPACE.md read as saved packets, with the bytes they say', () => {
+    const { ws, dir } = fresh();
+    const doc = readFileSync(new URL('../../docs/WORKSPACE.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(2);
+    blocks.forEach((b, i) => writeFileSync(join(dir, 'packets', `example-${i}.yaml`), b));
+    const { entries, problems } = ws.list('packets');
+    expect(problems).toEqual([]);
+    const health = entries.find((e) => e.value.name === 'Health check')!.value;
+    expect(health).toMatchObject({ protocol: 'tcp', target: '127.0.0.1:8080', bind: '127.0.0.1:0', repeat: { count: 3, intervalMs: 500 }, tags: ['lb', 'staging'] });
+    const data = parseSavedData(health.data!, health.encoding);
+    expect(data.ok && Buffer.from(data.bytes).toString()).toBe('GET /health HTTP/1.0\r\n\r\n');
+    expect(entries.find((e) => e.value.name === 'SYN to 80')!.value).toMatchObject({ protocol: 'raw', layers: ['ipv4 dst=127.0.0.1 / tcp dport=80 flags=S,E,C / payload "x"'] });
   });
 });
 
