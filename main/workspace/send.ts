@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MethodName, Params, Result, SessionInfo, SockType } from '../../shared/contract/index.js';
 import { isUnixProtocol, parseSavedData, PROTOCOL_CAPS, type SavedPacket } from '../../shared/contract/workspace.js';
-import { parseSocketTarget, type SocketTarget } from '../../shared/net/address.js';
+import { canonicalIp, formatHostPort, parseSocketTarget, type SocketTarget } from '../../shared/net/address.js';
 import { buildStack, parseLayers } from '../../shared/packet/index.js';
 import { EngineError } from '../core/errors.js';
 
@@ -43,6 +43,13 @@ async function resolveTarget(p: SavedPacket): Promise<Exclude<SocketTarget, { fa
   } catch (e) {
     throw new EngineError('OS_ERROR', `"${p.name}": cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+}
+
+/** Whether a session's peer is the target (addresses compared in canonical form). */
+function samePeer(s: SessionInfo, t: { family: string; address: string; port: number }): boolean {
+  if (!s.peer) return false;
+  const canon = (a: string): string => canonicalIp(a.replace(/%.*$/, '')) ?? a;
+  return canon(s.peer.address) === canon(t.address) && s.peer.port === t.port;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -104,15 +111,21 @@ export async function sendSaved(call: Call, p: SavedPacket, into?: number): Prom
 
   const id = session.id;
   const datagram = session.type === 'SOCK_DGRAM';
-  // A datagram session someone connected elsewhere still gets the packet at its target (sendto).
+  // Into a datagram session: sendto the packet's target, or send when the session is connected (to that target).
+  const connected = into !== undefined && datagram && session.state === 'connected';
+  if (connected && !samePeer(session, target)) {
+    const peer = session.peer ? formatHostPort(session.peer.address, session.peer.port, session.peer.family) : '?';
+    throw EngineError.state('EISCONN', 'sendto', `"${p.name}" goes to ${formatHostPort(target.address, target.port, target.family)} but session #${id} is connected to ${peer}: send it as new`);
+  }
+  const viaSend = into === undefined || connected;
   const sendOnce = async (): Promise<number> => {
     if (!datagram) return (await call('socket.sendall', { id, data })).bytes;
-    if (into === undefined) return (await call('socket.send', { id, data })).bytes;
+    if (viaSend) return (await call('socket.send', { id, data })).bytes;
     return (await call('socket.sendto', { id, data, address: target.address, port: target.port })).bytes;
   };
   let bytes = 0;
   if (datagram && count > 1) {
-    const r = await call('socket.sendRepeat', { id, data, count, intervalUs: intervalMs * 1000, ...(into === undefined ? {} : { address: target.address, port: target.port }) });
+    const r = await call('socket.sendRepeat', { id, data, count, intervalUs: intervalMs * 1000, ...(viaSend ? {} : { address: target.address, port: target.port }) });
     bytes = r.sent * data.length;
   } else {
     for (let i = 0; i < count; i++) {
