@@ -16,7 +16,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { timeout: 20_000, env: { ...process.env, SOCKBENCH_WORKSPACE: '', ...env } });
 
 describe('sockbench packets and send', () => {
-  it('import, list (plain and --json), export in each format, all over --workspace', () => {
+  it('import, list (plain and --json), export in each format, all over --workspace', { timeout: 120_000 }, () => {
     const ws = tmp();
     const file = join(tmp(), 'mine.yaml');
     writeFileSync(file, '- name: Echo me\n  protocol: udp\n  target: 127.0.0.1:7\n  data: "hi\\\\n"\n  tags: [demo]\n- name: Bad\n  protocol: udp\n');
@@ -48,7 +48,7 @@ describe('sockbench packets and send', () => {
     }
   });
 
-  it('the workspace comes from --workspace, else $SOCKBENCH_WORKSPACE, else $XDG_DATA_HOME/sockbench', () => {
+  it('the workspace comes from --workspace, else $SOCKBENCH_WORKSPACE, else $XDG_DATA_HOME/sockbench', { timeout: 120_000 }, () => {
     const data = tmp();
     const env = tmp();
     const flag = tmp();
@@ -64,7 +64,7 @@ describe('sockbench packets and send', () => {
     expect(String(cli(['packets', 'list', '--workspace']).stderr)).toMatch(/^sockbench: --workspace needs a folder/);
   });
 
-  it('a broken file is named with its line; list exits 1 and still lists the rest', () => {
+  it('a broken file is named with its line; list exits 1 and still lists the rest', { timeout: 120_000 }, () => {
     const ws = tmp();
     cli(['packets', 'list', '--workspace', ws]);
     writeFileSync(join(ws, 'packets', 'ok.yaml'), 'name: Fine\nprotocol: tcp\ntarget: 127.0.0.1:1\n');
@@ -78,7 +78,7 @@ describe('sockbench packets and send', () => {
 
 const py = peerSuite('python3');
 describe.skipIf(py.skip)(`${py.title}: sockbench send NAME`, () => {
-  it('sends once and prints the answer, like packetsender -n; UDP and TCP', async () => {
+  it('sends once and prints the answer, like packetsender -n; UDP and TCP', { timeout: 120_000 }, async () => {
     const ws = tmp();
     const udp = await pyPeer('udp', { reply: Buffer.from('udp answer\n') });
     const tcp = await pyPeer('tcp', { reply: Buffer.from('tcp answer\n') });
@@ -114,7 +114,7 @@ describe.skipIf(py.skip)(`${py.title}: sockbench send NAME`, () => {
 
 const ts = peerSuite('tshark');
 describe.skipIf(ts.skip)(`${ts.title}: --pcap on listen and connect`, () => {
-  it('both ends write what they saw; tshark follows the same stream from each file', async () => {
+  it('both ends write what they saw; tshark follows the same stream from each file', { timeout: 120_000 }, async () => {
     const dir = tmp();
     const srv = spawn(process.execPath, [CLI, 'listen', 'tcp', '127.0.0.1:0', '--echo', '--count', '1', '--timeout', '10', '--json', '--pcap', join(dir, 'server.pcapng')]);
     let out = '';

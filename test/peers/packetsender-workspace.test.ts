@@ -64,7 +64,7 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     return h;
   };
 
-  it('imports packets.ini: every sendable packet taken, SSL/DTLS/HTTP kept but marked with the reason, the unreadable refused with why', async () => {
+  it('imports packets.ini: every sendable packet taken, SSL/DTLS/HTTP kept but marked with the reason, the unreadable refused with why', { timeout: 120_000 }, async () => {
     const h = bench();
     const r = await h.call('packets.import', { text: ini({}), fileName: 'packets.ini' });
     expect(r.format).toBe('packetsender-ini');
@@ -92,7 +92,7 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     await expect(h.call('packets.send', { file: by['Secure']!.file })).rejects.toThrow('"Secure" cannot be sent: SSL/TLS is not supported yet');
   });
 
-  it('packetsender -n sends every packet of that file with exactly the bytes our import reads', async () => {
+  it('packetsender -n sends every packet of that file with exactly the bytes our import reads', { timeout: 120_000 }, async () => {
     for (const s of SENDABLE) {
       const peer = await pyPeer(s.kind, s.family ? { family: s.family } : {});
       cleanups.push(peer.stop);
@@ -105,7 +105,7 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     }
   });
 
-  it('sends each imported packet as new to Python peers: the bytes are exact, and the answer lands in the session', async () => {
+  it('sends each imported packet as new to Python peers: the bytes are exact, and the answer lands in the session', { timeout: 120_000 }, async () => {
     const h = bench();
     const peers = { tcp: await pyPeer('tcp', { reply: Buffer.from('pong') }), udp: await pyPeer('udp', { reply: Buffer.from('pong'), datagrams: 3 }), tcp6: await pyPeer('tcp', { family: 6 }) };
     for (const p of Object.values(peers)) cleanups.push(p.stop);
@@ -127,7 +127,7 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     expect((await peers.tcp6.received()).map((g) => [...g.bytes])).toEqual([[0x36]]);
   });
 
-  it('exports packets.ini that packetsender -n sends byte for byte: every byte value, names that need every escape', async () => {
+  it('exports packets.ini that packetsender -n sends byte for byte: every byte value, names that need every escape', { timeout: 120_000 }, async () => {
     const h = bench();
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const cases: { packet: SavedPacket; bytes: Buffer; kind: 'tcp' | 'udp' }[] = [
@@ -159,7 +159,7 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     expect((await h.call('packets.export', { format: 'packetsender-ini' })).skipped).toEqual([{ name: 'Local', reason: 'Packet Sender has no unix-stream packets' }]);
   });
 
-  it('JSON: exported as Packet Sender writes it and imported back to the same packets; its own export format imports', async () => {
+  it('JSON: exported as Packet Sender writes it and imported back to the same packets; its own export format imports', { timeout: 120_000 }, async () => {
     const h = bench();
     await h.call('packets.import', { text: ini({ tcp: 7000, udp: 7001, tcp6: 7002 }), fileName: 'packets.ini' });
     const before = (await h.call('packets.list', {})).packets.map((p) => p.packet);

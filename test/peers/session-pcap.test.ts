@@ -43,7 +43,7 @@ const hex = (t: Turn[]) => t.map((x) => `${x.node}:${x.bytes.toString('hex')}`);
 
 const suite = peerSuite('tshark');
 describe.skipIf(suite.skip)(`${suite.title}: session traffic as pcapng`, () => {
-  it('TCP client: follow,tcp shows exactly the bytes sent and received, in order, both ways', async () => {
+  it('TCP client: follow,tcp shows exactly the bytes sent and received, in order, both ways', { timeout: 120_000 }, async () => {
     const h = harness();
     const peer = await pyPeer('tcp', { reply: text('pong\r\n') });
     try {
@@ -71,7 +71,7 @@ describe.skipIf(suite.skip)(`${suite.title}: session traffic as pcapng`, () => {
     }
   });
 
-  it('TCP server side (accepted, IPv6): the peer opened the stream, and both directions follow', async () => {
+  it('TCP server side (accepted, IPv6): the peer opened the stream, and both directions follow', { timeout: 120_000 }, async () => {
     const h = harness();
     try {
       const l = await h.call('socket.create', { family: 'AF_INET6', type: 'SOCK_STREAM' });
@@ -95,7 +95,7 @@ describe.skipIf(suite.skip)(`${suite.title}: session traffic as pcapng`, () => {
     }
   });
 
-  it('UDP: one datagram per packet, each with its real peer and ports', async () => {
+  it('UDP: one datagram per packet, each with its real peer and ports', { timeout: 120_000 }, async () => {
     const h = harness();
     const a = await pyPeer('udp', { reply: text('A!'), datagrams: 2 });
     const b = await pyPeer('udp', { reply: text('B!'), datagrams: 1 });
@@ -125,7 +125,7 @@ describe.skipIf(suite.skip)(`${suite.title}: session traffic as pcapng`, () => {
     }
   });
 
-  it('AF_UNIX stream: followed as TCP between stand-in ports, the first packet saying the headers are synthetic', async () => {
+  it('AF_UNIX stream: followed as TCP between stand-in ports, the first packet saying the headers are synthetic', { timeout: 120_000 }, async () => {
     const h = harness();
     try {
       const path = `@sockbench-pcap-${process.pid}`;
@@ -147,7 +147,7 @@ describe.skipIf(suite.skip)(`${suite.title}: session traffic as pcapng`, () => {
     }
   });
 
-  it('what the ring let go is counted, and the file says so; the rest still follows', async () => {
+  it('what the ring let go is counted, and the file says so; the rest still follows', { timeout: 120_000 }, async () => {
     const h = harness();
     const peer = await pyPeer('tcp');
     try {
