@@ -1,13 +1,11 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
-import { randomBytes } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
-import { Workbench } from '../workbench.js';
+import { Workbench, workspaceConfig } from '../workbench.js';
+import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol } from './args.js';
 import { Output, showAddr } from './output.js';
 
@@ -29,10 +27,19 @@ function unlinkSocket(path: string | undefined): void {
   }
 }
 
-/** Where an AF_UNIX datagram client receives answers: an abstract name on Linux, a temp file elsewhere. */
-function replyAddress(): string {
-  const tag = `sockbench-${process.pid}-${randomBytes(4).toString('hex')}`;
-  return process.platform === 'linux' ? `@${tag}` : join(tmpdir(), `${tag}.sock`);
+/** --pcap FILE: every session's data of this run (not the bare listener) as one pcapng file. */
+function writePcap(wb: Workbench, out: Output, file: string | undefined): void {
+  if (file === undefined) return;
+  const ids = wb.engine.list().map((s) => s.info()).filter((s) => s.state !== 'listening').map((s) => s.id);
+  const r = wb.pcapng(ids);
+  try {
+    writeFileSync(file, r.bytes);
+  } catch (e) {
+    out.status(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return;
+  }
+  const lost = r.lostBytes > 0 ? ` (the first ${r.lostBytes} bytes were no longer held: the file says so)` : '';
+  out.status(`wrote ${r.packets} packets to ${file}${lost}`, { pcap: file, packets: r.packets, lostBytes: r.lostBytes });
 }
 
 type Listen = Extract<Command, { kind: 'listen' }>;
@@ -46,8 +53,8 @@ export class Exit {
   ) {}
 }
 
-function setup(json: boolean) {
-  const engine = new Workbench();
+export function setup(json: boolean, workspace?: string) {
+  const engine = new Workbench({ workspace: workspaceConfig(workspace) });
   const router = createRouter(engine);
   const out = new Output(json);
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
@@ -155,6 +162,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     });
     return await finished;
   } finally {
+    writePcap(engine, out, cmd.pcap);
     await engine.close();
     unlinkSocket(boundPath);
   }
@@ -205,6 +213,7 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     }
     return await finished;
   } finally {
+    writePcap(engine, out, cmd.pcap);
     await engine.close();
     unlinkSocket(boundPath);
   }
