@@ -190,9 +190,9 @@ export class StreamSession extends Session {
   private acceptReady(fd: number, err: number): void {
     if (this.state !== 'listening' || this.acceptMode !== 'auto') return;
     if (err) {
+      // (libuv paused the watcher; a listener that keeps failing is tried again only now and then)
       this.recordEvent('accept', '', fromSystemError({ code: errnoName(err) }, 'accept'));
-      this.acceptWatcher?.update('r'); // libuv pauses a watcher after an error
-      return;
+      return this.retryLater();
     }
     for (let i = 0, failures = 0; i < ACCEPT_BATCH; i++) {
       let got: { fd: number } | null;
@@ -221,12 +221,7 @@ export class StreamSession extends Session {
    * shows how many wait, and accepting resumes when a descriptor is free.
    */
   private starve(fd: number, e: unknown): void {
-    this.acceptWatcher?.update('');
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      if (this.state === 'listening' && this.acceptMode === 'auto') this.acceptWatcher?.update('r');
-    }, QUEUE_POLL_MS);
-    this.retryTimer.unref();
+    this.retryLater();
     if (!this.starved) {
       this.starved = true;
       const code = (e as NodeJS.ErrnoException).code ?? 'EMFILE';
@@ -236,6 +231,16 @@ export class StreamSession extends Session {
     }
     this.pending = this.queueLength(fd);
     this.changed();
+  }
+
+  /** Auto accept pauses, and looks at the listener again after a while. */
+  private retryLater(): void {
+    this.acceptWatcher?.update('');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.state === 'listening' && this.acceptMode === 'auto') this.acceptWatcher?.update('r');
+    }, QUEUE_POLL_MS);
+    this.retryTimer.unref();
   }
 
   private unstarve(): void {

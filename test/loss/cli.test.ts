@@ -12,7 +12,7 @@ const CLI = 'dist/cli.cjs';
 
 describe('sockbench listen udp', () => {
   it('ends saying what it received and what the kernel dropped: together, every datagram sent', { timeout: 60_000 }, async () => {
-    const proc = spawn(process.execPath, [CLI, 'listen', 'udp', '127.0.0.1:0', '--timeout', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [CLI, 'listen', 'udp', '127.0.0.1:0', '--timeout', '3', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += String(d)));
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
