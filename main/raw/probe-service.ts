@@ -261,7 +261,8 @@ export class Probes {
   /** Refuses at once when raw sockets cannot be had, with the helper's own explanation. */
   available(call: string): void {
     const h = this.helper;
-    if (h.status() === 'stopped') h.start();
+    // A helper that failed to start (EMFILE at the open-files limit, say) gets another chance with each call.
+    if (h.status() === 'stopped' || h.status() === 'failed') h.start();
     const s = h.status();
     if (s === 'unprivileged' || s === 'declined' || s === 'failed') {
       throw probeError(new RawHelperUnavailableError(s, h.reason), call);

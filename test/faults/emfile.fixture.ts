@@ -4,6 +4,7 @@
 // outside the limit) between steps.
 import { createInterface } from 'node:readline';
 import type { BridgeError } from '../../shared/contract/index.js';
+import { rawPrivilege } from '../../main/raw/privilege.js';
 import { harness, until } from '../support/engine-harness.js';
 
 const h = harness();
@@ -54,6 +55,8 @@ say({ step: 'accepted', accepted: children().length, trace: listener.trace.filte
 
 await next(); // the test got its echoes
 const caps = await h.call('engine.capabilities', {});
-say({ step: 'recovered', tcp: caps.combos.find((c) => c.family === 'AF_INET' && c.type === 'SOCK_STREAM') });
+// The helper that could not start gets another chance now that descriptors are free.
+const ping = rawPrivilege().privileged ? await errorOf(h.call('ping.start', { target: '127.0.0.1', count: 1, intervalMs: 10, size: 56, timeoutMs: 2000 })) : 'unprivileged';
+say({ step: 'recovered', tcp: caps.combos.find((c) => c.family === 'AF_INET' && c.type === 'SOCK_STREAM'), ping });
 await h.close();
 process.exit(0);

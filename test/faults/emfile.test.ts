@@ -69,8 +69,9 @@ describe.skipIf(!hasPrlimit)(`the open-files limit (ulimit -n 256)${hasPrlimit ?
         });
       })));
       proc.stdin.write('echoed\n');
-      const recovered = (await step('recovered')) as { tcp: { available: boolean } };
+      const recovered = (await step('recovered')) as { tcp: { available: boolean }; ping: unknown };
       expect(recovered.tcp.available).toBe(true);
+      if (recovered.ping !== 'unprivileged') expect(recovered.ping).toBeNull(); // ping starts again
       expect(await exited).toBe(0);
     } finally {
       proc.kill('SIGKILL');
