@@ -79,12 +79,21 @@ export function setup(json: boolean, workspace?: string) {
 
 const ended = (s: SessionInfo) => s.state === 'closed' || s.state === 'error';
 
+/** A datagram listener's last word: what it received, and what the kernel dropped before it could (a full receive buffer). */
+function lossLine(out: Output, s: SessionInfo): void {
+  const { chunksIn: received, kernelDropped } = s.counters;
+  const dropped = kernelDropped === undefined ? '' : kernelDropped > 0 ? `; the kernel dropped ${kernelDropped} more (the receive buffer was full)` : '; the kernel dropped none';
+  out.status(`received ${received} datagrams${dropped}`, { received, ...(kernelDropped !== undefined ? { kernelDropped } : {}) });
+}
+
 export async function runListen(cmd: Listen): Promise<Exit> {
   const { engine, out, call, finished, finish, fail } = setup(cmd.json);
   let boundPath: string | undefined;
+  let datagrams: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
     const listener = await call('socket.create', { family: cmd.target.family, type });
+    if (type === 'SOCK_DGRAM') datagrams = listener.id;
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
     if (type !== 'SOCK_DGRAM') await call('socket.listen', { id: listener.id, backlog: 128 });
@@ -163,7 +172,8 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     return await finished;
   } finally {
     writePcap(engine, out, cmd.pcap);
-    await engine.close();
+    await engine.close(); // closing reads the kernel's final drop count
+    if (datagrams !== undefined) lossLine(out, engine.engine.get(datagrams).info());
     unlinkSocket(boundPath);
   }
 }
