@@ -1,16 +1,20 @@
-// Bytes as people write and read them: text with escapes, hex, base64, and
-// hexdumps. Pure TypeScript (no Node, no DOM), used by the renderer's composer
-// and log and by anything in main that prints bytes.
+// Bytes as people write and read them: text with escapes in the listed text
+// encodings, hex, base64, hexdumps, and the checksums appended on send. No
+// Node, no DOM: used by the renderer's composer and log and by anything in
+// main that sends or prints bytes (the CLI, saved packets, rules, scenarios).
 import { parseBase64 } from './base64.js';
 import type { CodecResult } from './errors.js';
 import { parseHex } from './hex.js';
-import { parseEscapedText, type TextEncodingName } from './text.js';
+import type { TextEncodingName } from './encodings.js';
+import { parseEscapedText } from './text.js';
 
 export * from './errors.js';
+export * from './encodings.js';
 export * from './text.js';
 export * from './hex.js';
 export * from './base64.js';
 export * from './hexdump.js';
+export * from './append.js';
 
 export type InputMode = 'text' | 'hex' | 'base64';
 export const INPUT_MODES: readonly InputMode[] = ['text', 'hex', 'base64'];

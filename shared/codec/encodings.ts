@@ -1,0 +1,155 @@
+// The text encodings people send and read on sockets, and the one way to
+// encode and decode them. The tables and the decoders are @exodus/bytes'
+// (the WHATWG Encoding Standard, as browsers and Windows code pages have
+// them; Uint8Array in and out, so it runs unchanged in the browser); this
+// module adds what a socket tool needs on top: an unencodable character is an
+// error at its position (never a silent '?'), and received streams are
+// decoded with a streaming decoder so a character split across two reads
+// comes out whole.
+import { TextDecoder } from '@exodus/bytes/encoding.js';
+import { createMultibyteEncoder } from '@exodus/bytes/multi-byte.js';
+import { createSinglebyteDecoder, createSinglebyteEncoder } from '@exodus/bytes/single-byte.js';
+import { utf16fromString } from '@exodus/bytes/utf16.js';
+import { utf8fromString } from '@exodus/bytes/utf8.js';
+import { codecError, type CodecResult } from './errors.js';
+
+/** Every encoding the composer, the log, the CLI, saved packets, rules and scenarios offer. */
+export const TEXT_ENCODINGS = [
+  'utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-jp', 'euc-kr', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1',
+] as const;
+export type TextEncodingName = (typeof TEXT_ENCODINGS)[number];
+
+/** How each is shown in a list. */
+export const ENCODING_LABELS: Readonly<Record<TextEncodingName, string>> = {
+  'utf-8': 'UTF-8',
+  gbk: 'GBK',
+  gb18030: 'GB18030',
+  big5: 'Big5',
+  shift_jis: 'Shift_JIS',
+  'euc-jp': 'EUC-JP',
+  'euc-kr': 'EUC-KR',
+  'utf-16le': 'UTF-16LE',
+  'utf-16be': 'UTF-16BE',
+  'windows-1252': 'Windows-1252',
+  latin1: 'Latin-1',
+};
+
+/** Other names people type for them (compared without case, '-' or '_'). */
+const ALIASES: Readonly<Record<string, TextEncodingName>> = {
+  cp936: 'gbk', sjis: 'shift_jis', cp1252: 'windows-1252', latin1: 'latin1', iso88591: 'latin1', l1: 'latin1',
+};
+const squash = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** The encoding a name (or a common alias: utf8, sjis, cp936, cp1252, iso-8859-1 …) stands for. */
+export function textEncodingByName(name: string): TextEncodingName | undefined {
+  const key = squash(name);
+  return TEXT_ENCODINGS.find((e) => squash(e) === key) ?? ALIASES[key];
+}
+
+/** UTF-16 is the one listed encoding in which ASCII text is not one byte per character. */
+export const isAsciiSuperset = (encoding: TextEncodingName): boolean => !encoding.startsWith('utf-16');
+
+type Encode = (text: string) => Uint8Array;
+const encoders = new Map<TextEncodingName, Encode>();
+
+function makeEncoder(encoding: TextEncodingName): Encode {
+  switch (encoding) {
+    case 'utf-8':
+      return utf8fromString;
+    case 'utf-16le':
+      return (text) => utf16fromString(text, 'uint8-le');
+    case 'utf-16be':
+      return (text) => utf16fromString(text, 'uint8-be');
+    case 'windows-1252':
+      return createSinglebyteEncoder('windows-1252');
+    case 'latin1':
+      // The real ISO-8859-1 (0x80–0x9f are the C1 controls), not the WHATWG
+      // label that means windows-1252.
+      return createSinglebyteEncoder('iso-8859-1');
+    default:
+      return createMultibyteEncoder(encoding);
+  }
+}
+
+/** The library's encoder, made once: it throws a TypeError on anything it cannot hold. */
+function encoderOf(encoding: TextEncodingName): Encode {
+  let e = encoders.get(encoding);
+  if (!e) encoders.set(encoding, (e = makeEncoder(encoding)));
+  return e;
+}
+
+const codePointLabel = (cp: number): string => 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
+
+/**
+ * Text to bytes. A character the encoding cannot hold (or a lone surrogate)
+ * is an 'unencodable-char' error at its index in `text` (plus `offset`, for a
+ * caller encoding a piece of a longer input).
+ */
+export function encodeText(text: string, encoding: TextEncodingName, offset = 0): CodecResult {
+  const encode = encoderOf(encoding);
+  try {
+    return { ok: true, bytes: encode(text) };
+  } catch {
+    // Find the first code point that fails alone (no listed encoding is stateful).
+    for (let i = 0; i < text.length; ) {
+      const cp = text.codePointAt(i)!;
+      const ch = String.fromCodePoint(cp);
+      try {
+        encode(ch);
+      } catch {
+        const lone = cp >= 0xd800 && cp <= 0xdfff;
+        const what = lone ? `a lone surrogate (${codePointLabel(cp)})` : `"${ch}" (${codePointLabel(cp)})`;
+        return codecError('unencodable-char', offset + i, ch, `${what} cannot be encoded in ${ENCODING_LABELS[encoding]}`);
+      }
+      i += ch.length;
+    }
+    return codecError('unencodable-char', offset, text.slice(0, 1), `the text cannot be encoded in ${ENCODING_LABELS[encoding]}`);
+  }
+}
+
+/** Bytes to text, decoded as a stream: feed chunks in order; a character split between two of them comes out whole with the second. */
+export interface StreamDecoder {
+  /** The text completed by this chunk (bytes of an unfinished character wait for the next). */
+  write(bytes: Uint8Array): string;
+  /** Whatever is still waiting, as U+FFFD (the stream ended inside a character); the decoder starts afresh. */
+  end(): string;
+}
+
+/**
+ * A streaming decoder. Bytes that are not valid in the encoding become
+ * U+FFFD (or, with `fatal`, throw); a byte order mark is kept as U+FEFF,
+ * never swallowed, since it is part of what arrived.
+ */
+export function streamDecoder(encoding: TextEncodingName, fatal = false): StreamDecoder {
+  if (encoding === 'latin1') {
+    // Every byte is one character: nothing to carry between chunks.
+    const decode = createSinglebyteDecoder('iso-8859-1', !fatal);
+    return { write: (bytes) => decode(bytes), end: () => '' };
+  }
+  const d = new TextDecoder(encoding, { fatal, ignoreBOM: true });
+  return {
+    write: (bytes) => d.decode(bytes, { stream: true }),
+    end: () => d.decode(),
+  };
+}
+
+const strictDecoders = new Map<TextEncodingName, (bytes: Uint8Array) => string>();
+
+/** Bytes to text in one go: invalid bytes become U+FFFD, or with `fatal` throw a TypeError. */
+export function decodeText(bytes: Uint8Array, encoding: TextEncodingName, fatal = false): string {
+  if (!fatal) {
+    const d = streamDecoder(encoding);
+    return d.write(bytes) + d.end();
+  }
+  // Strict one-shot decoding runs per character when formatting bytes: make its decoder once.
+  let decode = strictDecoders.get(encoding);
+  if (!decode) {
+    if (encoding === 'latin1') decode = createSinglebyteDecoder('iso-8859-1');
+    else {
+      const d = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+      decode = (b) => d.decode(b);
+    }
+    strictDecoders.set(encoding, decode);
+  }
+  return decode(bytes);
+}
