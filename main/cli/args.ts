@@ -2,7 +2,10 @@
 // so every usage error is a tested, one-line message.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
+import {
+  APPEND_NAMES, isAppendName, parseEscapedText, parseHex, TEXT_ENCODINGS, textEncodingByName, withAppendix,
+  type AppendName, type TextEncodingName,
+} from '../../shared/codec/index.js';
 import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
 import { UsageError } from './usage-error.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
@@ -37,8 +40,10 @@ export type Command =
       count?: number;
       timeoutS?: number;
       json: boolean;
+      /** Received bytes are printed as text in this encoding (plain: instead of the raw bytes; --json: a "text" field too). */
+      encoding?: TextEncodingName;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean }
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; encoding?: TextEncodingName }
   | PingCommand
   | TracerouteCommand
   | SweepCommand
@@ -47,14 +52,17 @@ export type Command =
 export { UsageError };
 
 export const USAGE = `usage:
-  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
-  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json]
+  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json] [--encoding NAME] [--append NAME]
+  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--encoding NAME] [--append NAME]
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
 addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
+--encoding NAME: the text of DATA is written in NAME, and what arrives is printed as text decoded from NAME
+      (${TEXT_ENCODINGS.join(', ')}); without it, received bytes are printed as they are
+--append NAME: appended to --send/--reply DATA: ${APPEND_NAMES.join(', ')}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
       sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
@@ -81,8 +89,21 @@ export function parseUnixTarget(text: string, protocol: string): UnixTarget {
   return { family: 'AF_UNIX', address: text, port: 0 };
 }
 
-/** DATA: text with escapes, hex:…, or @file. */
-export function parseData(text: string, option: string): Uint8Array {
+/** The --encoding value: one of the listed encodings (or a common alias of one). */
+export function parseEncoding(name: string): TextEncodingName {
+  const e = textEncodingByName(name);
+  if (!e) throw new UsageError(`--encoding "${name}": unknown; one of ${TEXT_ENCODINGS.join(', ')}`);
+  return e;
+}
+
+/** The --append value. */
+export function parseAppend(name: string): AppendName {
+  if (!isAppendName(name)) throw new UsageError(`--append "${name}": unknown; one of ${APPEND_NAMES.join(', ')}`);
+  return name;
+}
+
+/** DATA: text with escapes (in `encoding`), hex:…, or @file. */
+export function parseData(text: string, option: string, encoding: TextEncodingName = 'utf-8'): Uint8Array {
   if (text.startsWith('@')) {
     try {
       return new Uint8Array(readFileSync(text.slice(1)));
@@ -90,7 +111,7 @@ export function parseData(text: string, option: string): Uint8Array {
       throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }
-  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text);
+  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text, encoding);
   if (!r.ok) throw new UsageError(`${option}: ${r.error.message}`);
   return r.bytes;
 }
@@ -117,6 +138,8 @@ export function parseCommand(argv: string[]): Command {
       strict: true,
       options: {
         json: { type: 'boolean', default: false },
+        encoding: { type: 'string' },
+        append: { type: 'string' },
         ...(verb === 'listen'
           ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' } }
           : { send: { type: 'string' }, wait: { type: 'string' } }),
@@ -136,8 +159,16 @@ export function parseCommand(argv: string[]): Command {
   }
   const target = unix ? parseUnixTarget(addr, protocol) : parseIpTarget(addr);
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  const encoding = v.encoding === undefined ? undefined : parseEncoding(v.encoding as string);
+  const append = v.append === undefined ? undefined : parseAppend(v.append as string);
+  const data = (text: string | boolean | undefined, option: string): Uint8Array | undefined => {
+    if (text === undefined) return undefined;
+    const bytes = parseData(text as string, option, encoding);
+    return append ? withAppendix(bytes, append) : bytes;
+  };
   if (verb === 'listen') {
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
+    if (append && v.reply === undefined) throw new UsageError('--append needs --reply (--echo sends back what came, unchanged)');
     const timeout = v.timeout as string | undefined;
     if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout needs a number of seconds > 0, got "${timeout}"`);
     return {
@@ -145,19 +176,22 @@ export function parseCommand(argv: string[]): Command {
       protocol,
       target,
       echo: Boolean(v.echo),
-      reply: v.reply === undefined ? undefined : parseData(v.reply as string, '--reply'),
+      reply: data(v.reply, '--reply'),
       count: positiveInt(v.count as string | undefined, '--count', 1),
       timeoutS: timeout === undefined ? undefined : Number(timeout),
       json: Boolean(v.json),
+      ...(encoding ? { encoding } : {}),
     };
   }
   if (!unix && target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
+  if (append && v.send === undefined) throw new UsageError('--append needs --send');
   return {
     kind: 'connect',
     protocol,
     target,
-    send: v.send === undefined ? undefined : parseData(v.send as string, '--send'),
+    send: data(v.send, '--send'),
     waitMs: positiveInt(v.wait as string | undefined, '--wait', 0),
     json: Boolean(v.json),
+    ...(encoding ? { encoding } : {}),
   };
 }

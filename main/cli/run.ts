@@ -46,10 +46,10 @@ export class Exit {
   ) {}
 }
 
-function setup(json: boolean) {
+function setup(cmd: Listen | Connect) {
   const engine = new Workbench();
   const router = createRouter(engine);
-  const out = new Output(json);
+  const out = new Output(cmd.json, cmd.encoding && { encoding: cmd.encoding, stream: SOCK_TYPES[cmd.protocol] === 'SOCK_STREAM' });
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
     const reply = await router.handle(method, params);
     if (!reply.ok) throw new CallError(reply.error);
@@ -73,7 +73,7 @@ function setup(json: boolean) {
 const ended = (s: SessionInfo) => s.state === 'closed' || s.state === 'error';
 
 export async function runListen(cmd: Listen): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd);
   let boundPath: string | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
@@ -144,6 +144,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
             then(s.id, () => call('socket.close', { id: s.id }));
           } else if (ended(s)) {
             conns.delete(s.id);
+            out.ended(s.id);
             out.status(`session #${s.id} ended (${s.state})`, { session: s.id, state: s.state });
             touch();
             countOne();
@@ -161,11 +162,13 @@ export async function runListen(cmd: Listen): Promise<Exit> {
 }
 
 export async function runConnect(cmd: Connect): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd);
   let boundPath: string | undefined;
+  let id: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
     const s = await call('socket.create', { family: cmd.target.family, type });
+    id = s.id;
     if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
       // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
       boundPath = replyAddress();
@@ -205,6 +208,7 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     }
     return await finished;
   } finally {
+    if (id !== undefined) out.ended(id);
     await engine.close();
     unlinkSocket(boundPath);
   }

@@ -105,15 +105,18 @@ const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 const escapeBytes = (bytes: Uint8Array): string => Array.from(bytes, (b) => '\\x' + hex2(b)).join('');
 
 /** Characters written as escapes rather than as themselves: controls, invisible or confusable ones, and the backslash. */
-// eslint-disable-next-line no-control-regex -- the control characters are the point: they get escaped
-const ESCAPED = /[\x00-\x1f\x5c\x7f-\x9f\xad\u2000-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffd]/g;
+const INVISIBLE = '\\x00-\\x1f\\x5c\\x7f-\\x9f\\xad\\u2000-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff';
+/** In text to parse back, a U+FFFD too: bytes that decode to it were not that character's UTF-8. */
+const ESCAPED = new RegExp(`[${INVISIBLE}\\ufffd]`, 'g');
+const SHOWN_ESCAPED = new RegExp(`[${INVISIBLE}]`, 'g');
 
 /**
- * Decoded text as one line a person can read: the characters formatEscapedText
- * would escape are shown as \r \n \t \0 \\, \xHH (up to U+00FF) or \u{…}.
+ * Decoded text as one line a person can read: controls, invisible characters
+ * and the backslash are shown as \r \n \t \0 \\, \xHH (up to U+00FF) or
+ * \u{…}; bytes that were not text stay the decoder's U+FFFD.
  */
 export function showText(text: string): string {
-  return text.replace(ESCAPED, (ch) => {
+  return text.replace(SHOWN_ESCAPED, (ch) => {
     const cp = ch.charCodeAt(0);
     return ESCAPE_OF[cp] ?? (cp < 0x100 ? '\\x' + hex2(cp) : `\\u{${cp.toString(16)}}`);
   });
