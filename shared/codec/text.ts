@@ -4,7 +4,7 @@
 // with the chosen text encoding. An unknown or incomplete escape, or a
 // character the encoding cannot hold, is an error naming its position, never
 // silently kept or replaced.
-import { encodeText, decodeText, isAsciiSuperset, type TextEncodingName } from './encodings.js';
+import { decodeText, encodeText, isAsciiSuperset, unencodableChar, type TextEncodingName } from './encodings.js';
 import { codecError, type CodecResult } from './errors.js';
 
 const ESCAPED_CHAR: Readonly<Record<string, string>> = { r: '\r', n: '\n', t: '\t', '0': '\0', '\\': '\\' };
@@ -43,42 +43,60 @@ class Pieces {
   }
 }
 
-/** The bytes of \r \n \t \0 \\ per encoding (ASCII characters: every listed encoding holds them). */
-const escapeCache = new Map<string, Uint8Array>();
-function escapedCharBytes(ch: string, encoding: TextEncodingName): Uint8Array {
-  const key = encoding + ch;
-  let b = escapeCache.get(key);
-  if (!b) {
-    const r = encodeText(ch, encoding);
-    if (!r.ok) throw new Error(`${encoding} cannot hold U+${ch.charCodeAt(0).toString(16)}`);
-    escapeCache.set(key, (b = r.bytes));
+/**
+ * Text between raw \xHH bytes, gathered with its escaped characters resolved,
+ * then encoded in one call (a call per escape would cost more than the text).
+ */
+class TextRun {
+  // Concatenated, not joined: V8 joins 100k small slices far slower than it flattens a rope.
+  private str = '';
+  /** Where the run starts in the input, and the run offsets at which an escape (two input characters for one) stands. */
+  private inputStart = 0;
+  private escapesAt: number[] = [];
+  start(at: number): void {
+    this.inputStart = at;
   }
-  return b;
+  text(s: string): void {
+    this.str += s;
+  }
+  escaped(ch: string): void {
+    this.escapesAt.push(this.str.length);
+    this.text(ch);
+  }
+  /** Encodes and empties the run; an unencodable character's index is mapped back into the input. */
+  flush(encoding: TextEncodingName, out: Pieces): CodecResult | null {
+    if (this.str === '') return null;
+    const r = encodeText(this.str, encoding);
+    const escapesAt = this.escapesAt;
+    const inputStart = this.inputStart;
+    this.str = '';
+    this.escapesAt = [];
+    if (r.ok) {
+      out.add(r.bytes);
+      return null;
+    }
+    // Escaped characters are ASCII, which every listed encoding holds: the culprit was typed as itself.
+    const k = r.error.index;
+    const index = inputStart + k + escapesAt.filter((at) => at < k).length;
+    return unencodableChar(r.error.text, encoding, index);
+  }
 }
 
 /** Parses text with escapes into the exact bytes it stands for. */
 export function parseEscapedText(input: string, encoding: TextEncodingName = 'utf-8'): CodecResult {
   const out = new Pieces();
-  // Plain text is encoded a run at a time (from runStart up to the next escape).
-  let runStart = 0;
-  const flush = (end: number): CodecResult | null => {
-    if (end <= runStart) return null;
-    const r = encodeText(input.slice(runStart, end), encoding, runStart);
-    if (!r.ok) return r;
-    out.add(r.bytes);
-    return null;
-  };
+  const run = new TextRun();
   let i = 0;
   while (i < input.length) {
-    i = input.indexOf('\\', i);
-    if (i < 0) break;
-    const failed = flush(i);
-    if (failed) return failed;
+    const at = input.indexOf('\\', i);
+    run.text(input.slice(i, at < 0 ? input.length : at));
+    if (at < 0) break;
+    i = at;
     const next = input[i + 1];
     if (next === undefined) return codecError('incomplete-escape', i, '\\', 'incomplete escape "\\" (nothing after the backslash)');
     const ch = ESCAPED_CHAR[next];
     if (ch !== undefined) {
-      out.add(escapedCharBytes(ch, encoding));
+      run.escaped(ch);
       i += 2;
     } else if (next === 'x') {
       const h1 = input[i + 2];
@@ -88,16 +106,18 @@ export function parseEscapedText(input: string, encoding: TextEncodingName = 'ut
         if (h1 !== undefined && HEX.test(h1)) seen += h1;
         return codecError('incomplete-escape', i, seen, `incomplete escape "${seen}" (\\x needs two hex digits)`);
       }
+      const failed = run.flush(encoding, out);
+      if (failed) return failed;
       out.addByte(parseInt(h1 + h2, 16));
       i += 4;
+      run.start(i);
     } else {
       const cp = input.codePointAt(i + 1)!;
       const shown = '\\' + String.fromCodePoint(cp);
       return codecError('unknown-escape', i, shown, `unknown escape "${shown}" (known: \\r \\n \\t \\0 \\\\ \\xHH)`);
     }
-    runStart = i;
   }
-  const failed = flush(input.length);
+  const failed = run.flush(encoding, out);
   return failed ?? { ok: true, bytes: out.bytes() };
 }
 
