@@ -2,8 +2,9 @@
 // encodings, hex, base64, hexdumps, and the checksums appended on send. No
 // Node, no DOM: used by the renderer's composer and log and by anything in
 // main that sends or prints bytes (the CLI, saved packets, rules, scenarios).
+import { appendix, type AppendName } from './append.js';
 import { parseBase64 } from './base64.js';
-import type { CodecResult } from './errors.js';
+import type { CodecError, CodecResult } from './errors.js';
 import { parseHex } from './hex.js';
 import type { TextEncodingName } from './encodings.js';
 import { parseEscapedText } from './text.js';
@@ -29,4 +30,22 @@ export function parseInput(input: string, mode: InputMode, encoding: TextEncodin
     case 'base64':
       return parseBase64(input);
   }
+}
+
+/** Bytes to send, the last `appended` of them added by an append choice. */
+export type Composed = { ok: true; bytes: Uint8Array; appended: number } | { ok: false; error: CodecError };
+
+/**
+ * What a composer, a saved packet, a rule's reply or a scenario's send stands
+ * for: its input parsed in its mode (text in its encoding), then what `append`
+ * adds (a checksum over those bytes, or a line ending).
+ */
+export function composeBytes(input: string, mode: InputMode, encoding: TextEncodingName = 'utf-8', append?: AppendName): Composed {
+  const r = parseInput(input, mode, encoding);
+  if (!r.ok || !append) return r.ok ? { ...r, appended: 0 } : r;
+  const tail = appendix(r.bytes, append);
+  const bytes = new Uint8Array(r.bytes.length + tail.length);
+  bytes.set(r.bytes);
+  bytes.set(tail, r.bytes.length);
+  return { ok: true, bytes, appended: tail.length };
 }

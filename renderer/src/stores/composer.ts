@@ -7,8 +7,8 @@
 import { defineStore } from 'pinia';
 import { reactive, watch } from 'vue';
 import {
-  APPEND_NAMES, appendix, formatEscapedText, isChecksum, parseInput, TEXT_ENCODINGS, toBase64, toHex,
-  type AppendName, type ChecksumName, type CodecError, type InputMode, type TextEncodingName,
+  APPEND_NAMES, composeBytes, formatEscapedText, isChecksum, parseInput, TEXT_ENCODINGS, toBase64, toHex,
+  type AppendName, type ChecksumName, type Composed, type InputMode, type TextEncodingName,
 } from '../../../shared/codec/index.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 import { useSessions } from './sessions.js';
@@ -35,17 +35,8 @@ export interface Draft {
 }
 
 /** The bytes to send; the last `appended` of them are what the append choice added. */
-export type DraftBytes = { ok: true; bytes: Uint8Array; appended: number } | { ok: false; error: CodecError };
-
-export function draftBytes(d: Draft): DraftBytes {
-  const r = parseInput(d.text, d.mode, d.encoding);
-  if (!r.ok) return r;
-  if (d.append === 'none') return { ok: true, bytes: r.bytes, appended: 0 };
-  const tail = appendix(r.bytes, d.append);
-  const out = new Uint8Array(r.bytes.length + tail.length);
-  out.set(r.bytes);
-  out.set(tail, r.bytes.length);
-  return { ok: true, bytes: out, appended: tail.length };
+export function draftBytes(d: Draft): Composed {
+  return composeBytes(d.text, d.mode, d.encoding, d.append === 'none' ? undefined : d.append);
 }
 
 /** Writes bytes in the given mode, so switching modes keeps the same bytes. */
