@@ -15,6 +15,8 @@ import { useSessions } from './sessions.js';
 
 export type AppendChoice = AppendName | 'none';
 export const HISTORY_MAX = 50;
+/** Texts longer than this (a pasted megabyte of hex) are neither kept in the history nor stored for a reload. */
+export const KEEP_TEXT_MAX = 64 * 1024;
 
 export interface HistoryEntry {
   text: string;
@@ -105,7 +107,7 @@ export const useComposer = defineStore('composer', () => {
         ...(key ? restore(storageGet('session', key)) : {}),
       });
       d = drafts.get(id)!;
-      if (key) watch(d, (v) => storageSet('session', key, JSON.stringify(v)), { deep: true });
+      if (key) watch(d, (v) => storageSet('session', key, JSON.stringify(v.text.length > KEEP_TEXT_MAX ? { ...v, text: '' } : v)), { deep: true });
     }
     return d;
   }
@@ -130,7 +132,7 @@ export const useComposer = defineStore('composer', () => {
   /** After a send: remember it (as a shell does, not twice in a row) and clear the text if asked. */
   function sent(id: number, d: Draft): void {
     const last = d.history[d.history.length - 1];
-    if (d.text !== '' && !(last && last.text === d.text && last.mode === d.mode)) {
+    if (d.text !== '' && d.text.length <= KEEP_TEXT_MAX && !(last && last.text === d.text && last.mode === d.mode)) {
       d.history.push({ text: d.text, mode: d.mode });
       if (d.history.length > HISTORY_MAX) d.history.splice(0, d.history.length - HISTORY_MAX);
     }

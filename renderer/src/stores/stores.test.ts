@@ -5,7 +5,7 @@ import type { Client } from '../../../shared/contract/bridge-client.js';
 import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
 import { setClient } from '../bridge/client.js';
 import { ACTION, toNumber, useCall } from '../lib/use-call.js';
-import { draftBytes, useComposer } from './composer.js';
+import { draftBytes, KEEP_TEXT_MAX, useComposer } from './composer.js';
 import { useLog } from './log.js';
 import { useSessions } from './sessions.js';
 import { useTrace } from './trace.js';
@@ -125,6 +125,14 @@ describe('composer', () => {
     c.setMode(d, 'text');
     c.walk(4, d, -1);
     expect([d.mode, d.text]).toEqual(['hex', 'de ad']);
+  });
+
+  it('keeps a pasted megabyte out of the history', () => {
+    const c = useComposer();
+    const d = c.draft(6);
+    d.text = 'ab'.repeat(KEEP_TEXT_MAX);
+    c.sent(6, d);
+    expect(d.history).toEqual([]);
   });
 
   it('clears the text after a send when asked', () => {
