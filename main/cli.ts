@@ -4,14 +4,17 @@
 // did, 2 an error; sweep as fping: 0 all alive, 1 some unreachable, 2 an
 // error. Never a stack trace.
 import { CallError } from '../shared/contract/index.js';
-import { parseCommand, USAGE, UsageError } from './cli/args.js';
+import { parseCommand, takeWorkspace, USAGE, UsageError } from './cli/args.js';
+import { runPackets } from './cli/packets-run.js';
 import { runCraft } from './cli/craft-run.js';
 import { runPing, runSweep, runTraceroute } from './cli/probe-run.js';
 import { runConnect, runListen, type Exit } from './cli/run.js';
 
 async function main(argv: string[]): Promise<number> {
   let cmd;
+  let workspace: string | undefined;
   try {
+    ({ argv, workspace } = takeWorkspace(argv));
     cmd = parseCommand(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
@@ -33,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
       : cmd.kind === 'traceroute' ? await runTraceroute(cmd)
       : cmd.kind === 'sweep' ? await runSweep(cmd)
       : cmd.kind === 'craft' ? await runCraft(cmd)
-      : await runConnect(cmd);
+      : cmd.kind === 'connect' ? await runConnect(cmd)
+      : await runPackets(cmd, workspace);
   } catch (e) {
     const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);
     process.stderr.write(`sockbench: ${message}\n`);

@@ -3,7 +3,9 @@
 // contract's handler table, one handler per method, each given params the
 // router has already validated. The desktop app, browser mode and the CLI
 // all start one Workbench; nothing below it knows the bridge.
-import type { AnyEvent, Handlers } from '../shared/contract/index.js';
+import * as v from 'valibot';
+import { methods, type AnyEvent, type Handlers } from '../shared/contract/index.js';
+import { pcapngOf, sessionPackets, type SessionPackets } from '../shared/packet/session-pcap.js';
 import { epochMs } from './core/clock.js';
 import { EngineError } from './core/errors.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
@@ -13,12 +15,32 @@ import type { Session } from './engine/session.js';
 import { getOption, getRaw, setOption, setRaw } from './engine/sockopt.js';
 import { UdpSession } from './engine/udp-session.js';
 import { Probes, type ProbesOptions } from './raw/probe-service.js';
+import { sendability } from './workspace/packetsender.js';
+import { chooseWorkspaceDir, defaultDataDir, type WorkspaceSource } from './workspace/paths.js';
+import { sendSaved, type Call } from './workspace/send.js';
+import { exportPackets, importPackets } from './workspace/transfer.js';
+import { Workspace } from './workspace/workspace.js';
+
+/** Which folder the workspace is: chosen by the entry point (--workspace, $SOCKBENCH_WORKSPACE, the mode's default). */
+export interface WorkspaceConfig {
+  dir: string;
+  source: WorkspaceSource;
+  /** The mode's per-user default (shown next to the open folder). */
+  defaultDir: string;
+}
+
+/** The workspace an entry point opens: --workspace DIR, else $SOCKBENCH_WORKSPACE, else `fallback` (default: the platform's data folder). */
+export function workspaceConfig(flag: string | undefined, fallback: string = defaultDataDir()): WorkspaceConfig {
+  return { ...chooseWorkspaceDir(flag, process.env, fallback), defaultDir: fallback };
+}
 
 export interface WorkbenchOptions extends EngineOptions {
   /** The raw-socket helper and probe limits (default: dist/raw-helper.cjs, or the sources with tsx). */
   probes?: ProbesOptions;
   /** Event thinning of the packet crafter's sends. */
   craft?: CrafterOptions;
+  /** The workspace folder (default: workspaceConfig(undefined), opened on first use). */
+  workspace?: WorkspaceConfig;
 }
 
 export class Workbench {
@@ -29,15 +51,71 @@ export class Workbench {
   /** The packet crafter's sends: through the probes' raw helper, or as a session's data. */
   readonly craft: Crafter;
   private readonly listeners = new Set<(event: AnyEvent) => void>();
+  private readonly workspaceConfig: WorkspaceConfig | undefined;
+  private openWorkspace: Workspace | undefined;
+  private readonly emit: (event: AnyEvent) => void;
 
   constructor(opts: WorkbenchOptions = {}) {
     const emit = (event: AnyEvent): void => {
       for (const fn of this.listeners) fn(event);
     };
+    this.emit = emit;
+    this.workspaceConfig = opts.workspace;
     this.engine = new Engine(opts);
     this.engine.onEvent(emit);
     this.probes = new Probes(emit, opts.probes);
     this.craft = new Crafter({ raw: this.probes, session: (id) => this.engine.get(id), emit }, opts.craft);
+  }
+
+  /** The user's files: opened on first use, in the folder the entry point chose. */
+  get workspace(): Workspace {
+    if (!this.openWorkspace) {
+      const c = this.workspaceConfig ?? workspaceConfig(undefined);
+      this.openWorkspace = this.makeWorkspace(c.dir, c.source, c.defaultDir, c.source !== 'chosen');
+    }
+    return this.openWorkspace;
+  }
+
+  private makeWorkspace(dir: string, source: WorkspaceSource, defaultDir: string, createParents: boolean): Workspace {
+    return new Workspace(dir, {
+      source,
+      defaultDir,
+      createParents,
+      onChange: (kinds) => this.emit({ name: 'workspace.changed', payload: { kinds } }),
+    });
+  }
+
+  /** Switches to another folder (checked first; the old one stays open if the new one fails). */
+  reopenWorkspace(dir: string): Workspace {
+    const old = this.workspace;
+    const next = this.makeWorkspace(dir, 'chosen', old.defaultDir, false);
+    old.close();
+    this.openWorkspace = next;
+    this.emit({ name: 'workspace.changed', payload: { kinds: ['workspace', 'packets'], reopened: true } });
+    return next;
+  }
+
+  /** A session's data still held, as packets with synthetic headers (see shared/packet/session-pcap.ts). */
+  sessionPackets(id: number): SessionPackets {
+    const s = this.engine.get(id);
+    const info = s.info();
+    return sessionPackets(
+      { id, family: info.family, type: info.type, local: info.local, peer: info.peer, accepted: info.parent !== undefined, counters: info.counters, createdUs: info.createdUs },
+      s.data.toArray(),
+      s.data.evictedEntries,
+      epochMs * 1000,
+    );
+  }
+
+  /** Sessions' data as one pcapng file (the CLI's --pcap; the page's data-log button asks for one session). */
+  pcapng(ids: readonly number[]): { bytes: Uint8Array; packets: number; lostBytes: number; lostChunks: number } {
+    const each = ids.map((id) => this.sessionPackets(id));
+    return {
+      bytes: pcapngOf(each),
+      packets: each.reduce((n, s) => n + s.packets.length, 0),
+      lostBytes: each.reduce((n, s) => n + s.lostBytes, 0),
+      lostChunks: each.reduce((n, s) => n + s.lostChunks, 0),
+    };
   }
 
   /** Every event of every part, in order. */
@@ -57,7 +135,18 @@ export class Workbench {
       return s.info();
     };
     const udp = (id: number, call: string): UdpSession => UdpSession.of(session(id), call);
-    return {
+    // Saved packets are sent through the same validated calls the page makes.
+    const call: Call = async (method, params) => {
+      const parsed = v.safeParse(methods[method].params, params);
+      if (!parsed.success) throw new EngineError('BAD_REQUEST', parsed.issues[0].message);
+      return (table[method] as (p: unknown) => never)(parsed.output);
+    };
+    const packetEntry = (file: string) => {
+      const e = this.workspace.list('packets').entries.find((x) => x.file === file);
+      if (!e) throw new EngineError('BAD_REQUEST', `no saved packet in packets/${file} (it was deleted or renamed, or does not read)`, undefined, 'file');
+      return e;
+    };
+    const table: Handlers = {
       'session.list': () => ({ sessions: engine.list().map((s) => s.info()), epochMs }),
       'engine.capabilities': () => ({ platform: process.platform, combos: probeCombos() }),
       'session.history': ({ id }) => {
@@ -131,7 +220,21 @@ export class Workbench {
       // The packet crafter
       'craft.send': (p) => this.craft.send(p),
       'craft.stop': ({ id }) => this.craft.stop(id),
+      // The workspace: saved packets as files
+      'workspace.info': () => this.workspace.info(),
+      'workspace.open': ({ dir }) => this.reopenWorkspace(dir).info(),
+      'packets.list': () => {
+        const { entries, problems } = this.workspace.list('packets');
+        return { packets: entries.map((e) => ({ file: e.file, rev: e.rev, packet: e.value, ...sendability(e.value) })), problems };
+      },
+      'packets.save': ({ packet, file, rev }) => this.workspace.save('packets', packet, { ...(file !== undefined ? { file } : {}), ...(rev !== undefined ? { rev } : {}) }),
+      'packets.remove': ({ file, rev }) => this.workspace.remove('packets', file, rev),
+      'packets.import': ({ text, fileName }) => importPackets(this.workspace, text, fileName),
+      'packets.export': ({ format, files }) => exportPackets(this.workspace, format, files),
+      'packets.send': ({ file, session: into }) => sendSaved(call, packetEntry(file).value, into),
+      'session.pcapng': ({ id }) => ({ ...this.pcapng([id]), fileName: `sockbench-session-${id}.pcapng` }),
     };
+    return table;
   }
 
   /** Closes every open session and stops the helpers (app quit, test teardown). */
@@ -139,5 +242,6 @@ export class Workbench {
     await this.engine.close();
     await this.craft.close();
     await this.probes.close();
+    this.openWorkspace?.close();
   }
 }

@@ -53,6 +53,7 @@ vi.mock('electron', async () => {
     requestSingleInstanceLock: () => true,
     whenReady: () => Promise.resolve(),
     quit: () => undefined,
+    getPath: (name: string) => `/tmp/sockbench-fake-electron/${name}`,
   });
   class FakeUtility extends EventEmitter {
     pid = 4242;

@@ -3,7 +3,8 @@
 import { app, BrowserWindow, session } from 'electron';
 import { join } from 'node:path';
 import { createRouter } from '../bridge/router.js';
-import { Workbench } from '../workbench.js';
+import { Workbench, workspaceConfig } from '../workbench.js';
+import { takeWorkspaceFlag } from '../workspace/paths.js';
 import { handleAppScheme, registerAppScheme } from './app-protocol.js';
 import { denyPermissions, hardenContents } from './security.js';
 import { createMainWindow } from './window.js';
@@ -18,7 +19,10 @@ export function startApp(distDir: string): void {
   registerAppScheme();
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-  const workbench = new Workbench({ worker: { launch: utilityLauncher } });
+  // --workspace DIR (npm start passes it through), else $SOCKBENCH_WORKSPACE, else userData/workspace.
+  const flag = takeWorkspaceFlag(process.argv.slice(1));
+  const workspace = workspaceConfig('workspace' in flag ? flag.workspace : undefined, join(app.getPath('userData'), 'workspace'));
+  const workbench = new Workbench({ worker: { launch: utilityLauncher }, workspace });
   const router = createRouter(workbench);
   const preload = join(distDir, 'preload.cjs');
   const openWindow = (): BrowserWindow => createMainWindow({ preload, router });

@@ -24,9 +24,10 @@ beforeAll(async () => {
 });
 afterAll(async () => srv.close());
 
-function open(opts: { token?: string | null; origin?: string; path?: string } = {}): Promise<WebSocket> {
+function open(opts: { token?: string | null; tokens?: string[]; origin?: string; path?: string } = {}): Promise<WebSocket> {
   const protocols = ['sockbench.v1'];
-  if (opts.token !== null) protocols.push(`token.${opts.token ?? srv.token}`);
+  if (opts.tokens) protocols.push(...opts.tokens.map((t) => `token.${t}`));
+  else if (opts.token !== null) protocols.push(`token.${opts.token ?? srv.token}`);
   const ws = new WebSocket(`ws://127.0.0.1:${srv.port}${opts.path ?? '/bridge'}`, protocols, { origin: opts.origin ?? origin });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
@@ -97,6 +98,13 @@ describe('browser mode', () => {
     await expect(open({ token: 'f'.repeat(48) })).rejects.toThrow(/HTTP 401/);
     await expect(open({ origin: 'http://evil.example' })).rejects.toThrow(/HTTP 403/);
     await expect(open({ path: '/other' })).rejects.toThrow(/HTTP 404/);
+  });
+
+  it('takes exactly one token subprotocol: several are refused, whichever comes first', async () => {
+    const wrong = 'f'.repeat(48);
+    await expect(open({ tokens: [srv.token, wrong] })).rejects.toThrow(/HTTP 400/);
+    await expect(open({ tokens: [wrong, srv.token] })).rejects.toThrow(/HTTP 400/);
+    (await open({ tokens: [srv.token] })).close();
   });
 
   it('answers malformed and unknown messages with typed errors and keeps the connection', async () => {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Workbench } from '../workbench.js';
+import { Workbench, type WorkspaceConfig } from '../workbench.js';
 import { contentType } from './mime.js';
 import { createRouter, type Router } from './router.js';
 import { attachWsTransport } from './ws-transport.js';
@@ -21,6 +21,8 @@ export interface BrowserServerOptions {
   /** Built renderer (dist/renderer). */
   staticDir: string;
   workbench?: Workbench;
+  /** The workspace folder of the workbench it makes (when none is given). */
+  workspace?: WorkspaceConfig;
   token?: string;
 }
 
@@ -44,7 +46,7 @@ export function contentSecurityPolicy(origin: string): string {
 export async function startBrowserServer(opts: BrowserServerOptions): Promise<BrowserServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`browser mode listens on loopback only (127.0.0.1 or ::1), not ${host}`);
-  const workbench = opts.workbench ?? new Workbench();
+  const workbench = opts.workbench ?? new Workbench(opts.workspace ? { workspace: opts.workspace } : {});
   const router = createRouter(workbench);
   const token = opts.token ?? randomBytes(24).toString('hex');
   let port = 0;

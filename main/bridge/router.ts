@@ -2,7 +2,7 @@
 // Main trusts nothing it receives, so every request passes its schema first.
 import * as v from 'valibot';
 import { isMethodName, methods, type AnyEvent, type BridgeError, type Handlers, type Reply } from '../../shared/contract/index.js';
-import { toBridgeError } from '../core/errors.js';
+import { capMessage, toBridgeError } from '../core/errors.js';
 import { EventBatcher, type BatcherOptions } from './event-batcher.js';
 
 /** What the router serves: the composition root (main/workbench.ts), or anything shaped like it in tests. */
@@ -40,7 +40,8 @@ export function createRouter(target: RouterTarget): Router {
         const issue = parsed.issues[0];
         const field = issue.path?.map((p) => String(p.key)).join('.') || undefined;
         const message = field ? `${field}: ${issue.message}` : issue.message;
-        return { ok: false, error: badRequest(message, field) };
+        // The schema's message may quote the value sent (a 1 MiB string): it is quoted only so far.
+        return { ok: false, error: badRequest(capMessage(message), field) };
       }
       try {
         const handler = handlers[method] as (p: never) => Promise<unknown> | unknown;

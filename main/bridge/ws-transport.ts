@@ -45,8 +45,10 @@ export function checkUpgrade(req: IncomingMessage, opts: Pick<WsTransportOptions
   if (!origin || !opts.allowedOrigins().includes(origin)) return { status: 403, reason: 'Origin not allowed' };
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(PROTOCOL)) return { status: 400, reason: `subprotocol ${PROTOCOL} required` };
-  const tokenProto = offered.find((p) => p.startsWith('token.'));
-  if (!tokenProto || !tokenMatches(tokenProto.slice('token.'.length), opts.token)) return { status: 401, reason: 'missing or wrong token' };
+  // Exactly one token: with several, which one counts would be a guess.
+  const tokens = offered.filter((p) => p.startsWith('token.'));
+  if (tokens.length > 1) return { status: 400, reason: 'more than one token subprotocol' };
+  if (!tokens[0] || !tokenMatches(tokens[0].slice('token.'.length), opts.token)) return { status: 401, reason: 'missing or wrong token' };
   return null;
 }
 

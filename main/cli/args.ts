@@ -2,8 +2,12 @@
 // so every usage error is a tested, one-line message.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
-import { ipFamily, unixPathProblem } from '../../shared/net/address.js';
+import {
+  APPEND_NAMES, isAppendName, parseEscapedText, parseHex, TEXT_ENCODINGS, textEncodingByName, withAppendix,
+  type AppendName, type TextEncodingName,
+} from '../../shared/codec/index.js';
+import { parseSocketTarget } from '../../shared/net/address.js';
+import { takeWorkspaceFlag } from '../workspace/paths.js';
 import { UsageError } from './usage-error.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
@@ -37,8 +41,13 @@ export type Command =
       count?: number;
       timeoutS?: number;
       json: boolean;
+      /** Write every session's data as pcapng here when done. */
+      pcap?: string;
+      /** Received bytes are printed as text in this encoding (plain: instead of the raw bytes; --json: a "text" field too). */
+      encoding?: TextEncodingName;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean }
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName }
+  | PacketsCommand
   | PingCommand
   | TracerouteCommand
   | SweepCommand
@@ -46,43 +55,117 @@ export type Command =
 
 export { UsageError };
 
+/** The workspace commands: saved packets and sending one. */
+export type PacketsCommand =
+  | { kind: 'packets-list'; json: boolean }
+  | { kind: 'packets-import'; file: string }
+  | { kind: 'packets-export'; file: string; format: ExportFormat }
+  | { kind: 'send'; name: string; waitMs: number; json: boolean };
+
+export const EXPORT_FORMATS = ['packetsender-ini', 'packetsender-json', 'yaml'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Takes `--workspace DIR` out of argv wherever it is (every command accepts it). */
+export function takeWorkspace(argv: readonly string[]): { argv: string[]; workspace?: string } {
+  const r = takeWorkspaceFlag(argv);
+  if ('error' in r) throw new UsageError(r.error);
+  return r;
+}
+
+function parsePackets(verb: string, rest: string[]): PacketsCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: verb === 'send'
+        ? { wait: { type: 'string' }, json: { type: 'boolean', default: false } }
+        : { json: { type: 'boolean', default: false }, format: { type: 'string' } },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const pos = parsed.positionals;
+  if (verb === 'send') {
+    if (pos.length !== 1) throw new UsageError('send needs the name of one saved packet (sockbench packets list shows them)');
+    return { kind: 'send', name: pos[0]!, waitMs: positiveInt(v.wait as string | undefined, '--wait', 0) ?? 1000, json: Boolean(v.json) };
+  }
+  const [sub, file, ...extra] = pos;
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (sub === 'list') {
+    if (file !== undefined) throw new UsageError(`unexpected argument "${file}"`);
+    if (v.format !== undefined) throw new UsageError('--format goes with packets export');
+    return { kind: 'packets-list', json: Boolean(v.json) };
+  }
+  if (sub === 'import' || sub === 'export') {
+    if (!file) throw new UsageError(`packets ${sub} needs a FILE`);
+    if (v.json) throw new UsageError(`--json goes with packets list`);
+    if (sub === 'import') {
+      if (v.format !== undefined) throw new UsageError('packets import reads the format from the file; --format is for export');
+      return { kind: 'packets-import', file };
+    }
+    const format = v.format as string | undefined;
+    if (format === undefined) throw new UsageError(`packets export needs --format ${EXPORT_FORMATS.join('|')}`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
+    return { kind: 'packets-export', file, format: format as ExportFormat };
+  }
+  throw new UsageError(sub === undefined ? 'packets needs list, import or export' : `unknown packets command "${sub}"; use list, import or export`);
+}
+
 export const USAGE = `usage:
-  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json]
-  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json]
+  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+  sockbench packets list [--json]
+  sockbench packets import FILE            (Packet Sender's packets.ini or JSON, or Sockbench YAML)
+  sockbench packets export FILE --format packetsender-ini|packetsender-json|yaml
+  sockbench send NAME [--wait MS] [--json] (send a saved packet, print the answer)
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
 addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
+--pcap FILE: write the sessions' sent and received data as pcapng (synthetic IP/TCP/UDP headers)
+--workspace DIR (any command): the workspace folder; else $SOCKBENCH_WORKSPACE, else
+      $XDG_DATA_HOME/sockbench (~/.local/share/sockbench)
+--encoding NAME: the text of DATA is written in NAME, and what arrives is printed as text decoded from NAME
+      (${TEXT_ENCODINGS.join(', ')}); without it, received bytes are printed as they are
+--append NAME: appended to --send/--reply DATA: ${APPEND_NAMES.join(', ')}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
       sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
 
 /** "127.0.0.1:9000" or "[::1]:9000". */
 export function parseIpTarget(text: string): IpTarget {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`address "${text}": expected host:port, e.g. 127.0.0.1:9000 or [::1]:9000`);
-  const address = m[1]!;
-  const port = Number(m[2]);
-  const family = ipFamily(address);
-  if (!family) throw new UsageError(`address "${text}": "${address}" is not an IPv4 or IPv6 address`);
-  if (port > 65535) throw new UsageError(`address "${text}": port must be between 0 and 65535`);
-  return { family: family === 4 ? 'AF_INET' : 'AF_INET6', address, port };
+  const r = parseSocketTarget(text, null);
+  if (!r.ok) throw new UsageError(r.message);
+  return r.target as IpTarget;
 }
 
 /** "/tmp/x.sock" or "@name", for the unix-* protocols. */
 export function parseUnixTarget(text: string, protocol: string): UnixTarget {
-  if (!/^(\/|\.\.?\/|@)/.test(text)) {
-    throw new UsageError(`address "${text}": ${protocol} needs a socket path (/tmp/x.sock) or an abstract name (@name)`);
-  }
-  const problem = unixPathProblem(text);
-  if (problem) throw new UsageError(`address "${text}": ${problem}`);
-  return { family: 'AF_UNIX', address: text, port: 0 };
+  const r = parseSocketTarget(text, protocol);
+  if (!r.ok) throw new UsageError(r.message);
+  return r.target as UnixTarget;
 }
 
-/** DATA: text with escapes, hex:…, or @file. */
-export function parseData(text: string, option: string): Uint8Array {
+/** The --encoding value: one of the listed encodings (or a common alias of one). */
+export function parseEncoding(name: string): TextEncodingName {
+  const e = textEncodingByName(name);
+  if (!e) throw new UsageError(`--encoding "${name}": unknown; one of ${TEXT_ENCODINGS.join(', ')}`);
+  return e;
+}
+
+/** The --append value. */
+export function parseAppend(name: string): AppendName {
+  if (!isAppendName(name)) throw new UsageError(`--append "${name}": unknown; one of ${APPEND_NAMES.join(', ')}`);
+  return name;
+}
+
+/** DATA: text with escapes (in `encoding`), hex:…, or @file. */
+export function parseData(text: string, option: string, encoding: TextEncodingName = 'utf-8'): Uint8Array {
   if (text.startsWith('@')) {
     try {
       return new Uint8Array(readFileSync(text.slice(1)));
@@ -90,7 +173,7 @@ export function parseData(text: string, option: string): Uint8Array {
       throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }
-  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text);
+  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text, encoding);
   if (!r.ok) throw new UsageError(`${option}: ${r.error.message}`);
   return r.bytes;
 }
@@ -108,7 +191,8 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'traceroute') return parseTraceroute(rest);
   if (verb === 'sweep') return parseSweep(rest);
   if (verb === 'craft') return parseCraft(rest) ?? { kind: 'help', text: CRAFT_HELP };
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep or craft`);
+  if (verb === 'packets' || verb === 'send') return parsePackets(verb, rest);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets or send`);
   let parsed;
   try {
     parsed = parseArgs({
@@ -117,6 +201,9 @@ export function parseCommand(argv: string[]): Command {
       strict: true,
       options: {
         json: { type: 'boolean', default: false },
+        pcap: { type: 'string' },
+        encoding: { type: 'string' },
+        append: { type: 'string' },
         ...(verb === 'listen'
           ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' } }
           : { send: { type: 'string' }, wait: { type: 'string' } }),
@@ -136,8 +223,18 @@ export function parseCommand(argv: string[]): Command {
   }
   const target = unix ? parseUnixTarget(addr, protocol) : parseIpTarget(addr);
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  const pcap = v.pcap as string | undefined;
+  if (pcap === '') throw new UsageError('--pcap needs a file name');
+  const encoding = v.encoding === undefined ? undefined : parseEncoding(v.encoding as string);
+  const append = v.append === undefined ? undefined : parseAppend(v.append as string);
+  const data = (text: string | boolean | undefined, option: string): Uint8Array | undefined => {
+    if (text === undefined) return undefined;
+    const bytes = parseData(text as string, option, encoding);
+    return append ? withAppendix(bytes, append) : bytes;
+  };
   if (verb === 'listen') {
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
+    if (append && v.reply === undefined) throw new UsageError('--append needs --reply (--echo sends back what came, unchanged)');
     const timeout = v.timeout as string | undefined;
     if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout needs a number of seconds > 0, got "${timeout}"`);
     return {
@@ -145,19 +242,24 @@ export function parseCommand(argv: string[]): Command {
       protocol,
       target,
       echo: Boolean(v.echo),
-      reply: v.reply === undefined ? undefined : parseData(v.reply as string, '--reply'),
+      reply: data(v.reply, '--reply'),
       count: positiveInt(v.count as string | undefined, '--count', 1),
       timeoutS: timeout === undefined ? undefined : Number(timeout),
       json: Boolean(v.json),
+      ...(pcap !== undefined ? { pcap } : {}),
+      ...(encoding ? { encoding } : {}),
     };
   }
   if (!unix && target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
+  if (append && v.send === undefined) throw new UsageError('--append needs --send');
   return {
     kind: 'connect',
     protocol,
     target,
-    send: v.send === undefined ? undefined : parseData(v.send as string, '--send'),
+    send: data(v.send, '--send'),
     waitMs: positiveInt(v.wait as string | undefined, '--wait', 0),
     json: Boolean(v.json),
+    ...(pcap !== undefined ? { pcap } : {}),
+    ...(encoding ? { encoding } : {}),
   };
 }

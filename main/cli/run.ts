@@ -1,15 +1,13 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
-import { randomBytes } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
-import { Workbench } from '../workbench.js';
+import { Workbench, workspaceConfig } from '../workbench.js';
+import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol } from './args.js';
-import { Output, showAddr } from './output.js';
+import { Output, showAddr, type TextOutput } from './output.js';
 
 const SOCK_TYPES: Record<Protocol, SockType> = {
   tcp: 'SOCK_STREAM',
@@ -29,10 +27,19 @@ function unlinkSocket(path: string | undefined): void {
   }
 }
 
-/** Where an AF_UNIX datagram client receives answers: an abstract name on Linux, a temp file elsewhere. */
-function replyAddress(): string {
-  const tag = `sockbench-${process.pid}-${randomBytes(4).toString('hex')}`;
-  return process.platform === 'linux' ? `@${tag}` : join(tmpdir(), `${tag}.sock`);
+/** --pcap FILE: every session's data of this run (not the bare listener) as one pcapng file. */
+function writePcap(wb: Workbench, out: Output, file: string | undefined): void {
+  if (file === undefined) return;
+  const ids = wb.engine.list().map((s) => s.info()).filter((s) => s.state !== 'listening').map((s) => s.id);
+  const r = wb.pcapng(ids);
+  try {
+    writeFileSync(file, r.bytes);
+  } catch (e) {
+    out.status(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return;
+  }
+  const lost = r.lostBytes > 0 ? ` (the first ${r.lostBytes} bytes were no longer held: the file says so)` : '';
+  out.status(`wrote ${r.packets} packets to ${file}${lost}`, { pcap: file, packets: r.packets, lostBytes: r.lostBytes });
 }
 
 type Listen = Extract<Command, { kind: 'listen' }>;
@@ -46,10 +53,15 @@ export class Exit {
   ) {}
 }
 
-function setup(json: boolean) {
-  const engine = new Workbench();
+/** --encoding: what arrives is printed as text (streams decoded across reads). */
+function textOutput(cmd: Listen | Connect): TextOutput | undefined {
+  return cmd.encoding && { encoding: cmd.encoding, stream: SOCK_TYPES[cmd.protocol] === 'SOCK_STREAM' };
+}
+
+export function setup(json: boolean, workspace?: string, text?: TextOutput) {
+  const engine = new Workbench({ workspace: workspaceConfig(workspace) });
   const router = createRouter(engine);
-  const out = new Output(json);
+  const out = new Output(json, text);
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
     const reply = await router.handle(method, params);
     if (!reply.ok) throw new CallError(reply.error);
@@ -72,12 +84,21 @@ function setup(json: boolean) {
 
 const ended = (s: SessionInfo) => s.state === 'closed' || s.state === 'error';
 
+/** A datagram listener's last word: what it received, and what the kernel dropped before it could (a full receive buffer). */
+function lossLine(out: Output, s: SessionInfo): void {
+  const { chunksIn: received, kernelDropped } = s.counters;
+  const dropped = kernelDropped === undefined ? '' : kernelDropped > 0 ? `; the kernel dropped ${kernelDropped} more (the receive buffer was full)` : '; the kernel dropped none';
+  out.status(`received ${received} datagrams${dropped}`, { received, ...(kernelDropped !== undefined ? { kernelDropped } : {}) });
+}
+
 export async function runListen(cmd: Listen): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
   let boundPath: string | undefined;
+  let datagrams: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
     const listener = await call('socket.create', { family: cmd.target.family, type });
+    if (type === 'SOCK_DGRAM') datagrams = listener.id;
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
     if (type !== 'SOCK_DGRAM') await call('socket.listen', { id: listener.id, backlog: 128 });
@@ -144,6 +165,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
             then(s.id, () => call('socket.close', { id: s.id }));
           } else if (ended(s)) {
             conns.delete(s.id);
+            out.ended(s.id);
             out.status(`session #${s.id} ended (${s.state})`, { session: s.id, state: s.state });
             touch();
             countOne();
@@ -155,17 +177,21 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     });
     return await finished;
   } finally {
-    await engine.close();
+    writePcap(engine, out, cmd.pcap);
+    await engine.close(); // closing reads the kernel's final drop count
+    if (datagrams !== undefined) lossLine(out, engine.engine.get(datagrams).info());
     unlinkSocket(boundPath);
   }
 }
 
 export async function runConnect(cmd: Connect): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
   let boundPath: string | undefined;
+  let id: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
     const s = await call('socket.create', { family: cmd.target.family, type });
+    id = s.id;
     if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
       // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
       boundPath = replyAddress();
@@ -205,6 +231,8 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     }
     return await finished;
   } finally {
+    writePcap(engine, out, cmd.pcap);
+    if (id !== undefined) out.ended(id);
     await engine.close();
     unlinkSocket(boundPath);
   }

@@ -2,6 +2,7 @@
 // error {code, errno?, message, field?}. The errno is always the kernel's
 // name and number (e.g. ECONNREFUSED (111)) plus a sentence a person reads.
 import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import type { BridgeError, ErrorCode, Errno } from '../../shared/contract/index.js';
 
 const errnoNumbers = constants.errno as Record<string, number>;
@@ -24,10 +25,30 @@ const explanations: Record<string, string> = {
   EHOSTUNREACH: 'no route to that host',
   ENETUNREACH: 'the network is unreachable',
   EMSGSIZE: 'the message is too long for this socket',
+  EMFILE: 'this process has no free file descriptor (its open-files limit, ulimit -n, is reached): close some sessions and try again',
+  ENFILE: 'the system has no free file descriptor (its limit, fs.file-max, is reached)',
 };
+
+/** What an error message quotes at most: a value sent in is echoed only so far. */
+const MESSAGE_MAX = 1024;
+
+/** The message, cut to MESSAGE_MAX characters with the length of what was left out. */
+export function capMessage(message: string): string {
+  if (message.length <= MESSAGE_MAX) return message;
+  return `${message.slice(0, MESSAGE_MAX - 40)}… (${message.length - (MESSAGE_MAX - 40)} more characters not shown)`;
+}
 
 export function errnoOf(name: string): Errno {
   return { name, number: errnoNumbers[name] ?? 0 };
+}
+
+/** The name of a negative errno as libuv and the addon's watcher give it (−104: ECONNRESET). */
+export function errnoName(negative: number): string {
+  try {
+    return getSystemErrorName(negative);
+  } catch {
+    return `E${-negative}`;
+  }
 }
 
 /** "ECONNREFUSED (111)" */
@@ -72,7 +93,7 @@ export function fromSystemError(err: unknown, call: string, field?: string): Eng
 
 export function toBridgeError(err: unknown): BridgeError {
   const e = err instanceof EngineError ? err : fromSystemError(err, 'call');
-  const out: BridgeError = { code: e.code, message: e.message };
+  const out: BridgeError = { code: e.code, message: capMessage(e.message) };
   if (e.errno) out.errno = e.errno;
   if (e.field) out.field = e.field;
   return out;

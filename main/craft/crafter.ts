@@ -100,6 +100,8 @@ interface Run {
   /** Sent packets by flow, for matching replies (identical packets sent over and over cost a reply one step, not one per packet). */
   byFlow: Map<string, FlowCandidates<Sent>>;
   counts: { sent: number; errors: number; replies: number };
+  /** What the first failed send said: a run with failed sends says so in craft.done. */
+  firstError: string | null;
   /** Packets of the list that got at least one answer. */
   answeredPackets: Set<number>;
   sentBucket: TokenBucket;
@@ -245,7 +247,7 @@ export class Crafter {
     const id = this.nextId++;
     const run: Run = {
       id, tag: p.ref === undefined ? { id } : { id, ref: p.ref }, params: p, routes, vars, notes, noted: notes.map(() => false), sendHandles: new Map(), capture: new Map(),
-      sent: [], sentHead: 0, sentBytes: 0, byIndex: new Map(), byFlow: new Map(), counts: { sent: 0, errors: 0, replies: 0 }, answeredPackets: new Set(),
+      sent: [], sentHead: 0, sentBytes: 0, byIndex: new Map(), byFlow: new Map(), counts: { sent: 0, errors: 0, replies: 0 }, firstError: null, answeredPackets: new Set(),
       sentBucket: new TokenBucket(this.sentRate), errorBucket: new TokenBucket(this.sentRate), replyBucket: new TokenBucket(this.replyRate), sentSkipped: 0, replySkipped: 0,
       stopped: false, wake: null, failure: null, done: Promise.resolve(), over: false,
     };
@@ -519,8 +521,10 @@ export class Crafter {
   }
 
   private sentEvent(run: Run, ev: EventPayload<'craft.sent'>): void {
-    if (ev.error) run.counts.errors++;
-    else run.counts.sent++;
+    if (ev.error) {
+      run.counts.errors++;
+      run.firstError ??= ev.error.message;
+    } else run.counts.sent++;
     // Notes always reach the view; errors while their own bucket lasts (a failing flood fails fast), the rest while theirs does.
     if (!ev.note && !(ev.error ? run.errorBucket : run.sentBucket).take()) {
       run.sentSkipped++;
@@ -619,7 +623,9 @@ export class Crafter {
     run.over = true;
     await this.closeSockets(run);
     this.runs.delete(run.id);
-    const said = [run.failure, ...run.notes.filter((x): x is string => x !== null)];
+    const { sent, errors } = run.counts;
+    const failedSends = errors > 0 ? `${errors} of ${sent + errors} packets could not be sent (first: ${run.firstError})` : null;
+    const said = [run.failure, failedSends, ...run.notes.filter((x): x is string => x !== null)];
     const raw = run.params.via === 'raw';
     const wrongIcmpV4 = raw ? this.unansweredBadChecksum(run) : null;
     if (wrongIcmpV4) said.push(wrongIcmpV4);

@@ -3,7 +3,7 @@
 // crafter), so it runs the same under Electron, in browser mode, in the CLI
 // and in tests. main/workbench.ts maps the bridge's calls onto it.
 import type { AnyEvent, Errno, Family, SockType } from '../../shared/contract/index.js';
-import { EngineError } from '../core/errors.js';
+import { EngineError, fromSystemError } from '../core/errors.js';
 import type { Session, SessionHost } from './session.js';
 import { StreamSession } from './stream-session.js';
 import { UdpSession } from './udp-session.js';
@@ -63,7 +63,13 @@ export class Engine {
   /** socket(): a new session of this family and type. */
   async create(family: Family, type: SockType): Promise<Session> {
     const id = this.nextId++;
-    return this.add(await this.createSession(id, family, type));
+    let s: Session;
+    try {
+      s = await this.createSession(id, family, type);
+    } catch (e) {
+      throw fromSystemError(e, 'socket'); // EMFILE at the open-files limit: socket() said it
+    }
+    return this.add(s);
   }
 
   /** Forgets a closed session (its trace and data go with it). */

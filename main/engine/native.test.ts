@@ -80,16 +80,17 @@ describe('native addon: AF_UNIX', () => {
     expect(n.send(client, Buffer.from('hello world'))).toBe(11);
     expect(n.send(client, Buffer.from('two'))).toBe(3);
     expect(n.send(client, new Uint8Array(0))).toBe(0);
-    const first = n.recv(server, 5)!;
+    const first = n.recv(server, 5, C.MSG_TRUNC)!;
     expect(first.data.toString()).toBe('hello');
     expect(first.truncated).toBe(true); // the rest of that message is gone, not merged into the next
+    expect(first.length).toBe(11); // MSG_TRUNC asked: the kernel says how long the message was
     const second = n.recv(server, 100)!;
     expect(second.data.toString()).toBe('two');
     expect(second.truncated).toBe(false);
     expect(n.recv(server, 100)!.data.length).toBe(0); // the empty message
     expect(n.recv(server, 100)).toBeNull(); // EAGAIN
     n.shutdown(client, C.SHUT_WR as 1);
-    expect(n.recv(server, 100)).toEqual({ data: Buffer.alloc(0), truncated: false, from: null });
+    expect(n.recv(server, 100)).toEqual({ data: Buffer.alloc(0), truncated: false, length: 0, from: null });
   });
 
   it('SOCK_DGRAM gives each datagram its source path, and sendto(null) uses the connected peer', () => {

@@ -2,8 +2,9 @@
 //
 // Every call is a synchronous syscall; a failure throws an Error shaped like
 // Node's system errors (message "ECONNREFUSED: Connection refused, connect",
-// code, errno = -number, syscall). watch() is the only asynchronous part and
-// is used only inside the socket worker process, never in the main process.
+// code, errno = -number, syscall). watch() is the only asynchronous part: the
+// socket worker watches its sockets with it, and the main process uses it only
+// through main/engine/wait.ts (readiness), never on a descriptor libuv polls.
 import { loadAddon } from '../core/addon.js';
 
 export type SocketFamily = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
@@ -18,11 +19,14 @@ export interface Received {
   data: Buffer;
   /** MSG_TRUNC: the datagram was longer than bufsize (datagram/seqpacket). */
   truncated: boolean;
+  /** What recvmsg returned: with MSG_TRUNC in flags, a datagram's whole length (optional: the worker's wire omits it). */
+  length?: number;
   /** The sender, for unconnected datagram sockets; null when the kernel gives none. */
   from: NativeAddr | null;
 }
 
-export type WatchEvents = 'r' | 'w' | 'rw';
+/** r readable, w writable, h the peer hung up or reset (POLLRDHUP; errors come as `err`). */
+export type WatchEvents = 'r' | 'w' | 'rw' | 'h' | 'rh' | 'wh' | 'rwh';
 
 export interface Watcher {
   /** Changes what is watched; '' pauses. Does nothing after stop(). */
@@ -88,8 +92,8 @@ export interface NativeSockets {
   getsockopt(fd: number, level: number, name: number, maxLen: number): Buffer;
   /** poll(2) on one fd: the revents, 0 on timeout; a negative timeout waits forever. */
   poll(fd: number, events: number, timeoutMs: number): number;
-  /** uv_poll on the fd (which libuv makes non-blocking). One watcher per fd: a second throws EEXIST.
-   * Stop it before closing the fd. Worker process only. */
+  /** uv_poll on the fd (which libuv makes non-blocking). One watcher per fd: a second throws EEXIST,
+   * as does an fd libuv already polls (watch a dup of it). Stop it before closing the fd. */
   watch(fd: number, events: WatchEvents, callback: WatchCallback): Watcher;
   /** The platform's numeric values; errno values are positive, as in os.constants.errno. */
   readonly constants: Readonly<Record<ConstantName, number>>;

@@ -38,7 +38,7 @@ export abstract class Session {
   /** Echo / reply-with: what this session answers to each message it receives. */
   serve: { mode: 'none' | 'echo' | 'reply'; reply: Uint8Array } = { mode: 'none', reply: new Uint8Array(0) };
   readonly createdUs = nowUs();
-  readonly counters = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 };
+  readonly counters: SessionInfo['counters'] = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 };
   private readonly traceLog: TraceEntry[] = [];
   private traceSeq = 0;
   readonly data = new Ring<DataEntry>(RING_ENTRIES, RING_BYTES, (e) => e.bytes.byteLength);
@@ -55,7 +55,7 @@ export abstract class Session {
   info(): SessionInfo {
     const info: SessionInfo = {
       id: this.id, family: this.family, type: this.type, state: this.state, readMode: this.readMode,
-      timeoutMs: this.timeoutMs, counters: { ...this.counters }, createdUs: this.createdUs,
+      timeoutMs: this.timeoutMs, counters: { ...this.counters, ...(this.counters.appDropped ? { appDropped: { ...this.counters.appDropped } } : {}) }, createdUs: this.createdUs,
     };
     if (this.local) info.local = this.local;
     if (this.peer) info.peer = this.peer;
@@ -162,6 +162,14 @@ export abstract class Session {
     if (addr) entry.addr = addr;
     this.data.push(entry);
     this.host.emit({ name: 'session.data', payload: entry });
+    this.changed();
+  }
+
+  /** What the app itself let go (a read buffer too small for a message): counted, so nothing goes unseen. */
+  protected noteAppDropped(chunks: number, bytes: number): void {
+    const d = (this.counters.appDropped ??= { chunks: 0, bytes: 0 });
+    d.chunks += chunks;
+    d.bytes += bytes;
     this.changed();
   }
 

@@ -2,22 +2,29 @@
 // Node's net module. The descriptor is created, bound and put in the listening
 // state by the native addon, so bind shows the ephemeral port before listen or
 // connect, and a listener keeps its own descriptor: the accept queue is the
-// kernel's. Node gets a duplicate to accept from (auto accept) or nothing
-// (manual accept: connections wait in the kernel until accept() is called).
+// kernel's. The listener accepts itself, with accept4 on readiness: as they
+// arrive (auto accept), or when accept() is called (manual: connections wait
+// in the kernel). Out of descriptors (EMFILE), auto accept stops and says so:
+// connections wait in the kernel's queue until one is free, never accepted
+// and closed unseen as libuv's own accept loop would.
 // Connected sockets are handed to Node, which does the reading and writing;
 // send() itself is one non-blocking send(2) on the descriptor, so a partial
 // write is the kernel's own answer.
 import net from 'node:net';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { nowUs } from '../core/clock.js';
-import { bindErrorField, EngineError, fromSystemError, withField } from '../core/errors.js';
+import { bindErrorField, EngineError, errnoName, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
-import { native } from './native.js';
+import { native, type Watcher } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';
-import { waitFor } from './wait.js';
+import { fdReadiness, waitFor, WaitLine } from './wait.js';
 
-/** How often a manual listener looks at its accept queue. */
+/** How often a manual listener looks at its accept queue, and a starved one (EMFILE) tries again. */
 const QUEUE_POLL_MS = 250;
+/** Connections accepted per readiness event, so one busy listener cannot starve the rest. */
+const ACCEPT_BATCH = 64;
+/** accept(2) errors that mean "no descriptor for the connection now": it stays in the kernel's queue. */
+const STARVED = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 /** Offset of tcpi_unacked in struct tcp_info: on a listener, the connections waiting in the accept queue. */
 const TCPI_UNACKED = 24;
 
@@ -25,15 +32,27 @@ export class StreamSession extends Session {
   /** The descriptor while we own it: before connect, and for the whole life of a listener. */
   private fd: number | undefined;
   private sock: net.Socket | undefined;
-  private server: net.Server | undefined;
   private acceptMode: 'auto' | 'manual' = 'auto';
   private pending: number | null = 0;
   private queueTimer: NodeJS.Timeout | undefined;
+  /** Auto accept: the listener's readiness. */
+  private acceptWatcher: Watcher | undefined;
+  /** Auto accept found no free descriptor (EMFILE …): connections wait in the kernel until a retry succeeds. */
+  private starved = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Manual accept: the accept() calls waiting, first come first served. */
+  private acceptLine: WaitLine | undefined;
+  /** send() calls waiting for room in the send buffer. */
+  private sendLine: WaitLine | undefined;
+  /** Manual read mode: a reset from the peer while Node is not reading (see watchHangup). */
+  private hangup: { watcher: Watcher; fd: number } | undefined;
   private readShut = false;
   private writeShut = false;
   private peerEnded = false;
+  /** Bytes that arrived after shutdown(SHUT_RD): Linux still queues and delivers them. */
+  private afterShutRd = 0;
   private readonly onData = (chunk: Buffer): void => {
-    if (this.readShut) return;
+    if (this.readShut) this.noteAfterShutRd(chunk.byteLength);
     this.noteData('in', chunk);
     const answer = this.answerFor(chunk);
     if (answer && this.sock && !this.writeShut) {
@@ -85,7 +104,10 @@ export class StreamSession extends Session {
     this.names(handleFd(sock));
     if (this.family !== 'AF_UNIX') sock.setNoDelay(true);
     if (this.readMode === 'auto') sock.on('data', this.onData);
-    else sock.pause();
+    else {
+      sock.pause();
+      this.watchHangup();
+    }
     sock.on('end', () => {
       this.peerEnded = true;
       this.recordEvent('recv', '0 bytes: the peer sent FIN (no more data will arrive)');
@@ -97,6 +119,7 @@ export class StreamSession extends Session {
       this.fail(err);
     });
     sock.on('close', () => {
+      this.stopConnectedWaits();
       if (this.state !== 'error' && this.state !== 'closed') {
         this.recordEvent('close', 'connection closed (both directions finished)');
         this.setState('closed');
@@ -144,34 +167,87 @@ export class StreamSession extends Session {
     if (mode === 'auto') {
       clearInterval(this.queueTimer);
       this.queueTimer = undefined;
-      await this.startAutoAccept(fd);
+      this.acceptLine?.close(EngineError.state('EINVAL', 'accept', 'the listener was switched to auto accept: connections are accepted as they arrive'));
+      this.acceptLine = undefined;
+      this.pending = 0;
+      this.acceptWatcher = native().watch(fd, 'r', (err) => this.acceptReady(fd, err));
     } else {
-      // Closing Node's server closes only its duplicate: our descriptor keeps listening, queue and all.
-      this.server?.close();
-      this.server = undefined;
+      this.stopAutoAccept();
       this.watchQueue();
     }
     if (!initial) this.recordAcceptMode(mode);
     this.changed();
   }
 
-  private async startAutoAccept(fd: number): Promise<void> {
-    const server = net.createServer({ allowHalfOpen: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ fd: native().dup(fd), backlog: this.backlog }, () => {
-        server.off('error', reject);
-        // Node listens again on the descriptor with its own default backlog (511): put the user's back.
-        native().listen(fd, this.backlog ?? 511);
-        resolve();
-      });
-    });
-    server.on('connection', (sock) => {
+  private stopAutoAccept(): void {
+    this.acceptWatcher?.stop();
+    this.acceptWatcher = undefined;
+    clearTimeout(this.retryTimer);
+    this.starved = false;
+  }
+
+  /** Auto accept: takes what the kernel queued (a batch per readiness event), each a session of its own. */
+  private acceptReady(fd: number, err: number): void {
+    if (this.state !== 'listening' || this.acceptMode !== 'auto') return;
+    if (err) {
+      // (libuv paused the watcher; a listener that keeps failing is tried again only now and then)
+      this.recordEvent('accept', '', fromSystemError({ code: errnoName(err) }, 'accept'));
+      return this.retryLater();
+    }
+    for (let i = 0, failures = 0; i < ACCEPT_BATCH; i++) {
+      let got: { fd: number } | null;
+      try {
+        got = native().accept(fd);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (STARVED.has(code)) return this.starve(fd, e);
+        // ECONNABORTED and the like: that connection is gone (the kernel says which); the rest wait.
+        this.recordEvent('accept', '', fromSystemError(e, 'accept'));
+        if (++failures >= 8) return this.starve(fd, e);
+        continue;
+      }
+      if (!got) break;
+      if (this.starved) this.unstarve();
+      const sock = new net.Socket({ fd: got.fd, allowHalfOpen: true, readable: true, writable: true });
       const child = this.host.adopt((id) => StreamSession.accepted(id, this, sock));
       this.recordEvent('accept', `session #${child.id} ← ${Session.describe(child.peer)}`);
-    });
-    server.on('error', (e) => this.recordEvent('accept', '', fromSystemError(e, 'accept')));
-    this.server = server;
+    }
+  }
+
+  /**
+   * No descriptor for the next connection: it stays in the kernel's accept
+   * queue (the peer's connect is complete, its data waits there) and so do
+   * the ones behind it, up to the backlog; the trace says so once, `pending`
+   * shows how many wait, and accepting resumes when a descriptor is free.
+   */
+  private starve(fd: number, e: unknown): void {
+    this.retryLater();
+    if (!this.starved) {
+      this.starved = true;
+      const code = (e as NodeJS.ErrnoException).code ?? 'EMFILE';
+      const why = code === 'EMFILE' ? 'this process has no free file descriptor (its open-files limit, ulimit -n, is reached)'
+        : code === 'ENFILE' ? 'the system has no free file descriptor' : 'the kernel could not take the connection now';
+      this.recordEvent('accept', '', EngineError.os(code, 'accept', `${why}: connections wait in the kernel's accept queue (up to the backlog of ${this.backlog}) and are accepted once a descriptor is free; beyond the backlog the kernel refuses them`));
+    }
+    this.pending = this.queueLength(fd);
+    this.changed();
+  }
+
+  /** Auto accept pauses, and looks at the listener again after a while. */
+  private retryLater(): void {
+    this.acceptWatcher?.update('');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.state === 'listening' && this.acceptMode === 'auto') this.acceptWatcher?.update('r');
+    }, QUEUE_POLL_MS);
+    this.retryTimer.unref();
+  }
+
+  private unstarve(): void {
+    this.starved = false;
+    this.recordEvent('accept', 'descriptors are free again: the connections that waited in the kernel queue are accepted');
+    this.pending = 0;
+    this.changed();
   }
 
   /** Manual accept: how many connections the kernel holds for us (TCP says exactly; AF_UNIX only whether any). */
@@ -212,6 +288,7 @@ export class StreamSession extends Session {
         timeoutMs: this.timeoutMs, call: 'accept',
         idle: 'no connection is waiting',
         stillValid: () => this.state === 'listening',
+        line: (this.acceptLine ??= new WaitLine(fdReadiness(fd, 'r', false))),
       });
       const sock = new net.Socket({ fd: got.fd, allowHalfOpen: true, readable: true, writable: true });
       const child = this.host.adopt((id) => StreamSession.accepted(id, this, sock));
@@ -306,6 +383,8 @@ export class StreamSession extends Session {
         timeoutMs: this.timeoutMs, call: 'send',
         idle: 'the send buffer is full, nothing was sent',
         stillValid: () => this.state === 'connected' || this.state === 'half-closed',
+        // Node polls this descriptor itself: readiness is watched on a duplicate.
+        line: (this.sendLine ??= new WaitLine(fdReadiness(fd, 'w', true))),
       });
       return { n, counted: false };
     }, ({ n }) => (n < data.byteLength ? `${n} of ${data.byteLength} bytes: the send buffer took only part; send the rest again or use sendall` : `${n} bytes`));
@@ -348,6 +427,7 @@ export class StreamSession extends Session {
         throw EngineError.state('EINVAL', 'recv', 'auto-read is on: data is read as it arrives; switch to manual read mode to call recv');
       }
       const chunk = await this.readSome(sock, bufsize);
+      if (chunk.byteLength > 0 && this.readShut) this.noteAfterShutRd(chunk.byteLength);
       if (chunk.byteLength > 0) this.noteData('in', chunk);
       return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }, (d) => (d.byteLength === 0 ? '0 bytes (end of stream)' : `${d.byteLength} bytes`));
@@ -366,7 +446,9 @@ export class StreamSession extends Session {
     };
     const now = take();
     if (now) return Promise.resolve(now);
-    if (this.peerEnded || sock.readableEnded || this.readShut) return Promise.resolve(Buffer.alloc(0));
+    if (this.peerEnded || sock.readableEnded) return Promise.resolve(Buffer.alloc(0));
+    // After SHUT_RD, 0 at once unless the kernel still holds data (Node fetches it on its next read).
+    if (this.readShut && !this.kernelHasData(sock)) return Promise.resolve(Buffer.alloc(0));
     if (this.timeoutMs === 0) return Promise.reject(EngineError.os('EAGAIN', 'recv', 'no data available right now (non-blocking socket)'));
     return new Promise((resolve, reject) => {
       const done = (): void => {
@@ -396,6 +478,12 @@ export class StreamSession extends Session {
     });
   }
 
+  private kernelHasData(sock: net.Socket): boolean {
+    const fd = handleFd(sock);
+    const C = native().constants;
+    return fd !== undefined && (native().poll(fd, C.POLLIN, 0) & C.POLLIN) !== 0;
+  }
+
   async recvfrom(bufsize: number): Promise<{ data: Uint8Array; from: SockAddr }> {
     const data = await this.recv(bufsize);
     return { data, from: this.getpeername() };
@@ -407,32 +495,41 @@ export class StreamSession extends Session {
     this.readMode = mode;
     if (this.sock) {
       if (mode === 'auto') {
+        this.stopHangup();
         this.sock.on('data', this.onData);
         this.sock.resume();
       } else {
         this.sock.off('data', this.onData);
         this.sock.pause();
+        this.watchHangup();
       }
     }
     this.record({ tUs: nowUs(), call: 'read mode', args: { mode }, ok: true, result: mode === 'auto' ? 'auto-read: data shown as it arrives' : 'manual: call recv to read' });
     this.changed();
   }
 
+  /**
+   * SHUT_RD as Linux does it for TCP: reads return what is queued and then 0
+   * instead of waiting, and data the peer still sends is queued and readable
+   * (Linux neither refuses nor drops it). So it is still read and counted:
+   * shown as it arrives in auto-read mode, returned by recv in manual mode.
+   */
   async shutdown(how: 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR'): Promise<void> {
     await this.traced('shutdown', { how }, () => {
       const sock = this.connectedSocket('shutdown', 'ENOTCONN');
-      if (how !== 'SHUT_WR') {
-        this.readShut = true;
-        sock.off('data', this.onData);
-        sock.on('data', () => undefined); // keep draining, discard: reads now return 0
-        sock.resume();
-      }
+      if (how !== 'SHUT_WR') this.readShut = true;
       if (how !== 'SHUT_RD' && !this.writeShut) {
         this.writeShut = true;
         sock.end();
       }
-    }, () => (how === 'SHUT_RD' ? 'reads now return 0' : 'FIN sent'));
+    }, () => (how === 'SHUT_RD' ? 'recv now returns 0 once nothing is queued (data the peer still sends is queued and readable, as Linux keeps it)' : 'FIN sent'));
     this.setState(this.readShut && this.writeShut ? 'closed' : 'half-closed');
+  }
+
+  /** Data after SHUT_RD: said once in the trace, then counted as any other. */
+  private noteAfterShutRd(bytes: number): void {
+    if (this.afterShutRd === 0) this.recordEvent('recv', `${bytes} bytes arrived after shutdown(SHUT_RD): Linux still queues and delivers them, so they are read and counted like any other`);
+    this.afterShutRd += bytes;
   }
 
   async close(): Promise<void> {
@@ -440,12 +537,54 @@ export class StreamSession extends Session {
       this.requireNotClosed('close');
       this.state = 'closed'; // before destroy, so the socket's own 'close' event is not traced twice
       clearInterval(this.queueTimer);
+      this.stopAutoAccept();
+      this.acceptLine?.close();
+      this.stopConnectedWaits();
       this.sock?.destroy();
-      this.server?.close();
       if (this.fd !== undefined) native().close(this.fd);
       this.fd = undefined;
     }, () => 'closed');
     this.changed();
+  }
+
+  /** The connected socket is gone: calls waiting on it wake (EBADF), the reset watcher goes. */
+  private stopConnectedWaits(): void {
+    this.sendLine?.close();
+    this.sendLine = undefined;
+    this.stopHangup();
+  }
+
+  /**
+   * Manual read mode: Node reads ahead only so far (16 KiB), then leaves the
+   * rest in the kernel and stops looking, so a reset from the peer would show
+   * only at the next recv. A watcher for the peer's hang-up (POLLRDHUP, and
+   * the error a reset leaves) on a duplicate descriptor shows it when it
+   * happens. A plain FIN is not shown early: the data before it must be read first.
+   */
+  private watchHangup(): void {
+    const fd = handleFd(this.sock);
+    if (fd === undefined || this.hangup || this.readMode !== 'manual') return;
+    let dup: number;
+    try {
+      dup = native().dup(fd);
+    } catch {
+      return; // no descriptor to spare: the reset shows at the next recv, as before
+    }
+    const watcher = native().watch(dup, 'h', (err) => {
+      this.stopHangup();
+      if (!err || this.state === 'error' || this.state === 'closed') return;
+      const e = fromSystemError({ code: errnoName(err) }, 'recv');
+      this.recordEvent('recv', '', e);
+      this.fail(e);
+    });
+    this.hangup = { watcher, fd: dup };
+  }
+
+  private stopHangup(): void {
+    if (!this.hangup) return;
+    this.hangup.watcher.stop();
+    native().close(this.hangup.fd);
+    this.hangup = undefined;
   }
 
   getsockname(): SockAddr {

@@ -1,30 +1,37 @@
 // SOCK_DGRAM sessions over Node's dgram module. Each datagram keeps its
-// boundary and its source address.
+// boundary and its source address. In auto-read mode dgram reads every
+// datagram as it comes; in manual mode dgram stops reading and datagrams
+// stay in the kernel's receive queue, oldest first, where its buffer size
+// (SO_RCVBUF) and its drop count apply, until recvfrom takes one (a recvmsg
+// of our own). The kernel's drops are read back (kernel-drops.ts) and
+// travel in the session's counters.
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from '../core/clock.js';
-import { bindErrorField, EngineError, fromSystemError, withField } from '../core/errors.js';
+import { bindErrorField, EngineError, errnoName, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
+import { socketInode, udpKernelDrops } from './kernel-drops.js';
 import { native } from './native.js';
 import { repeatSend, type RepeatResult } from './repeat.js';
 import { Session, type SessionHost } from './session.js';
+import { fdReadiness, waitFor, WaitLine } from './wait.js';
 
-/** Datagrams held for recvfrom in manual mode; beyond this the oldest are dropped, as a full receive buffer would. */
-const MANUAL_QUEUE_MAX = 1024;
-
-type Datagram = { data: Buffer; from: SockAddr };
+/** How often an open session looks at the kernel's drop count (it changes only while datagrams arrive). */
+const DROPS_MS = 1000;
 
 export class UdpSession extends Session {
   private readonly sock: dgram.Socket;
   /** Made by socket(2) at once, so options can be set and fileno() shown before bind, as in C. */
   private readonly fd: number;
+  private readonly inode: number | undefined;
   private bound = false;
-  private queue: Datagram[] = [];
-  private waiter: (() => void) | undefined;
-  queueDropped = 0;
+  /** recvfrom calls waiting for a datagram (manual mode), first come first served. */
+  private readLine: WaitLine | undefined;
+  private kernelDropped: number | undefined;
+  private dropsTimer: NodeJS.Timeout | undefined;
 
   static create(id: number, family: Family, host: SessionHost): UdpSession {
     const s = new UdpSession(id, family, 'SOCK_DGRAM', host);
@@ -35,6 +42,7 @@ export class UdpSession extends Session {
   private constructor(id: number, family: Family, type: 'SOCK_DGRAM', host: SessionHost) {
     super(id, family, type, host);
     this.fd = native().socket(family, 'SOCK_DGRAM');
+    this.inode = socketInode(this.fd);
     this.sock = dgram.createSocket({ type: family === 'AF_INET' ? 'udp4' : 'udp6' });
     // dgram adopts the (still unbound) descriptor synchronously; bind(2) is ours, later.
     this.sock.bind({ fd: this.fd });
@@ -42,18 +50,10 @@ export class UdpSession extends Session {
     this.sock.on('error', (e) => this.recordEvent('recvfrom', '', EngineError.os((e as { code?: string }).code ?? 'EIO', 'recvfrom')));
   }
 
+  /** Auto-read: every datagram shown as it comes (dgram reads only in this mode). */
   private onMessage(data: Buffer, from: SockAddr): void {
-    if (this.readMode === 'auto') {
-      this.noteData('in', data, from);
-      this.answer(data, from);
-      return;
-    }
-    this.queue.push({ data, from });
-    if (this.queue.length > MANUAL_QUEUE_MAX) {
-      this.queue.shift();
-      this.queueDropped++;
-    }
-    this.waiter?.();
+    this.noteData('in', data, from);
+    if (this.readMode === 'auto') this.answer(data, from);
   }
 
   /** Echo / reply mode: one datagram back to where this one came from. */
@@ -72,11 +72,39 @@ export class UdpSession extends Session {
     return this.fd;
   }
 
+  override info(): SessionInfo {
+    const info = super.info();
+    if (this.groups.length) info.groups = this.groups.map((m) => ({ ...m }));
+    this.lookAtDrops();
+    if (this.kernelDropped !== undefined) info.counters.kernelDropped = this.kernelDropped;
+    return info;
+  }
+
+  /** The kernel's drop count, as of the last look (a socket drops nothing before it is bound). */
+  private lookAtDrops(fresh = false): void {
+    if (!this.bound || this.state === 'closed') return;
+    const now = udpKernelDrops(this.inode, this.family === 'AF_INET6', fresh);
+    if (now !== undefined) this.kernelDropped = now;
+  }
+
+  /** While bound: a changed drop count is told even when nothing else changes (manual mode, a full queue). */
+  private watchDrops(): void {
+    if (this.dropsTimer || udpKernelDrops(this.inode, this.family === 'AF_INET6', true) === undefined) return;
+    this.dropsTimer = setInterval(() => {
+      const before = this.kernelDropped;
+      this.lookAtDrops();
+      if (this.kernelDropped !== before) this.changed();
+    }, DROPS_MS);
+    this.dropsTimer.unref();
+  }
+
   private noteBound(): void {
     if (this.bound) return;
     this.bound = true;
     const a = this.sock.address();
     this.local = this.addr(a.address, a.port);
+    this.kernelDropped = 0;
+    this.watchDrops();
     if (this.state === 'created') this.setState('bound');
   }
 
@@ -131,6 +159,7 @@ export class UdpSession extends Session {
     this.checkFamily(address, 'sendto');
     return this.traced('sendto', { bytes: data.byteLength, address, port }, () => {
       if (this.peer) throw EngineError.state('EISCONN', 'sendto', 'the socket is connected; use send');
+      checkPort(port, 'sendto');
       return this.transmit(data, this.addr(address, port));
     }, (n) => `${n} bytes → ${Session.describe(this.addr(address, port))}`);
   }
@@ -144,6 +173,7 @@ export class UdpSession extends Session {
     return this.traced(`${call} ×${count}`, args, async () => {
       if (to && this.peer) throw EngineError.state('EISCONN', 'sendto', 'the socket is connected; use send');
       if (!to && !this.peer) throw EngineError.os('EDESTADDRREQ', 'send', 'a datagram socket needs connect() or sendto(address)');
+      if (to) checkPort(to.port, 'sendto');
       if (this.repeating) throw EngineError.state('EALREADY', call, 'a repeated send is already running on this session: stop it first');
       const target = to ? toNativeAddr(this.family, to.address, to.port) : null;
       let lastUpdate = 0;
@@ -205,45 +235,47 @@ export class UdpSession extends Session {
     return (await this.recvfrom(bufsize)).data;
   }
 
+  /**
+   * Manual mode: the oldest datagram in the kernel's receive queue, as
+   * recvfrom(2) gives it (one recvmsg of our own; MSG_TRUNC tells a longer
+   * datagram's real length, the rest of it is discarded as the kernel does).
+   * Calls that wait are served in order.
+   */
   async recvfrom(bufsize: number): Promise<{ data: Uint8Array; from: SockAddr }> {
+    let whole = 0;
     return this.traced('recvfrom', { bufsize }, async () => {
       this.requireNotClosed('recvfrom');
       if (this.readMode === 'auto') {
         throw EngineError.state('EINVAL', 'recvfrom', 'auto-read is on: datagrams are shown as they arrive; switch to manual read mode to call recvfrom');
       }
       if (!this.bound) throw EngineError.state('EINVAL', 'recvfrom', 'the socket is not bound: bind it (or send once) first');
-      const d = await this.nextDatagram();
-      // Like the kernel: a datagram longer than bufsize is truncated, the rest is lost.
-      const data = d.data.subarray(0, bufsize);
-      this.noteData('in', data, d.from);
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), from: d.from };
-    }, (r) => `${r.data.byteLength} bytes from ${Session.describe(r.from)}`);
+      const got = await waitFor(() => native().recv(this.fd, bufsize, native().constants.MSG_TRUNC), {
+        timeoutMs: this.timeoutMs, call: 'recvfrom', idle: 'no datagram waiting',
+        stillValid: () => this.state !== 'closed' && this.readMode === 'manual',
+        // dgram holds this descriptor: readiness is watched on a duplicate.
+        line: (this.readLine ??= new WaitLine(fdReadiness(this.fd, 'r', true))),
+      });
+      whole = got.length ?? got.data.byteLength;
+      const from = got.from ? fromNativeAddr(got.from) : this.addr(this.family === 'AF_INET' ? '0.0.0.0' : '::', 0);
+      this.noteData('in', got.data, from);
+      return { data: new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength), from };
+    }, (r) => (whole > r.data.byteLength
+      ? `${r.data.byteLength} of ${whole} bytes from ${Session.describe(r.from)} (the datagram was longer than bufsize: the rest was discarded, MSG_TRUNC)`
+      : `${r.data.byteLength} bytes from ${Session.describe(r.from)}`));
   }
 
-  private nextDatagram(): Promise<Datagram> {
-    const first = this.queue.shift();
-    if (first) return Promise.resolve(first);
-    if (this.timeoutMs === 0) return Promise.reject(EngineError.os('EAGAIN', 'recvfrom', 'no datagram waiting (non-blocking socket)'));
-    return new Promise((resolve, reject) => {
-      const timer = this.timeoutMs === null ? undefined : setTimeout(() => {
-        this.waiter = undefined;
-        reject(EngineError.os('ETIMEDOUT', 'recvfrom', `timed out: no datagram within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.waiter = () => {
-        const d = this.queue.shift();
-        if (!d) return;
-        clearTimeout(timer);
-        this.waiter = undefined;
-        resolve(d);
-      };
-    });
-  }
-
+  /** Auto: dgram reads every datagram. Manual: it stops, and datagrams wait in the kernel for recvfrom. */
   setReadMode(mode: 'auto' | 'manual'): void {
     this.requireNotClosed('setReadMode');
-    this.readMode = mode;
-    if (mode === 'auto') for (const d of this.queue.splice(0)) this.noteData('in', d.data, d.from);
-    this.record({ tUs: nowUs(), call: 'setblocking', args: { readMode: mode }, ok: true, result: mode === 'auto' ? 'auto-read' : 'manual: call recvfrom to read' });
+    if (mode !== this.readMode) {
+      setReceiving(this.sock, mode === 'auto');
+      this.readMode = mode;
+      if (mode === 'auto') {
+        this.readLine?.close(EngineError.state('EINVAL', 'recvfrom', 'read mode was switched to auto: datagrams are shown as they arrive'));
+        this.readLine = undefined;
+      }
+    }
+    this.record({ tUs: nowUs(), call: 'setblocking', args: { readMode: mode }, ok: true, result: mode === 'auto' ? 'auto-read' : 'manual: datagrams wait in the kernel\'s receive queue; call recvfrom to read' });
     this.changed();
   }
 
@@ -257,8 +289,11 @@ export class UdpSession extends Session {
   async close(): Promise<void> {
     await this.traced('close', {}, () => {
       this.requireNotClosed('close');
+      this.lookAtDrops(true); // the final count, before the socket (and its row in /proc) goes
       this.state = 'closed';
       this.groups = []; // the kernel drops every membership with the socket
+      clearInterval(this.dropsTimer);
+      this.readLine?.close();
       this.sock.close();
     }, () => 'closed');
     this.changed();
@@ -285,12 +320,6 @@ export class UdpSession extends Session {
   static of(s: Session, call: string): UdpSession {
     if (s instanceof UdpSession) return s;
     throw EngineError.os('EOPNOTSUPP', call, `session #${s.id} is ${s.family} ${s.type}: broadcast and multicast are for SOCK_DGRAM sockets of AF_INET / AF_INET6`);
-  }
-
-  override info(): SessionInfo {
-    const info = super.info();
-    if (this.groups.length) info.groups = this.groups.map((m) => ({ ...m }));
-    return info;
   }
 
   async setBroadcast(on: boolean): Promise<void> {
@@ -461,6 +490,29 @@ function ifaceV4(iface: string, call: string): string | undefined {
     throw EngineError.os('ENODEV', call, name === undefined || !ifaceExists(name) ? `no interface ${iface}` : `interface ${name} has no IPv4 address`, 'iface');
   }
   return address;
+}
+
+/** Port 0 names no destination (the kernel says EINVAL): the form's port field is at fault. */
+function checkPort(port: number, call: string): void {
+  if (port === 0) throw EngineError.os('EINVAL', call, 'port 0 is not a destination: give the port to send to (1 to 65535)', 'port');
+}
+
+/**
+ * dgram has no pause: its handle's recvStop / recvStart, reached through the
+ * socket's internal state (the same in Node 20 to 24). Without them manual
+ * read mode is refused rather than reading datagrams into memory unseen.
+ */
+function setReceiving(sock: dgram.Socket, on: boolean): void {
+  const key = Object.getOwnPropertySymbols(sock).find((k) => k.description === 'state symbol');
+  const state = key && (sock as unknown as Record<symbol, { handle?: { recvStart?(): number; recvStop?(): number }; receiving?: boolean }>)[key];
+  const handle = state?.handle;
+  if (!state || typeof handle?.recvStart !== 'function' || typeof handle.recvStop !== 'function') {
+    throw new EngineError('INTERNAL', 'setReadMode: this runtime\'s dgram cannot pause reading, so manual read mode (datagrams left in the kernel\'s queue) is not available');
+  }
+  if (state.receiving === on) return;
+  const rc = on ? handle.recvStart() : handle.recvStop();
+  if (rc) throw fromSystemError({ code: errnoName(rc) }, on ? 'recvStart' : 'recvStop');
+  state.receiving = on;
 }
 
 /** A failed send, explained where the kernel's errno alone would mislead. */

@@ -11,7 +11,7 @@ import type { Handle } from './worker/worker-protocol.js';
 
 /** What the worker tells a session about its socket (WorkerSession implements it). */
 export interface WorkerSocketEvents {
-  onData(data: Uint8Array, from: NativeAddr | null, truncated: boolean): void;
+  onData(data: Uint8Array, from: NativeAddr | null, truncated: boolean, length?: number): void;
   onEof(): void;
   onSocketError(error: SocketWorkerError): void;
   onPending(): void;
@@ -52,7 +52,7 @@ export class WorkerLink {
     } catch (e) {
       throw new EngineError('INTERNAL', `socket: ${(e as Error).message}`);
     }
-    sw.on('data', (ev) => this.sessions.get(ev.handle)?.onData(ev.data, ev.from, ev.truncated));
+    sw.on('data', (ev) => this.sessions.get(ev.handle)?.onData(ev.data, ev.from, ev.truncated, ev.length));
     sw.on('eof', (ev) => this.sessions.get(ev.handle)?.onEof());
     sw.on('socket-error', (ev) => this.sessions.get(ev.handle)?.onSocketError(ev.error));
     sw.on('pending', (ev) => this.sessions.get(ev.handle)?.onPending());

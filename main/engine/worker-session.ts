@@ -14,16 +14,13 @@ import { native, type NativeAddr, type Received } from './native.js';
 import { Session, type SessionHost, type SockoptTarget } from './session.js';
 import { SocketWorkerError, WorkerDiedError, type SocketWorker } from './worker/socket-worker.js';
 import type { Handle } from './worker/worker-protocol.js';
-import { waitFor } from './wait.js';
+import { waitFor, WaitLine, type Readiness } from './wait.js';
 import type { WorkerLink, WorkerSocketEvents } from './worker-link.js';
 
 /** Auto-read buffer: a whole AF_UNIX datagram at Linux's default wmem_max (212992) fits. */
 const AUTO_READ_SIZE = 256 * 1024;
 /** Manual recv learns a truncated message's full length by peeking this much. */
 const PEEK_MAX = 16 * 1024 * 1024;
-/** A call that would block (EAGAIN) is tried again this often until the session timeout. */
-
-
 /** What an errno means for an AF_UNIX address (the generic sentences speak of TCP). */
 const unixMeaning: Record<string, string> = {
   ENOENT: 'no socket exists at that path',
@@ -56,8 +53,24 @@ export function workerError(e: unknown, call: string, detail?: (name: string) =>
   return fromSystemError(e, call);
 }
 
+/** Readiness of a worker socket: the worker's own watcher tells (its poll with a timeout). */
+function workerReadiness(w: SocketWorker, h: Handle, events: number): Readiness {
+  return {
+    wait: (remainingMs) => ({
+      // The worker gives up at the same deadline; the line's own timer says ETIMEDOUT.
+      ready: w.poll(h, events, remainingMs).then(() => undefined, (e: unknown) => {
+        if (e instanceof SocketWorkerError && e.code === 'ETIMEDOUT') return new Promise<void>(() => undefined);
+        throw e;
+      }),
+      cancel: () => undefined,
+    }),
+  };
+}
+
 export class WorkerSession extends Session implements WorkerSocketEvents {
   private handle: Handle | undefined;
+  /** send / sendto calls waiting for room, first come first served. */
+  private sendLine: WaitLine | undefined;
   /** Why there is no handle any more (the worker died). */
   private lost: string | undefined;
   private acceptMode: 'auto' | 'manual' = 'auto';
@@ -167,12 +180,15 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
     this.w.autoRead(h, true, AUTO_READ_SIZE).catch((e: unknown) => this.recordEvent('recv', '', workerError(e, 'recv')));
   }
 
-  onData(data: Uint8Array, from: NativeAddr | null, truncated: boolean): void {
+  onData(data: Uint8Array, from: NativeAddr | null, truncated: boolean, length?: number): void {
     if (this.readShut || this.state === 'closed') return;
     const sender = this.fromAddr(from);
     this.noteData('in', data, this.type === 'SOCK_DGRAM' ? sender : undefined);
     if (truncated) {
-      this.recordEvent('recv', `${data.byteLength} bytes: the ${this.unit()} was longer than the ${AUTO_READ_SIZE}-byte read buffer; the rest was discarded (MSG_TRUNC)`);
+      // The app's read buffer let the rest go: counted as the app's drop, and said.
+      const lost = length !== undefined && length > data.byteLength ? length - data.byteLength : 0;
+      this.noteAppDropped(0, lost);
+      this.recordEvent('recv', `${data.byteLength}${length !== undefined ? ` of ${length}` : ''} bytes: the ${this.unit()} was longer than the ${AUTO_READ_SIZE}-byte read buffer; the rest${lost ? ` (${lost} bytes)` : ''} was discarded (MSG_TRUNC), counted in appDropped`);
     }
     const answer = this.answerFor(data);
     if (answer) this.answer(answer, sender);
@@ -227,6 +243,8 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
   onLost(message: string): void {
     this.handle = undefined;
     this.lost = message;
+    this.sendLine?.close(new EngineError('INTERNAL', message)); // a send waiting for room hears why
+    this.sendLine = undefined;
     if (this.state === 'closed') return;
     const err = new EngineError('INTERNAL', message);
     this.recordEvent('socket worker', '', err);
@@ -409,12 +427,13 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
     });
   }
 
-  /** A call that may say EAGAIN, tried until the session timeout as a blocking one would wait. */
+  /** A call that may say EAGAIN, tried until the session timeout as a blocking one would wait: on the socket's writability. */
   private untilTaken<T>(attempt: () => Promise<T>, call: string, idle: string): Promise<T> {
-    const h = this.handle;
+    const h = this.handle!;
     return waitFor(() => this.unlessEagain(attempt(), call), {
       timeoutMs: this.timeoutMs, call, idle,
       stillValid: () => this.handle === h && this.state !== 'closed',
+      line: (this.sendLine ??= new WaitLine(workerReadiness(this.w, h, native().constants.POLLOUT))),
     });
   }
 
@@ -591,6 +610,8 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
 
   private release(): void {
     this.state = 'closed';
+    this.sendLine?.close();
+    this.sendLine = undefined;
     if (this.handle !== undefined) this.link.unregister(this.handle);
     this.handle = undefined;
   }

@@ -183,6 +183,9 @@ static napi_value js_recv(napi_env env, napi_callback_info info) {
   napi_create_object(env, &obj);
   napi_set_named_property(env, obj, "data", data);
   napi_set_named_property(env, obj, "truncated", boolean(env, (msg.msg_flags & MSG_TRUNC) != 0));
+  napi_value length;
+  napi_create_int64(env, n, &length);
+  napi_set_named_property(env, obj, "length", length);
   napi_set_named_property(env, obj, "from", from ? from : null_value(env));
   return obj;
 }

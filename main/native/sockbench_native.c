@@ -1,7 +1,8 @@
 // Sockbench's own N-API addon (plain C, no other deps): synchronous socket
 // syscall wrappers (calls.c), address conversion (addr.c), Node-style errors
 // (errors.c), the kernel's constants (constants.c) and one asynchronous part,
-// watch() over uv_poll (watch.c), used only inside the socket worker process.
+// watch() over uv_poll (watch.c): the socket worker's sockets, and in the
+// main process only main/engine/wait.ts's readiness.
 // Plain N-API: one build serves Node and Electron.
 #include "sb.h"
 

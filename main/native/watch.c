@@ -1,6 +1,8 @@
-// watch(fd, 'r' | 'w' | 'rw', cb) -> { update(events), stop() } over libuv's
-// uv_poll_t: the addon's only asynchronous code. It runs only in the socket
-// worker process, never in the app's main process (DESIGN.md).
+// watch(fd, 'r' | 'w' | 'rw' | 'h' …, cb) -> { update(events), stop() } over
+// libuv's uv_poll_t: the addon's only asynchronous code. The socket worker
+// watches its sockets with it; the main process only in main/engine/wait.ts
+// (readiness for a blocking call, a listener's accepts, a paused stream's
+// reset), on descriptors libuv itself does not poll.
 #include "sb.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -104,14 +106,19 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
+// Any of r (readable), w (writable), h (the peer hung up or reset: POLLRDHUP),
+// each at most once; '' only where allowed (update: pause).
 static int parse_events(napi_env env, napi_value v, bool allow_none) {
-  char s[4];
+  char s[5];
   size_t n;
-  if (!get_str(env, v, s, sizeof s, &n)) return -1;
-  if (strcmp(s, "r") == 0) return UV_READABLE;
-  if (strcmp(s, "w") == 0) return UV_WRITABLE;
-  if (strcmp(s, "rw") == 0) return UV_READABLE | UV_WRITABLE;
-  return allow_none && n == 0 ? 0 : -1;
+  if (!get_str(env, v, s, sizeof s, &n) || n > 3) return -1;
+  int ev = 0;
+  for (size_t i = 0; i < n; i++) {
+    int bit = s[i] == 'r' ? UV_READABLE : s[i] == 'w' ? UV_WRITABLE : s[i] == 'h' ? UV_DISCONNECT : 0;
+    if (!bit || (ev & bit)) return -1;
+    ev |= bit;
+  }
+  return ev || allow_none ? ev : -1;
 }
 
 static watcher *self(napi_env env, napi_callback_info info, napi_value *argv, size_t argc) {
@@ -125,7 +132,7 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   watcher *w = self(env, info, argv, 1);
   int ev = parse_events(env, argv[0], true);
-  if (ev < 0) return throw_type(env, "update(events: 'r' | 'w' | 'rw' | '')");
+  if (ev < 0) return throw_type(env, "update(events: 'r' | 'w' | 'rw' | 'h' … | '')");
   if (w->closing) return undefined(env);
   int rc = ev ? uv_poll_start(&w->poll, ev, on_poll) : uv_poll_stop(&w->poll);
   return rc ? throw_errno(env, -rc, "watch") : undefined(env);
@@ -161,7 +168,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   int ev = parse_events(env, argv[1], false);
   if (!get_fd(env, argv[0], &fd) || ev < 0 || napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function)
-    return throw_type(env, "watch(fd: number, events: 'r' | 'w' | 'rw', callback: (err, readable, writable) => void)");
+    return throw_type(env, "watch(fd: number, events: 'r' | 'w' | 'rw' | 'h' …, callback: (err, readable, writable) => void)");
   uv_loop_t *loop;
   registry *reg = registry_of(env);
   if (!reg || napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, ENOSYS, "watch");

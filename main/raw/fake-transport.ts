@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { echoLayers, ECHO, keyOf, stackBytes, type Layer } from '../../shared/packet/index.js';
 import { u16 } from '../../shared/packet/bytes.js';
-import type { PacketListener, ProbeOpen, ProbePacket, ProbeSend, ProbeSent, ProbeTransport, RawHandle } from './probe-transport.js';
+import type { LostHandles, PacketListener, ProbeOpen, ProbePacket, ProbeSend, ProbeSent, ProbeTransport, RawHandle } from './probe-transport.js';
 
 export interface SentRecord extends ProbeSend {
   tUs: number;
@@ -65,6 +65,18 @@ export class FakeTransport implements ProbeTransport {
   off(event: 'packet', listener: PacketListener): this {
     this.emitter.off(event, listener);
     return this;
+  }
+
+  onLost(listener: (e: LostHandles) => void): () => void {
+    this.emitter.on('lost', listener);
+    return () => void this.emitter.off('lost', listener);
+  }
+
+  /** The helper "died": every open handle is gone (later sends on them fail with EBADF), and runs are told. */
+  lose(error: Error): void {
+    const handles = [...this.opened.keys()];
+    this.opened.clear();
+    this.emitter.emit('lost', { handles, error });
   }
 
   /** Delivers a packet to one handle as the helper would. */

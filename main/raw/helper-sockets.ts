@@ -90,7 +90,11 @@ export function fromRawError(e: unknown, syscall: string): RawSocketError {
   if (e instanceof RawSocketError) return e;
   const text = e instanceof Error ? e.message : String(e);
   const code = byMessage.get(text.toLowerCase()) ?? 'EIO';
-  const hint = code === 'EPERM' || code === 'EACCES' ? ' (raw sockets need CAP_NET_RAW or root)' : '';
+  // Opening a raw socket needs the capability; a send the kernel refuses with EACCES is a
+  // broadcast destination on a socket without SO_BROADCAST, whoever runs the helper.
+  const hint = code === 'EACCES' && syscall.startsWith('sendto')
+    ? ' (the destination is a broadcast address and this raw socket does not have SO_BROADCAST set; it is not about privileges: the helper has CAP_NET_RAW)'
+    : code === 'EPERM' || code === 'EACCES' ? ' (raw sockets need CAP_NET_RAW or root)' : '';
   return new RawSocketError(code, syscall, `${text.toLowerCase()}${hint}`);
 }
 

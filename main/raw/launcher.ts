@@ -49,8 +49,13 @@ export const spawnLauncher: HelperLauncher = (command, args) => {
   child.on('error', (e) => {
     if (child.pid === undefined) exit(null, null, e);
   });
-  child.stdin.on('error', () => {}); // EPIPE: the exit says why
-  child.stderr.on('data', (d: Buffer) => {
+  const { stdin, stdout, stderr: errPipe } = child;
+  if (!stdin || !stdout || !errPipe) {
+    // No pipes: spawn failed at once (EMFILE at the open-files limit); its 'error' event, next, says why.
+    return deadChannel((fn) => void exitFns.push(fn));
+  }
+  stdin.on('error', () => {}); // EPIPE: the exit says why
+  errPipe.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-STDERR_KEEP);
   });
   return {
@@ -58,10 +63,10 @@ export const spawnLauncher: HelperLauncher = (command, args) => {
       return child.pid;
     },
     write: (frame) => {
-      if (child.stdin.writable) child.stdin.write(frame);
+      if (stdin.writable) stdin.write(frame);
     },
-    end: () => void child.stdin.end(),
-    onData: (fn) => void child.stdout.on('data', fn),
+    end: () => void stdin.end(),
+    onData: (fn) => void stdout.on('data', fn),
     onExit: (fn) => void exitFns.push(fn),
     stderrTail: () => stderr,
     kill: (signal) => {
@@ -72,13 +77,27 @@ export const spawnLauncher: HelperLauncher = (command, args) => {
       }
     },
     setRef: (on) => {
-      for (const h of [child, child.stdin, child.stdout, child.stderr] as { ref(): void; unref(): void }[]) {
+      for (const h of [child, stdin, stdout, errPipe] as { ref(): void; unref(): void }[]) {
         if (on) h.ref();
         else h.unref();
       }
     },
   };
 };
+
+/** A helper that never started: nothing to write to; `onExit` learns the spawn error. */
+function deadChannel(onExit: HelperChannel['onExit']): HelperChannel {
+  return {
+    pid: undefined,
+    write: () => undefined,
+    end: () => undefined,
+    onData: () => undefined,
+    onExit,
+    stderrTail: () => '',
+    kill: () => undefined,
+    setRef: () => undefined,
+  };
+}
 
 // ---------------- connect-back ----------------
 

@@ -184,6 +184,8 @@ export class Ping {
   private startMs = 0;
   private stopFlood: (() => void) | null = null;
   private firstSendError: string | null = null;
+  /** Why the run ended early (its socket was lost with the helper): start() rejects with it. */
+  private failure: Error | null = null;
 
   constructor(private readonly transport: ProbeTransport, options: PingOptions, deps: PingDeps = {}) {
     const v = validatePingOptions(options);
@@ -239,7 +241,13 @@ export class Ping {
     }
   }
 
-  /** Runs the whole ping; resolves with the summary (also emitted as 'done'). Rejects if the socket cannot be opened. */
+  /** Ends the run with an error (its socket is gone): probes waiting count as lost, start() rejects with it. */
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.stop();
+  }
+
+  /** Runs the whole ping; resolves with the summary (also emitted as 'done'). Rejects if the socket cannot be opened, or was lost (fail()). */
   async start(): Promise<PingSummary> {
     if (this.started) throw new Error('this Ping has already been started');
     this.started = true;
@@ -249,6 +257,9 @@ export class Ping {
     this.handle = handle;
     const listener = (p: ProbePacket): void => this.onPacket(p);
     this.transport.on('packet', listener);
+    const offLost = this.transport.onLost?.((e) => {
+      if (e.handles.includes(handle)) this.fail(e.error);
+    });
     try {
       if (this.transport.setFilter) {
         // Only replies and errors reach the socket: our own requests stay in the kernel.
@@ -256,11 +267,15 @@ export class Ping {
       }
       await this.run();
       if (this.pending > 0) await new Promise<void>((r) => (this.allSettled = r));
+    } catch (e) {
+      throw this.failure ?? e; // a flood's request fails too when the helper dies: the helper's words win
     } finally {
+      offLost?.();
       this.transport.off('packet', listener);
       for (const p of this.probes.values()) clearTimeout(p.timer);
       await this.transport.close(handle).catch(() => undefined);
     }
+    if (this.failure) throw this.failure;
     const stats = this.stats();
     const summary: PingSummary = {
       target: this.options.target,

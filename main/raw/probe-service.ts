@@ -169,6 +169,8 @@ export class Probes {
   private readonly sweeps = new Map<number, SweepRun>();
   private readonly raws = new Map<number, RawSession>();
   private readonly rawByHandle = new Map<number, RawSession>();
+  /** Raw sockets lost with their helper, and how (the last few). */
+  private readonly lostRaws = new Map<number, string>();
   private readonly replyRate: number;
   private readonly packetRate: number;
   private readonly statsIntervalMs: number;
@@ -200,12 +202,13 @@ export class Probes {
     h.on('socket-error', (ev) => {
       if (!ev.closed) return;
       const s = this.rawByHandle.get(ev.handle);
-      if (s) this.forgetRaw(s);
+      if (s) this.loseRaw(s, `the raw socket failed: ${ev.error.message}`);
     });
     h.on('died', (info) => {
+      // Ping, traceroute and sweep runs hear it through their transport (onLost) and end with this message.
       for (const handle of info.handles) {
         const s = this.rawByHandle.get(handle);
-        if (s) this.forgetRaw(s);
+        if (s) this.loseRaw(s, info.message);
       }
     });
     h.on('warning', () => undefined);
@@ -258,7 +261,8 @@ export class Probes {
   /** Refuses at once when raw sockets cannot be had, with the helper's own explanation. */
   available(call: string): void {
     const h = this.helper;
-    if (h.status() === 'stopped') h.start();
+    // A helper that failed to start (EMFILE at the open-files limit, say) gets another chance with each call.
+    if (h.status() === 'stopped' || h.status() === 'failed') h.start();
     const s = h.status();
     if (s === 'unprivileged' || s === 'declined' || s === 'failed') {
       throw probeError(new RawHelperUnavailableError(s, h.reason), call);
@@ -343,7 +347,11 @@ export class Probes {
     // `done` settles after the final statistics were recorded.
     run.done = started.then(
       (summary) => {
-        this.finishPing(run, toContractStats(summary.stats, summary.elapsedMs));
+        // A run with failed sends is not a clean one, whatever its loss: it says how many and why.
+        const failed = summary.sendErrors > 0
+          ? `${summary.sendErrors} of ${summary.stats.transmitted + summary.sendErrors} echo requests could not be sent (first: ${summary.firstSendError ?? 'no reason given'})`
+          : undefined;
+        this.finishPing(run, toContractStats(summary.stats, summary.elapsedMs), failed);
         return summary;
       },
       (e: unknown) => {
@@ -529,8 +537,18 @@ export class Probes {
 
   private rawSession(id: number, call: string): RawSession {
     const s = this.raws.get(id);
-    if (!s) throw new EngineError('NO_SUCH_SESSION', `${call}: there is no raw socket #${id} (closed, or lost when the helper restarted)`, undefined, 'id');
-    return s;
+    if (s) return s;
+    const lost = this.lostRaws.get(id);
+    if (lost) throw new EngineError('NO_SUCH_SESSION', `${call}: raw socket #${id} was lost: ${lost}`, undefined, 'id');
+    throw new EngineError('NO_SUCH_SESSION', `${call}: there is no raw socket #${id} (closed, or lost when the helper restarted)`, undefined, 'id');
+  }
+
+  /** A raw socket gone with its helper: told once (raw.closed), and remembered for later calls on it. */
+  private loseRaw(s: RawSession, why: string): void {
+    this.forgetRaw(s);
+    this.lostRaws.set(s.id, why);
+    if (this.lostRaws.size > FINISHED_KEPT) this.lostRaws.delete(this.lostRaws.keys().next().value!);
+    this.emit({ name: 'raw.closed', payload: { ...tagOf(s.id, s.ref), error: why } });
   }
 
   async sendRaw(id: number, bytes: Uint8Array, address: string): Promise<Result<'raw.send'>> {

@@ -65,6 +65,12 @@ export interface FloodEnd {
   firstError: { code: string; message: string } | null;
 }
 
+/** The process behind the transport went away: these handles are gone, and `error` says how (it names the signal). */
+export interface LostHandles {
+  handles: RawHandle[];
+  error: Error;
+}
+
 export interface ProbeTransport {
   open(o: ProbeOpen): Promise<RawHandle>;
   send(s: ProbeSend): Promise<ProbeSent>;
@@ -76,6 +82,8 @@ export interface ProbeTransport {
   /** Optional: a flood sent by the helper itself (without it, a flood is sent probe by probe). */
   flood?(f: ProbeFlood, progress: FloodProgress): Promise<FloodEnd>;
   floodStop?(handle: RawHandle): Promise<void>;
+  /** Optional: told when the helper dies; returns how to stop listening. A run whose handle is lost ends with `error`. */
+  onLost?(listener: (e: LostHandles) => void): () => void;
 }
 
 /** A received ICMP or ICMPv6 message (at least its 8-byte header), as the codecs' reply matcher reads it. */
@@ -132,6 +140,14 @@ export interface RawHelperLike {
   off(event: 'flood-sent', listener: (e: { handle: number; first: number; tUs: Float64Array }) => void): unknown;
   on(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
   off(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
+  on(event: 'died', listener: (info: { handles: number[]; message: string; exitCode: number | null; signal: NodeJS.Signals | null }) => void): unknown;
+  off(event: 'died', listener: (info: { handles: number[]; message: string; exitCode: number | null; signal: NodeJS.Signals | null }) => void): unknown;
+}
+
+/** The error a run gets when the helper died under it: the helper's own words (they name the signal or exit code). */
+export class HelperLostError extends Error {
+  override name = 'HelperLostError';
+  readonly code = 'ERR_RAW_HELPER_DIED';
 }
 
 /** ProbeTransport over the supervised raw-socket helper. */
@@ -166,6 +182,11 @@ export function fromRawHelper(h: RawHelperLike): ProbeTransport {
       }
     },
     floodStop: async (handle) => void (await h.floodStop(handle)),
+    onLost: (listener) => {
+      const onDied = (info: { handles: number[]; message: string }): void => listener({ handles: info.handles, error: new HelperLostError(info.message) });
+      h.on('died', onDied);
+      return () => void h.off('died', onDied);
+    },
     on: (event, listener) => h.on(event, listener),
     off: (event, listener) => h.off(event, listener),
   };

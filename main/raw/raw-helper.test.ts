@@ -97,10 +97,17 @@ describe('RawHelper', () => {
 
   it('refusals are RawHelperErrors with the errno; calls start the helper on their own', async () => {
     const r = helper();
+    const ready = next(r, 'ready');
+    // A handle no helper gave: refused here, and the call started the helper all the same.
     const err = await r.send(12345, new Uint8Array(8), '127.0.0.1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RawHelperError);
     expect(err).toMatchObject({ code: 'EBADF', syscall: 'sendto' });
+    await ready;
     expect(r.status()).toBe('ready');
+    // One of this helper's handles that is not open: the helper itself says EBADF.
+    const { handle } = await r.open({ protocol: 'icmp', family: 4 });
+    await r.close(handle);
+    expect(await r.send(handle, new Uint8Array(8), '127.0.0.1').catch((e: unknown) => e)).toMatchObject({ code: 'EBADF', syscall: 'sendto', message: expect.stringMatching(/no raw socket with handle/) });
   });
 
   it('SIGKILL: the in-flight send rejects naming SIGKILL, `died` lists the handles, a new helper serves', async () => {

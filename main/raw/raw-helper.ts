@@ -31,11 +31,17 @@ export class RawHelperError extends ChildCallError {
   override name = 'RawHelperError';
 }
 
-/** The helper went away while the call was in flight. */
+/** The helper went away while the call was in flight (or never started: `spawnCode` says why, e.g. EMFILE). */
 export class RawHelperDiedError extends ChildDiedError {
   override name = 'RawHelperDiedError';
   readonly code = 'ERR_RAW_HELPER_DIED';
+  constructor(message: string, exitCode: number | null, signal: NodeJS.Signals | null, readonly spawnCode?: string) {
+    super(message, exitCode, signal);
+  }
 }
+
+/** Handles are generation·2³² + the helper's own number, so a restarted helper's handle 1 is never an older one's. */
+const GENERATION = 2 ** 32;
 
 /** No helper can run now: `status` and the message say why (unprivileged, declined, failed). */
 export class RawHelperUnavailableError extends Error {
@@ -57,7 +63,10 @@ export function helperError(err: unknown, call: string, field?: string): EngineE
     if (/^E[A-Z0-9]+$/.test(err.code)) return EngineError.os(err.code, call, err.message, field);
     return new EngineError('INTERNAL', `${call}: ${err.message}`);
   }
-  if (err instanceof RawHelperDiedError) return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  if (err instanceof RawHelperDiedError) {
+    if (err.spawnCode && /^E[A-Z0-9]+$/.test(err.spawnCode)) return EngineError.os(err.spawnCode, call, err.message);
+    return new EngineError('INTERNAL', `${call}: ${err.message}`);
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new EngineError('INTERNAL', `${call}: ${message}`);
 }
@@ -146,9 +155,13 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     isEvent: isHelperEvent,
     resultChecks,
     refused: (e) => new RawHelperError(e),
-    opened: (op, result) => (op === 'open' ? (result as OpenResult).handle : undefined),
+    opened: (op, result) => (op === 'open' ? this.outward((result as OpenResult).handle) : undefined),
     closeOp: 'close',
   });
+  /** Bumped at each start; the high part of every handle the app sees. */
+  private generation = 0;
+  /** How recent helpers ended, by generation: a call on one of their handles says so. */
+  private readonly ends = new Map<number, string>();
   private readonly restarts: Restarts;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Helper clock + offset = engine clock. */
@@ -269,8 +282,9 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     if (this.child === child) this.onExit(child, null, null); // never said it exited: forget it anyway
   }
 
-  open(args: OpenArgs): Promise<OpenResult> {
-    return this.call('open', args);
+  async open(args: OpenArgs): Promise<OpenResult> {
+    const r = await this.call('open', args);
+    return { ...r, handle: this.outward(r.handle) };
   }
 
   async send(handle: Handle, bytes: Uint8Array, address: string, opts: SendOptions = {}): Promise<SendResult> {
@@ -298,14 +312,36 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     return this.call('setFilter', { handle, icmpTypes });
   }
 
+  /** One request; a handle in `args` is the app's (generation·2³² + n): the helper is sent its own n. */
   call<O extends OpName>(op: O, args: Ops[O]['args']): Promise<Ops[O]['result']> {
     if (!this.child && this.state === 'stopped') this.start();
     const child = this.child;
     if (!child) return Promise.reject(new RawHelperUnavailableError(this.state, this.why));
-    return this.calls.start(op, op === 'open' ? undefined : (args as { handle: Handle }).handle, (rid) => {
+    const handle = op === 'open' ? undefined : (args as { handle: Handle }).handle;
+    let wire = args;
+    if (handle !== undefined) {
+      const n = this.inward(handle, op);
+      if (n instanceof Error) return Promise.reject(n);
+      wire = { ...args, handle: n } as Ops[O]['args'];
+    }
+    return this.calls.start(op, handle, (rid) => {
       this.holdOpen();
-      child.write(frameOf({ rid, op, args }));
+      child.write(frameOf({ rid, op, args: wire }));
     });
+  }
+
+  private outward(n: number): Handle {
+    return this.generation * GENERATION + n;
+  }
+
+  /** The current helper's own number for an app handle, or EBADF naming how the helper that had it ended. */
+  private inward(handle: Handle, op: string): number | RawHelperError {
+    const g = Math.floor(handle / GENERATION);
+    if (g === this.generation && handle % GENERATION > 0) return handle % GENERATION;
+    const ended = this.ends.get(g);
+    const why = ended ? `it belonged to a raw-socket helper that is gone (${ended})` : `no raw socket has handle ${handle}`;
+    const syscall = op === 'close' ? 'close' : op === 'setFilter' ? 'setsockopt' : 'sendto';
+    return new RawHelperError({ code: 'EBADF', errno: -9, message: `EBADF: ${why}, ${syscall}`, syscall });
   }
 
   /** The Node binary and its arguments for the helper (connect-back: where to connect, and the token file it may read). */
@@ -365,6 +401,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       return undefined;
     }
     this.child = child;
+    this.generation++;
     this.helperPid = undefined;
     this.restarts.started();
     const reader = new FrameReader(MAX_FRAME);
@@ -435,16 +472,18 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
         else this.setStatus('ready', this.readyReason());
         return void this.emit('ready', { pid: ev.pid, sandboxed: ev.sandboxed });
       case 'packet':
-        return void this.emit('packet', { handle: ev.handle, bytes: ev.bytes, from: ev.from, tUs: ev.tUs + this.offsetUs, ipHeader: ev.ipHeader });
+        return void this.emit('packet', { handle: this.outward(ev.handle), bytes: ev.bytes, from: ev.from, tUs: ev.tUs + this.offsetUs, ipHeader: ev.ipHeader });
       case 'dropped':
-        return void this.emit('dropped', { handle: ev.handle, count: ev.count });
+        return void this.emit('dropped', { handle: this.outward(ev.handle), count: ev.count });
       case 'flood-sent':
-        return void this.emit('flood-sent', { handle: ev.handle, first: ev.first, tUs: this.onEngineClock(floats(ev.tUs), 0, 1) });
+        return void this.emit('flood-sent', { handle: this.outward(ev.handle), first: ev.first, tUs: this.onEngineClock(floats(ev.tUs), 0, 1) });
       case 'flood-replies':
-        return void this.emit('flood-replies', { handle: ev.handle, replies: this.onEngineClock(floats(ev.replies), 1, 3) });
-      case 'socket-error':
-        if (ev.closed) this.calls.forget(ev.handle);
-        return void this.emit('socket-error', { handle: ev.handle, error: new RawHelperError(ev.error), closed: ev.closed });
+        return void this.emit('flood-replies', { handle: this.outward(ev.handle), replies: this.onEngineClock(floats(ev.replies), 1, 3) });
+      case 'socket-error': {
+        const handle = this.outward(ev.handle);
+        if (ev.closed) this.calls.forget(handle);
+        return void this.emit('socket-error', { handle, error: new RawHelperError(ev.error), closed: ev.closed });
+      }
     }
   }
 
@@ -462,9 +501,13 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
     const last = lastLine(child.stderrTail());
     // Neither code nor signal: a connect-back helper's connection closed (its exit code is not ours to see).
     const what = spawnError ? `could not start: ${spawnError.message}` : signal ?? (exitCode === null ? 'its connection closed' : `exit code ${exitCode}`);
+    const spawnCode = (spawnError as NodeJS.ErrnoException | undefined)?.code;
     const message = stopped
       ? 'the raw-socket helper was stopped; its raw sockets were closed'
-      : `the raw-socket helper died (${what}${last ? `: ${last}` : ''}); its raw sockets were lost`;
+      : spawnError ? `the raw-socket helper could not be started (${spawnError.message}${spawnCode === 'EMFILE' ? ': this process has no free file descriptor, its open-files limit is reached' : ''})`
+        : `the raw-socket helper died (${what}${last ? `: ${last}` : ''}); its raw sockets were lost`;
+    this.ends.set(this.generation, stopped ? 'it was stopped' : spawnError ? 'it could not be started' : `it died: ${what}`);
+    if (this.ends.size > 16) this.ends.delete(this.ends.keys().next().value!);
     if (stopped) {
       this.calls.lost(new RawHelperDiedError(message, exitCode, signal));
       return this.setStatus('stopped', 'the raw-socket helper was stopped');
@@ -474,7 +517,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       this.onElevationEnded(exitCode, what, last, child.stderrTail());
       return void this.calls.lost(new RawHelperUnavailableError(this.state, this.why));
     }
-    const handles = this.calls.lost(new RawHelperDiedError(message, exitCode, signal));
+    const handles = this.calls.lost(new RawHelperDiedError(message, exitCode, signal, spawnCode));
     this.emit('died', { exitCode, signal, handles, message });
     if (this.mode === 'elevated') return this.setStatus('unprivileged', `${message}. Elevate again to use ICMP.`);
     const delay = this.restarts.afterDeath();

@@ -84,7 +84,7 @@ export class Sweep {
   private nextSlot = 0;
   private readonly waiting = new Set<() => void>();
 
-  constructor(base: ProbeTransport, readonly options: SweepOptions) {
+  constructor(private readonly base: ProbeTransport, readonly options: SweepOptions) {
     if (options.targets.length === 0) throw new Error('a sweep needs at least one target');
     // The same transport, every send through the pacer (fping -i).
     this.transport = {
@@ -97,8 +97,12 @@ export class Sweep {
         return base.send(s);
       },
       ...(base.setFilter ? { setFilter: base.setFilter.bind(base) } : {}),
+      ...(base.onLost ? { onLost: base.onLost.bind(base) } : {}),
     };
   }
+
+  /** The helper died under the sweep: every target going ends with it, and so does the sweep. */
+  private failure: Error | null = null;
 
   on(event: 'result', listener: (r: SweepTargetResult) => void): this {
     this.emitter.on(event, listener);
@@ -140,6 +144,10 @@ export class Sweep {
     let next = 0;
     let alive = 0;
     let done = 0;
+    const offLost = this.base.onLost?.((e) => {
+      this.failure ??= e.error;
+      this.stop();
+    });
     const worker = async (): Promise<void> => {
       while (!this.stopped && next < targets.length) {
         const index = next++;
@@ -163,7 +171,12 @@ export class Sweep {
         this.emitter.emit('result', result);
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      offLost?.();
+    }
+    if (this.failure) throw this.failure;
     return { alive, done, total: targets.length, stopped: this.stopped };
   }
 }

@@ -224,6 +224,15 @@ export class Traceroute {
     return this;
   }
 
+  /** Why the run ended early (its sockets were lost with the helper): start() rejects with it. */
+  private failure: Error | null = null;
+
+  /** Ends the run with an error (its sockets are gone). */
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.stop();
+  }
+
   /** Stops after the probes in flight are given up (they show as `*`). */
   stop(): void {
     this.stopped = true;
@@ -238,6 +247,9 @@ export class Traceroute {
     let stoppedBy: TracerouteResult['stoppedBy'] = 'max-hops';
     const listener = (p: ProbePacket): void => this.onPacket(p);
     this.transport.on('packet', listener);
+    const offLost = this.transport.onLost?.((e) => {
+      if (e.handles.some((h) => h === this.icmpHandle || h === this.udpHandle)) this.fail(e.error);
+    });
     try {
       this.icmpHandle = await this.transport.open({ protocol: family === 4 ? 'icmp' : 'icmpv6', family });
       if (this.transport.setFilter) {
@@ -266,11 +278,15 @@ export class Traceroute {
         }
       }
       if (this.stopped && stoppedBy === 'max-hops') stoppedBy = 'stopped';
+    } catch (e) {
+      throw this.failure ?? e;
     } finally {
+      offLost?.();
       this.transport.off('packet', listener);
       for (const p of this.pending.values()) clearTimeout(p.timer);
       for (const h of [this.icmpHandle, this.udpHandle]) if (h !== null) await this.transport.close(h).catch(() => undefined);
     }
+    if (this.failure) throw this.failure;
     const packetBytes = (family === 4 ? 20 : 40) + 8 + this.options.size;
     const result: TracerouteResult = { target, family, mode, maxHops, packetBytes, hops, reached: stoppedBy === 'reached', stoppedBy, text: '' };
     result.text = formatTraceroute(result);

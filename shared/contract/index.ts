@@ -5,10 +5,12 @@ import * as s from './schemas.js';
 import * as so from '../sockopt/schemas.js';
 import { probeEvents, probeMethods } from './probes.js';
 import { craftEvents, craftMethods } from './craft.js';
+import { workspaceEvents, workspaceMethods } from './workspace.js';
 
 export * as schemas from './schemas.js';
 export * as probeSchemas from './probes.js';
 export * as craftSchemas from './craft.js';
+export * as workspaceSchemas from './workspace.js';
 
 const id = v.object({ id: s.SessionId });
 const sessionResult = s.SessionInfo;
@@ -163,6 +165,7 @@ export const methods = {
   'socket.setMulticastInterface': { params: v.object({ id: s.SessionId, iface: s.MulticastIface }, s.requiredKeys), result: sessionResult },
   ...probeMethods,
   ...craftMethods,
+  ...workspaceMethods,
 } as const;
 
 export const events = {
@@ -178,6 +181,7 @@ export const events = {
   'session.dropped': v.object({ id: s.SessionId, bytes: v.number(), chunks: v.number() }),
   ...probeEvents,
   ...craftEvents,
+  ...workspaceEvents,
 } as const;
 
 export type Methods = typeof methods;

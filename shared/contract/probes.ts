@@ -244,6 +244,8 @@ export const probeEvents = {
   'trace.hop': TraceHop,
   'trace.done': v.object({ id: ProbeId, ref: v.optional(RunRef), reached: v.boolean(), error: v.optional(v.string()) }),
   'raw.packet': RawPacket,
+  /** A raw socket ended without raw.close: its helper died (the error names the signal); later calls on it say so too. */
+  'raw.closed': v.object({ id: ProbeId, ref: v.optional(RunRef), error: v.string() }),
   /** One per target, when its probes are done. */
   'sweep.result': SweepResult,
   /** The sweep is over (or was stopped): targets alive out of those probed. */

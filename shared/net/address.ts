@@ -187,3 +187,38 @@ export function formatHostPort(address: string, port: number, family?: string): 
   if (family === 'AF_UNIX') return address === '' ? '(unnamed)' : address;
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/** Where a socket goes, as the CLI and saved packets write it: host:port, [v6]:port, a Unix path or @name. */
+export type SocketTarget =
+  | { family: 'AF_INET' | 'AF_INET6'; address: string; port: number }
+  /** A DNS name (only where host names are allowed): resolved when sending. */
+  | { family: 'host'; address: string; port: number }
+  | { family: 'AF_UNIX'; address: string; port: 0 };
+
+export type TargetResult = { ok: true; target: SocketTarget } | { ok: false; message: string };
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * "127.0.0.1:9000", "[::1]:9000" (or with `hostNames`, "example.com:80")
+ * for IP protocols; "/tmp/x.sock", "./x.sock" or "@name" for `unix`
+ * (whose name, e.g. unix-stream, the messages use). Messages name the text.
+ */
+export function parseSocketTarget(text: string, unix: string | null, opts: { hostNames?: boolean } = {}): TargetResult {
+  const fail = (why: string): TargetResult => ({ ok: false, message: `address "${text}": ${why}` });
+  if (unix !== null) {
+    if (!/^(\/|\.\.?\/|@)/.test(text)) return fail(`${unix} needs a socket path (/tmp/x.sock) or an abstract name (@name)`);
+    const problem = unixPathProblem(text);
+    return problem ? fail(problem) : { ok: true, target: { family: 'AF_UNIX', address: text, port: 0 } };
+  }
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (!m) return fail('expected host:port, e.g. 127.0.0.1:9000 or [::1]:9000');
+  const address = m[1]!;
+  const port = Number(m[2]);
+  const family = ipFamily(address);
+  if (!family && !(opts.hostNames && !text.startsWith('[') && HOST_NAME.test(address) && !/^[\d.]+$/.test(address))) {
+    return fail(`"${address}" is not an IPv4 or IPv6 address${opts.hostNames ? ' or a host name' : ''}`);
+  }
+  if (port > 65535) return fail('port must be between 0 and 65535');
+  return { ok: true, target: { family: family === 4 ? 'AF_INET' : family === 6 ? 'AF_INET6' : 'host', address, port } };
+}

@@ -4,7 +4,7 @@
 // update the fields), a bad value kept in its field with the codec's error,
 // a send to 127.0.0.1 with the echo reply under the packet sent, a forced bad
 // checksum that gets no answer and the note saying why, the fragment pair,
-// saving a template, the pcapng export read back to the same bytes, and a
+// saving a template (into the workspace, Ctrl+S), the pcapng export read back to the same bytes, and a
 // send through a session (a connected UDP socket made in the Sockets view):
 // the built bytes are its datagrams, seen by the peer and in its log.
 // Screenshots: test-results/e2e/30-craft-*.png.
@@ -209,10 +209,12 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await expect.poll(() => tid('craft-packet-tab-0').getAttribute('aria-selected')).toBe('true');
     await wb.page.screenshot({ path: `${SHOTS}/30-craft-fragments.png` });
 
+    // Ctrl+S saves the list to the workspace: a raw packet of two layer lines, listed in the Saved panel too.
     await tid('craft-save-name').fill('my pair');
-    await wb.page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Control+s');
     await expect.poll(() => tid('craft-template').locator('option', { hasText: 'my pair' }).count()).toBe(1);
-    expect(await wb.page.evaluate(() => localStorage.getItem('sockbench.craft.templates'))).toContain('my pair');
+    await expect.poll(() => wb.page.locator('[data-testid=saved-row][data-name="my pair"]').count()).toBe(1);
+    expect(await wb.page.evaluate(() => localStorage.getItem('sockbench.craft.templates'))).toBeNull();
     await tid('craft-template-delete').click();
     await expect.poll(() => tid('craft-template').locator('option', { hasText: 'my pair' }).count()).toBe(0);
   });

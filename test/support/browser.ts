@@ -2,7 +2,9 @@
 // (dist/serve.cjs), as a person would use it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -38,7 +40,9 @@ const SERVE_COMMAND: readonly string[] = [process.execPath, 'dist/serve.cjs', '-
 export async function serve(command: readonly string[] = SERVE_COMMAND): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
   if (!existsSync('dist/serve.cjs')) throw new Error('dist/serve.cjs is missing: run `npm run build` (npm test does it first)');
   const [cmd, ...args] = command;
-  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each server gets a workspace of its own (a test that wants one passes --workspace, which wins).
+  const env = { ...process.env, SOCKBENCH_WORKSPACE: mkdtempSync(join(tmpdir(), 'sockbench-e2e-ws-')) };
+  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 15_000);

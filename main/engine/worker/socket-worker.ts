@@ -32,7 +32,7 @@ export interface SocketWorkerEvents {
   died: [info: DiedInfo];
   /** Gave up restarting: the worker kept dying before it was ready. */
   failed: [error: Error];
-  data: [ev: { handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean }];
+  data: [ev: { handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean; length?: number }];
   eof: [ev: { handle: Handle }];
   'socket-error': [ev: { handle: Handle; error: SocketWorkerError }];
   accepted: [ev: { handle: Handle; child: Handle; peer: NativeAddr }];
@@ -145,7 +145,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
   close(h: Handle) { return this.call('close', h); }
   setsockopt(h: Handle, level: number, name: number, value: Uint8Array) { return this.call('setsockopt', h, level, name, value); }
   getsockopt(h: Handle, level: number, name: number, maxLen: number) { return this.call('getsockopt', h, level, name, maxLen); }
-  poll(h: Handle, events: number) { return this.call('poll', h, events); }
+  poll(h: Handle, events: number, timeoutMs?: number | null) { return this.call('poll', h, events, timeoutMs); }
   autoRead(h: Handle, on: boolean, bufsize?: number) { return this.call('autoRead', h, on, bufsize); }
   autoAccept(h: Handle, on: boolean) { return this.call('autoAccept', h, on); }
 
@@ -205,7 +205,7 @@ export class SocketWorker extends EventEmitter<SocketWorkerEvents> {
         return void this.emit('ready', ev.pid);
       case 'data':
         this.ack(ev.data.byteLength);
-        return void this.emit('data', { handle: ev.handle, data: ev.data, from: ev.from, truncated: ev.truncated });
+        return void this.emit('data', { handle: ev.handle, data: ev.data, from: ev.from, truncated: ev.truncated, ...(ev.length !== undefined ? { length: ev.length } : {}) });
       case 'eof':
         return void this.emit('eof', { handle: ev.handle });
       case 'pending':

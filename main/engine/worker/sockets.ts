@@ -50,6 +50,9 @@ interface SendJob extends Waiter<number> {
   data: Uint8Array;
   off: number;
 }
+interface PollWait extends Waiter<number> {
+  events: number;
+}
 
 class Sock {
   watcher: Watcher | undefined;
@@ -67,6 +70,8 @@ class Sock {
   recvs: RecvWait[] = [];
   accepts: Waiter<{ handle: Handle; peer: NativeAddr }>[] = [];
   sends: SendJob[] = [];
+  /** Calls waiting for readiness itself (the main process's blocking send waits here, then tries). */
+  polls: PollWait[] = [];
   constructor(
     readonly id: Handle,
     readonly fd: number,
@@ -125,7 +130,12 @@ export class Sockets {
     close: (s) => this.close(s),
     setsockopt: (s, level: number, name: number, value: Uint8Array) => (n.setsockopt(s.fd, level, name, value), null),
     getsockopt: (s, level: number, name: number, maxLen: number) => n.getsockopt(s.fd, level, name, maxLen),
-    poll: (s, events: number) => n.poll(s.fd, events, 0),
+    poll: (s, events: number, timeoutMs?: number | null) => {
+      const now = n.poll(s.fd, events, 0);
+      if (now || timeoutMs === undefined) return now;
+      if (timeoutMs === 0) throw sysError('EAGAIN', 'poll', 'not ready');
+      return this.wait(s, s.polls, { events }, timeoutMs, 'poll');
+    },
     autoRead: (s, on: boolean, bufsize?: number) => {
       if (s.listening) throw sysError('EINVAL', 'autoRead', 'the socket is listening: use autoAccept');
       Object.assign(s, { autoRead: on, readSize: bufsize ?? s.readSize, errorStreak: 0 });
@@ -262,12 +272,13 @@ export class Sockets {
 
   /** Rejects everything waiting on the socket; false when nothing was. */
   private failWaiters(s: Sock, e: Error): boolean {
-    const all: Waiter<never>[] = [...s.recvs, ...s.accepts, ...s.sends];
+    const all: Waiter<never>[] = [...s.recvs, ...s.accepts, ...s.sends, ...s.polls];
     if (s.connecting) all.push(s.connecting);
     s.connecting = undefined;
     s.recvs = [];
     s.accepts = [];
     s.sends = [];
+    s.polls = [];
     this.settle(all, (w) => w.reject(e));
     return all.length > 0;
   }
@@ -275,10 +286,10 @@ export class Sockets {
   private interest(s: Sock): WatchEvents | '' {
     if (s.broken) return '';
     const flowing = !this.out.congested();
-    let r = s.recvs.length > 0 || s.accepts.length > 0;
+    let r = s.recvs.length > 0 || s.accepts.length > 0 || s.polls.some((p) => p.events & C.POLLIN);
     if (s.listening) r ||= s.autoAccept ? flowing : s.wantPending;
     else r ||= s.autoRead && flowing && !s.eof;
-    const w = s.connecting !== undefined || s.sends.length > 0;
+    const w = s.connecting !== undefined || s.sends.length > 0 || s.polls.some((p) => p.events & C.POLLOUT);
     return r && w ? 'rw' : r ? 'r' : w ? 'w' : '';
   }
 
@@ -295,6 +306,7 @@ export class Sockets {
     if (!this.socks.has(s.id)) return;
     try {
       if (err) this.failed(s, err);
+      if (readable || writable) this.pollReady(s, (readable ? C.POLLIN : 0) | (writable ? C.POLLOUT : 0));
       if (readable) (s.listening ? this.acceptReady : this.readReady).call(this, s);
       if (writable) this.writeReady(s);
       this.arm(s);
@@ -306,6 +318,13 @@ export class Sockets {
       s.watcher?.update('');
       s.armed = '';
     }
+  }
+
+  /** Readiness waiters whose events came, in order. */
+  private pollReady(s: Sock, revents: number): void {
+    const ready = s.polls.filter((p) => p.events & revents);
+    for (const p of ready) s.polls.splice(s.polls.indexOf(p), 1); // in place: a waiter's timer holds this array
+    this.settle(ready, (p) => p.resolve(p.events & revents));
   }
 
   private failed(s: Sock, err: number): void {
@@ -333,7 +352,8 @@ export class Sockets {
     for (let i = 0, bytes = 0; s.autoRead && !s.eof && i < READ_BATCH && bytes < READ_BYTES && !this.out.congested(); i++) {
       let got: Received | null;
       try {
-        got = this.recvOne(s, s.readSize, 0);
+        // Messages: MSG_TRUNC makes the kernel say a longer one's whole length (what the read buffer let go).
+        got = this.recvOne(s, s.readSize, s.type === 'SOCK_STREAM' ? 0 : C.MSG_TRUNC);
       } catch (e) {
         this.streakError(s, e, 'autoRead');
         return;
@@ -341,7 +361,7 @@ export class Sockets {
       if (!got) return;
       s.errorStreak = 0;
       if (s.eof) this.out.post({ event: 'eof', handle: s.id });
-      else this.out.post({ event: 'data', handle: s.id, data: got.data, from: got.from, truncated: got.truncated }, got.data.length);
+      else this.out.post({ event: 'data', handle: s.id, data: got.data, from: got.from, truncated: got.truncated, ...(got.truncated && got.length !== undefined ? { length: got.length } : {}) }, got.data.length);
       bytes += got.data.length;
     }
   }

@@ -29,8 +29,9 @@ export interface Ops {
   close: { args: [h: Handle]; result: null };
   setsockopt: { args: [h: Handle, level: number, name: number, value: Uint8Array]; result: null };
   getsockopt: { args: [h: Handle, level: number, name: number, maxLen: number]; result: Uint8Array };
-  /** A non-blocking peek (timeout 0): the revents for the given poll events. */
-  poll: { args: [h: Handle, events: number]; result: number };
+  /** No timeout given: a non-blocking peek, the revents for the given poll events. With one (null: forever):
+   * waits until one of POLLIN / POLLOUT is ready, then its revents; ETIMEDOUT after timeoutMs. */
+  poll: { args: [h: Handle, events: number, timeoutMs?: number | null]; result: number };
   autoRead: { args: [h: Handle, on: boolean, bufsize?: number]; result: null };
   autoAccept: { args: [h: Handle, on: boolean]; result: null };
 }
@@ -48,7 +49,7 @@ export interface Request {
 
 export type WorkerEvent =
   | { event: 'ready'; pid: number }
-  | { event: 'data'; handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean }
+  | { event: 'data'; handle: Handle; data: Uint8Array; from: NativeAddr | null; truncated: boolean; /** A truncated message's whole length. */ length?: number }
   | { event: 'eof'; handle: Handle }
   | { event: 'error'; handle: Handle; error: CallFailure }
   | { event: 'accepted'; handle: Handle; child: Handle; peer: NativeAddr }
@@ -93,7 +94,7 @@ const argSpecs: { [O in OpName]: { min: number; checks: Check[]; text: string } 
   close: { min: 1, checks: [isHandle], text: 'handle' },
   setsockopt: { min: 4, checks: [isHandle, int32, int32, (v) => isBytes(v) && (v as Uint8Array).length <= 65536], text: 'handle, level, name, value: Uint8Array' },
   getsockopt: { min: 4, checks: [isHandle, int32, int32, int(0, 65536)], text: 'handle, level, name, maxLen: 0..65536' },
-  poll: { min: 2, checks: [isHandle, int(0, 0x7fff)], text: 'handle, events' },
+  poll: { min: 2, checks: [isHandle, int(0, 0x7fff), timeout], text: 'handle, events, timeoutMs?: number | null' },
   autoRead: { min: 2, checks: [isHandle, isBool, int(1, MAX_BUFSIZE)], text: 'handle, on: boolean, bufsize?' },
   autoAccept: { min: 2, checks: [isHandle, isBool], text: 'handle, on: boolean' },
 };
@@ -146,7 +147,7 @@ export function isWorkerEvent(m: unknown): m is WorkerEvent {
     case 'ready':
       return int(1, 2 ** 31)(m.pid);
     case 'data':
-      return isHandle(m.handle) && isBytes(m.data) && (m.from === null || isAddr(m.from)) && isBool(m.truncated);
+      return isHandle(m.handle) && isBytes(m.data) && (m.from === null || isAddr(m.from)) && isBool(m.truncated) && (m.length === undefined || int(0, Number.MAX_SAFE_INTEGER)(m.length));
     case 'eof':
     case 'pending':
       return isHandle(m.handle);

@@ -1,5 +1,14 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRouter } from '../../../main/bridge/router.js';
+import { Workbench } from '../../../main/workbench.js';
+import { createClient } from '../../../shared/contract/bridge-client.js';
+import { until } from '../../../test/support/engine-harness.js';
+import { setClient } from '../bridge/client.js';
+import { useWorkspace } from './workspace.js';
 import type { AnyEvent } from '../../../shared/contract/index.js';
 import { buildStack } from '../../../shared/packet/index.js';
 import { useCraft } from './craft.js';
@@ -7,6 +16,15 @@ import { useCraft } from './craft.js';
 beforeEach(() => {
   setActivePinia(createPinia());
 });
+
+/** The page's client over a real workbench and router, with a workspace in a temp folder. */
+function realBridge(): { dir: string; close: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'sockbench-craft-ws-'));
+  const wb = new Workbench({ workspace: { dir, source: 'flag', defaultDir: dir } });
+  const router = createRouter(wb);
+  setClient(createClient({ request: (m, p) => router.handle(m, p), onEvents: (fn) => router.subscribe(fn) }));
+  return { dir, close: () => wb.close() };
+}
 
 const echo = (type: 'echo-request' | 'echo-reply', seq: number) => {
   const b = buildStack([{ kind: 'ipv4', fields: {} }, { kind: 'icmp', fields: { type, id: 1, seq } }]);
@@ -44,16 +62,50 @@ describe('craft store', () => {
     expect(c.run.done?.error).toBe('a note');
   });
 
-  it('saves templates (to localStorage where there is one) and lists them after the built-ins', () => {
-    const c = useCraft();
-    c.setGiven(0, 'ttl', '9');
-    c.saveTemplate('mine');
-    expect(c.templates.at(-1)).toMatchObject({ id: 'saved:mine', builtin: false });
-    c.useTemplate('builtin:UDP datagram');
-    expect(c.packet.map((l) => l.kind)).toEqual(['ipv4', 'udp', 'payload']);
-    c.useTemplate('saved:mine');
-    expect(c.packet[0]!.given.ttl).toBe('9');
-    c.deleteTemplate('mine');
-    expect(c.templates.some((t) => !t.builtin)).toBe(false);
+  it('saves templates into the workspace as raw packets (their layer lines) and lists them after the built-ins', async () => {
+    const { dir, close } = realBridge();
+    try {
+      const c = useCraft();
+      c.attach();
+      c.setGiven(0, 'ttl', '9');
+      expect(await c.saveTemplate('mine')).toBeNull();
+      await until(() => c.templates.some((t) => t.id === 'saved:mine'), 'the saved template listed');
+      expect(c.templates.at(-1)).toMatchObject({ id: 'saved:mine', builtin: false });
+      expect(readFileSync(join(dir, 'packets', 'mine.yaml'), 'utf8')).toMatch(/^protocol: raw\nlayers:\n {2}- ipv4 ttl=9 .*\/ icmp/m);
+      c.useTemplate('builtin:UDP datagram');
+      expect(c.packet.map((l) => l.kind)).toEqual(['ipv4', 'udp', 'payload']);
+      c.useTemplate('saved:mine');
+      expect(c.packet[0]!.given.ttl).toBe('9');
+      await c.deleteTemplate('mine');
+      expect(c.templates.some((t) => !t.builtin)).toBe(false);
+      expect(existsSync(join(dir, 'packets', 'mine.yaml'))).toBe(false);
+    } finally {
+      await close();
+    }
+  });
+
+  it('carries templates an older version kept in localStorage into the workspace once, then forgets the key', async () => {
+    const store = new Map<string, string>([['sockbench.craft.templates', JSON.stringify([
+      { name: 'old one', packets: [[{ kind: 'ipv4', given: { dst: '127.0.0.1', ttl: '3' } }, { kind: 'icmp', given: { type: 'echo-request' } }]] },
+      { name: 'fragments', packets: [[{ kind: 'ipv4', given: { flags: 'MF' } }], [{ kind: 'ipv4', given: { frag: '1' } }]] },
+    ])]]);
+    vi.stubGlobal('localStorage', { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v), removeItem: (k: string) => store.delete(k) });
+    const { close } = realBridge();
+    try {
+      const c = useCraft();
+      await c.migrateTemplates();
+      const w = useWorkspace();
+      await w.load();
+      expect(w.packets.map((p) => [p.packet.name, p.packet.layers])).toEqual([
+        ['fragments', ['ipv4 flags=MF', 'ipv4 frag=1']],
+        ['old one', ['ipv4 ttl=3 dst=127.0.0.1 / icmp type=echo-request']],
+      ]);
+      expect(store.has('sockbench.craft.templates')).toBe(false);
+      c.useTemplate('saved:old one');
+      expect(c.packet.map((l) => [l.kind, l.given])).toEqual([['ipv4', { ttl: '3', dst: '127.0.0.1' }], ['icmp', { type: 'echo-request' }]]);
+    } finally {
+      vi.unstubAllGlobals();
+      await close();
+    }
   });
 });

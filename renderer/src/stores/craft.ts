@@ -1,17 +1,20 @@
 // The packet crafter: the packet list being edited (small, reactive: what the
-// person typed, per layer and field), templates (built in and saved to
-// localStorage), and one send run at a time. What a run sends and hears
+// person typed, per layer and field), templates (built in, and the
+// workspace's raw packets: saved as their layer lines; templates an older
+// version kept in localStorage are carried over once), and one send run at a time. What a run sends and hears
 // lives in a bounded non-reactive ring (a version counter bumped once per
 // event batch redraws the list): a flood costs one redraw per batch.
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
 import type { AnyEvent, EventPayload, Params, Result } from '../../../shared/contract/index.js';
-import { TEMPLATES, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/index.js';
+import { TEMPLATES, formatStack, parseLayers, parseStack, type Layer, type LayerKind, type ParseResult, type StackContext } from '../../../shared/packet/index.js';
+import type { SavedPacket } from '../../../shared/contract/workspace.js';
 import { client } from '../bridge/client.js';
 import { Ring } from '../../../shared/ring.js';
 import { isOurs, newRunRef } from '../lib/run-ref.js';
 import { storageGet, storageSet } from '../lib/storage.js';
-import { build, fromLayers, newUid, type Built, type EditPacket } from '../components/craft/model.js';
+import { build, fromLayers, newUid, toLayers, type Built, type EditPacket } from '../components/craft/model.js';
+import { useWorkspace, type PacketEntry } from './workspace.js';
 import { summarize } from '../lib/packet-summary.js';
 
 export type CraftSendParams = Params<'craft.send'>;
@@ -50,7 +53,8 @@ export interface TemplateItem {
   builtin: boolean;
 }
 
-function loadSaved(): SavedTemplate[] {
+/** Templates an older version kept in localStorage (carried into the workspace once, then removed). */
+function loadLegacy(): SavedTemplate[] {
   try {
     const v = JSON.parse(storageGet('local', TEMPLATES_KEY) ?? '[]') as unknown;
     if (!Array.isArray(v)) return [];
@@ -58,6 +62,25 @@ function loadSaved(): SavedTemplate[] {
   } catch {
     return [];
   }
+}
+
+/** The layer lines of edited packets (as `sockbench craft` takes them), or the first problem. */
+export function layerLines(packets: readonly EditPacket[]): { lines: string[] } | { error: string } {
+  const lines: string[] = [];
+  for (const [i, p] of packets.entries()) {
+    const l = toLayers(p);
+    if (!('layers' in l)) return { error: `packet ${i + 1}, layer ${l.layer + 1}, ${l.field}: ${l.message}` };
+    lines.push(formatStack(l.layers));
+  }
+  return { lines };
+}
+
+/** A crafted packet list as a saved raw packet. */
+export function rawPacket(name: string, packets: readonly EditPacket[], address: string, extra: Partial<SavedPacket> = {}): SavedPacket | { error: string } {
+  const r = layerLines(packets);
+  if ('error' in r) return r;
+  const needsAddress = packets.some((p) => p[0] && p[0].kind !== 'ipv4' && p[0].kind !== 'ipv6');
+  return { ...extra, name, protocol: 'raw', layers: r.lines, ...(needsAddress && address.trim() ? { target: address.trim() } : {}) };
 }
 
 type CraftEvent = Extract<AnyEvent, { name: 'craft.sent' | 'craft.reply' | 'craft.done' }>;
@@ -102,11 +125,21 @@ export const useCraft = defineStore('craft', () => {
     return parseStack(s.bytes, s.layers[0]!.kind, context.value).checksums;
   });
 
-  // ---- templates ----
-  const saved = ref<SavedTemplate[]>(loadSaved());
+  // ---- templates: the built-ins and the workspace's raw packets ----
+  const workspace = useWorkspace();
+  const savedEntries = computed<PacketEntry[]>(() => workspace.packets.filter((p) => p.packet.protocol === 'raw'));
+  const saved = computed<SavedTemplate[]>(() => savedEntries.value.flatMap((e) => {
+    const packets: SavedTemplate['packets'] = [];
+    for (const line of e.packet.layers ?? []) {
+      const r = parseLayers(line);
+      if (!r.ok) return [];
+      packets.push(fromLayers(r.layers).map((l) => ({ kind: l.kind, given: l.given })));
+    }
+    return [{ name: e.packet.name, packets }];
+  }));
   const templates = computed<TemplateItem[]>(() => [
     ...TEMPLATES.map((t) => ({ id: `builtin:${t.name}`, name: t.name, description: t.description, builtin: true })),
-    ...saved.value.map((t) => ({ id: `saved:${t.name}`, name: t.name, description: '', builtin: false })),
+    ...saved.value.map((t) => ({ id: `saved:${t.name}`, name: t.name, description: savedEntries.value.find((e) => e.packet.name === t.name)?.packet.notes ?? '', builtin: false })),
   ]);
 
   function useTemplate(id: string): void {
@@ -120,17 +153,46 @@ export const useCraft = defineStore('craft', () => {
     selected.value = null;
   }
 
-  function saveTemplate(name: string): void {
-    const t: SavedTemplate = { name, packets: packets.value.map((p) => p.map((l) => ({ kind: l.kind, given: { ...l.given } }))) };
-    saved.value = [...saved.value.filter((x) => x.name !== name), t];
-    storageSet('local', TEMPLATES_KEY, JSON.stringify(saved.value));
-    template.value = `saved:${name}`;
+  /**
+   * Saves the packet list as a workspace raw packet (replacing one of that
+   * name). Resolves with an error message, or null when saved (a conflict is
+   * left to the workspace's conflict prompt).
+   */
+  async function saveTemplate(name: string): Promise<string | null> {
+    const existing = savedEntries.value.find((e) => e.packet.name === name);
+    const p = rawPacket(name, packets.value, address.value, existing ? { tags: existing.packet.tags, notes: existing.packet.notes } : { tags: ['crafter'] });
+    if ('error' in p) return p.error;
+    if (workspace.byName.has(name) && !existing) return `a saved ${workspace.byName.get(name)!.packet.protocol} packet is already named "${name}"`;
+    const r = await workspace.save(p, existing ? { file: existing.file, rev: existing.rev } : undefined);
+    if (r) template.value = `saved:${name}`;
+    return null;
   }
 
-  function deleteTemplate(name: string): void {
-    saved.value = saved.value.filter((x) => x.name !== name);
-    storageSet('local', TEMPLATES_KEY, saved.value.length ? JSON.stringify(saved.value) : null);
+  async function deleteTemplate(name: string): Promise<void> {
+    const e = savedEntries.value.find((x) => x.packet.name === name);
+    if (e) await workspace.remove(e);
     if (template.value === `saved:${name}`) template.value = '';
+  }
+
+  /**
+   * Templates kept in localStorage by an older version go into the workspace,
+   * once: the key is removed only after every one of them is saved (one whose
+   * name is taken by a different packet is saved as "name (crafter)").
+   */
+  async function migrateTemplates(): Promise<void> {
+    const legacy = loadLegacy();
+    if (legacy.length === 0) return;
+    if (!workspace.loaded) await workspace.load();
+    for (const t of legacy) {
+      const edit = t.packets.map((p) => p.map((l) => ({ uid: newUid(), kind: l.kind, given: { ...l.given } })));
+      const p = rawPacket(t.name, edit, address.value, { tags: ['crafter'], notes: 'carried over from the crafter\'s saved templates' });
+      if ('error' in p) continue; // It never built: nothing a person could have used is lost.
+      const twin = workspace.byName.get(t.name);
+      if (twin && JSON.stringify(twin.packet.layers) === JSON.stringify(p.layers)) continue;
+      const named = twin ? { ...p, name: workspace.freeName(`${t.name} (crafter)`) } : p;
+      if (!(await workspace.save(named))) return;
+    }
+    storageSet('local', TEMPLATES_KEY, null);
   }
 
   /** Sets (text) or unsets (undefined: back to default / computed) a field of the packet being edited. */
@@ -278,11 +340,13 @@ export const useCraft = defineStore('craft', () => {
   function attach(): void {
     if (off) return;
     off = client().onBatch(handle);
+    workspace.start();
+    void migrateTemplates().catch((e: unknown) => console.error('sockbench: carrying the crafter templates into the workspace failed; they stay in this browser', e));
   }
 
   return {
     packets, current, packet, template, address, context, selected, builds, built, shown, checksums,
-    saved, templates, setGiven, useTemplate, saveTemplate, deleteTemplate, addPacket, removePacket,
+    saved, templates, setGiven, useTemplate, saveTemplate, deleteTemplate, migrateTemplates, addPacket, removePacket,
     run, results, version, start, stop, clearResults, attach, handle, sentFirst,
   };
 });

@@ -31,6 +31,7 @@ const app = Object.assign(new EventEmitter(), {
   requestSingleInstanceLock: () => true,
   whenReady: () => Promise.resolve(),
   quit: () => process.exit(0),
+  getPath: (name) => require('node:path').join(require('node:os').tmpdir(), 'sockbench-fake-electron', name),
 });
 module.exports = {
   app,
