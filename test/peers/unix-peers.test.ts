@@ -3,7 +3,7 @@
 // socat for AF_UNIX datagrams (UNIX-RECV, UNIX-SENDTO, UNIX-RECVFROM) and for
 // AF_UNIX streams, ncat -U for AF_UNIX streams. Sockets live in a temp dir.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,9 @@ afterEach(async () => {
 });
 
 const path = (name: string) => join(dir, name);
+/** A peer's stream socket accepts only after listen(2), which comes after the bind that creates the file: wait for the kernel's listening flag (__SO_ACCEPTCON in /proc/net/unix). */
+const listening = (file: string) =>
+  readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => l.endsWith(` ${file}`) && l.split(/\s+/)[3] === '00010000');
 const inbound = (id: number) => h.engine.get(id).data.toArray().filter((d) => d.dir === 'in');
 const acceptedOf = (listenerId: number) => until(() => h.engine.list().find((s) => s.parent === listenerId), 'an accepted session');
 /** Messages of very different sizes, random bytes (no zero-length one: Python reads b'' as the end). */
@@ -154,7 +157,7 @@ describe.skipIf(socat.skip)(`${socat.title}: AF_UNIX datagrams and streams`, () 
   it('AF_UNIX streams: a Sockbench client against `socat UNIX-LISTEN … EXEC:cat`, and socat UNIX-CONNECT to a Sockbench listener', async () => {
     h = harness();
     start('socat', [`UNIX-LISTEN:${path('socat-l.sock')}`, 'EXEC:cat']);
-    await until(() => existsSync(path('socat-l.sock')), 'socat to listen');
+    await until(() => listening(path('socat-l.sock')), 'socat to listen');
     const c = await h.call('socket.create', { family: 'AF_UNIX', type: 'SOCK_STREAM' });
     await h.call('socket.connect', { id: c.id, address: path('socat-l.sock'), port: 0 });
     const payload = randomBytes(200_000);
@@ -181,7 +184,7 @@ describe.skipIf(ncat.skip)(`${ncat.title}: AF_UNIX streams`, () => {
   it('a Sockbench client reads what `ncat -lU` sends; `ncat -U` sends to a Sockbench listener', async () => {
     h = harness();
     start('ncat', ['-lU', path('ncat-l.sock'), '--send-only'], 'from ncat over a Unix socket\n');
-    await until(() => existsSync(path('ncat-l.sock')), 'ncat to listen');
+    await until(() => listening(path('ncat-l.sock')), 'ncat to listen');
     const c = await h.call('socket.create', { family: 'AF_UNIX', type: 'SOCK_STREAM' });
     await h.call('socket.connect', { id: c.id, address: path('ncat-l.sock'), port: 0 });
     await until(() => h.engine.get(c.id).state === 'half-closed', 'ncat to finish');
