@@ -2,38 +2,46 @@
 // may prefix a group with 0x; every group must hold whole bytes.
 import { codecError, type CodecResult } from './errors.js';
 
-const isHexDigit = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);
-const isSeparator = (c: string): boolean => c === ':' || c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ',';
+const isSeparator = (c: number): boolean => c === 0x3a || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2c;
 
+/** A hex digit's value, or -1. */
+function nibble(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+}
+
+// Character codes and one preallocated buffer: the composer re-parses on
+// every keystroke, and a pasted megabyte of hex must not freeze the page.
 export function parseHex(input: string): CodecResult {
-  const out: number[] = [];
+  const out = new Uint8Array(input.length >> 1);
+  let n = 0;
   let i = 0;
   while (i < input.length) {
-    const c = input[i]!;
-    if (isSeparator(c)) {
+    if (isSeparator(input.charCodeAt(i))) {
       i++;
       continue;
     }
     // One group: optional 0x, then hex digits up to the next separator.
     const start = i;
-    if (c === '0' && (input[i + 1] === 'x' || input[i + 1] === 'X')) i += 2;
+    if (input.charCodeAt(i) === 0x30 && (input.charCodeAt(i + 1) | 0x20) === 0x78) i += 2;
     const digitsStart = i;
-    while (i < input.length && !isSeparator(input[i]!)) {
-      const d = input[i]!;
-      if (!isHexDigit(d)) {
+    while (i < input.length && !isSeparator(input.charCodeAt(i))) {
+      if (nibble(input.charCodeAt(i)) < 0) {
         const shown = String.fromCodePoint(input.codePointAt(i)!);
         return codecError('bad-hex-digit', i, shown, `"${shown}" is not a hex digit`);
       }
       i++;
     }
-    const digits = input.slice(digitsStart, i);
-    if (digits.length === 0) return codecError('bad-hex-digit', start, input.slice(start, i), '"0x" without hex digits');
-    if (digits.length % 2 === 1) {
-      return codecError('odd-hex-digits', i - 1, digits, `odd number of hex digits in "${digits}" (the last byte needs two digits)`);
+    const digits = i - digitsStart;
+    if (digits === 0) return codecError('bad-hex-digit', start, input.slice(start, i), '"0x" without hex digits');
+    if (digits % 2 === 1) {
+      const text = input.slice(digitsStart, i);
+      return codecError('odd-hex-digits', i - 1, text, `odd number of hex digits in "${text}" (the last byte needs two digits)`);
     }
-    for (let k = 0; k < digits.length; k += 2) out.push(parseInt(digits.slice(k, k + 2), 16));
+    for (let k = digitsStart; k < i; k += 2) out[n++] = (nibble(input.charCodeAt(k)) << 4) | nibble(input.charCodeAt(k + 1));
   }
-  return { ok: true, bytes: Uint8Array.from(out) };
+  return { ok: true, bytes: out.slice(0, n) };
 }
 
 /** "68 65 6c" (lower case, one separator between bytes). */
