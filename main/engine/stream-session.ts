@@ -23,7 +23,7 @@ import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native, type Watcher } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';
 import { fdReadiness, waitFor, WaitLine } from './wait.js';
-import { clientHandshake, describeTls, TlsFailure, type Handshake, type TlsServerSide } from './tls/handshake.js';
+import { clientHandshake, describeTls, TlsFailure, tlsStreamError, type Handshake, type TlsServerSide } from './tls/handshake.js';
 import type { ClientMaterial } from './tls/material.js';
 
 /** How often a manual listener looks at its accept queue, and a starved one (EMFILE) tries again. */
@@ -140,13 +140,16 @@ export class StreamSession extends Session {
     }
     const onEnd = (): void => {
       this.peerEnded = true;
+      if (this.state === 'error') return; // (a TLS alert came first: it said why)
       this.recordEvent('recv', this.tlsInfo ? '0 bytes: the peer closed its side (TLS close_notify and FIN: no more data will arrive)' : '0 bytes: the peer sent FIN (no more data will arrive)');
       this.setState(this.writeShut ? 'closed' : 'half-closed');
     };
     const onError = (e: Error): void => {
-      const err = fromSystemError(e, 'recv');
+      const alert = this.tlsInfo && tlsStreamError(e);
+      const err = alert || fromSystemError(e, 'recv');
       this.recordEvent('recv', '', err);
       this.fail(err);
+      if (alert) sock.destroy(); // a fatal alert ends the connection; Node leaves the socket open
     };
     const onClose = (): void => {
       this.stopConnectedWaits();

@@ -56,7 +56,8 @@ function established(sock: TLSSocket, base: TlsInfo, t0: number): TlsInfo {
 /** One line for the trace: "TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN h2, new session, verified CN=localhost". */
 export function describeTls(i: TlsInfo): string {
   const parts = [`${i.protocol ?? '?'} ${i.cipher ?? ''}`.trim()];
-  if (i.alpn !== undefined) parts.push(i.alpn === null ? (i.alpnOffered ? 'no ALPN agreed' : 'no ALPN') : `ALPN ${i.alpn}`);
+  if (i.alpn) parts.push(`ALPN ${i.alpn}`);
+  else if (i.alpnOffered) parts.push('no ALPN agreed');
   parts.push(i.resumed ? 'resumed session' : 'new session');
   const leaf = i.peer?.[0];
   if (i.verify) {
@@ -148,6 +149,17 @@ function halfOpenAgain(sock: TLSSocket): void {
   sock.allowHalfOpen = true;
 }
 
+/**
+ * An error on an established TLS socket in words (an alert after the
+ * handshake: a TLS 1.3 server refusing our client certificate says so only
+ * then), or undefined for the socket's own errors (ECONNRESET …).
+ */
+export function tlsStreamError(e: unknown): EngineError | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^ERR_(SSL|TLS)_/.test(code)) return undefined;
+  return new EngineError('TLS_ERROR', `tls: ${explainHandshake(e).message}`);
+}
+
 type Settle = (err: unknown, sock: TLSSocket) => void;
 
 /**
@@ -158,6 +170,8 @@ type Settle = (err: unknown, sock: TLSSocket) => void;
 export class TlsServerSide {
   private readonly server: tls.Server;
   private readonly waiting = new Map<net.Socket, Settle>();
+  /** Client chains read just before Node judges them (see below). */
+  private readonly chains = new WeakMap<TLSSocket, CertSummary[]>();
 
   constructor(readonly material: ServerMaterial) {
     const m = material;
@@ -173,6 +187,17 @@ export class TlsServerSide {
     });
     this.server.on('secureConnection', (sock: TLSSocket) => this.settle(sock, null));
     this.server.on('tlsClientError', (err: Error, sock: TLSSocket) => this.settle(sock, err));
+    if (m.clientCert !== 'none') {
+      // Node's server destroys a connection whose client certificate does not
+      // verify before anyone sees it, so its chain would be lost. The first
+      // key-log line (public API) comes earlier in every handshake: from there
+      // a listener ahead of Node's reads the chain first. The lines are dropped.
+      this.server.on('keylog', (_line: Buffer, sock: TLSSocket) => {
+        if (this.chains.has(sock)) return;
+        this.chains.set(sock, []);
+        sock.prependOnceListener('secure', () => this.chains.set(sock, safeChain(sock) ?? []));
+      });
+    }
   }
 
   /** Node's TLSSocket keeps the socket it wraps as _parent: how a handshake's end finds its connection. */
@@ -207,6 +232,7 @@ export class TlsServerSide {
       this.waiting.set(raw, (err, sock) => {
         clearTimeout(timer);
         const info = err === null ? established(sock, base, t0) : { ...base, state: 'failed' as const, peer: safeChain(sock) };
+        if (!info.peer?.length) info.peer = this.chains.get(sock) ?? [];
         if (sock.servername) info.servername = sock.servername;
         if (m.clientCert !== 'none') {
           const sent = (info.peer ?? []).length > 0;
