@@ -29,8 +29,8 @@ export interface WorkspaceIdentity {
   note?: string;
 }
 
-const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\s*/;
-const KEY_BLOCK = /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]*?-----END (?:EC |RSA )?PRIVATE KEY-----\s*/;
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/;
+const KEY_BLOCK = /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]*?-----END (?:EC |RSA )?PRIVATE KEY-----\n?/;
 
 /** The kept pair if it reads, matches and is still valid; else why not. */
 function readKept(path: string, now: Date): { cert: string; key: string } | { why: string } {
@@ -86,13 +86,14 @@ export function workspaceIdentity(dir: string, readOnly?: string, now = new Date
     const path = join(folder, IDENTITY_FILE);
     const kept = readKept(path, now);
     if ('cert' in kept) return { ...kept, source: 'workspace', file: join(folder, CERT_FILE) };
-    const made = await makeCertificate(now);
+    const pems = await makeCertificate(now);
+    const made = { cert: `${pems.cert.trim()}\n`, key: `${pems.key.trim()}\n` };
     if (readOnly) return { ...made, source: 'memory', note: `not kept: ${readOnly}` };
     try {
       mkdirSync(folder, { recursive: true, mode: 0o700 });
-      writeFileAtomic(path, `${made.key.trim()}\n${made.cert.trim()}\n`, 0o600);
+      writeFileAtomic(path, `${made.key}${made.cert}`, 0o600);
       chmodSync(path, 0o600); // (the umask may have taken bits away, never added any)
-      writeFileAtomic(join(folder, CERT_FILE), `${made.cert.trim()}\n`, 0o644);
+      writeFileAtomic(join(folder, CERT_FILE), made.cert, 0o644);
     } catch (e) {
       return { ...made, source: 'memory', note: `not kept: cannot write ${folder} (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
     }

@@ -236,7 +236,8 @@ export class TlsServerSide {
         if (sock.servername) info.servername = sock.servername;
         if (m.clientCert !== 'none') {
           const sent = (info.peer ?? []).length > 0;
-          const code = sock.authorized ? undefined : sock.authorizationError ? String(sock.authorizationError) : sent ? undefined : 'NO_CERTIFICATE';
+          // (Node says UNABLE_TO_GET_ISSUER_CERT for a client that sent none)
+          const code = !sent ? 'NO_CERTIFICATE' : sock.authorized ? undefined : sock.authorizationError ? String(sock.authorizationError) : undefined;
           if (code === undefined && err === null) info.verify = { on: m.clientCert === 'require', ok: true };
           else if (code !== undefined) {
             const why = code === 'NO_CERTIFICATE'
