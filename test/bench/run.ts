@@ -6,6 +6,7 @@ import { acceptMany, type AcceptMode, type AcceptRun } from './accept-many.js';
 import { iperf3, socatUnix } from './anchors.js';
 import { bridgeRoundTrip } from './bridge-rtt.js';
 import { codecThroughput } from './codecs.js';
+import { textCodecThroughput } from './text-codecs.js';
 import { hping3Flood, sockbenchFlood, systemPingFlood, sockbenchPingPaced, sockbenchPingRtt, startRawHelper, systemPingRtt, udpPaced, type PacedFigures } from './icmp.js';
 import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
@@ -82,6 +83,14 @@ for (const c of codecs) {
     ratio: '—',
     target: '—',
   });
+}
+
+console.error('bench: text codecs (encode, stream-decode, composer parse, data log text)…');
+const textCodecs = textCodecThroughput();
+json.textCodecs = textCodecs;
+for (const f of textCodecs) {
+  console.error(`  ${f.name}: ${fmt(f.value, f.unit === 'ms' ? 1 : 0)} ${f.unit}`);
+  rows.push({ figure: `text codecs: ${f.name}`, value: `${fmt(f.value, f.unit === 'ms' ? 1 : 0)} ${f.unit}`, anchor: '—', ratio: '—', target: '—' });
 }
 
 console.error('bench: TCP throughput (Gbit/s, median of 3)…');
