@@ -206,7 +206,7 @@ async function resolved(t: Connect['target']): Promise<Exclude<Connect['target']
     const a = await lookup(t.address);
     return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port };
   } catch (e) {
-    throw new Error(`cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new Error(`cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
 }
 
