@@ -7,7 +7,7 @@
 // repeat is "resend every N seconds" (0 = once), toIP and port the target.
 import * as v from 'valibot';
 import { toBase64, toHex } from '../../shared/codec/index.js';
-import { formatSavedData, parseSavedData, PROTOCOL_CAPS, SavedPacket, savedPacketBytes, type PacketProtocol } from '../../shared/contract/workspace.js';
+import { formatSavedData, PROTOCOL_CAPS, SavedPacket, savedPacketBytes, type PacketProtocol } from '../../shared/contract/workspace.js';
 import { ipFamily, parseSocketTarget } from '../../shared/net/address.js';
 import { readIni, writeIni, type IniValue } from './qsettings-ini.js';
 

@@ -1,5 +1,5 @@
 import { createPinia, setActivePinia } from 'pinia';
-import { nextTick } from 'vue';
+import { computed, effect, nextTick } from 'vue';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Client } from '../../../shared/contract/bridge-client.js';
 import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
@@ -191,6 +191,30 @@ describe('sessions store', () => {
     s.forget(2);
     s.apply(info(2, { state: 'closed' })); // a late update must not resurrect it
     expect(s.rows.map((r) => r.session.id)).toEqual([1, 3]);
+  });
+
+  it('patches a session in place: a counter change reaches what reads counters, not what reads the state or the list', () => {
+    const s = useSessions();
+    s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 } }));
+    const held = s.byId.get(1)!;
+    let stateRuns = 0;
+    let bytesRuns = 0;
+    effect(() => void (stateRuns++, held.state, held.local?.port));
+    effect(() => void (bytesRuns++, held.counters.bytesIn));
+    const rows = computed(() => s.rows.map((r) => r.session.id));
+    expect(rows.value).toEqual([1]);
+    const rowsBefore = rows.value;
+    s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 }, counters: { bytesIn: 64, bytesOut: 0, chunksIn: 1, chunksOut: 0 } }));
+    expect(s.byId.get(1)).toBe(held);
+    expect(held.counters.bytesIn).toBe(64);
+    expect([stateRuns, bytesRuns]).toEqual([1, 2]);
+    expect(rows.value, 'the list did not recompute').toBe(rowsBefore);
+    // Fields that went away go away; changed ones change.
+    s.apply(info(1, { state: 'closed', counters: { bytesIn: 64, bytesOut: 0, chunksIn: 1, chunksOut: 0, kernelDropped: 3 } }));
+    expect(held.local).toBeUndefined();
+    expect(held.state).toBe('closed');
+    expect(held.counters.kernelDropped).toBe(3);
+    expect(stateRuns, "a state change does reach what reads the state").toBeGreaterThan(1);
   });
 });
 
