@@ -15,7 +15,7 @@ import type { Session } from './engine/session.js';
 import { getOption, getRaw, setOption, setRaw } from './engine/sockopt.js';
 import { StreamSession } from './engine/stream-session.js';
 import { TlsServerSide } from './engine/tls/handshake.js';
-import { clientMaterial, serverMaterial, type Identity, type ServerOptions } from './engine/tls/material.js';
+import { clientMaterial, ownIdentity, serverMaterial, type Identity, type ServerOptions } from './engine/tls/material.js';
 import { UdpSession } from './engine/udp-session.js';
 import { Probes, type ProbesOptions } from './raw/probe-service.js';
 import { sendability } from './workspace/packetsender.js';
@@ -246,6 +246,7 @@ export class Workbench {
       'craft.send': (p) => this.craft.send(p),
       'craft.stop': ({ id }) => this.craft.stop(id),
       // The workspace: saved packets as files
+      'tls.identity': async () => ownIdentity(await this.tlsIdentity()),
       'workspace.info': () => this.workspace.info(),
       'workspace.open': ({ dir }) => this.reopenWorkspace(dir).info(),
       'packets.list': () => {

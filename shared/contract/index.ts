@@ -6,7 +6,7 @@ import * as so from '../sockopt/schemas.js';
 import { probeEvents, probeMethods } from './probes.js';
 import { craftEvents, craftMethods } from './craft.js';
 import { workspaceEvents, workspaceMethods } from './workspace.js';
-import { TlsClientOptions, TlsServerOptions } from './tls.js';
+import { TlsClientOptions, tlsMethods, TlsServerOptions } from './tls.js';
 
 export * as schemas from './schemas.js';
 export * as probeSchemas from './probes.js';
@@ -182,6 +182,7 @@ export const methods = {
   ...probeMethods,
   ...craftMethods,
   ...workspaceMethods,
+  ...tlsMethods,
 } as const;
 
 export const events = {

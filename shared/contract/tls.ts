@@ -137,6 +137,9 @@ export type CertSummary = v.InferOutput<typeof CertSummary>;
 export const VERIFY_REASONS = ['self-signed', 'unknown-issuer', 'hostname-mismatch', 'expired', 'not-yet-valid', 'no-certificate', 'other'] as const;
 export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
+/** What a TLS server presents when given no files: the workspace's self-signed certificate (its fingerprint is what a client pins). */
+export const OwnIdentity = v.object({ cert: CertSummary, source: v.picklist(['files', 'workspace', 'memory']), file: v.optional(v.string()), note: v.optional(v.string()) });
+
 export const TlsInfo = v.object({
   role: v.picklist(['client', 'server']),
   /** How TLS began: connect, an accepted connection, STARTTLS on a plain session, or a TLS listener. */
@@ -164,8 +167,13 @@ export const TlsInfo = v.object({
   /** The peer's chain as it sent it, leaf first (empty: it sent none). */
   peer: v.optional(v.array(CertSummary)),
   /** The certificate this side presents; `source` workspace: the self-signed one generated and kept in the workspace. */
-  own: v.optional(v.object({ cert: CertSummary, source: v.picklist(['files', 'workspace', 'memory']), file: v.optional(v.string()), note: v.optional(v.string()) })),
+  own: v.optional(OwnIdentity),
   /** Servers: whether client certificates are asked for. */
   clientCert: v.optional(v.picklist(CLIENT_CERT_MODES)),
 });
 export type TlsInfo = v.InferOutput<typeof TlsInfo>;
+
+export const tlsMethods = {
+  /** The workspace's self-signed certificate for localhost (made on first use, kept in tls/). */
+  'tls.identity': { params: v.object({}), result: OwnIdentity },
+} as const;

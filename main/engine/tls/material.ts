@@ -161,7 +161,8 @@ export function checkIdentity(id: Identity): X509Certificate {
   return cert;
 }
 
-function ownOf(id: Identity): Own {
+/** What an identity shows: its certificate read, where it comes from. */
+export function ownIdentity(id: Identity): Own {
   const cert: CertSummary = summarize(new X509Certificate(id.cert));
   return { cert, source: id.source, ...(id.file ? { file: id.file } : {}), ...(id.note ? { note: id.note } : {}) };
 }
@@ -184,7 +185,7 @@ export function clientMaterial(o: ClientOptions): ClientMaterial {
     key: id?.key,
     minVersion: o.minVersion,
     maxVersion: o.maxVersion,
-    own: id ? ownOf(id) : undefined,
+    own: id ? ownIdentity(id) : undefined,
   };
 }
 
@@ -199,6 +200,6 @@ export async function serverMaterial(o: ServerOptions, fallback: () => Promise<I
     alpn: o.alpn,
     minVersion: o.minVersion,
     maxVersion: o.maxVersion,
-    own: ownOf(id),
+    own: ownIdentity(id),
   };
 }
