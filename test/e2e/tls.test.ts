@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { peerSuite } from '../support/peers.js';
-import { sServer, type Proc } from '../support/tls-peers.js';
+import { python, sServer, start, STARTTLS_SERVER, type Proc } from '../support/tls-peers.js';
 
 const chromium = peerSuite('chromium');
 const openssl = peerSuite('openssl');
@@ -121,11 +121,52 @@ describe.skipIf(chromium.skip || openssl.skip)(`TLS in the browser (${chromium.t
     await expect.poll(() => tid('listen-tls-fingerprint').textContent(), { timeout: 15_000 }).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(await tid('listen-tls-fingerprint').textContent()).toBe(fingerprint(pem));
     await wb.page.screenshot({ path: `${SHOTS}/56-tls-listen-options-en.png` });
+    await tid('listen-tls-client-cert').selectOption('request');
     await tid('listen-submit').click();
     await wb.page.waitForSelector('[data-testid=session-state][data-state=listening]');
     expect(await tid('tls-own-cert').getByTestId('cert-fingerprint').textContent()).toBe(fingerprint(pem));
     await tid('language-switch').selectOption('zh-CN');
     await wb.page.screenshot({ path: `${SHOTS}/57-tls-listener-zh.png` });
     await tid('language-switch').selectOption('en');
+
+    // s_client with a client certificate: the accepted session shows it (asked for, not required: no CA was given, so it would not verify).
+    const port = (await tid('session-local').textContent())!.replace(/^.*:/, '');
+    const c = start('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-cert', certs.client.cert, '-key', certs.client.key, '-quiet']);
+    servers.push(c);
+    c.write('hello\n');
+    await expect.poll(() => wb.page.locator('[data-testid=session-item]').count(), { timeout: 15_000 }).toBe(4);
+    await wb.page.locator('[data-testid=session-item]').last().click();
+    await expect.poll(() => tid('tls-panel').getAttribute('data-tls-state'), { timeout: 15_000 }).toBe('established');
+    const shown = wb.page.locator('[data-testid=tls-peer-cert]').first();
+    expect(await shown.getByTestId('cert-subject').textContent()).toBe('CN=Sockbench Test Client');
+    expect(await shown.getByTestId('cert-fingerprint').textContent()).toBe(fingerprint(certs.client.cert));
+    expect(await tid('tls-verify').getAttribute('data-reason')).toBe('unknown-issuer');
+    await wb.page.screenshot({ path: `${SHOTS}/58-tls-accepted-client-cert-en.png` });
+  }, 60_000);
+
+  it('STARTTLS on a plain session to an SMTP-like server: the greeting stays in the log, the trace marks the upgrade, the rest goes inside TLS', async () => {
+    const srv = await python(STARTTLS_SERVER, [certs.server.cert, certs.server.key]);
+    servers.push(srv);
+    await newTcp();
+    await tid('connect-address').fill('127.0.0.1');
+    await tid('connect-port').fill(String(srv.port));
+    await tid('connect-submit').click();
+    await wb.page.waitForSelector('[data-testid=session-state][data-state=connected]');
+    const inText = () => wb.page.locator('[data-testid=log-row][data-dir=in] [data-testid=log-text]').allTextContents();
+    await expect.poll(inText, { timeout: 10_000 }).toEqual(['220 mail.test ESMTP ready\\r\\n']);
+    await tid('composer-input').fill('STARTTLS\\r\\n');
+    await tid('send-submit').click();
+    await expect.poll(inText, { timeout: 10_000 }).toHaveLength(2);
+    await tid('starttls-tls-servername').fill('localhost');
+    await tid('starttls-tls-ca').fill(certs.ca.cert);
+    await tid('starttls-submit').click();
+    await expect.poll(() => tid('tls-panel').getAttribute('data-tls-state'), { timeout: 15_000 }).toBe('established');
+    expect(await tid('tls-state').textContent()).toBe('established');
+    await expect.poll(() => wb.page.locator('[data-testid=trace-row]').last().textContent()).toMatch(/starttls.*upgraded in place/);
+    await tid('composer-input').fill('EHLO inside\\r\\n');
+    await tid('send-submit').click();
+    await expect.poll(inText, { timeout: 10_000 }).toEqual(['220 mail.test ESMTP ready\\r\\n', '220 2.0.0 Ready to start TLS\\r\\n', '250 secure EHLO inside\\r\\n']);
+    expect(srv.lines()).toEqual([{ plain: 'STARTTLS\r\n' }, { tls: 'TLSv1.3' }, { secure: 'EHLO inside\r\n' }]);
+    await wb.page.screenshot({ path: `${SHOTS}/59-starttls-en.png` });
   }, 60_000);
 });
