@@ -55,21 +55,33 @@ describe.skipIf(chromium.skip || openssl.skip)(`TLS in the browser (${chromium.t
     // A relative CA path and an IP address as SNI: each said on its field, nothing sent.
     await tid('connect-tls-ca').fill('ca.pem');
     await tid('connect-tls-servername').fill('127.0.0.1');
+    await tid('connect-tls-alpn').fill(Array.from({ length: 17 }, (_, i) => `p${i}`).join(','));
     await tid('connect-submit').click();
     await expect.poll(() => fieldError('tls.ca').textContent()).toMatch(/ca must be an absolute path to a PEM file/);
     expect(await fieldError('tls.servername').textContent()).toMatch(/SNI cannot carry an IP address/);
+    expect(await fieldError('tls.alpn').textContent()).toMatch(/alpn is too long: at most 16 protocol names, got 17/);
     await wb.page.screenshot({ path: `${SHOTS}/50-tls-field-errors-en.png` });
     // A file that is not PEM: main says so on the same field.
     await tid('connect-tls-servername').fill('localhost');
+    await tid('connect-tls-alpn').fill('h2, http/1.1');
     await tid('connect-tls-ca').fill(join(certs.dir, 'ca.cnf'));
     await tid('connect-submit').click();
     await expect.poll(() => fieldError('tls.ca').textContent()).toMatch(/is not PEM/);
 
+    // A client certificate whose key is another one's: refused on the key field.
     await tid('connect-tls-ca').fill(certs.ca.cert);
+    await tid('connect-tls-cert').fill(certs.client.cert);
+    await tid('connect-tls-key').fill(certs.server.key);
+    await tid('connect-submit').click();
+    await expect.poll(() => fieldError('tls.key').textContent()).toMatch(/does not match/);
+    await tid('connect-tls-cert').fill('');
+    await tid('connect-tls-key').fill('');
+    // The highest version is honoured: s_server would speak TLS 1.3.
+    await tid('connect-tls-max').selectOption('TLSv1.2');
     await tid('connect-submit').click();
     await wb.page.waitForSelector('[data-testid=tls-state]');
     await expect.poll(() => tid('tls-panel').getAttribute('data-tls-state'), { timeout: 15_000 }).toBe('established');
-    expect(await tid('tls-protocol').textContent()).toBe('TLSv1.3');
+    expect(await tid('tls-protocol').textContent()).toBe('TLSv1.2');
     expect(await tid('tls-alpn').textContent()).toBe('http/1.1');
     expect(await tid('tls-servername').textContent()).toBe('localhost');
     expect(await tid('tls-verify').getAttribute('class')).toContain('ok');
