@@ -148,6 +148,8 @@ export const TlsInfo = v.object({
   /** Client: the SNI sent; server: the name the client asked for. */
   servername: v.optional(v.string()),
   alpnOffered: v.optional(v.array(v.string())),
+  /** Client: the extra CA file trusted besides the system's roots. */
+  caFile: v.optional(v.string()),
   /** After the handshake. */
   protocol: v.optional(v.string()),
   cipher: v.optional(v.string()),

@@ -79,6 +79,7 @@ export function clientHandshake(raw: net.Socket, m: ClientMaterial, peer: { addr
     role: 'client', via, state: 'handshaking',
     ...(m.servername ? { servername: m.servername } : {}),
     ...(m.alpn ? { alpnOffered: m.alpn } : {}),
+    ...(m.caFile ? { caFile: m.caFile } : {}),
     ...(m.own ? { own: m.own } : {}),
   };
   return new Promise<Handshake>((resolve, reject) => {

@@ -53,6 +53,8 @@ export interface ClientMaterial {
   resume: boolean;
   /** The system's roots plus the extra CA file's certificates, when one is given (Node's `ca` replaces the roots). */
   ca?: string[] | undefined;
+  /** The extra CA file's path (shown, and kept when the session is saved as a packet). */
+  caFile?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
   minVersion?: string | undefined;
@@ -181,6 +183,7 @@ export function clientMaterial(o: ClientOptions): ClientMaterial {
     verify: o.verify,
     resume: o.resume,
     ca: trust(o.ca),
+    caFile: o.ca,
     cert: id?.cert,
     key: id?.key,
     minVersion: o.minVersion,

@@ -16,8 +16,8 @@ const session = (tls?: SessionInfo['tls']): SessionInfo => ({
 
 describe('a saved packet from a TLS session', () => {
   it('connect with TLS → protocol tls with its SNI, ALPN and verify choice', () => {
-    const p = fromComposer(session({ role: 'client', via: 'connect', state: 'established', servername: 'localhost', alpnOffered: ['h2'], verify: { on: false, ok: false } }), draft);
-    expect(p).toEqual({ protocol: 'tls', target: '127.0.0.1:8443', data: 'hi\\n', tls: { servername: 'localhost', alpn: ['h2'], verify: false } });
+    const p = fromComposer(session({ role: 'client', via: 'connect', state: 'established', servername: 'localhost', alpnOffered: ['h2'], caFile: '/etc/ca.pem', verify: { on: false, ok: false } }), draft);
+    expect(p).toEqual({ protocol: 'tls', target: '127.0.0.1:8443', data: 'hi\\n', tls: { servername: 'localhost', alpn: ['h2'], ca: '/etc/ca.pem', verify: false } });
   });
 
   it('plain TCP, and a STARTTLS upgrade, stay tcp', () => {

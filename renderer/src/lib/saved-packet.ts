@@ -13,11 +13,16 @@ export function protocolOf(s: Pick<SessionInfo, 'family' | 'type' | 'tls'>): Pac
   return s.tls?.role === 'client' && s.tls.via === 'connect' ? 'tls' : 'tcp';
 }
 
-/** The TLS options a saved packet of a TLS client session keeps: the name and protocols it offered, and verification off if it was. */
+/** The TLS options a saved packet of a TLS client session keeps: the name and protocols it offered, its extra CA file, and verification off if it was. */
 function tlsOf(s: SessionInfo): SavedPacket['tls'] | undefined {
   const t = s.tls;
   if (!t || protocolOf(s) !== 'tls') return undefined;
-  const o = { ...(t.servername ? { servername: t.servername } : {}), ...(t.alpnOffered?.length ? { alpn: t.alpnOffered } : {}), ...(t.verify && !t.verify.on ? { verify: false } : {}) };
+  const o = {
+    ...(t.servername ? { servername: t.servername } : {}),
+    ...(t.alpnOffered?.length ? { alpn: t.alpnOffered } : {}),
+    ...(t.caFile ? { ca: t.caFile } : {}),
+    ...(t.verify && !t.verify.on ? { verify: false } : {}),
+  };
   return Object.keys(o).length ? o : undefined;
 }
 
