@@ -141,7 +141,7 @@ describe('the documented format', () => {
     const { ws, dir } = fresh();
     const doc = readFileSync(new URL('../../docs/WORKSPACE.md', import.meta.url), 'utf8');
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBe(2);
+    expect(blocks.length).toBe(3);
     blocks.forEach((b, i) => writeFileSync(join(dir, 'packets', `example-${i}.yaml`), b));
     const { entries, problems } = ws.list('packets');
     expect(problems).toEqual([]);
@@ -150,6 +150,7 @@ describe('the documented format', () => {
     const data = parseSavedData(health.data!, health.encoding);
     expect(data.ok && Buffer.from(data.bytes).toString()).toBe('GET /health HTTP/1.0\r\n\r\n');
     expect(entries.find((e) => e.value.name === 'SYN to 80')!.value).toMatchObject({ protocol: 'raw', layers: ['ipv4 dst=127.0.0.1 / tcp dport=80 flags=S,E,C / payload "x"'] });
+    expect(entries.find((e) => e.value.name === 'Secure hello')!.value).toMatchObject({ protocol: 'tls', target: 'localhost:8443', data: 'hello\n', tls: { ca: '/home/me/ca.pem', alpn: ['http/1.1'] } });
   });
 });
 

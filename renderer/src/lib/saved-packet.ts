@@ -6,9 +6,24 @@ import type { PacketProtocol, SavedPacket } from '../../../shared/contract/works
 import { formatHostPort } from '../../../shared/net/address.js';
 import { draftBytes, type Draft } from '../stores/composer.js';
 
-export function protocolOf(s: Pick<SessionInfo, 'family' | 'type'>): PacketProtocol {
+export function protocolOf(s: Pick<SessionInfo, 'family' | 'type' | 'tls'>): PacketProtocol {
   if (s.family === 'AF_UNIX') return s.type === 'SOCK_STREAM' ? 'unix-stream' : s.type === 'SOCK_DGRAM' ? 'unix-dgram' : 'unix-seqpacket';
-  return s.type === 'SOCK_DGRAM' ? 'udp' : 'tcp';
+  if (s.type === 'SOCK_DGRAM') return 'udp';
+  // A TLS client that connected with TLS is sent again the same way (a STARTTLS upgrade is not: its packet would be the plain part).
+  return s.tls?.role === 'client' && s.tls.via === 'connect' ? 'tls' : 'tcp';
+}
+
+/** The TLS options a saved packet of a TLS client session keeps: the name and protocols it offered, its extra CA file, and verification off if it was. */
+function tlsOf(s: SessionInfo): SavedPacket['tls'] | undefined {
+  const t = s.tls;
+  if (!t || protocolOf(s) !== 'tls') return undefined;
+  const o = {
+    ...(t.servername ? { servername: t.servername } : {}),
+    ...(t.alpnOffered?.length ? { alpn: t.alpnOffered } : {}),
+    ...(t.caFile ? { ca: t.caFile } : {}),
+    ...(t.verify && !t.verify.on ? { verify: false } : {}),
+  };
+  return Object.keys(o).length ? o : undefined;
 }
 
 /** The draft's data as a saved packet writes it (what `append` adds is saved as `append`); null when the draft does not parse. */
@@ -35,8 +50,10 @@ export function fromComposer(s: SessionInfo, d: Draft): Omit<SavedPacket, 'name'
   if (data === null) return { error: 'data' };
   const target = targetOf(s, d);
   if (target === undefined) return { error: 'target' };
+  const tls = tlsOf(s);
   return {
     protocol: protocolOf(s), target, data,
+    ...(tls ? { tls } : {}),
     ...(d.mode === 'text' && d.encoding !== 'utf-8' ? { encoding: d.encoding } : {}),
     ...(d.append !== 'none' ? { append: d.append } : {}),
   };
