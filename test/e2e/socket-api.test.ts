@@ -83,6 +83,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     await select((await accepted.getAttribute('data-session-id'))!);
+    await openGroup(wb.page, 'data');
     await tid('read-mode').selectOption('manual'); // the peer stops reading
     await select(client);
     await tid('setblocking-false').click();
@@ -151,6 +152,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await expect.poll(() => accepted.count()).toBe(1);
     const peer = (await accepted.getAttribute('data-session-id'))!;
     await select(peer);
+    await openGroup(wb.page, 'data');
     await tid('capture-start').click();
     await select(client);
     const size = 3 * 1024 * 1024 + 7;

@@ -25,7 +25,7 @@ export interface Layout {
 const KEY = 'sockbench.layout';
 const DEFAULTS: Layout = {
   panesPx: null, logShare: 0.66, rowsShare: 0.42, convOpen: true, convMode: 'text', convShow: 'both',
-  groups: { lifecycle: true, data: true, options: false },
+  groups: { lifecycle: true, data: false, options: false },
 };
 
 const share = (v: unknown, d: number): number => (typeof v === 'number' && v >= 0.1 && v <= 0.9 ? v : d);
