@@ -252,6 +252,11 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     const p = page();
     const items = p.locator('[data-testid=session-item]');
     const udpId = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
+    // The default layout: only the lifecycle calls open.
+    for (const g of ['data', 'options']) {
+      const open = p.locator(`[data-testid=group-toggle-${g}][aria-expanded=true]`);
+      if (await open.count()) await open.click();
+    }
     for (const lang of ['en', 'zh-CN'] as const) {
       await tid('language-switch').selectOption(lang);
       for (const [w, h] of [[1440, 900], [1280, 720]] as const) {
@@ -260,6 +265,7 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
           await items.and(p.locator(`[data-session-id="${id}"]`)).click();
           await expect.poll(() => p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id')).toBe(id);
           await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+          await p.screenshot({ path: `${SHOTS}/63-sockets-${kind}-${w}x${h}-${lang}.png` });
           // Every form fits the window: nothing reaches past the right edge.
           const overflow = await p.evaluate(() => {
             const out: string[] = [];
@@ -270,14 +276,31 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
             return out;
           });
           expect(overflow, `${kind} ${w}×${h} ${lang}`).toEqual([]);
+          // And no button of the panes' heads is cut off by its pane.
+          const clipped = await p.evaluate(() => {
+            const out: string[] = [];
+            for (const el of document.querySelectorAll<HTMLElement>('.pane-head button, .pane-head select, .pane-head input')) {
+              const pane = el.closest('.pane')!.getBoundingClientRect();
+              const r = el.getBoundingClientRect();
+              if (r.right > pane.right + 1 || r.bottom > pane.bottom + 1) out.push(el.dataset.testid ?? el.textContent ?? el.tagName);
+            }
+            return out;
+          });
+          expect(clipped, `${kind} ${w}×${h} ${lang}`).toEqual([]);
           // The data panes (log and trace) get at least half the window's height.
           const panes = await tid('panes').evaluate((el) => el.getBoundingClientRect().height);
           expect(panes, `${kind} ${w}×${h} ${lang}`).toBeGreaterThanOrEqual(h / 2);
-          await p.screenshot({ path: `${SHOTS}/63-sockets-${kind}-${w}x${h}-${lang}.png` });
         }
       }
     }
     await tid('language-switch').selectOption('en');
+    // With every group open at 1280×720 the data keeps a floor and the view scrolls; the composer stays in sight.
+    await p.setViewportSize({ width: 1280, height: 720 });
+    await openGroup(p, 'data');
+    await openGroup(p, 'options');
+    await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await tid('composer').evaluate((el) => el.getBoundingClientRect().bottom <= window.innerHeight + 1)).toBe(true);
+    await p.screenshot({ path: `${SHOTS}/64-sockets-udp-all-groups-1280x720-en.png` });
     await p.setViewportSize({ width: 1440, height: 900 });
   });
 });

@@ -650,7 +650,7 @@ export default {
     options: 'options',
   },
   sendto: {
-    connectedSend: 'empty: send() to the peer',
+    connectedSend: 'empty: send()',
   },
   received: {
     save: 'save received',

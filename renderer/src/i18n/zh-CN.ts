@@ -682,7 +682,7 @@ const zhCN: typeof en = {
     options: '选项',
   },
   sendto: {
-    connectedSend: '留空：send() 发给对端',
+    connectedSend: '留空：send()',
   },
   received: {
     save: '保存收到的数据',
