@@ -303,4 +303,79 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await p.screenshot({ path: `${SHOTS}/64-sockets-udp-all-groups-1280x720-en.png` });
     await p.setViewportSize({ width: 1440, height: 900 });
   });
+
+  it('6 MiB of numbered lines: the conversation shows the end of what the log holds, whole lines in order, gaps marked, and waits while hidden', async () => {
+    const p = page();
+    // Two bursts of 80,000 lines of 40 bytes (more than the log's 4 MiB in all), each followed, when the test says, by an end line.
+    const py = run('python3', ['-u', '-c', String.raw`
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+for part in (0, 1):
+    sys.stdin.readline()
+    c.sendall(b"".join(b"line %07d of the numbered stream....\n" % i for i in range(part * 80000, (part + 1) * 80000)))
+    sys.stdin.readline()
+    c.sendall(b"end %d\n" % part)
+sys.stdin.readline()
+`]);
+    const say = () => py.proc.stdin!.write('go\n');
+    const bytesIn = async () => Number(await tid('session-bytes-in').getAttribute('data-bytes'));
+    try {
+      await expect.poll(() => py.stdout().toString().trim(), { timeout: 10_000 }).toMatch(/^\d+$/);
+      await tid('new-socket-type').selectOption('SOCK_STREAM');
+      await tid('new-socket-submit').click();
+      await p.waitForSelector('[data-testid=session-state][data-state=created]');
+      await tid('connect-port').fill(py.stdout().toString().trim());
+      await tid('connect-submit').click();
+      await p.waitForSelector('[data-testid=session-state][data-state=connected]');
+      /** The conversation as lines, a gap the view skipped as the line GAP. */
+      const lines = () => tid('conv-content').evaluate((el) =>
+        [...el.children].map((c) => (c.classList.contains('conv-gap') ? '\nGAP\n' : c.textContent)).join('').split('\n').filter(Boolean));
+
+      say();
+      await expect.poll(bytesIn, { timeout: 30_000 }).toBe(80_000 * 40);
+      say();
+      await expect.poll(async () => (await lines()).at(-1), { timeout: 20_000 }).toBe('end 0');
+
+      // Hidden (another view shows): the conversation does nothing; shown again, it catches up.
+      const before = await tid('conv-content').evaluate((el) => el.innerHTML.length);
+      await tid('tab-ping').click();
+      say();
+      await expect.poll(bytesIn, { timeout: 30_000 }).toBe(160_000 * 40 + 6);
+      say();
+      await expect.poll(bytesIn, { timeout: 20_000 }).toBe(160_000 * 40 + 12);
+      expect(await tid('conv-content').evaluate((el) => el.innerHTML.length)).toBe(before);
+      await tid('tab-sockets').click();
+      await expect.poll(async () => (await lines()).at(-1), { timeout: 20_000 }).toBe('end 1');
+
+      // What is shown: whole numbered lines in order, except next to a gap; no more than the window.
+      const shown = await lines();
+      const line = /^line (\d{7}) of the numbered stream\.\.\.\.$/;
+      let prev: number | null = null;
+      const wrong: string[] = [];
+      shown.forEach((l, i) => {
+        const m = line.exec(l);
+        const nearGap = shown[i - 1] === 'GAP' || shown[i + 1] === 'GAP';
+        if (l === 'GAP' || l === 'end 0' || l === 'end 1') prev = null;
+        else if (!m) {
+          if (!nearGap) wrong.push(`${i}: ${l}`);
+          prev = null;
+        } else {
+          if (prev !== null && Number(m[1]) !== prev + 1) wrong.push(`${i}: ${l} after ${prev}`);
+          prev = Number(m[1]);
+        }
+      });
+      // Gaps are marked exactly when the view skipped something.
+      const skipped = await tid('log-dropped').count();
+      console.log(`6 MiB stream: ${shown.length} lines shown, ${shown.filter((l) => l === 'GAP').length} gaps marked, view skipped: ${skipped ? await tid('log-dropped').getAttribute('data-bytes') : 0} bytes`);
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(shown.length).toBeGreaterThan(1000);
+      expect(shown.join('\n').length).toBeLessThanOrEqual(1024 * 1024 + 2000);
+      if (skipped === 0) expect(shown).not.toContain('GAP');
+    } finally {
+      py.stop();
+      await py.exited;
+    }
+  }, 120_000);
 });

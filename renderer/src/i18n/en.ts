@@ -637,6 +637,7 @@ export default {
     copyFailed: 'could not copy: {why}',
     skipped: 'the first {bytes} held are only in the rows',
     empty: 'Nothing sent or received yet.',
+    gap: '⋯ {bytes} not shown here: the view skipped them during a flood (counted above) ⋯',
     repeatHint: 'the same datagram sent {n} times',
   },
   layout: {

@@ -669,6 +669,7 @@ const zhCN: typeof en = {
     copyFailed: '无法复制：{why}',
     skipped: '最早的 {bytes} 只在数据行中',
     empty: '尚未发送或接收数据。',
+    gap: '⋯ 此处未显示 {bytes}：数据洪流期间视图跳过了它们（已计入上方计数）⋯',
     repeatHint: '同一个数据报发送了 {n} 次',
   },
   layout: {

@@ -28,7 +28,8 @@ const visible = (s: string): string =>
   s.replace(CONTROLS, (c) => (c === '\r' ? '' : c === '\x7f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0))));
 
 interface Block {
-  dir: Dir;
+  /** 'gap': a line where the view skipped bytes. */
+  dir: Dir | 'gap';
   el: HTMLElement;
   node: Text;
   /** Sequence numbers of the first and last entries it shows. */
@@ -47,6 +48,10 @@ export interface ConvOptions {
   stream: boolean;
   mode: ConvMode;
   show: ConvShow;
+  /** Bytes the view skipped (during a flood) just before the entry with this sequence number, if any. */
+  gapBefore: (seq: number) => number | undefined;
+  /** The line that marks such a gap. */
+  gapText: (bytes: number) => string;
 }
 
 export class Conversation {
@@ -87,9 +92,9 @@ export class Conversation {
     return this.blocks.length;
   }
 
-  /** The text nodes in order (for find). */
+  /** The text nodes of the data, in order (for find). */
   textNodes(): Text[] {
-    return this.blocks.map((b) => b.node);
+    return this.blocks.filter((b) => b.dir === 'in' || b.dir === 'out').map((b) => b.node);
   }
 
   private reset(ring: Ring<DataEntry>): void {
@@ -115,6 +120,8 @@ export class Conversation {
 
   private add(e: DataEntry, seq: number): void {
     const { show, mode, stream } = this.options;
+    const gap = this.options.gapBefore(seq);
+    if (gap !== undefined) this.gap(seq, gap);
     const offset = this.offsets[e.dir];
     this.offsets[e.dir] += e.bytes.byteLength;
     if (show !== 'both' && show !== e.dir) return;
@@ -147,6 +154,18 @@ export class Conversation {
     b.chars += text.length;
     b.last = seq;
     b.bytes += e.bytes.byteLength;
+  }
+
+  /** A line of its own where the view skipped bytes: the text either side of it does not join up. */
+  private gap(seq: number, bytes: number): void {
+    const el = document.createElement('div');
+    el.className = 'conv-gap';
+    el.dataset.testid = 'conv-gap';
+    const node = document.createTextNode(this.options.gapText(bytes));
+    el.append(node);
+    this.root.append(el);
+    // A block of no direction and no bytes, so nothing joins it and it leaves with the entries after it.
+    this.blocks.push({ dir: 'gap', el, node, first: seq, last: seq, bytes: 0, chars: Infinity });
   }
 
   private newBlock(e: DataEntry, seq: number, offset: number): Block {
