@@ -269,7 +269,7 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
           // Every form fits the window: nothing reaches past the right edge.
           const overflow = await p.evaluate(() => {
             const out: string[] = [];
-            for (const el of document.querySelectorAll<HTMLElement>('.session-view input, .session-view button, .session-view select')) {
+            for (const el of Array.from(document.querySelectorAll<HTMLElement>('.session-view input, .session-view button, .session-view select'))) {
               const r = el.getBoundingClientRect();
               if (r.width > 0 && r.right > window.innerWidth + 1) out.push(el.dataset.testid ?? el.tagName);
             }
@@ -279,7 +279,7 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
           // And no button of the panes' heads is cut off by its pane.
           const clipped = await p.evaluate(() => {
             const out: string[] = [];
-            for (const el of document.querySelectorAll<HTMLElement>('.pane-head button, .pane-head select, .pane-head input')) {
+            for (const el of Array.from(document.querySelectorAll<HTMLElement>('.pane-head button, .pane-head select, .pane-head input'))) {
               const pane = el.closest('.pane')!.getBoundingClientRect();
               const r = el.getBoundingClientRect();
               if (r.right > pane.right + 1 || r.bottom > pane.bottom + 1) out.push(el.dataset.testid ?? el.textContent ?? el.tagName);
@@ -331,7 +331,7 @@ sys.stdin.readline()
       await p.waitForSelector('[data-testid=session-state][data-state=connected]');
       /** The conversation as lines, a gap the view skipped as the line GAP. */
       const lines = () => tid('conv-content').evaluate((el) =>
-        [...el.children].map((c) => (c.classList.contains('conv-gap') ? '\nGAP\n' : c.textContent)).join('').split('\n').filter(Boolean));
+        Array.from(el.children).map((c) => (c.classList.contains('conv-gap') ? '\nGAP\n' : c.textContent)).join('').split('\n').filter(Boolean));
 
       say();
       await expect.poll(bytesIn, { timeout: 30_000 }).toBe(80_000 * 40);
