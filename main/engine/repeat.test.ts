@@ -15,7 +15,7 @@ async function udpPair() {
 }
 
 describe('sendRepeat', () => {
-  it('floods 20,000 datagrams: the sender counts each one, the log keeps the first, the trace one line', async () => {
+  it('floods 20,000 datagrams: the sender counts each one, the log keeps one entry saying ×20000, the trace one line', async () => {
     h = harness();
     const { rx, tx, port } = await udpPair();
     const data = new Uint8Array(64).fill(7);
@@ -23,6 +23,8 @@ describe('sendRepeat', () => {
     expect(r).toMatchObject({ sent: 20_000, stopped: 'done' });
     expect(h.engine.get(tx.id).counters).toMatchObject({ chunksOut: 20_000, bytesOut: 20_000 * 64 });
     expect(h.engine.get(tx.id).data.toArray()).toHaveLength(1);
+    expect(h.engine.get(tx.id).data.toArray()[0]).toMatchObject({ dir: 'out', repeat: 20_000 });
+    expect(h.engine.get(tx.id).data.toArray()[0]!.bytes).toEqual(data);
     expect(h.engine.get(tx.id).trace.at(-1)).toMatchObject({ call: 'sendto ×20000', ok: true });
     // Loopback may drop datagrams under a flood; what arrives is whole and counted.
     await until(() => h.engine.get(rx.id).counters.chunksIn > 0, 'datagrams at the receiver');

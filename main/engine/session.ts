@@ -165,6 +165,15 @@ export abstract class Session {
     this.changed();
   }
 
+  /** A repeated send, once it is over: one log entry for `times` identical datagrams (counted as they went). */
+  protected noteRepeated(data: Uint8Array, times: number, addr?: SockAddr): void {
+    const entry: DataEntry = { id: this.id, dir: 'out', tUs: nowUs(), bytes: new Uint8Array(data), repeat: times };
+    if (addr) entry.addr = addr;
+    this.data.push(entry);
+    this.host.emit({ name: 'session.data', payload: entry });
+    this.changed();
+  }
+
   /** What the app itself let go (a read buffer too small for a message): counted, so nothing goes unseen. */
   protected noteAppDropped(chunks: number, bytes: number): void {
     const d = (this.counters.appDropped ??= { chunks: 0, bytes: 0 });

@@ -164,7 +164,7 @@ export class UdpSession extends Session {
     }, (n) => `${n} bytes → ${Session.describe(this.addr(address, port))}`);
   }
 
-  /** sendto (or send, when connected) `count` times; the first datagram goes to the log, all are counted. */
+  /** sendto (or send, when connected) `count` times; all are counted, and the log gets one entry saying ×N at the end. */
   async sendRepeat(data: Uint8Array, count: number, intervalUs: number, to: SockAddr | undefined): Promise<RepeatResult> {
     this.requireNotClosed('sendto');
     if (to) this.checkFamily(to.address, 'sendto');
@@ -177,6 +177,7 @@ export class UdpSession extends Session {
       if (this.repeating) throw EngineError.state('EALREADY', call, 'a repeated send is already running on this session: stop it first');
       const target = to ? toNativeAddr(this.family, to.address, to.port) : null;
       let lastUpdate = 0;
+      let sentSoFar = 0;
       this.repeating = { cancel: false };
       const run = this.repeating;
       try {
@@ -185,12 +186,7 @@ export class UdpSession extends Session {
           intervalUs,
           sendOne: () => native().sendto(this.fd, data, target),
           progress: (sent, bytes) => {
-            if (!this.repeatLogged) {
-              this.repeatLogged = true;
-              this.noteData('out', data, to ?? this.peer);
-              sent--;
-              bytes -= data.byteLength;
-            }
+            sentSoFar += sent;
             this.counters.chunksOut += sent;
             this.counters.bytesOut += bytes;
             this.noteBound();
@@ -205,7 +201,8 @@ export class UdpSession extends Session {
         throw sendError(e as Error, call, to);
       } finally {
         this.repeating = undefined;
-        this.repeatLogged = false;
+        // One row for the whole run, saying ×N, once N is known.
+        if (sentSoFar > 0) this.noteRepeated(data, sentSoFar, to ?? this.peer);
         this.changed();
       }
     }, (r) => `${r.sent} datagrams in ${r.seconds.toFixed(3)} s (${Math.round(r.sent / Math.max(r.seconds, 1e-6))}/s)${r.stopped === 'cancelled' ? ', stopped' : ''}`);
@@ -216,7 +213,6 @@ export class UdpSession extends Session {
   }
 
   private repeating: { cancel: boolean } | undefined;
-  private repeatLogged = false;
 
   private transmit(data: Uint8Array, to: SockAddr | undefined): Promise<number> {
     return new Promise<number>((resolve, reject) => {

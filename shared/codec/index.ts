@@ -16,6 +16,7 @@ export * from './hex.js';
 export * from './base64.js';
 export * from './hexdump.js';
 export * from './append.js';
+export * from './literal.js';
 
 export type InputMode = 'text' | 'hex' | 'base64';
 export const INPUT_MODES: readonly InputMode[] = ['text', 'hex', 'base64'];

@@ -178,6 +178,8 @@ export const DataEntry = v.object({
   bytes: AnyBytes,
   /** UDP: who sent it (in) or where it went (out). */
   addr: v.optional(SockAddr),
+  /** A repeated send (socket.sendRepeat): this one entry stands for `repeat` identical datagrams. */
+  repeat: v.optional(v.number()),
 });
 
 // UDP extras: broadcast and multicast.

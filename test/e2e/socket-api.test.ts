@@ -2,7 +2,7 @@
 // kernel's queue, a socket option set and read back, a partial send made
 // visible, and an AF_UNIX SOCK_SEQPACKET pair made from the forms.
 import { describe, expect, it } from 'vitest';
-import { SHOTS, workbenchPerSuite } from '../support/browser.js';
+import { openGroup, SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite } from '../support/peers.js';
 
 const suite = peerSuite('chromium');
@@ -65,6 +65,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
 
   it('a socket option is set and read back from the kernel (SO_RCVBUF doubled by Linux)', async () => {
     await newSocket('AF_INET', 'SOCK_STREAM');
+    await openGroup(wb.page, 'options');
     await tid('sockopt-option').selectOption('SO_RCVBUF');
     await tid('sockopt-number').fill('65536');
     await tid('sockopt-set').click();
@@ -82,6 +83,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     const accepted = wb.page.locator(`[data-testid=session-item][data-parent="${srv.id}"]`);
     await expect.poll(() => accepted.count()).toBe(1);
     await select((await accepted.getAttribute('data-session-id'))!);
+    await openGroup(wb.page, 'data');
     await tid('read-mode').selectOption('manual'); // the peer stops reading
     await select(client);
     await tid('setblocking-false').click();
@@ -135,6 +137,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await expect.poll(() => rows.count()).toBe(3);
     expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-len')))).toEqual(['3', '5', '5']);
     // Options reach the socket in the worker: SO_RCVBUF set and read back.
+    await openGroup(wb.page, 'options');
     await tid('sockopt-option').selectOption('SO_RCVBUF');
     await tid('sockopt-number').fill('65536');
     await tid('sockopt-set').click();
@@ -150,6 +153,7 @@ describe.skipIf(suite.skip)(`the socket API in the browser (${suite.title})`, ()
     await expect.poll(() => accepted.count()).toBe(1);
     const peer = (await accepted.getAttribute('data-session-id'))!;
     await select(peer);
+    await openGroup(wb.page, 'data');
     await tid('capture-start').click();
     await select(client);
     const size = 3 * 1024 * 1024 + 7;

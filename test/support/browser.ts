@@ -121,3 +121,9 @@ export function workbenchPerSuite(command?: readonly string[]): Omit<Workbench, 
     tid: (id) => opened().page.getByTestId(id),
   };
 }
+
+/** Opens a group of socket-call cards in the Sockets view (lifecycle, data, options) if it is closed. */
+export async function openGroup(page: Page, group: 'lifecycle' | 'data' | 'options'): Promise<void> {
+  const toggle = page.getByTestId(`group-toggle-${group}`);
+  if ((await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+}

@@ -22,6 +22,8 @@ export const useLog = defineStore('log', () => {
   const rings = markRaw(new Map<number, Ring<DataEntry>>());
   const version = shallowRef(0);
   const drops = reactive(new Map<number, DropCounts>());
+  /** Per session, where the view skipped entries: the sequence number of the entry after the gap → bytes skipped. */
+  const gaps = markRaw(new Map<number, Map<number, number>>());
   /** Per session, the time of the last entry session.history returned. */
   const horizons = new Map<number, number>();
 
@@ -61,6 +63,17 @@ export const useLog = defineStore('log', () => {
     const d = dropsOf(id);
     d.floodBytes += bytes;
     d.floodChunks += chunks;
+    const r = ring(id);
+    let g = gaps.get(id);
+    if (!g) gaps.set(id, (g = new Map()));
+    g.set(r.endSeq, (g.get(r.endSeq) ?? 0) + bytes);
+    // Gaps before what the ring holds are of no use any more.
+    if (g.size > 64) for (const seq of g.keys()) if (seq < r.firstSeq) g.delete(seq);
+  }
+
+  /** Bytes the view skipped just before the entry with sequence number seq, if any. */
+  function gapBefore(id: number, seq: number): number | undefined {
+    return gaps.get(id)?.get(seq);
   }
 
   /**
@@ -88,10 +101,11 @@ export const useLog = defineStore('log', () => {
 
   function forget(id: number): void {
     rings.delete(id);
+    gaps.delete(id);
     drops.delete(id);
     horizons.delete(id);
     bump();
   }
 
-  return { rings, version, drops, addMany, bump, noteDropped, mergeHistory, clear, forget };
+  return { rings, version, drops, addMany, bump, noteDropped, gapBefore, mergeHistory, clear, forget };
 });

@@ -37,6 +37,8 @@ export function startSync(client: Client, transport: BridgeTransport): () => voi
           data.push(ev.payload);
           break;
         case 'session.dropped':
+          // The entries before the gap go in first, so the gap is marked where it was (the conversation shows it).
+          if (data.length > 0) log.addMany(data.splice(0));
           log.noteDropped(ev.payload.id, ev.payload.bytes, ev.payload.chunks);
           break;
       }

@@ -1,0 +1,230 @@
+// The conversation view's model (like Wireshark's Follow Stream): the
+// session's data, read from the same bounded ring as the log's rows, as
+// wrapped text in the session's encoding (or a hexdump), each direction in
+// its own colour. The DOM is kept by hand, not by Vue: a sync appends what
+// came since the last one to the last block (or starts a new block) and
+// removes the blocks whose entries left the ring, so a flood costs the new
+// bytes, never a redraw of everything. Blocks are at most a few KiB, so the
+// browser lays out only the one that grew.
+import type { DataEntry } from '../../../shared/contract/index.js';
+import { decodeText, hexdumpLine, hexdumpLineCount, streamDecoder, type StreamDecoder, type TextEncodingName } from '../../../shared/codec/index.js';
+import type { Ring } from '../../../shared/ring.js';
+
+type Dir = DataEntry['dir'];
+export type ConvMode = 'text' | 'hex';
+/** Which directions are shown (and copied): the whole conversation, or one side. */
+export type ConvShow = 'both' | Dir;
+
+/** A block grows up to about this many characters (text) or bytes (hex), then the next one starts. */
+const BLOCK_CHARS = 4096;
+/** The view shows at most this much of the end of what the ring holds (the rows have the rest). */
+export const CONV_MAX_BYTES: Record<ConvMode, number> = { text: 1024 * 1024, hex: 128 * 1024 };
+const MAX_BLOCKS = 3000;
+
+// Controls other than \n and \t as their Control Pictures (␀ ␛ …), so nothing is invisible.
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+const visible = (s: string): string =>
+  s.replace(CONTROLS, (c) => (c === '\r' ? '' : c === '\x7f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0))));
+
+interface Block {
+  /** 'gap': a line where the view skipped bytes. */
+  dir: Dir | 'gap';
+  el: HTMLElement;
+  node: Text;
+  /** Sequence numbers of the first and last entries it shows. */
+  first: number;
+  last: number;
+  bytes: number;
+  /** Hex mode: the block's bytes (it is drawn again as it grows); its offset in its direction's stream. */
+  parts?: Uint8Array[];
+  offset?: number;
+  chars: number;
+}
+
+export interface ConvOptions {
+  encoding: TextEncodingName;
+  /** Stream sockets: each direction is one byte stream; otherwise each entry is a message (a block of its own). */
+  stream: boolean;
+  mode: ConvMode;
+  show: ConvShow;
+  /** Bytes the view skipped (during a flood) just before the entry with this sequence number, if any. */
+  gapBefore: (seq: number) => number | undefined;
+  /** The line that marks such a gap. */
+  gapText: (bytes: number) => string;
+}
+
+export class Conversation {
+  private blocks: Block[] = [];
+  private decoders: Record<Dir, StreamDecoder>;
+  private offsets: Record<Dir, number> = { in: 0, out: 0 };
+  /** The next sequence number to add, and the entry before it (to notice a replaced ring). */
+  private next = -1;
+  private lastEntry: DataEntry | undefined;
+  private shownBytes = 0;
+  /** Bytes held by the ring but not shown (before the view's window). */
+  skippedBytes = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    readonly options: ConvOptions,
+  ) {
+    this.decoders = { in: streamDecoder(options.encoding), out: streamDecoder(options.encoding) };
+  }
+
+  /** Brings the view up to the ring: removes what left it, appends what came. */
+  sync(ring: Ring<DataEntry>): void {
+    const continuing = this.next >= ring.firstSeq && this.next <= ring.endSeq &&
+      (this.next === ring.firstSeq || ring.bySeq(this.next - 1) === this.lastEntry);
+    if (!continuing) this.reset(ring);
+    while (this.blocks.length > 0 && this.blocks[0]!.last < ring.firstSeq) this.dropFirst();
+    for (let seq = this.next; seq < ring.endSeq; seq++) this.add(ring.bySeq(seq)!, seq);
+    this.next = ring.endSeq;
+    this.lastEntry = ring.bySeq(ring.endSeq - 1);
+    const cap = CONV_MAX_BYTES[this.options.mode];
+    while (this.blocks.length > 1 && (this.shownBytes > cap || this.blocks.length > MAX_BLOCKS)) {
+      this.skippedBytes += this.blocks[0]!.bytes;
+      this.dropFirst();
+    }
+  }
+
+  get blockCount(): number {
+    return this.blocks.length;
+  }
+
+  /** The text nodes of the data, in order (for find). */
+  textNodes(): Text[] {
+    return this.blocks.filter((b) => b.dir === 'in' || b.dir === 'out').map((b) => b.node);
+  }
+
+  private reset(ring: Ring<DataEntry>): void {
+    this.root.textContent = '';
+    this.blocks = [];
+    this.shownBytes = 0;
+    this.decoders = { in: streamDecoder(this.options.encoding), out: streamDecoder(this.options.encoding) };
+    this.offsets = { in: 0, out: 0 };
+    // Start within the window: what is before it is only counted.
+    const cap = CONV_MAX_BYTES[this.options.mode];
+    let seq = ring.endSeq;
+    let bytes = 0;
+    while (seq > ring.firstSeq && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= cap) bytes += ring.bySeq(--seq)!.bytes.byteLength;
+    this.skippedBytes = ring.bytes - bytes;
+    this.next = seq;
+  }
+
+  private dropFirst(): void {
+    const b = this.blocks.shift()!;
+    b.el.remove();
+    this.shownBytes -= b.bytes;
+  }
+
+  private add(e: DataEntry, seq: number): void {
+    const { show, mode, stream } = this.options;
+    const gap = this.options.gapBefore(seq);
+    if (gap !== undefined) this.gap(seq, gap);
+    const offset = this.offsets[e.dir];
+    this.offsets[e.dir] += e.bytes.byteLength;
+    if (show !== 'both' && show !== e.dir) return;
+    this.shownBytes += e.bytes.byteLength;
+    const last = this.blocks[this.blocks.length - 1];
+    const joins = stream && last !== undefined && last.dir === e.dir && last.chars < BLOCK_CHARS;
+    if (mode === 'hex') {
+      const b = joins ? last : this.newBlock(e, seq, offset);
+      b.parts!.push(e.bytes);
+      b.last = seq;
+      b.bytes += e.bytes.byteLength;
+      b.chars = b.bytes;
+      b.node.data = hexdump(b.parts!, b.offset!);
+      return;
+    }
+    let text = visible(stream ? this.decoders[e.dir].write(e.bytes) : decodeText(e.bytes, this.options.encoding));
+    if (!stream && e.repeat !== undefined && e.repeat > 1) text = `×${e.repeat}  ${text}`;
+    let b = joins ? last : this.newBlock(e, seq, offset);
+    if (joins && last.chars + text.length > BLOCK_CHARS) {
+      // Split at a line end, where a new block changes nothing on screen.
+      const nl = text.indexOf('\n');
+      if (nl >= 0 && nl < text.length - 1) {
+        last.node.appendData(text.slice(0, nl + 1));
+        last.chars = BLOCK_CHARS;
+        text = text.slice(nl + 1);
+        b = this.newBlock(e, seq, offset);
+      }
+    }
+    b.node.appendData(text);
+    b.chars += text.length;
+    b.last = seq;
+    b.bytes += e.bytes.byteLength;
+  }
+
+  /** A line of its own where the view skipped bytes: the text either side of it does not join up. */
+  private gap(seq: number, bytes: number): void {
+    const el = document.createElement('div');
+    el.className = 'conv-gap';
+    el.dataset.testid = 'conv-gap';
+    const node = document.createTextNode(this.options.gapText(bytes));
+    el.append(node);
+    this.root.append(el);
+    // A block of no direction and no bytes, so nothing joins it and it leaves with the entries after it.
+    this.blocks.push({ dir: 'gap', el, node, first: seq, last: seq, bytes: 0, chars: Infinity });
+  }
+
+  private newBlock(e: DataEntry, seq: number, offset: number): Block {
+    const el = document.createElement('div');
+    el.className = `conv-block conv-${e.dir}`;
+    el.dataset.dir = e.dir;
+    const node = document.createTextNode('');
+    el.append(node);
+    this.root.append(el);
+    const b: Block = { dir: e.dir, el, node, first: seq, last: seq, bytes: 0, chars: 0 };
+    if (this.options.mode === 'hex') {
+      b.parts = [];
+      b.offset = offset;
+    }
+    this.blocks.push(b);
+    return b;
+  }
+}
+
+function hexdump(parts: Uint8Array[], offset: number): string {
+  const all = parts.length === 1 ? parts[0]! : concat(parts);
+  const lines: string[] = [];
+  for (let l = 0; l < hexdumpLineCount(all.byteLength, 16); l++) {
+    const line = hexdumpLine(all, l, 16, offset);
+    lines.push(`${line.offset}  ${line.hex}  ${line.ascii}`);
+  }
+  return lines.join('\n');
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** The bytes the ring holds in the chosen directions, in order. */
+export function heldBytes(ring: Ring<DataEntry>, show: ConvShow): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < ring.length; i++) {
+    const e = ring.at(i)!;
+    if (show === 'both' || show === e.dir) parts.push(e.bytes);
+  }
+  return concat(parts);
+}
+
+/** The text of what the ring holds in the chosen directions, each direction decoded as the stream it is. */
+export function heldText(ring: Ring<DataEntry>, show: ConvShow, encoding: TextEncodingName, stream: boolean): string {
+  const decoders: Record<Dir, StreamDecoder> = { in: streamDecoder(encoding), out: streamDecoder(encoding) };
+  let out = '';
+  for (let i = 0; i < ring.length; i++) {
+    const e = ring.at(i)!;
+    if (show !== 'both' && show !== e.dir) continue;
+    out += stream ? decoders[e.dir].write(e.bytes) : decodeText(e.bytes, encoding) + (show === 'both' ? '\n' : '');
+  }
+  return out;
+}
