@@ -160,29 +160,32 @@ export class Workbench {
         return {};
       },
       'socket.create': async ({ family, type }) => (await engine.create(family, type)).info(),
-      'socket.bind': ({ id, address, port }) => act(id, (s) => s.bind(address, port)),
+      'socket.bind': ({ id, address, port }) => act(id, async (s) => s.bind(await s.resolve(address, port), port)),
       'socket.listen': ({ id, backlog, acceptMode }) => act(id, (s) => s.listen(backlog, acceptMode)),
       'socket.accept': async ({ id }) => (await session(id).accept()).info(),
       'socket.setAcceptMode': ({ id, mode }) => act(id, (s) => s.setAcceptMode(mode)),
       'socket.setServeMode': ({ id, mode, reply }) => act(id, (s) => s.setServeMode(mode, reply)),
-      'socket.connect': ({ id, address, port, timeoutMs }) => act(id, (s) => s.connect(address, port, timeoutMs)),
+      'socket.connect': ({ id, address, port, timeoutMs }) => act(id, async (s) => s.connect(await s.resolve(address, port), port, timeoutMs)),
       'socket.connect_ex': async ({ id, address, port, timeoutMs }) => ({
-        ...(await engine.connectEx(id, address, port, timeoutMs)),
+        ...(await engine.connectEx(id, await session(id).resolve(address, port), port, timeoutMs)),
         session: session(id).info(),
       }),
       'socket.send': async ({ id, data }) => ({ bytes: await session(id).send(data) }),
       'socket.sendall': async ({ id, data }) => ({ bytes: await session(id).sendall(data) }),
-      'socket.sendRepeat': ({ id, data, count, intervalUs, address, port }) => {
+      'socket.sendRepeat': async ({ id, data, count, intervalUs, address, port }) => {
         const s = session(id);
         if (!(s instanceof UdpSession)) throw EngineError.state('EOPNOTSUPP', 'sendRepeat', 'repeated sends are for datagram (UDP) sessions; use sendall on a stream');
-        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address, port });
+        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address: await s.resolve(address, port), port });
       },
       'socket.sendRepeatStop': ({ id }) => {
         const s = session(id);
         if (s instanceof UdpSession) s.stopRepeat();
         return {};
       },
-      'socket.sendto': async ({ id, data, address, port }) => ({ bytes: await session(id).sendto(data, address, port) }),
+      'socket.sendto': async ({ id, data, address, port }) => {
+        const s = session(id);
+        return { bytes: await s.sendto(data, await s.resolve(address, port), port) };
+      },
       'socket.recv': async ({ id, bufsize }) => ({ data: await session(id).recv(bufsize) }),
       'socket.recvfrom': ({ id, bufsize }) => session(id).recvfrom(bufsize),
       'socket.setReadMode': ({ id, mode }) => act(id, (s) => s.setReadMode(mode)),
