@@ -9,6 +9,7 @@ import {
 import { parseSocketTarget } from '../../shared/net/address.js';
 import { takeWorkspaceFlag } from '../workspace/paths.js';
 import { UsageError } from './usage-error.js';
+import { asksForHelp, COMMAND_NAMES, commandHelp } from './help.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
 
@@ -16,7 +17,8 @@ export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpa
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface IpTarget {
-  family: 'AF_INET' | 'AF_INET6';
+  /** 'host': a host name, resolved when the command runs (getaddrinfo). */
+  family: 'AF_INET' | 'AF_INET6' | 'host';
   address: string;
   port: number;
 }
@@ -32,6 +34,7 @@ export type Target = IpTarget | UnixTarget;
 
 export type Command =
   | { kind: 'help'; text?: string }
+  | { kind: 'version' }
   | {
       kind: 'listen';
       protocol: Protocol;
@@ -124,7 +127,7 @@ export const USAGE = `usage:
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
-addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
+addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 or a host name, localhost:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --pcap FILE: write the sessions' sent and received data as pcapng (synthetic IP/TCP/UDP headers)
@@ -135,11 +138,12 @@ DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --append NAME: appended to --send/--reply DATA: ${APPEND_NAMES.join(', ')}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
-      sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
+      sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error
+sockbench COMMAND --help (or -h): that command's usage; sockbench --version: the version`;
 
-/** "127.0.0.1:9000" or "[::1]:9000". */
+/** "127.0.0.1:9000", "[::1]:9000" or "localhost:9000". */
 export function parseIpTarget(text: string): IpTarget {
-  const r = parseSocketTarget(text, null);
+  const r = parseSocketTarget(text, null, { hostNames: true });
   if (!r.ok) throw new UsageError(r.message);
   return r.target as IpTarget;
 }
@@ -185,14 +189,25 @@ function positiveInt(text: string | undefined, option: string, min: number): num
 }
 
 export function parseCommand(argv: string[]): Command {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help' };
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return { kind: 'help' };
+  if (argv[0] === 'version' && asksForHelp(argv.slice(1))) return { kind: 'help', text: commandHelp('version') };
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') return { kind: 'version' };
   const [verb, ...rest] = argv;
+  if (verb === 'help') {
+    if (rest.length === 0) return { kind: 'help' };
+    if (asksForHelp(rest)) return { kind: 'help', text: commandHelp('help') };
+    const text = commandHelp(rest[0]!);
+    if (text === undefined) throw new UsageError(`help: unknown command "${rest[0]}"; one of ${COMMAND_NAMES.join(', ')}`);
+    return { kind: 'help', text };
+  }
+  const help = commandHelp(verb!);
+  if (help !== undefined && asksForHelp(rest)) return { kind: 'help', text: help };
   if (verb === 'ping') return parsePing(rest);
   if (verb === 'traceroute') return parseTraceroute(rest);
   if (verb === 'sweep') return parseSweep(rest);
   if (verb === 'craft') return parseCraft(rest) ?? { kind: 'help', text: CRAFT_HELP };
   if (verb === 'packets' || verb === 'send') return parsePackets(verb, rest);
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets or send`);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets, send, version or help`);
   let parsed;
   try {
     parsed = parseArgs({
