@@ -24,6 +24,10 @@ export default {
     lost: 'The connection to the server was lost. Sockets live in the server; reloading reconnects and shows their history.',
     reload: 'Reload',
     loadError: 'Could not load the session list:',
+    // Browser mode: a stale page watching its server (issue 12).
+    serverDown: 'Nothing answers at {address}: the server stopped. Start it again on the same workspace (it keeps this address and token) and this page reconnects by itself:',
+    tokenRefused: 'The server at {address} is running but refused this page’s token: it was replaced (serve --new-token) or this page belongs to another workspace. Open the URL the server printed.',
+    serverBack: 'The server is back: reloading…',
   },
   sessions: {
     title: 'Sessions',

@@ -25,6 +25,10 @@ const zhCN: typeof en = {
     lost: '与服务器的连接已断开。套接字保存在服务器中，重新加载会重新连接并显示其历史。',
     reload: '重新加载',
     loadError: '无法加载会话列表：',
+    // 浏览器模式：过期页面在等待其服务器（issue 12）。
+    serverDown: '{address} 没有响应：服务器已停止。请在同一工作区重新启动它（地址和令牌保持不变），本页面会自动重新连接：',
+    tokenRefused: '{address} 上的服务器正在运行，但拒绝了本页面的令牌：令牌已被替换（serve --new-token），或本页面属于另一个工作区。请打开服务器打印的网址。',
+    serverBack: '服务器已恢复：正在重新加载…',
   },
   sessions: {
     title: '会话',
