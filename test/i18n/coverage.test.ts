@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERRNO_EXPLANATIONS } from '../../main/core/errors.js';
 import { gaiError } from '../../main/core/resolve.js';
+import { UNPRIVILEGED } from '../../main/raw/privilege.js';
 import en from '../../renderer/src/i18n/en.js';
 import { zhMessage } from '../../renderer/src/i18n/server-messages.js';
 import zhCN from '../../renderer/src/i18n/zh-CN.js';
@@ -116,6 +117,18 @@ describe('messages from shared/ and main have zh-CN text', () => {
     const address = ['x y', '@', 'a\0b', `/${'x'.repeat(200)}`].map((s) => unixPathProblem(s)!);
     expect(untranslated([...gai, ...address])).toEqual([]);
     expect(zhMessage(gai[0]!)).toMatch(/^getaddrinfo: EAI_NONAME \(-2\)：未知的名称或服务：没有“nosuch\.invalid”的地址/);
+  });
+});
+
+describe('the raw-socket helper’s status in zh-CN', () => {
+  it.each([
+    UNPRIVILEGED,
+    'running as root',
+    'the raw-socket helper is running (pid 123, elevated)',
+    'The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket (EPERM). ICMP (ping, traceroute) is off; TCP, UDP and Unix sockets work as usual.',
+    'restarting the raw-socket helper (it exited with code 1)',
+  ])('%s', (reason) => {
+    expect(zhMessage(reason)).toMatch(/[\u4e00-\u9fff]/);
   });
 });
 

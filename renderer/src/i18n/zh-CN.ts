@@ -300,8 +300,8 @@ const zhCN: typeof en = {
   tabs: {
     label: '视图',
     sockets: '套接字',
-    ping: 'Ping',
-    traceroute: 'Traceroute',
+    ping: 'Ping 探测',
+    traceroute: '路由追踪',
     raw: '原始套接字',
     craft: '构造',
   },
