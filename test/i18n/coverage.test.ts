@@ -132,6 +132,19 @@ describe('the raw-socket helper’s status in zh-CN', () => {
   });
 });
 
+describe('trace results in zh-CN', () => {
+  it.each([
+    ['7 bytes', '7 字节'],
+    ['listening on 127.0.0.1:9000, backlog 128', '在 127.0.0.1:9000 上监听，backlog 128'],
+    ['None (blocking: calls wait as long as it takes)', 'None（阻塞：调用会一直等待）'],
+    ['None (calls wait at most 2.5 s)', 'None（调用最多等待 2.5 s）'],
+    ['localhost → AF_INET 127.0.0.1; using 127.0.0.1', 'localhost → AF_INET 127.0.0.1；使用 127.0.0.1'],
+    ['1000 datagrams in 0.012 s (83333/s)', '0.012 s 内 1000 个数据报（83333/s）'],
+  ])('%s', (en, zh) => {
+    expect(zhMessage(en)).toBe(zh);
+  });
+});
+
 describe('units', () => {
   const leaves = (o: object): string[] => Object.values(o).flatMap((v) => (typeof v === 'string' ? [v] : leaves(v as object)));
   it('zh-CN writes ms, µs and s after numbers and in labels, as the values it shows do (never 毫秒 or 微秒)', () => {
