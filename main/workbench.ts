@@ -8,6 +8,7 @@ import { methods, type AnyEvent, type Handlers } from '../shared/contract/index.
 import { pcapngOf, sessionPackets, type SessionPackets } from '../shared/packet/session-pcap.js';
 import { epochMs } from './core/clock.js';
 import { EngineError } from './core/errors.js';
+import { resolveName } from './core/resolve.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
 import { probeCombos } from './engine/capabilities.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
@@ -199,6 +200,7 @@ export class Workbench {
       'socket.getsockopt': ({ id, option }) => getOption(session(id), option),
       'socket.setsockoptRaw': ({ id, level, optname, data }) => setRaw(session(id), level, optname, data),
       'socket.getsockoptRaw': ({ id, level, optname, maxLen }) => getRaw(session(id), level, optname, maxLen),
+      'net.lookup': ({ host }) => resolveName(host),
       'socket.getsockname': ({ id }) => session(id).getsockname(),
       'socket.getpeername': ({ id }) => session(id).getpeername(),
       // UDP extras

@@ -61,6 +61,13 @@ export const SocketAddress = v.pipe(
   ),
 );
 
+/** A DNS host name, by its syntax (net.lookup resolves it). */
+export const HostName = v.pipe(
+  v.string('host must be text'),
+  v.trim(),
+  v.check(isHostName, 'not a host name (letters, digits, inner hyphens and dots, e.g. localhost or example.com)'),
+);
+
 export const TimeoutMs = v.nullable(
   v.pipe(v.number('timeout must be a number'), v.minValue(0, 'timeout must be ≥ 0'), v.maxValue(3_600_000, 'timeout must be at most 1 hour')),
 );

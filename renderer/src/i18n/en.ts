@@ -621,4 +621,12 @@ export default {
     keepMine: 'Keep mine',
     keepMineRemove: 'Delete anyway',
   },
+  // Host names in the address fields: getaddrinfo() (issue 12).
+  lookup: {
+    label: 'Addresses of the host name',
+    hint: 'getaddrinfo(): every address this name resolves to, in the system’s order. Pick one, or leave the name: the call uses the first address of the socket’s family and the trace shows the lookup.',
+    otherFamily: 'an address of another family than this socket',
+    use: 'use {address}',
+    took: 'resolved in {us} µs',
+  },
 };

@@ -84,6 +84,7 @@ export const ZH_SENTENCES: Record<string, string> = {
   '0 bytes: the peer sent FIN (no more data will arrive)': '0 字节：对端发送了 FIN（不会再有数据到达）',
   '0 bytes: the peer shut down writing or closed (no more messages will arrive)': '0 字节：对端关闭了写方向或已关闭（不会再有消息到达）',
   // The contract's own sentences (shared/contract)
+  'not a host name (letters, digits, inner hyphens and dots, e.g. localhost or example.com)': '不是主机名（字母、数字、中间的连字符和点，例如 localhost 或 example.com）',
   'not an IP address (expected e.g. 127.0.0.1 or ::1)': '不是 IP 地址（例如 127.0.0.1 或 ::1）',
   'not an IP address, host name or Unix socket path': '不是 IP 地址、主机名或 Unix 套接字路径',
   'not an IP address, host name or Unix socket path (expected e.g. 127.0.0.1, ::1, localhost, /tmp/x.sock or @name)': '不是 IP 地址、主机名或 Unix 套接字路径（例如 127.0.0.1、::1、localhost、/tmp/x.sock 或 @name）',

@@ -653,6 +653,14 @@ const zhCN: typeof en = {
     keepMine: '保留我的',
     keepMineRemove: '仍然删除',
   },
+  // 地址字段中的主机名：getaddrinfo()（issue 12）。
+  lookup: {
+    label: '主机名的地址',
+    hint: 'getaddrinfo()：该名称解析出的全部地址，按系统的顺序。可选其一，或保留名称：调用会使用与套接字协议族相同的第一个地址，跟踪中会显示这次解析。',
+    otherFamily: '与本套接字协议族不同的地址',
+    use: '使用 {address}',
+    took: '解析用时 {us} µs',
+  },
 };
 
 export default zhCN;
