@@ -35,6 +35,8 @@ await build({
   // electron is provided by the runtime; native addons are loaded from disk
   // (app.asar.unpacked when packaged), never inlined.
   external: ['electron', 'raw-socket', '*.node'],
+  // `sockbench --version`: package.json's version, fixed at build time.
+  define: { __SOCKBENCH_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
   logLevel: 'warning',
 });
 // dist/cli.cjs is package.json's bin: runnable as `sockbench`.

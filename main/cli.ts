@@ -5,6 +5,7 @@
 // error. Never a stack trace.
 import { CallError } from '../shared/contract/index.js';
 import { parseCommand, takeWorkspace, USAGE, UsageError } from './cli/args.js';
+import { VERSION } from './cli/help.js';
 import { runPackets } from './cli/packets-run.js';
 import { runCraft } from './cli/craft-run.js';
 import { runPing, runSweep, runTraceroute } from './cli/probe-run.js';
@@ -29,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${cmd.text ?? USAGE}\n`);
     return 0;
   }
+  if (cmd.kind === 'version') {
+    process.stdout.write(`sockbench ${VERSION}\n`);
+    return 0;
+  }
   let result: Exit;
   try {
     result = cmd.kind === 'listen' ? await runListen(cmd, workspace)
@@ -36,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       : cmd.kind === 'traceroute' ? await runTraceroute(cmd)
       : cmd.kind === 'sweep' ? await runSweep(cmd)
       : cmd.kind === 'craft' ? await runCraft(cmd)
-      : cmd.kind === 'connect' ? await runConnect(cmd, workspace)
+      : cmd.kind === 'connect' ? await runConnect(cmd, workspace, process.stdin.isTTY ? undefined : process.stdin)
       : await runPackets(cmd, workspace);
   } catch (e) {
     const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);
@@ -45,6 +50,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (result.reason) process.stderr.write(`sockbench: ${result.reason}\n`);
   return result.status;
+}
+
+// A reader that went away (`sockbench … | head -c 10`) is not a failure: end
+// quietly, as cat and nc do, instead of dying on EPIPE with a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
 }
 
 main(process.argv.slice(2)).then(

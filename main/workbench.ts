@@ -5,9 +5,11 @@
 // all start one Workbench; nothing below it knows the bridge.
 import * as v from 'valibot';
 import { methods, type AnyEvent, type Handlers } from '../shared/contract/index.js';
+import { ipFamily } from '../shared/net/address.js';
 import { pcapngOf, sessionPackets, type SessionPackets } from '../shared/packet/session-pcap.js';
 import { epochMs } from './core/clock.js';
 import { EngineError } from './core/errors.js';
+import { resolveName } from './core/resolve.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
 import { probeCombos } from './engine/capabilities.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
@@ -176,7 +178,7 @@ export class Workbench {
         return {};
       },
       'socket.create': async ({ family, type }) => (await engine.create(family, type)).info(),
-      'socket.bind': ({ id, address, port }) => act(id, (s) => s.bind(address, port)),
+      'socket.bind': ({ id, address, port }) => act(id, async (s) => s.bind(await s.resolve(address, port), port)),
       'socket.listen': ({ id, backlog, acceptMode, tls }) => act(id, async (s) => {
         if (!tls) return s.listen(backlog, acceptMode);
         const stream = StreamSession.of(s, 'listen');
@@ -185,29 +187,38 @@ export class Workbench {
       'socket.accept': async ({ id }) => (await session(id).accept()).info(),
       'socket.setAcceptMode': ({ id, mode }) => act(id, (s) => s.setAcceptMode(mode)),
       'socket.setServeMode': ({ id, mode, reply }) => act(id, (s) => s.setServeMode(mode, reply)),
-      'socket.connect': ({ id, address, port, timeoutMs, tls }) => act(id, (s) => (tls ? StreamSession.of(s, 'connect').connect(address, port, timeoutMs, 'connect', clientMaterial(tls)) : s.connect(address, port, timeoutMs))),
+      'socket.connect': ({ id, address, port, timeoutMs, tls }) => act(id, async (s) => {
+        const ip = await s.resolve(address, port);
+        if (!tls) return s.connect(ip, port, timeoutMs);
+        // A name the user typed is the server name a TLS client sends and checks, unless another is given.
+        const named = tls.servername || ipFamily(address) !== null ? tls : { ...tls, servername: address };
+        return StreamSession.of(s, 'connect').connect(ip, port, timeoutMs, 'connect', clientMaterial(named));
+      }),
       'socket.starttls': (p) => act(p.id, async (s) => {
         const stream = StreamSession.of(s, 'starttls');
         if (p.role === 'client') return stream.starttls({ role: 'client', material: clientMaterial(p.tls) }, p.timeoutMs);
         return stream.starttls({ role: 'server', side: await this.tlsServer(p.tls), send: p.send }, p.timeoutMs);
       }),
       'socket.connect_ex': async ({ id, address, port, timeoutMs }) => ({
-        ...(await engine.connectEx(id, address, port, timeoutMs)),
+        ...(await engine.connectEx(id, await session(id).resolve(address, port), port, timeoutMs)),
         session: session(id).info(),
       }),
       'socket.send': async ({ id, data }) => ({ bytes: await session(id).send(data) }),
       'socket.sendall': async ({ id, data }) => ({ bytes: await session(id).sendall(data) }),
-      'socket.sendRepeat': ({ id, data, count, intervalUs, address, port }) => {
+      'socket.sendRepeat': async ({ id, data, count, intervalUs, address, port }) => {
         const s = session(id);
         if (!(s instanceof UdpSession)) throw EngineError.state('EOPNOTSUPP', 'sendRepeat', 'repeated sends are for datagram (UDP) sessions; use sendall on a stream');
-        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address, port });
+        return s.sendRepeat(data, count, intervalUs, address === undefined ? undefined : { family: s.family, address: await s.resolve(address, port), port });
       },
       'socket.sendRepeatStop': ({ id }) => {
         const s = session(id);
         if (s instanceof UdpSession) s.stopRepeat();
         return {};
       },
-      'socket.sendto': async ({ id, data, address, port }) => ({ bytes: await session(id).sendto(data, address, port) }),
+      'socket.sendto': async ({ id, data, address, port }) => {
+        const s = session(id);
+        return { bytes: await s.sendto(data, await s.resolve(address, port), port) };
+      },
       'socket.recv': async ({ id, bufsize }) => ({ data: await session(id).recv(bufsize) }),
       'socket.recvfrom': ({ id, bufsize }) => session(id).recvfrom(bufsize),
       'socket.setReadMode': ({ id, mode }) => act(id, (s) => s.setReadMode(mode)),
@@ -221,6 +232,7 @@ export class Workbench {
       'socket.getsockopt': ({ id, option }) => getOption(session(id), option),
       'socket.setsockoptRaw': ({ id, level, optname, data }) => setRaw(session(id), level, optname, data),
       'socket.getsockoptRaw': ({ id, level, optname, maxLen }) => getRaw(session(id), level, optname, maxLen),
+      'net.lookup': ({ host }) => resolveName(host),
       'socket.getsockname': ({ id }) => session(id).getsockname(),
       'socket.getpeername': ({ id }) => session(id).getpeername(),
       // UDP extras

@@ -15,10 +15,16 @@ describe('sockbench arguments', () => {
   it.each([
     ['127.0.0.1', /host:port/],
     ['::1:80', /host:port/],
-    ['localhost:80', /not an IPv4 or IPv6 address/],
+    ['local_host:80', /not an IPv4 or IPv6 address or a host name/],
+    ['[localhost]:80', /not an IPv4 or IPv6 address or a host name/],
     ['127.0.0.1:70000', /between 0 and 65535/],
   ])('refuses the address %s with a specific reason', (text, why) => {
     expect(() => parseIpTarget(text)).toThrow(why);
+  });
+
+  it('takes host names (resolved when the command runs)', () => {
+    expect(parseIpTarget('localhost:80')).toEqual({ family: 'host', address: 'localhost', port: 80 });
+    expect(parseCommand(['connect', 'tcp', 'example.com:443'])).toMatchObject({ kind: 'connect', target: { family: 'host', address: 'example.com', port: 443 } });
   });
 
   it('reads DATA as escaped text, hex: or @file', () => {

@@ -10,6 +10,7 @@ import { parseSocketTarget } from '../../shared/net/address.js';
 import { takeWorkspaceFlag } from '../workspace/paths.js';
 import type { TlsClientOptions, TlsServerOptions } from '../../shared/contract/tls.js';
 import { UsageError } from './usage-error.js';
+import { asksForHelp, COMMAND_NAMES, commandHelp } from './help.js';
 import { refuseTlsOptions, TLS_CONNECT_OPTIONS, TLS_HELP, TLS_LISTEN_OPTIONS, TLS_USAGE, tlsConnectOptions, tlsListenOptions } from './tls-args.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
@@ -18,7 +19,8 @@ export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpa
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface IpTarget {
-  family: 'AF_INET' | 'AF_INET6';
+  /** 'host': a host name, resolved when the command runs (getaddrinfo). */
+  family: 'AF_INET' | 'AF_INET6' | 'host';
   address: string;
   port: number;
 }
@@ -30,17 +32,11 @@ export interface UnixTarget {
   port: 0;
 }
 
-/** A host name (connect tls only): resolved when connecting, and the default TLS server name. */
-export interface HostTarget {
-  family: 'host';
-  address: string;
-  port: number;
-}
-
 export type Target = IpTarget | UnixTarget;
 
 export type Command =
   | { kind: 'help'; text?: string }
+  | { kind: 'version' }
   | {
       kind: 'listen';
       protocol: Protocol;
@@ -57,7 +53,7 @@ export type Command =
       /** listen tls: the server's TLS options. */
       tls?: TlsServerOptions;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target | HostTarget; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName; tls?: TlsClientOptions }
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName; tls?: TlsClientOptions }
   | PacketsCommand
   | PingCommand
   | TracerouteCommand
@@ -136,7 +132,7 @@ ${TLS_USAGE}
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket, tls
-addr: tcp, udp, tls: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen; connect tls also host:port)
+addr: tcp, udp, tls: 127.0.0.1:9000, [::1]:9000 or a host name, localhost:9000 (port 0 = any free port for listen)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --pcap FILE: write the sessions' sent and received data as pcapng (synthetic IP/TCP/UDP headers)
@@ -148,20 +144,14 @@ DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 ${TLS_HELP}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
-      sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
+      sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error
+sockbench COMMAND --help (or -h): that command's usage; sockbench --version: the version`;
 
-/** "127.0.0.1:9000" or "[::1]:9000". */
+/** "127.0.0.1:9000", "[::1]:9000" or "localhost:9000". */
 export function parseIpTarget(text: string): IpTarget {
-  const r = parseSocketTarget(text, null);
-  if (!r.ok) throw new UsageError(r.message);
-  return r.target as IpTarget;
-}
-
-/** connect tls: "127.0.0.1:443", "[::1]:443" or "example.com:443". */
-export function parseHostTarget(text: string): IpTarget | HostTarget {
   const r = parseSocketTarget(text, null, { hostNames: true });
   if (!r.ok) throw new UsageError(r.message);
-  return r.target as IpTarget | HostTarget;
+  return r.target as IpTarget;
 }
 
 /** "/tmp/x.sock" or "@name", for the unix-* protocols. */
@@ -205,14 +195,25 @@ function positiveInt(text: string | undefined, option: string, min: number): num
 }
 
 export function parseCommand(argv: string[]): Command {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help' };
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return { kind: 'help' };
+  if (argv[0] === 'version' && asksForHelp(argv.slice(1))) return { kind: 'help', text: commandHelp('version') };
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') return { kind: 'version' };
   const [verb, ...rest] = argv;
+  if (verb === 'help') {
+    if (rest.length === 0) return { kind: 'help' };
+    if (asksForHelp(rest)) return { kind: 'help', text: commandHelp('help') };
+    const text = commandHelp(rest[0]!);
+    if (text === undefined) throw new UsageError(`help: unknown command "${rest[0]}"; one of ${COMMAND_NAMES.join(', ')}`);
+    return { kind: 'help', text };
+  }
+  const help = commandHelp(verb!);
+  if (help !== undefined && asksForHelp(rest)) return { kind: 'help', text: help };
   if (verb === 'ping') return parsePing(rest);
   if (verb === 'traceroute') return parseTraceroute(rest);
   if (verb === 'sweep') return parseSweep(rest);
   if (verb === 'craft') return parseCraft(rest) ?? { kind: 'help', text: CRAFT_HELP };
   if (verb === 'packets' || verb === 'send') return parsePackets(verb, rest);
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets or send`);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets, send, version or help`);
   let parsed;
   try {
     parsed = parseArgs({
@@ -243,7 +244,7 @@ export function parseCommand(argv: string[]): Command {
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (protocol !== 'tls') refuseTlsOptions(v, protocol);
-  const target = unix ? parseUnixTarget(addr, protocol) : verb === 'connect' && protocol === 'tls' ? parseHostTarget(addr) : parseIpTarget(addr);
+  const target = unix ? parseUnixTarget(addr, protocol) : parseIpTarget(addr);
   const pcap = v.pcap as string | undefined;
   if (pcap === '') throw new UsageError('--pcap needs a file name');
   const encoding = v.encoding === undefined ? undefined : parseEncoding(v.encoding as string);
@@ -254,7 +255,6 @@ export function parseCommand(argv: string[]): Command {
     return append ? withAppendix(bytes, append) : bytes;
   };
   if (verb === 'listen') {
-    if (target.family === 'host') throw new UsageError(`listen needs an IP address to bind, got "${target.address}"`);
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
     if (append && v.reply === undefined) throw new UsageError('--append needs --reply (--echo sends back what came, unchanged)');
     const timeout = v.timeout as string | undefined;

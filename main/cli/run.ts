@@ -1,13 +1,13 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
-import { lookup } from 'node:dns/promises';
 import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
-import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
+import { CallError, type AnyEvent, type Family, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
+import { resolveName } from '../core/resolve.js';
 import { Workbench, workspaceConfig } from '../workbench.js';
 import { replyAddress } from '../workspace/send.js';
-import type { Command, Protocol } from './args.js';
+import type { Command, Protocol, Target } from './args.js';
 import { Output, showAddr, type TextOutput } from './output.js';
 import { ownLines, printHandshake } from './tls-show.js';
 
@@ -51,6 +51,17 @@ function writePcap(wb: Workbench, out: Output, file: string | undefined): void {
 }
 
 type Listen = Extract<Command, { kind: 'listen' }>;
+
+/**
+ * The socket families to try for a target, in order: its own for an address
+ * or a path; for a host name, the families of its addresses in the order the
+ * resolver gives them (the session resolves the name again and traces it).
+ */
+async function familiesOf(target: Target): Promise<Family[]> {
+  if (target.family !== 'host') return [target.family];
+  const { addresses } = await resolveName(target.address);
+  return [...new Set(addresses.map((a): Family => (a.family === 6 ? 'AF_INET6' : 'AF_INET')))];
+}
 type Connect = Extract<Command, { kind: 'connect' }>;
 
 /** Ends a run with an exit status and, for failures, one line saying why. */
@@ -106,7 +117,8 @@ export async function runListen(cmd: Listen, workspace?: string): Promise<Exit> 
   let datagrams: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
-    const listener = await call('socket.create', { family: cmd.target.family, type });
+    const [family] = await familiesOf(cmd.target);
+    const listener = await call('socket.create', { family: family!, type });
     if (type === 'SOCK_DGRAM') datagrams = listener.id;
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
@@ -199,50 +211,75 @@ export async function runListen(cmd: Listen, workspace?: string): Promise<Exit> 
   }
 }
 
-/** A host name (connect tls example.com:443) resolved to its first address. */
-async function resolved(t: Connect['target']): Promise<Exclude<Connect['target'], { family: 'host' }>> {
-  if (t.family !== 'host') return t;
-  try {
-    const a = await lookup(t.address);
-    return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port };
-  } catch (e) {
-    throw new Error(`cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
-}
-
-export async function runConnect(cmd: Connect, workspace?: string): Promise<Exit> {
+/**
+ * `connect`: what it sends is --send DATA, or else `input` (stdin when it is
+ * not a terminal) as it comes; at the end of that, streams without --wait shut
+ * down their write side (as nc -N) and read until the peer closes.
+ */
+export async function runConnect(cmd: Connect, workspace?: string, input?: AsyncIterable<Uint8Array>): Promise<Exit> {
   const { engine, out, call, finished, finish, fail } = setup(cmd.json, workspace, textOutput(cmd));
   let boundPath: string | undefined;
   let id: number | undefined;
+  let settled = false;
+  void finished.then(() => (settled = true), () => (settled = true));
   try {
     const type = SOCK_TYPES[cmd.protocol];
-    const target = await resolved(cmd.target);
-    const s = await call('socket.create', { family: target.family, type });
-    id = s.id;
-    if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
-      // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
-      boundPath = replyAddress();
-      await call('socket.bind', { id: s.id, address: boundPath, port: 0 });
-    }
     let peerDone = false;
     // After our own SHUT_WR the session is half-closed too: then only the
     // peer's FIN (state closed) or an error ends the read.
     let shutWrite = false;
-    engine.onEvent((ev) => {
-      if (ev.name === 'session.data' && ev.payload.id === s.id && ev.payload.dir === 'in') out.data(ev.payload);
-      if (ev.name === 'session.updated' && ev.payload.id === s.id && !peerDone) {
-        if ((ev.payload.state === 'half-closed' && !shutWrite) || ended(ev.payload)) {
-          peerDone = true;
-          if (ev.payload.state === 'error' && ev.payload.lastError) fail(new CallError(ev.payload.lastError));
-          else finish(new Exit(0));
-        }
+    // Until a connect works, a failed attempt is the loop's business, not the end.
+    let connected = false;
+    const watch = (info: SessionInfo): void => {
+      if (!connected || info.id !== id || peerDone) return;
+      if ((info.state === 'half-closed' && !shutWrite) || ended(info)) {
+        peerDone = true;
+        if (info.state === 'error' && info.lastError) fail(new CallError(info.lastError));
+        else finish(new Exit(0));
       }
+    };
+    engine.onEvent((ev) => {
+      if (ev.name === 'session.data' && ev.payload.id === id && ev.payload.dir === 'in') out.data(ev.payload);
+      if (ev.name === 'session.updated') watch(ev.payload);
     });
-    const where = formatHostPort(target.address, target.port, target.family);
-    const linked = await call('socket.connect', { id: s.id, address: target.address, port: target.port, timeoutMs: 10_000, ...(cmd.tls ? { tls: cmd.tls } : {}) });
-    out.status(`connected to ${cmd.protocol} ${where}${cmd.target.family === 'host' ? ` (${cmd.target.address})` : ''}`);
-    if (linked.tls) printHandshake(out, '', handshakeLine(engine, s.id), linked.tls);
-    if (cmd.send) await call('socket.sendall', { id: s.id, data: cmd.send });
+    // A host name: one socket per family of its addresses, in the resolver's
+    // order, until a connect works (as a client library does).
+    const families = await familiesOf(cmd.target);
+    for (let i = 0; ; i++) {
+      const s = await call('socket.create', { family: families[i]!, type });
+      id = s.id;
+      if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
+        // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
+        boundPath = replyAddress();
+        await call('socket.bind', { id: s.id, address: boundPath, port: 0 });
+      }
+      try {
+        const after = await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000, ...(cmd.tls ? { tls: cmd.tls } : {}) });
+        const target = formatHostPort(cmd.target.address, cmd.target.port, cmd.target.family);
+        const via = cmd.target.family === 'host' && after.peer ? ` (${showAddr(after.peer)})` : '';
+        out.status(`connected to ${cmd.protocol} ${target}${via}`);
+        if (after.tls) printHandshake(out, '', handshakeLine(engine, s.id), after.tls);
+        connected = true;
+        watch(engine.engine.get(s.id).info());
+        break;
+      } catch (e) {
+        if (i + 1 >= families.length || !(e instanceof CallError) || e.code !== 'OS_ERROR') throw e;
+        out.status(`${e.message}; trying ${families[i + 1]}`);
+        await call('socket.close', { id: s.id });
+      }
+    }
+    const sid = id;
+    if (cmd.send) await call('socket.sendall', { id: sid, data: cmd.send });
+    else if (input) {
+      const pump = (async () => {
+        for await (const chunk of input) {
+          if (settled) return;
+          await call('socket.sendall', { id: sid, data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
+        }
+      })();
+      await Promise.race([pump, finished]);
+      if (settled) return await finished;
+    }
     // Streams and seqpacket without --wait: half-close after sending and read
     // until the peer closes, as a request/response script wants. With --wait
     // (or datagrams, which have no end of stream): read for that long.
@@ -253,9 +290,9 @@ export async function runConnect(cmd: Connect, workspace?: string): Promise<Exit
       clearTimeout(timer);
       return result;
     }
-    if (cmd.send) {
+    if (cmd.send || input) {
       shutWrite = true;
-      await call('socket.shutdown', { id: s.id, how: 'SHUT_WR' });
+      await call('socket.shutdown', { id: sid, how: 'SHUT_WR' });
     }
     return await finished;
   } finally {

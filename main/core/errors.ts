@@ -7,7 +7,8 @@ import type { BridgeError, ErrorCode, Errno } from '../../shared/contract/index.
 
 const errnoNumbers = constants.errno as Record<string, number>;
 
-const explanations: Record<string, string> = {
+/** The sentence each errno is explained with (exported for the translation check, test/i18n). */
+export const ERRNO_EXPLANATIONS: Record<string, string> = {
   ECONNREFUSED: 'nothing is listening there: the peer answered the SYN with a reset',
   ECONNRESET: 'the peer reset the connection',
   ETIMEDOUT: 'no answer within the timeout',
@@ -70,7 +71,7 @@ export class EngineError extends Error {
   /** An error the kernel would give, e.g. osError('ENOTCONN', 'send'). */
   static os(name: string, call: string, detail?: string, field?: string): EngineError {
     const errno = errnoOf(name);
-    const why = detail ?? explanations[name] ?? 'the kernel refused the call';
+    const why = detail ?? ERRNO_EXPLANATIONS[name] ?? 'the kernel refused the call';
     return new EngineError('OS_ERROR', `${call}: ${formatErrno(errno)}: ${why}`, errno, field);
   }
 

@@ -201,7 +201,7 @@ describe('UDP sessions', () => {
 describe('the router refuses bad input with a specific error', () => {
   it.each([
     ['socket.bind', { id: 1, address: '127.0.0.1', port: 70000 }, 'port', /between 0 and 65535/],
-    ['socket.bind', { id: 1, address: 'not-an-address', port: 80 }, 'address', /not an IP address/],
+    ['socket.bind', { id: 1, address: 'not an address', port: 80 }, 'address', /not an IP address, host name or Unix socket path/],
     ['socket.create', { family: 'AF_BOGUS', type: 'SOCK_STREAM' }, 'family', /AF_INET, AF_INET6 or AF_UNIX/],
     ['socket.send', { id: 1, data: [1, 2, 3] }, 'data', /bytes/],
     ['socket.listen', { id: 1, backlog: 0 }, 'backlog', /between 1 and 65535/],

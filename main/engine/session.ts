@@ -3,9 +3,10 @@
 import type {
   AnyEvent, DataEntry, Family, SessionInfo, SessionState, SockAddr, SockType, TraceEntry,
 } from '../../shared/contract/index.js';
-import { formatHostPort, ipFamily } from '../../shared/net/address.js';
+import { formatHostPort, ipFamily, unixPathProblem } from '../../shared/net/address.js';
 import { nowUs } from '../core/clock.js';
 import { EngineError, formatErrno, fromSystemError } from '../core/errors.js';
+import { gaiError, resolveName } from '../core/resolve.js';
 import { Ring } from '../../shared/ring.js';
 import { Capture, CAPTURE_LIMIT } from './capture.js';
 
@@ -189,6 +190,40 @@ export abstract class Session {
 
   protected requireNotClosed(call: string): void {
     if (this.state === 'closed') throw EngineError.state('EBADF', call, 'the socket is closed');
+  }
+
+  /**
+   * The address a bind, connect or sendto uses: an IP literal or a Unix path
+   * as given; a host name resolved (getaddrinfo, traced with every address it
+   * offered and the one used: the first of the socket's family, in the
+   * resolver's order, as a client that created its socket for that family would).
+   */
+  async resolve(address: string, port: number): Promise<string> {
+    if (ipFamily(address) !== null) return address;
+    if (this.family === 'AF_UNIX') {
+      if (unixPathProblem(address) === null) return address;
+      throw EngineError.os('EAFNOSUPPORT', 'getaddrinfo', `${address} is a host name but the socket is AF_UNIX: give a path like /tmp/x.sock or @name`, 'address');
+    }
+    const want = this.family === 'AF_INET6' ? 6 : 4;
+    const tUs = nowUs();
+    const args = { host: address, port, family: this.family };
+    try {
+      const { addresses, durUs } = await resolveName(address);
+      const offered = addresses.map((a) => `${a.family === 6 ? 'AF_INET6' : 'AF_INET'} ${a.address}`).join(', ');
+      const used = addresses.find((a) => a.family === want);
+      if (!used) {
+        const other = want === 6 ? 'AF_INET' : 'AF_INET6';
+        throw gaiError('EAI_ADDRFAMILY', address, `"${address}" has no ${this.family} address (it resolves to ${offered}): create an ${other} socket, or give an address`);
+      }
+      this.record({ tUs, call: 'getaddrinfo', args, ok: true, result: `${address} → ${offered}; using ${used.address}`, durUs });
+      return used.address;
+    } catch (e) {
+      const err = e instanceof EngineError ? e : fromSystemError(e, 'getaddrinfo');
+      const entry: Omit<TraceEntry, 'seq'> = { tUs, call: 'getaddrinfo', args, ok: false, message: err.message, durUs: nowUs() - tUs };
+      if (err.errno) entry.errno = err.errno;
+      this.record(entry);
+      throw err;
+    }
   }
 
   protected checkFamily(address: string, call: string): void {

@@ -179,6 +179,11 @@ export const methods = {
   'socket.setMulticastLoopback': { params: v.object({ id: s.SessionId, on: s.Toggle }, s.requiredKeys), result: sessionResult },
   /** IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface multicast is sent from. */
   'socket.setMulticastInterface': { params: v.object({ id: s.SessionId, iface: s.MulticastIface }, s.requiredKeys), result: sessionResult },
+  /** getaddrinfo: every address a host name resolves to, in the resolver's order (the forms offer them to pick from). */
+  'net.lookup': {
+    params: v.object({ host: s.HostName }, s.requiredKeys),
+    result: v.object({ addresses: v.array(v.object({ family: v.picklist([4, 6]), address: v.string() })), durUs: v.number() }),
+  },
   ...probeMethods,
   ...craftMethods,
   ...workspaceMethods,

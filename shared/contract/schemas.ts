@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { APPEND_NAMES } from '../codec/append.js';
 import { TEXT_ENCODINGS } from '../codec/encoding-names.js';
-import { ipBytes, ipFamily, unixPathProblem } from '../net/address.js';
+import { ipBytes, ipFamily, isHostName, unixPathProblem } from '../net/address.js';
 import { TlsInfo } from './tls.js';
 
 export const Family = v.picklist(['AF_INET', 'AF_INET6', 'AF_UNIX'], 'family must be AF_INET, AF_INET6 or AF_UNIX');
@@ -48,17 +48,25 @@ export const IpAddress = v.pipe(
 );
 
 /**
- * Where a socket binds, connects or sends: an IP literal, or for AF_UNIX a
- * filesystem path (/run/x.sock, ./x.sock) or a Linux abstract name (@name).
- * Which of the two the session accepts is checked by the session (its family).
+ * Where a socket binds, connects or sends: an IP literal, a host name (by its
+ * syntax; main resolves it with getaddrinfo and the trace shows the lookup),
+ * or for AF_UNIX a filesystem path (/run/x.sock, ./x.sock) or a Linux
+ * abstract name (@name). Which the session accepts is checked by the session (its family).
  */
 export const SocketAddress = v.pipe(
   v.string('address must be text'),
   v.trim(),
   v.check(
-    (s) => ipFamily(s) !== null || unixPathProblem(s) === null,
-    (issue) => unixPathProblem(String(issue.input)) ?? 'not an IP address or a Unix socket path',
+    (s) => ipFamily(s) !== null || isHostName(s) || unixPathProblem(s) === null,
+    (issue) => unixPathProblem(String(issue.input)) ?? 'not an IP address, host name or Unix socket path',
   ),
+);
+
+/** A DNS host name, by its syntax (net.lookup resolves it). */
+export const HostName = v.pipe(
+  v.string('host must be text'),
+  v.trim(),
+  v.check(isHostName, 'not a host name (letters, digits, inner hyphens and dots, e.g. localhost or example.com)'),
 );
 
 export const TimeoutMs = v.nullable(

@@ -173,7 +173,7 @@ export const UNIX_PATH_MAX = 107;
  */
 export function unixPathProblem(s: string): string | null {
   if (!/^(\/|\.\.?\/|@)/.test(s)) {
-    return 'not an IP address or a Unix socket path (expected e.g. 127.0.0.1, ::1, /tmp/x.sock or @name)';
+    return 'not an IP address, host name or Unix socket path (expected e.g. 127.0.0.1, ::1, localhost, /tmp/x.sock or @name)';
   }
   if (s === '@') return 'an abstract Unix name needs at least one character after @';
   if (s.includes('\0')) return 'a Unix socket path cannot contain a NUL byte';
@@ -200,6 +200,16 @@ export type TargetResult = { ok: true; target: SocketTarget } | { ok: false; mes
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /**
+ * A DNS host name by its syntax (RFC 1123 labels: letters, digits and inner
+ * hyphens, at most 63 each, 253 in all, an optional final dot), and not
+ * something that only looks like a mistyped IPv4 address (digits and dots).
+ * Whether it resolves is main's business (getaddrinfo).
+ */
+export function isHostName(s: string): boolean {
+  return HOST_NAME.test(s) && !/^[\d.]+$/.test(s);
+}
+
+/**
  * "127.0.0.1:9000", "[::1]:9000" (or with `hostNames`, "example.com:80")
  * for IP protocols; "/tmp/x.sock", "./x.sock" or "@name" for `unix`
  * (whose name, e.g. unix-stream, the messages use). Messages name the text.
@@ -216,7 +226,7 @@ export function parseSocketTarget(text: string, unix: string | null, opts: { hos
   const address = m[1]!;
   const port = Number(m[2]);
   const family = ipFamily(address);
-  if (!family && !(opts.hostNames && !text.startsWith('[') && HOST_NAME.test(address) && !/^[\d.]+$/.test(address))) {
+  if (!family && !(opts.hostNames && !text.startsWith('[') && isHostName(address))) {
     return fail(`"${address}" is not an IPv4 or IPv6 address${opts.hostNames ? ' or a host name' : ''}`);
   }
   if (port > 65535) return fail('port must be between 0 and 65535');

@@ -24,6 +24,10 @@ export default {
     lost: 'The connection to the server was lost. Sockets live in the server; reloading reconnects and shows their history.',
     reload: 'Reload',
     loadError: 'Could not load the session list:',
+    // Browser mode: a stale page watching its server (issue 12).
+    serverDown: 'Nothing answers at {address}: the server stopped. Start it again on the same workspace (it keeps this address and token) and this page reconnects by itself:',
+    tokenRefused: 'The server at {address} is running but refused this page’s token: it was replaced (serve --new-token) or this page belongs to another workspace. Open the URL the server printed.',
+    serverBack: 'The server is back: reloading…',
   },
   sessions: {
     title: 'Sessions',
@@ -746,5 +750,13 @@ export default {
     save: 'save the message to the workspace',
     escape: 'leave the field, so the keys above work',
     footer: 'Single keys work when no field has the focus. After Create the focus goes to connect (or bind); after connect, to the composer.',
+  },
+  // Host names in the address fields: getaddrinfo() (issue 12).
+  lookup: {
+    label: 'Addresses of the host name',
+    hint: 'getaddrinfo(): every address this name resolves to, in the system’s order. Pick one, or leave the name: the call uses the first address of the socket’s family and the trace shows the lookup.',
+    otherFamily: 'an address of another family than this socket',
+    use: 'use {address}',
+    took: 'resolved in {us} µs',
   },
 };

@@ -237,7 +237,7 @@ describe('useCall', () => {
     await c.run('socket.bind', { id: 1, address: '127.0.0.1', port: toNumber('70000') });
     expect(c.errors.port).toBe('port must be between 0 and 65535');
     expect(calls).toEqual([]);
-    await c.run('socket.bind', { id: 1, address: 'nope', port: toNumber('') });
+    await c.run('socket.bind', { id: 1, address: 'no pe', port: toNumber('') });
     expect(c.errors.address).toMatch(/not an IP address/);
     expect(c.errors.port).toBe('port must be a number');
   });

@@ -8,3 +8,11 @@ it('every layer and field label of the codecs has its Simplified Chinese name', 
   expect(missing).toEqual([]);
   expect(codecLabel('Time to live', 'en')).toBe('Time to live');
 });
+
+it('every description of a layer and a field has its Simplified Chinese text (the missing ones listed)', async () => {
+  const { codecHelp } = await import('./help-zh.js');
+  const helps = Object.values(LAYER_SPECS).flatMap((c) => [c.help, ...c.fields.map((f) => f.help)]).filter((h): h is string => typeof h === 'string' && h !== '');
+  expect(helps.length).toBeGreaterThan(60);
+  expect([...new Set(helps.filter((h) => codecHelp(h, 'zh-CN') === h))]).toEqual([]);
+  expect(codecHelp(helps[0]!, 'en')).toBe(helps[0]);
+});

@@ -1,0 +1,235 @@
+// Messages that come from shared/ (the contract's validation, address and
+// codec checks) and from main (errno explanations, refusals), written in
+// English there because main and the CLI speak English. The page shows them
+// in its language through this table: exact sentences, and patterns whose
+// captured parts (parameter names, numbers, lists, quoted input) are kept.
+// A message made of parts ("connect: ECONNREFUSED (111): nothing is
+// listening…", "address \"x\": not an IP…") is translated part by part.
+// Call names, constants, errno names and parameter names stay as they are:
+// they are the socket API's vocabulary. Units: ms, µs, s in both languages.
+//
+// test/i18n/messages.test.ts walks every message the contract's schemas can
+// give, every errno explanation and getaddrinfo failure, and fails on one
+// without a zh-CN entry here.
+import type { Locale } from './index.js';
+
+/** Whole sentences, English → 简体中文. */
+export const ZH_SENTENCES: Record<string, string> = {
+  // Errno explanations (main/core/errors.ts)
+  'nothing is listening there: the peer answered the SYN with a reset': '那里没有程序在监听：对端用复位（RST）回应了 SYN',
+  'the peer reset the connection': '对端复位了连接',
+  'no answer within the timeout': '超时内没有应答',
+  'another socket is already bound to that address and port': '另一个套接字已绑定到该地址和端口',
+  'that address does not belong to this machine': '该地址不属于本机',
+  'permission denied (ports below 1024 need privileges)': '权限不足（1024 以下的端口需要特权）',
+  'the address is of another family than the socket': '地址的协议族与套接字不同',
+  'the call is not valid in the socket’s current state': '该调用在套接字的当前状态下无效',
+  'the socket is not connected': '套接字未连接',
+  'the socket is already connected': '套接字已连接',
+  'the connection is closed for writing': '连接的写方向已关闭',
+  'no data available right now (non-blocking)': '当前没有可读数据（非阻塞）',
+  'the socket is closed': '套接字已关闭',
+  'the operation is not supported for this socket type': '此套接字类型不支持该操作',
+  'no route to that host': '没有到该主机的路由',
+  'the network is unreachable': '网络不可达',
+  'the message is too long for this socket': '消息对此套接字来说太长',
+  'this process has no free file descriptor (its open-files limit, ulimit -n, is reached): close some sessions and try again': '本进程没有空闲的文件描述符（已达打开文件上限 ulimit -n）：请关闭一些会话后重试',
+  'the system has no free file descriptor (its limit, fs.file-max, is reached)': '系统没有空闲的文件描述符（已达上限 fs.file-max）',
+  'the kernel refused the call': '内核拒绝了该调用',
+  // getaddrinfo (main/core/resolve.ts): gai_strerror's words
+  'Name or service not known': '未知的名称或服务',
+  'Temporary failure in name resolution': '名称解析暂时失败',
+  'Non-recoverable failure in name resolution': '名称解析发生不可恢复的错误',
+  'No address associated with hostname': '该主机名没有关联的地址',
+  'Address family for hostname not supported': '不支持该主机名的地址族',
+  'Memory allocation failure': '内存分配失败',
+  'System error': '系统错误',
+  'name resolution failed': '名称解析失败',
+  // Refusals in a session's state (main/engine)
+  'a datagram socket needs connect() or sendto(address)': '数据报套接字需要先 connect()，或使用 sendto(address)',
+  'accept needs a listening socket: call listen first': 'accept 需要正在监听的套接字：请先调用 listen',
+  'auto-accept is on: connections are accepted as they arrive; switch to manual accept to take them one by one': '已开启自动 accept：连接到达即被接受；切换为手动 accept 可逐个接受',
+  'auto-read is on: data is read as it arrives; switch to manual read mode to call recv': '已开启自动读取：数据到达即被读取；切换为手动读取模式后才能调用 recv',
+  'auto-read is on: datagrams are shown as they arrive; switch to manual read mode to call recvfrom': '已开启自动读取：数据报到达即显示；切换为手动读取模式后才能调用 recvfrom',
+  'listen is for stream sockets; a SOCK_DGRAM socket receives once bound': 'listen 用于流式套接字；SOCK_DGRAM 套接字绑定后即可接收',
+  'no connection is waiting': '没有等待中的连接',
+  'no data available right now (non-blocking socket)': '当前没有可读数据（非阻塞套接字）',
+  'only a listening socket accepts connections: call listen first': '只有正在监听的套接字才能接受连接：请先调用 listen',
+  'only a listening stream socket accepts connections': '只有正在监听的流式套接字才能接受连接',
+  'read mode was switched to auto: datagrams are shown as they arrive': '读取模式已切换为自动：数据报到达即显示',
+  'repeated sends are for datagram (UDP) sessions; use sendall on a stream': '重复发送用于数据报（UDP）会话；流式套接字请用 sendall',
+  'shutdown applies to connections; close a datagram socket instead': 'shutdown 作用于连接；数据报套接字请直接 close',
+  'the datagram came from an unnamed (unbound) socket: there is no address to answer to': '该数据报来自未命名（未绑定）的套接字：没有可回复的地址',
+  'the listener was switched to auto accept: connections are accepted as they arrive': '监听器已切换为自动 accept：连接到达即被接受',
+  'the socket has no default peer (connect it first)': '套接字没有默认对端（请先 connect）',
+  'the socket has no local address yet': '套接字还没有本地地址',
+  'the socket is already bound': '套接字已绑定',
+  'the socket is connected; use send': '套接字已连接；请使用 send',
+  'the socket is not bound: bind it (or send once) first': '套接字未绑定：请先 bind（或先发送一次）',
+  // The raw-socket helper's status (main/raw)
+  'ICMP (ping, traceroute) and raw sockets need CAP_NET_RAW, root or administrator rights, and Sockbench runs without them. TCP, UDP and Unix sockets work as usual. You can let Sockbench start its small raw-socket helper with those rights (the app itself stays unprivileged).':
+    'ICMP（ping、traceroute）和原始套接字需要 CAP_NET_RAW、root 或管理员权限，而 Sockbench 没有这些权限。TCP、UDP 和 Unix 套接字照常工作。你可以让 Sockbench 以这些权限启动它的小型原始套接字辅助进程（应用本身仍不提权）。',
+  'running as root': '以 root 身份运行',
+  'the process has CAP_NET_RAW': '进程拥有 CAP_NET_RAW',
+  'running as administrator': '以管理员身份运行',
+  'waiting for the authentication prompt to be answered': '正在等待身份验证提示的回应',
+  'starting the raw-socket helper': '正在启动原始套接字辅助进程',
+  'the raw-socket helper was stopped': '原始套接字辅助进程已停止',
+  // Trace results (main/engine): what a call returned, in words
+  'None (every byte queued)': 'None（每个字节都已排队）',
+  'None (blocking: calls wait as long as it takes)': 'None（阻塞：调用会一直等待）',
+  'None (non-blocking: calls that would wait fail with EAGAIN)': 'None（非阻塞：需要等待的调用以 EAGAIN 失败）',
+  'descriptors are free again: the connections that waited in the kernel queue are accepted': '文件描述符又有空闲了：在内核队列中等待的连接已被接受',
+  'connection closed (both directions finished)': '连接已关闭（两个方向都已结束）',
+  '0 bytes: the peer sent FIN (no more data will arrive)': '0 字节：对端发送了 FIN（不会再有数据到达）',
+  '0 bytes: the peer shut down writing or closed (no more messages will arrive)': '0 字节：对端关闭了写方向或已关闭（不会再有消息到达）',
+  // The contract's own sentences (shared/contract)
+  'not a host name (letters, digits, inner hyphens and dots, e.g. localhost or example.com)': '不是主机名（字母、数字、中间的连字符和点，例如 localhost 或 example.com）',
+  'not an IP address (expected e.g. 127.0.0.1 or ::1)': '不是 IP 地址（例如 127.0.0.1 或 ::1）',
+  'not an IP address, host name or Unix socket path': '不是 IP 地址、主机名或 Unix 套接字路径',
+  'not an IP address, host name or Unix socket path (expected e.g. 127.0.0.1, ::1, localhost, /tmp/x.sock or @name)': '不是 IP 地址、主机名或 Unix 套接字路径（例如 127.0.0.1、::1、localhost、/tmp/x.sock 或 @name）',
+  'not an IP address (expected a multicast group, e.g. 239.1.2.3 or ff05::1:3)': '不是 IP 地址（应为组播组，例如 239.1.2.3 或 ff05::1:3）',
+  'not a multicast address: a group is in 224.0.0.0/4 (IPv4) or ff00::/8 (IPv6)': '不是组播地址：组播组位于 224.0.0.0/4（IPv4）或 ff00::/8（IPv6）',
+  'not an interface (expected an address like 127.0.0.1, a name like lo, or an index like 1)': '不是网络接口（应为地址如 127.0.0.1、名称如 lo，或索引如 1）',
+  'give the interface in its own field, not as a %scope of the group': '请在单独的字段中填写接口，而不是作为组播组的 %scope',
+  'an abstract Unix name needs at least one character after @': '抽象 Unix 名称在 @ 之后至少需要一个字符',
+  'a Unix socket path cannot contain a NUL byte': 'Unix 套接字路径不能包含 NUL 字节',
+  'expected host:port, e.g. 127.0.0.1:9000 or [::1]:9000': '应为 host:port，例如 127.0.0.1:9000 或 [::1]:9000',
+  'data must be bytes (Uint8Array)': 'data 必须是字节（Uint8Array）',
+  'data must be at most 16 MiB per call': '每次调用的 data 最多 16 MiB',
+  'params must be an object': '参数必须是对象',
+  'nothing to send': '没有要发送的内容',
+  'a packet needs at least one layer': '数据包至少需要一层',
+  'layers needs at least one layer line': 'layers 至少需要一行层描述',
+  'layers must be a list of layer lines': 'layers 必须是层描述行的列表',
+  'a tag must not be empty': '标签不能为空',
+  'tags must be a list': 'tags 必须是列表',
+  'the file is larger than 16 MB': '文件大于 16 MB',
+  'the pattern is at most 16 bytes': '填充模式最多 16 字节',
+  'dir is too long': 'dir 太长',
+  'file must be a .yaml file name in the folder (no slashes, not hidden)': 'file 必须是该文件夹中的 .yaml 文件名（不含斜杠，非隐藏文件）',
+  'option must be a name like SO_RCVBUF': 'option 必须是类似 SO_RCVBUF 的名称',
+  'option data holds at most 65535 bytes': '选项数据最多 65535 字节',
+  'a field holds at most 65535 bytes (a whole IP packet)': '一个字段最多 65535 字节（一个完整的 IP 数据包）',
+  'a field value must be a number, text, bytes, or a list of names, numbers or options': '字段值必须是数字、文本、字节，或名称、数字、选项的列表',
+  'value must be true/false, a number, text, {onoff, seconds} or bytes': 'value 必须是 true/false、数字、文本、{onoff, seconds} 或字节',
+  'rev must be the 16 hex digits the list gave': 'rev 必须是列表给出的 16 位十六进制数',
+  'protocol must be icmp, icmpv6 or 0..255': 'protocol 必须是 icmp、icmpv6 或 0..255',
+  'interval must be ≥ 0 µs (0 = flood)': 'interval 必须 ≥ 0 µs（0 = 洪泛）',
+  'interval must be at least 1 ms (or use flood)': 'interval 至少为 1 ms（或使用洪泛）',
+  'size must be at most 65507 for IPv4 (65535 − 20-byte IP header − 8-byte ICMP header)': 'IPv4 下 size 最多 65507（65535 − 20 字节 IP 头 − 8 字节 ICMP 头）',
+  'size must be between 0 and 65527 (65507 for IPv4)': 'size 必须在 0 到 65527 之间（IPv4 为 65507）',
+  'ref must be 1 to 64 letters, digits, or _ . : -': 'ref 必须是 1 到 64 个字母、数字或 _ . : -',
+};
+
+/** A word of a limit ("at most 1 hour"), for the patterns below. */
+const ZH_AMOUNTS: Record<string, string> = { '1 hour': '1 小时', 'a day': '1 天' };
+const amount = (s: string): string => ZH_AMOUNTS[s] ?? s;
+
+/** Patterns: the first that matches the whole message wins; $1… are the captured parts. */
+export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
+  [/^(.+) must be a number$/, (f) => `${f} 必须是数字`],
+  [/^(.+) must be (?:a whole number|an integer)$/, (f) => `${f} 必须是整数`],
+  [/^(.+) must be (?:between|from) (\S+) (?:and|to) (\S+)$/, (f, a, b) => `${f} 必须在 ${a} 到 ${b} 之间`],
+  [/^(.+) must be text$/, (f) => `${f} 必须是文本`],
+  [/^(.+) must be a string$/, (f) => `${f} 必须是字符串`],
+  [/^(.+) must be true or false$/, (f) => `${f} 必须是 true 或 false`],
+  [/^(.+) must be one of (.+)$/, (f, list) => `${f} 必须是以下之一：${list}`],
+  [/^(.+) must not be empty$/, (f) => `${f} 不能为空`],
+  [/^(.+) must not contain control characters$/, (f) => `${f} 不能包含控制字符`],
+  [/^(.+) is at most (\d+) characters$/, (f, n) => `${f} 最多 ${n} 个字符`],
+  [/^(.+) must be at most (\d+) bytes$/, (f, n) => `${f} 最多 ${n} 字节`],
+  [/^(.+) must be at most (.+)$/, (f, a) => `${f} 最多为 ${amount(a)}`],
+  [/^(.+) must be at least (.+)$/, (f, a) => `${f} 至少为 ${amount(a)}`],
+  [/^(.+) must be (.+) or more$/, (f, a) => `${f} 必须 ≥ ${a}`],
+  // A quoted name or value alone (the detail of a getaddrinfo failure).
+  [/^"([^"]+)"$/, (q) => `“${q}”`],
+  [/^(.+) must be ≥ (.+)$/, (f, a) => `${f} 必须 ≥ ${a}`],
+  [/^(.+) is required$/, (f) => `缺少 ${f}`],
+  [/^at most (\d+) (packets|tags|variable fields)$/, (n, what) => `最多 ${n} 个${({ packets: '数据包', tags: '标签', 'variable fields': '可变字段' } as Record<string, string>)[what]}`],
+  [/^at most (\d+) layers a packet$/, (n) => `每个数据包最多 ${n} 层`],
+  [/^at most (\d+) fields a layer$/, (n) => `每层最多 ${n} 个字段`],
+  // Enumerations: "family must be AF_INET, AF_INET6 or AF_UNIX", "mode must be icmp or udp"
+  [/^(.+?) must be ([\w./-]+(?:, [\w./-]+)*) or ([\w./-]+)$/, (f, a, b) => `${f} 必须是 ${a.split(', ').join('、')} 或 ${b}`],
+  [/^a Unix socket path is at most (\d+) bytes; this one has (\d+)$/, (max, n) => `Unix 套接字路径最多 ${max} 字节；此路径有 ${n} 字节`],
+  [/^(.+) needs a socket path \(\/tmp\/x\.sock\) or an abstract name \(@name\)$/, (p) => `${p} 需要套接字路径（/tmp/x.sock）或抽象名称（@name）`],
+  [/^"(.+)" is not an IPv4 or IPv6 address( or a host name)?$/, (a, h) => `“${a}”不是 IPv4 或 IPv6 地址${h ? '，也不是主机名' : ''}`],
+  [/^port must be between 0 and 65535$/, () => 'port 必须在 0 到 65535 之间'],
+  [/^(\d+) bytes$/, (n) => `${n} 字节`],
+  [/^(\d+) bytes → (.+)$/, (n, to) => `${n} 字节 → ${to}`],
+  [/^None \(calls wait at most (.+) s\)$/, (s) => `None（调用最多等待 ${s} s）`],
+  [/^listening on (.+), backlog (\d+)$/, (at, n) => `在 ${at} 上监听，backlog ${n}`],
+  [/^(.+) ← (.+) \(from listener #(\d+)\)$/, (l, p, id) => `${l} ← ${p}（来自监听器 #${id}）`],
+  [/^default peer (.+) port (\d+)$/, (a, p) => `默认对端 ${a} 端口 ${p}`],
+  [/^(\d+) datagrams in ([\d.]+) s \((\d+)\/s\)(, stopped)?$/, (n, sec, rate, stopped) => `${sec} s 内 ${n} 个数据报（${rate}/s）${stopped ? '，已停止' : ''}`],
+  [/^(\d+) bytes arrived after shutdown\(SHUT_RD\): Linux still queues and delivers them, so they are read and counted like any other$/,
+    (n) => `shutdown(SHUT_RD) 之后又到达 ${n} 字节：Linux 仍会排队并交付它们，因此它们像其他数据一样被读取和计数`],
+  [/^created in the socket worker \(pid (.+)\); its descriptor lives there, so fileno\(\) has none here$/,
+    (pid) => `在套接字工作进程中创建（pid ${pid}）；其描述符在那个进程里，所以这里的 fileno() 没有值`],
+  [/^(.+) → (.+); using (.+)$/, (host, offered, used) => `${host} → ${offered}；使用 ${used}`],
+  [/^the raw-socket helper is running \(pid (\d+)(, elevated)?\)$/, (pid, el) => `原始套接字辅助进程正在运行（pid ${pid}${el ? '，已提权' : ''}）`],
+  [/^The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket \((\w+)\)\. ICMP \(ping, traceroute\) is off; TCP, UDP and Unix sockets work as usual\.$/,
+    (code) => `原始套接字辅助进程没有 CAP_NET_RAW：内核拒绝为它创建原始套接字（${code}）。ICMP（ping、traceroute）不可用；TCP、UDP 和 Unix 套接字照常工作。`],
+  [/^(.+), so ICMP \(ping, traceroute\) stays off\. TCP, UDP and Unix sockets work as usual\.$/, (why) => `${why}，因此 ICMP（ping、traceroute）保持关闭。TCP、UDP 和 Unix 套接字照常工作。`],
+  [/^restarting the raw-socket helper \((.+)\)$/, (why) => `正在重启原始套接字辅助进程（${why}）`],
+  [/^the raw-socket helper could not be started(.*)$/, (rest) => `原始套接字辅助进程无法启动${rest}`],
+  [/^the elevated raw-socket helper did not start(.*)$/, (rest) => `提权的原始套接字辅助进程未能启动${rest}`],
+  [/^no address is known for "(.+)" \(not in \/etc\/hosts, and DNS does not know it\): check the spelling, or give an IP address$/,
+    (h) => `没有“${h}”的地址（/etc/hosts 中没有，DNS 也不认识）：请检查拼写，或直接填写 IP 地址`],
+  [/^"(.+)" has no (AF_INET6?) address \(it resolves to (.+)\): create an (AF_INET6?) socket, or give an address$/,
+    (h, fam, to, other) => `“${h}”没有 ${fam} 地址（它解析为 ${to}）：请创建 ${other} 套接字，或直接填写地址`],
+  [/^(.+) is a host name but the socket is AF_UNIX: give a path like \/tmp\/x\.sock or @name$/, (h) => `${h} 是主机名，但套接字是 AF_UNIX：请填写路径，如 /tmp/x.sock 或 @name`],
+  [/^(.+) is (an IPv4 address|an IPv6 address|a Unix socket path) but the socket is (\S+): give (.+)$/, (a, kind, fam, want) => {
+    const k: Record<string, string> = { 'an IPv4 address': 'IPv4 地址', 'an IPv6 address': 'IPv6 地址', 'a Unix socket path': 'Unix 套接字路径', 'a path like /tmp/x.sock or @name': '路径，如 /tmp/x.sock 或 @name' };
+    return `${a} 是${k[kind]}，但套接字是 ${fam}：请填写${k[want] ?? want}`;
+  }],
+];
+
+/** Prefixes a message is built of: "call: ERRNO (n): why", "address \"x\": why". */
+const PARTS: readonly [RegExp, (head: string, rest: string) => string][] = [
+  [/^([\w.()]+: E[A-Z0-9_]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
+  [/^(E[A-Z0-9_]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
+  [/^(getaddrinfo: EAI_[A-Z]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
+  [/^address ("[^"]*"): ([\s\S]+)$/, (head, rest) => `地址 ${head}：${rest}`],
+  [/^([\w.]+): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
+];
+
+/** The zh-CN text of one message, or null when the table has none. */
+export function zhMessage(text: string): string | null {
+  const whole = ZH_SENTENCES[text] ?? patternOnly(text);
+  if (whole !== null) return whole;
+  for (const [re, join] of PARTS) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const rest = zhMessage(m[2]!) ?? zhJoined(m[2]!);
+    if (rest !== null) return join(m[1]!, rest);
+  }
+  return zhJoined(text);
+}
+
+/** "A: B…" where A is a known sentence or pattern and the rest translates too (an explanation with its detail). */
+function zhJoined(text: string): string | null {
+  const parts = text.split(': ');
+  for (let i = 1; i < parts.length; i++) {
+    const head = parts.slice(0, i).join(': ');
+    const left = ZH_SENTENCES[head] ?? patternOnly(head);
+    if (left === null) continue;
+    const right = zhMessage(parts.slice(i).join(': '));
+    if (right !== null) return `${left}：${right}`;
+  }
+  return null;
+}
+
+function patternOnly(text: string): string | null {
+  for (const [re, fn] of ZH_PATTERNS) {
+    const m = re.exec(text);
+    if (m) return fn(...m.slice(1));
+  }
+  return null;
+}
+
+/** A message from main or shared/ in the page's language (as it came when the table has no entry). */
+export function translateMessage(text: string, locale: Locale): string {
+  if (locale !== 'zh-CN' || text === '') return text;
+  return zhMessage(text) ?? text;
+}

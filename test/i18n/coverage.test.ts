@@ -1,0 +1,154 @@
+// 简体中文 is complete (issue 12): every translation key the renderer uses
+// exists in en and zh-CN; every message shared/ and main can put in front of
+// a person (the contract's validation messages, errno explanations,
+// getaddrinfo failures, refusals in a session's state) has a zh-CN entry in
+// renderer/src/i18n/server-messages.ts; units are written one way per
+// language. Each failure lists the keys or messages that are missing.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ERRNO_EXPLANATIONS } from '../../main/core/errors.js';
+import { gaiError } from '../../main/core/resolve.js';
+import { UNPRIVILEGED } from '../../main/raw/privilege.js';
+import en from '../../renderer/src/i18n/en.js';
+import { zhMessage } from '../../renderer/src/i18n/server-messages.js';
+import zhCN from '../../renderer/src/i18n/zh-CN.js';
+import { methods } from '../../shared/contract/index.js';
+import { unixPathProblem } from '../../shared/net/address.js';
+
+function files(dir: string, exts: RegExp): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : files(p, exts);
+    return exts.test(e.name) && !e.name.includes('.test.') ? [p] : [];
+  });
+}
+
+/** The value at a dotted key: a string, an object (a key prefix), or undefined. */
+function at(messages: object, key: string): unknown {
+  return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), messages);
+}
+
+/** Every key the renderer passes to t() / $t() as a literal; template keys give their fixed prefix (`tabs.${v}` → "tabs."). */
+function usedKeys(): { key: string; where: string }[] {
+  const out: { key: string; where: string }[] = [];
+  for (const file of files('renderer/src', /\.(vue|ts)$/)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?<![\w.])\$?t\(\s*(['`])([a-zA-Z][\w.-]*)(\$\{)?[^'`]*\1/g)) {
+      const key = m[3] ? m[2]!.replace(/\.$/, '') : m[2]!;
+      out.push({ key: m[3] ? `${key}.*` : key, where: file });
+    }
+  }
+  return out;
+}
+
+describe('every translation key the renderer uses', () => {
+  const keys = usedKeys();
+
+  it('finds the keys (the walk itself works)', () => {
+    expect(keys.length).toBeGreaterThan(300);
+    expect(keys.some((k) => k.key === 'tabs.*')).toBe(true);
+  });
+
+  it.each([['en', en], ['zh-CN', zhCN]] as const)('exists in %s', (_locale, messages) => {
+    const missing = keys
+      .filter(({ key }) => {
+        const v = at(messages, key.replace(/\.\*$/, ''));
+        return key.endsWith('.*') ? typeof v !== 'object' || v === null : typeof v !== 'string';
+      })
+      .map(({ key, where }) => `${key} (${where})`);
+    expect([...new Set(missing)]).toEqual([]);
+  });
+});
+
+/** Every message a contract schema can give (valibot keeps each one on its schema or pipe action). */
+function schemaMessages(): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): void => {
+    if (!x || (typeof x !== 'object' && typeof x !== 'function') || seen.has(x)) return;
+    seen.add(x);
+    const o = x as Record<string, unknown>;
+    if (typeof o.message === 'string' && o.kind) out.add(o.message);
+    for (const k of ['pipe', 'options', 'wrapped', 'item', 'items', 'key', 'value', 'rest']) {
+      const v = o[k];
+      if (Array.isArray(v)) v.forEach(walk);
+      else walk(v);
+    }
+    if (o.entries && typeof o.entries === 'object') Object.values(o.entries).forEach(walk);
+  };
+  for (const m of Object.values(methods)) walk(m.params);
+  return out;
+}
+
+/** The detail sentences of main's refusals: EngineError.state / .os('ENAME', 'call', '…') with a literal detail. */
+function refusalDetails(): Set<string> {
+  const out = new Set<string>();
+  for (const file of files('main', /\.ts$/)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/EngineError\.(?:state|os)\(\s*'[A-Z]+',\s*'[^']*',\s*'([^']+)'/g)) out.add(m[1]!);
+  }
+  return out;
+}
+
+const untranslated = (messages: Iterable<string>) => [...messages].filter((m) => zhMessage(m) === null);
+
+describe('messages from shared/ and main have zh-CN text', () => {
+  it('every validation message of the contract', () => {
+    const all = schemaMessages();
+    expect(all.size).toBeGreaterThan(100);
+    expect(untranslated(all)).toEqual([]);
+  });
+
+  it('every errno explanation, whole and as the page receives it', () => {
+    expect(untranslated(Object.values(ERRNO_EXPLANATIONS))).toEqual([]);
+    expect(zhMessage('connect: ECONNREFUSED (111): nothing is listening there: the peer answered the SYN with a reset'))
+      .toBe('connect: ECONNREFUSED (111)：那里没有程序在监听：对端用复位（RST）回应了 SYN');
+  });
+
+  it('every refusal in a session’s state', () => {
+    const all = refusalDetails();
+    expect(all.size).toBeGreaterThan(15);
+    expect(untranslated(all)).toEqual([]);
+  });
+
+  it('getaddrinfo failures and the address checks', () => {
+    const gai = ['EAI_NONAME', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY'].map((n) => gaiError(n, 'nosuch.invalid').message);
+    gai.push(gaiError('EAI_ADDRFAMILY', 'localhost', '"localhost" has no AF_INET6 address (it resolves to AF_INET 127.0.0.1): create an AF_INET socket, or give an address').message);
+    const address = ['x y', '@', 'a\0b', `/${'x'.repeat(200)}`].map((s) => unixPathProblem(s)!);
+    expect(untranslated([...gai, ...address])).toEqual([]);
+    expect(zhMessage(gai[0]!)).toMatch(/^getaddrinfo: EAI_NONAME \(-2\)：未知的名称或服务：没有“nosuch\.invalid”的地址/);
+  });
+});
+
+describe('the raw-socket helper’s status in zh-CN', () => {
+  it.each([
+    UNPRIVILEGED,
+    'running as root',
+    'the raw-socket helper is running (pid 123, elevated)',
+    'The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket (EPERM). ICMP (ping, traceroute) is off; TCP, UDP and Unix sockets work as usual.',
+    'restarting the raw-socket helper (it exited with code 1)',
+  ])('%s', (reason) => {
+    expect(zhMessage(reason)).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+describe('trace results in zh-CN', () => {
+  it.each([
+    ['7 bytes', '7 字节'],
+    ['listening on 127.0.0.1:9000, backlog 128', '在 127.0.0.1:9000 上监听，backlog 128'],
+    ['None (blocking: calls wait as long as it takes)', 'None（阻塞：调用会一直等待）'],
+    ['None (calls wait at most 2.5 s)', 'None（调用最多等待 2.5 s）'],
+    ['localhost → AF_INET 127.0.0.1; using 127.0.0.1', 'localhost → AF_INET 127.0.0.1；使用 127.0.0.1'],
+    ['1000 datagrams in 0.012 s (83333/s)', '0.012 s 内 1000 个数据报（83333/s）'],
+  ])('%s', (en, zh) => {
+    expect(zhMessage(en)).toBe(zh);
+  });
+});
+
+describe('units', () => {
+  const leaves = (o: object): string[] => Object.values(o).flatMap((v) => (typeof v === 'string' ? [v] : leaves(v as object)));
+  it('zh-CN writes ms, µs and s after numbers and in labels, as the values it shows do (never 毫秒 or 微秒)', () => {
+    const mixed = leaves(zhCN).filter((s) => /毫秒|微秒|[\d}]\s*秒|（秒）/.test(s));
+    expect(mixed).toEqual([]);
+  });
+});
