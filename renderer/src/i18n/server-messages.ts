@@ -120,6 +120,12 @@ export const ZH_SENTENCES: Record<string, string> = {
   'size must be at most 65507 for IPv4 (65535 − 20-byte IP header − 8-byte ICMP header)': 'IPv4 下 size 最多 65507（65535 − 20 字节 IP 头 − 8 字节 ICMP 头）',
   'size must be between 0 and 65527 (65507 for IPv4)': 'size 必须在 0 到 65527 之间（IPv4 为 65507）',
   'ref must be 1 to 64 letters, digits, or _ . : -': 'ref 必须是 1 到 64 个字母、数字或 _ . : -',
+  // TLS options (shared/contract/tls.ts)
+  'alpn must be a list of protocol names': 'alpn 必须是协议名称的列表',
+  'an ALPN protocol name has no commas or spaces (e.g. h2, http/1.1)': 'ALPN 协议名称不含逗号或空格（例如 h2、http/1.1）',
+  'alpn needs at least one protocol name (or leave it out)': 'alpn 至少需要一个协议名称（或不填）',
+  'servername is a host name: SNI cannot carry an IP address (leave it empty to check the certificate against the address)': 'servername 是主机名：SNI 不能携带 IP 地址（留空则按地址检查证书）',
+  'servername must be a host name such as example.com (letters, digits, - and _, dot-separated, at most 253 characters)': 'servername 必须是类似 example.com 的主机名（字母、数字、- 和 _，以点分隔，最多 253 个字符）',
 };
 
 /** A word of a limit ("at most 1 hour"), for the patterns below. */
@@ -136,6 +142,8 @@ export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
   [/^(.+) must be true or false$/, (f) => `${f} 必须是 true 或 false`],
   [/^(.+) must be one of (.+)$/, (f, list) => `${f} 必须是以下之一：${list}`],
   [/^(.+) must not be empty$/, (f) => `${f} 不能为空`],
+  [/^(.+) must not be empty \(leave it out instead\)$/, (f) => `${f} 不能为空（不需要时不填）`],
+  [/^(.+) must be a file path$/, (f) => `${f} 必须是文件路径`],
   [/^(.+) must not contain control characters$/, (f) => `${f} 不能包含控制字符`],
   [/^(.+) is at most (\d+) characters$/, (f, n) => `${f} 最多 ${n} 个字符`],
   [/^(.+) must be at most (\d+) bytes$/, (f, n) => `${f} 最多 ${n} 字节`],
