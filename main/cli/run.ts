@@ -1,7 +1,7 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
 import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
-import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
+import { CallError, schemas, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
 import { Workbench, workspaceConfig } from '../workbench.js';
@@ -214,7 +214,15 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     const target = formatHostPort(cmd.target.address, cmd.target.port, cmd.target.family);
     await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000 });
     out.status(`connected to ${cmd.protocol} ${target}`);
-    if (cmd.send) await call('socket.sendall', { id: s.id, data: cmd.send });
+    if (cmd.send) {
+      // A stream takes --send @FILE of any size, in calls of at most what one call carries (in order).
+      const step = type === 'SOCK_STREAM' ? schemas.MAX_CALL_BYTES : Math.max(1, cmd.send.byteLength);
+      let at = 0;
+      do {
+        await call('socket.sendall', { id: s.id, data: cmd.send.subarray(at, at + step) });
+        at += step;
+      } while (at < cmd.send.byteLength);
+    }
     // Streams and seqpacket without --wait: half-close after sending and read
     // until the peer closes, as a request/response script wants. With --wait
     // (or datagrams, which have no end of stream): read for that long.
