@@ -13,6 +13,7 @@ import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
 import { nodeNetThroughput, sessionThroughput } from './tcp-throughput.js';
 import { nodeNetUnixThroughput, unixSessionThroughput } from './unix-throughput.js';
+import { pingCliFigures, tcpPeerFigures } from './user-paths.js';
 
 const RUNS = 3;
 const TCP_BYTES = 4 * 1024 ** 3;
@@ -23,9 +24,9 @@ const CLIENTS = 1000;
 
 // A stuck benchmark must not hang CI or a terminal.
 setTimeout(() => {
-  console.error('bench: gave up after 10 minutes');
+  console.error('bench: gave up after 15 minutes');
   process.exit(1);
-}, 600_000).unref();
+}, 900_000).unref();
 
 interface Row {
   figure: string;
@@ -127,6 +128,10 @@ for (const [label, r] of [
     target: ip ? `≥ 0.6× iperf3: ${r.median / ip.median >= 0.6 ? 'met' : 'NOT met'}` : '≥ 0.6× iperf3',
   });
 }
+
+const tcpPeer = await tcpPeerFigures();
+rows.push(...tcpPeer.rows);
+json.tcpAgainstAnotherProcess = tcpPeer.json;
 
 console.error(`bench: ${CLIENTS} concurrent TCP clients accepted by one listener (median of 3)…`);
 type AcceptFigures = { median: Omit<AcceptRun, 'mode' | 'n' | 'gc' | 'fdLimit'>; runs: AcceptRun[]; gc: boolean; fdLimit: AcceptRun['fdLimit'] };
@@ -377,6 +382,10 @@ if (typeof raw === 'string') {
     await raw.stop();
   }
 }
+
+const pingCli = await pingCliFigures();
+rows.push(...pingCli.rows);
+json.pingCli = pingCli.json;
 
 console.error('bench: the page under a flood from another process (Chromium, browser mode, 1440×900, 15 s each)…');
 const pageFigures: unknown[] = [];
