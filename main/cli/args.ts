@@ -178,7 +178,8 @@ export function parseAppend(name: string): AppendName {
 export function parseData(text: string, option: string, encoding: TextEncodingName = 'utf-8'): Uint8Array {
   if (text.startsWith('@')) {
     try {
-      return new Uint8Array(readFileSync(text.slice(1)));
+      const b = readFileSync(text.slice(1));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a view: new Uint8Array(buffer) would copy byte by byte
     } catch (e) {
       throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }

@@ -1,7 +1,7 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
 import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
-import { CallError, type AnyEvent, type Family, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
+import { CallError, schemas, type AnyEvent, type Family, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
 import { resolveName } from '../core/resolve.js';
@@ -269,7 +269,15 @@ export async function runConnect(cmd: Connect, workspace?: string, input?: Async
       }
     }
     const sid = id;
-    if (cmd.send) await call('socket.sendall', { id: sid, data: cmd.send });
+    if (cmd.send) {
+      // A stream takes --send @FILE of any size, in calls of at most what one call carries (in order).
+      const step = type === 'SOCK_STREAM' ? schemas.MAX_CALL_BYTES : Math.max(1, cmd.send.byteLength);
+      let at = 0;
+      do {
+        await call('socket.sendall', { id: sid, data: cmd.send.subarray(at, at + step) });
+        at += step;
+      } while (at < cmd.send.byteLength);
+    }
     else if (input) {
       const pump = (async () => {
         for await (const chunk of input) {

@@ -42,6 +42,8 @@ export abstract class Session {
   readonly counters: SessionInfo['counters'] = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 };
   private readonly traceLog: TraceEntry[] = [];
   private traceSeq = 0;
+  /** A session.updated for the counters is due at the end of this turn (countersChanged). */
+  private updateSoon = false;
   readonly data = new Ring<DataEntry>(RING_ENTRIES, RING_BYTES, (e) => e.bytes.byteLength);
   /** "Save received stream to a file": every received byte, kept while on. */
   readonly capture = new Capture();
@@ -99,7 +101,23 @@ export abstract class Session {
   }
 
   protected changed(): void {
+    this.updateSoon = false;
     this.host.emit({ name: 'session.updated', payload: this.info() });
+  }
+
+  /**
+   * Only the counters moved (data came or went): one session.updated at the
+   * end of this turn of the event loop carries them all. A flood moves them
+   * per chunk, and building the session's info for each was most of the
+   * engine's work per datagram; any other change tells at once (and carries
+   * the counters with it).
+   */
+  protected countersChanged(): void {
+    if (this.updateSoon) return;
+    this.updateSoon = true;
+    setImmediate(() => {
+      if (this.updateSoon) this.changed();
+    });
   }
 
   protected setState(state: SessionState): void {
@@ -163,7 +181,7 @@ export abstract class Session {
     if (addr) entry.addr = addr;
     this.data.push(entry);
     this.host.emit({ name: 'session.data', payload: entry });
-    this.changed();
+    this.countersChanged();
   }
 
   /** A repeated send, once it is over: one log entry for `times` identical datagrams (counted as they went). */

@@ -7,7 +7,7 @@
 // travel in the session's counters.
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { endianness, networkInterfaces } from 'node:os';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from '../core/clock.js';
@@ -21,6 +21,14 @@ import { fdReadiness, waitFor, WaitLine } from './wait.js';
 
 /** How often an open session looks at the kernel's drop count (it changes only while datagrams arrive). */
 const DROPS_MS = 1000;
+/**
+ * The receive buffer a session asks for (Linux doubles it). Auto-read drains
+ * the socket as fast as the process runs; this covers the moments it does
+ * not run (a busy machine, a garbage collection). A 64-byte datagram takes
+ * 832 bytes of buffer on loopback, so the default (208 KiB) holds ~250 of
+ * them, 5 ms of a 50,000/s flood; 64 MiB holds ~80,000, 1.6 s of it.
+ */
+const RCVBUF = 32 * 1024 * 1024;
 
 export class UdpSession extends Session {
   private readonly sock: dgram.Socket;
@@ -35,7 +43,8 @@ export class UdpSession extends Session {
 
   static create(id: number, family: Family, host: SessionHost): UdpSession {
     const s = new UdpSession(id, family, 'SOCK_DGRAM', host);
-    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: `fd ${s.fd}` });
+    const sized = s.sizeReceiveBuffer();
+    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: `fd ${s.fd}${sized ? `; ${sized}` : ''}` });
     return s;
   }
 
@@ -48,6 +57,35 @@ export class UdpSession extends Session {
     this.sock.bind({ fd: this.fd });
     this.sock.on('message', (msg, rinfo) => this.onMessage(msg, this.addr(rinfo.address, rinfo.port)));
     this.sock.on('error', (e) => this.recordEvent('recvfrom', '', EngineError.os((e as { code?: string }).code ?? 'EIO', 'recvfrom')));
+  }
+
+  /**
+   * Asks for RCVBUF: beyond net.core.rmem_max where the process may
+   * (SO_RCVBUFFORCE, CAP_NET_ADMIN), else up to it. Says what the kernel
+   * gave, for the socket's trace entry; the user's own setsockopt(SO_RCVBUF)
+   * replaces it.
+   */
+  private sizeReceiveBuffer(): string | undefined {
+    const n = native();
+    const C = n.constants as Readonly<Record<string, number | undefined>>;
+    const value = Buffer.alloc(4);
+    if (endianness() === 'LE') value.writeInt32LE(RCVBUF);
+    else value.writeInt32BE(RCVBUF);
+    let forced = false;
+    try {
+      if (C.SO_RCVBUFFORCE === undefined) throw new Error('no SO_RCVBUFFORCE');
+      n.setsockopt(this.fd, C.SOL_SOCKET!, C.SO_RCVBUFFORCE, value);
+      forced = true;
+    } catch {
+      try {
+        n.setsockopt(this.fd, C.SOL_SOCKET!, C.SO_RCVBUF!, value);
+      } catch {
+        return undefined; // the kernel's default stays
+      }
+    }
+    const got = n.getsockopt(this.fd, C.SOL_SOCKET!, C.SO_RCVBUF!, 4);
+    const bytes = endianness() === 'LE' ? got.readInt32LE(0) : got.readInt32BE(0);
+    return `SO_RCVBUF set by Sockbench${forced ? ' (SO_RCVBUFFORCE, past net.core.rmem_max)' : ' (up to net.core.rmem_max)'}: the kernel holds up to ${bytes} bytes of queued datagrams, so a flood waits there while the app is busy instead of being dropped (set SO_RCVBUF to choose another size)`;
   }
 
   /** Auto-read: every datagram shown as it comes (dgram reads only in this mode). */

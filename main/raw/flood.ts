@@ -14,6 +14,13 @@ export interface FloodSocket {
   family: 4 | 6;
   /** Sends one packet; `stamp` runs right before the syscall (or is given the time taken there), `done` after it (in order). */
   send(bytes: Buffer, stamp: (tUs?: number) => void, done: (error: CallFailure | null) => void): void;
+  /**
+   * Sends up to `n` copies of `template` with the sequence counted up from
+   * `firstSeq` in one native call (sockbench_stamp's floodSend), each stamped
+   * into `stampsUs` (NaN: that one failed with `error`); `sent` counts those
+   * stamped. `again`: the kernel's buffer was full (the rest was not sent).
+   */
+  sendMany?(template: Buffer, firstSeq: number, n: number, stampsUs: Float64Array): { sent: number; error: CallFailure | null; again: boolean };
 }
 
 export interface FloodSinks {
@@ -24,12 +31,15 @@ export interface FloodSinks {
 
 /** Sends per turn of the event loop: receiving must get its turns too. */
 const SEND_TURN = 64;
+/** The same with sendMany, whose sends cost no JavaScript each (the replies are read in C too). */
+const SEND_MANY_TURN = 128;
 /** Waits longer than this use a timer; shorter ones spin on setImmediate (a timer is ≥ 1 ms). */
 const TIMER_FROM_US = 1500;
 
 export class Flood {
   readonly identifier: number;
-  private readonly template: Buffer;
+  /** The first echo request, ICMP header first. */
+  readonly template: Buffer;
   private readonly seq0: number;
   private queued = 0;
   private done = 0;
@@ -44,6 +54,7 @@ export class Flood {
   private pendingStamp = 0;
   private replies: number[] = [];
   private flushing = false;
+  private readonly manyStamps = new Float64Array(SEND_MANY_TURN);
 
   constructor(
     private readonly sock: FloodSocket,
@@ -54,6 +65,10 @@ export class Flood {
     this.template = Buffer.from(args.bytes);
     this.identifier = this.template.readUInt16BE(4);
     this.seq0 = this.template.readUInt16BE(6);
+  }
+
+  get address(): string {
+    return this.args.address;
   }
 
   start(): void {
@@ -78,23 +93,51 @@ export class Flood {
     if (from !== this.args.address || icmp.byteLength !== this.template.byteLength) return false;
     if (icmp.readUInt16BE(4) !== this.identifier || icmp.compare(this.template, 8, this.template.byteLength, 8) !== 0) return false;
     if (this.sock.family === 4 && !checksumValid(icmp)) return false;
-    this.replies.push(icmp.readUInt16BE(6), tUs, ttl);
+    this.addReply(icmp.readUInt16BE(6), tUs, ttl);
+    return true;
+  }
+
+  /** An echo reply the native reader already matched to this flood (see FloodSocket.sendMany's counterpart in helper-sockets). */
+  addReply(sequence: number, tUs: number, ttl: number): void {
+    this.replies.push(sequence, tUs, ttl);
     if (this.replies.length >= FLOOD_BATCH * 3) this.flush();
     else this.flushSoon();
-    return true;
   }
 
   private tick(): void {
     this.timer = undefined;
     if (this.stopped) return this.finishIfDone();
     const { count, intervalUs } = this.args;
-    for (let n = 0; n < SEND_TURN && this.queued < count && !this.stopped; n++) {
+    if (this.sock.sendMany) this.sendBatch();
+    else for (let n = 0; n < SEND_TURN && this.queued < count && !this.stopped; n++) {
       if (intervalUs > 0 && this.t0 + this.queued * intervalUs > this.sinks.now()) break;
       this.sendOne(this.queued++);
     }
     if (this.queued >= count) return this.finishIfDone();
     const waitUs = intervalUs > 0 ? this.t0 + this.queued * intervalUs - this.sinks.now() : 0;
     this.timer = waitUs >= TIMER_FROM_US ? setTimeout(() => this.tick(), Math.floor((waitUs - 500) / 1000)) : setImmediate(() => this.tick());
+  }
+
+  /** This turn's sends in one native call: as many as are due, up to SEND_MANY_TURN. */
+  private sendBatch(): void {
+    const { count, intervalUs } = this.args;
+    let n = Math.min(SEND_MANY_TURN, count - this.queued);
+    if (intervalUs > 0) n = Math.min(n, this.queued === 0 ? 1 : Math.floor((this.sinks.now() - this.t0) / intervalUs) + 1 - this.queued);
+    if (n <= 0) return;
+    const first = this.queued;
+    const r = this.sock.sendMany!(this.template, (this.seq0 + first) & 0xffff, n, this.manyStamps);
+    if (r.sent === 0) return;
+    if (first === 0 && !Number.isNaN(this.manyStamps[0])) this.t0 = this.manyStamps[0]!; // the schedule counts from the first send
+    if (this.stamps.length === 0) this.stampsFirst = this.done;
+    for (let k = 0; k < r.sent; k++) this.stamps.push(this.manyStamps[k]!);
+    if (r.error) {
+      this.errors++;
+      this.firstError ??= r.error;
+    }
+    this.queued += r.sent;
+    this.done += r.sent;
+    if (this.stamps.length >= FLOOD_BATCH) this.flush();
+    else this.flushSoon();
   }
 
   private sendOne(i: number): void {

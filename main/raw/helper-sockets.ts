@@ -23,6 +23,10 @@ export interface KernelStamps {
   rxStampNs(fd: number): number;
   /** sendto(2) from C: [bytes sent or −errno, CLOCK_MONOTONIC ns read just before it]. */
   sendStamped?(fd: number, bytes: Uint8Array, address: string): [number, number];
+  /** A flood's sends: see stamp.c. [sent, errno]; stampsNs gets CLOCK_MONOTONIC ns per packet. */
+  floodSend?(fd: number, template: Uint8Array, address: string, family: 4 | 6, firstSeq: number, n: number, stampsNs: Float64Array): [number, number];
+  /** A flood's reads: see stamp.c. [matched, errno, other packet?, its source?, its stamp ns?]; records get (sequence, stamp ns, TTL). */
+  floodRecv?(fd: number, template: Uint8Array, address: string, family: 4 | 6, records: Float64Array): [number, number, Buffer?, string?, number?];
 }
 
 export type ErrorSink = (handle: number, error: CallFailure, closed: boolean) => void;
@@ -134,6 +138,8 @@ export class RawSockets {
   /** Packets sent by sendStamped in this turn of the event loop. */
   private sentThisTurn = 0;
   private nextHandle = 1;
+  /** floodRecv's output: (sequence, stamp, TTL) per reply. */
+  private readonly records = new Float64Array(3 * READ_BURST);
 
   constructor(
     private readonly now: Clock,
@@ -180,7 +186,9 @@ export class RawSockets {
       const tUs = this.receivedAt(entry); // first thing
       got++;
       if (!entry.flood || !this.toFlood(entry, bytes, from, tUs)) this.onPacket(handle, bytes, from, tUs, ipHeader);
-      if (reading || !entry.burst) return;
+      if (reading) return;
+      if (entry.flood && this.floodReads(handle, entry)) return;
+      if (!entry.burst) return;
       // Read what else is queued now (an empty queue ends in EAGAIN, ignored below).
       reading = true;
       for (let i = 0; i < READ_BURST && !entry.closed; i++) {
@@ -217,12 +225,34 @@ export class RawSockets {
     return fresh[0]!;
   }
 
+  /**
+   * During a flood, what else is queued is read in C (floodRecv): the flood's
+   * echo replies come back as records, anything else as a packet to pass on.
+   * False when the addon cannot (the packets are then read one by one).
+   */
+  private floodReads(handle: number, s: Entry): boolean {
+    const flood = s.flood!;
+    const recv = this.stamps?.floodRecv;
+    if (!recv || s.fd < 0 || !this.fromMonotonicNs) return false;
+    for (let i = 0; i < READ_BURST && !s.closed && s.flood === flood; i++) {
+      const [n, errno, other, from, otherNs] = recv(s.fd, flood.template, flood.address, s.family, this.records);
+      for (let k = 0; k < n; k++) flood.addReply(this.records[3 * k]!, this.stampUs(this.records[3 * k + 1]!), this.records[3 * k + 2]!);
+      if (other) this.onPacket(handle, other, from!, this.stampUs(otherNs!), s.family === 4);
+      else if (errno !== 0) break; // emptied (EAGAIN); an error shows at raw-socket's next read
+    }
+    return true;
+  }
+
+  /** A kernel stamp (CLOCK_MONOTONIC ns) on the helper's clock, or now when it is missing or implausible. */
+  private stampUs(ns: number): number {
+    const now = this.now();
+    const t = ns > 0 && this.fromMonotonicNs ? this.fromMonotonicNs(ns) : now;
+    return t <= now && now - t < 1e6 ? t : now;
+  }
+
   /** When the packet just read reached the host: the kernel's stamp (as ping uses) on the helper's clock, else now. */
   private receivedAt(s: Entry): number {
-    const ns = s.fd >= 0 && this.fromMonotonicNs ? this.stamps!.rxStampNs(s.fd) : -1;
-    const now = this.now();
-    const t = ns > 0 ? this.fromMonotonicNs!(ns) : now;
-    return t <= now && now - t < 1e6 ? t : now;
+    return this.stampUs(s.fd >= 0 && this.fromMonotonicNs ? this.stamps!.rxStampNs(s.fd) : -1);
   }
 
   /** An echo reply for the running flood is summed up by it instead of forwarded. */
@@ -302,6 +332,16 @@ export class RawSockets {
         s.burst?.onSendReady(); // now, not on the next writable event
       },
     };
+    const floodSend = this.stamps?.floodSend;
+    if (floodSend && s.fd >= 0 && this.fromMonotonicNs && s.burst) {
+      sock.sendMany = (template, firstSeq, n, stampsUs) => {
+        if (s.burst!.requests.length > 0 || s.pending.size > 0) return { sent: 0, error: null, again: true }; // raw-socket's queue goes first
+        const [sent, errno] = floodSend(s.fd, template, a.address, s.family, firstSeq, n, stampsUs);
+        for (let k = 0; k < sent; k++) if (!Number.isNaN(stampsUs[k])) stampsUs[k] = this.fromMonotonicNs!(stampsUs[k]!);
+        const error = errno !== 0 && errno !== osConstants.errno.EAGAIN ? toWire(fromRawError(new Error(getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`), 'sendto')) : null;
+        return { sent, error, again: errno === osConstants.errno.EAGAIN };
+      };
+    }
     s.flood = new Flood(sock, a, { now: this.now, ...sinks }, (r) => {
       s.flood = undefined;
       end(r);

@@ -78,11 +78,13 @@ export const Bufsize = intInRange('bufsize', 1, 1_048_576);
 export const Backlog = intInRange('backlog', 1, 65535);
 
 /** Payloads stay binary on both transports. At most 16 MiB per call. */
+export const MAX_CALL_BYTES = 16 * 1024 * 1024;
+
 export const AnyBytes = v.custom<Uint8Array>((x) => x instanceof Uint8Array, 'data must be bytes (Uint8Array)');
 
 export const Bytes = v.pipe(
   AnyBytes,
-  v.check((b) => b.byteLength <= 16 * 1024 * 1024, 'data must be at most 16 MiB per call'),
+  v.check((b) => b.byteLength <= MAX_CALL_BYTES, 'data must be at most 16 MiB per call'),
 );
 
 /** For AF_UNIX, `address` is the path ('' unnamed, '@name' abstract) and `port` is 0. */
