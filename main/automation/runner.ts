@@ -17,7 +17,7 @@ import { TokenBucket } from '../core/token-bucket.js';
 import { replyAddress, resolveSocketTarget, sendSaved, SOCK_TYPES, type Call } from '../workspace/send.js';
 import { ByteQueue } from './byte-queue.js';
 import type { LoadedScenario, Path } from './scenario-file.js';
-import { decode, decodeWithOffsets, encode, shown } from './text.js';
+import { decode, decodeWithOffsets, encode, oneLine, shown } from './text.js';
 
 export interface RunDeps {
   call: Call;
@@ -35,8 +35,6 @@ export interface RunOptions {
 
 const DEFAULT_TIMEOUT = 5000;
 const CONNECT_TIMEOUT = 10_000;
-/** What a failure shows of what arrived, at most. */
-const SHOW_MAX = 4096;
 /** Step events per second inside repeats (the result holds every step's last run anyway). */
 const STEP_EVENTS_PER_S = 50;
 
@@ -44,7 +42,7 @@ const STEP_EVENTS_PER_S = 50;
 class StepFailed extends Error {
   constructor(
     message: string,
-    readonly detail: { expected?: Uint8Array | string; received?: Uint8Array; diffAt?: number } = {},
+    readonly detail: { expected?: Uint8Array | string; received?: Uint8Array; diffAt?: number; expectedAt?: number } = {},
   ) {
     super(message);
   }
@@ -69,8 +67,11 @@ interface Conn {
 
 const datagramProtocol = (p: ScenarioProtocol): boolean => p === 'udp' || p === 'unix-dgram';
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000;
+/** A failed call's errno and sentence ("connect: ECONNREFUSED (111): …" without the call's name, which the step says). */
 const errnoOf = (e: unknown): { errno?: string; message: string } =>
-  e instanceof CallError ? { ...(e.error.errno ? { errno: e.error.errno.name } : {}), message: e.error.message } : { message: e instanceof Error ? e.message : String(e) };
+  e instanceof CallError
+    ? { ...(e.error.errno ? { errno: e.error.errno.name } : {}), message: e.error.message.replace(/^(connect|send|sendall|sendto|bind|listen|socket): /, '') }
+    : { message: e instanceof Error ? e.message : String(e) };
 
 export class ScenarioRun {
   private readonly vars = new Map<string, string>();
@@ -189,9 +190,9 @@ export class ScenarioRun {
         const f = e instanceof StepFailed ? e : new StepFailed(errnoOf(e).message);
         r.status = 'failed';
         r.failure = { message: f.message };
-        const { expected, received, diffAt } = f.detail;
-        if (expected !== undefined) r.failure.expected = typeof expected === 'string' ? { text: expected, hex: '' } : shown(expected.subarray(0, SHOW_MAX));
-        if (received !== undefined) r.failure.received = shown(received.subarray(0, SHOW_MAX));
+        const { expected, received, diffAt, expectedAt = diffAt } = f.detail;
+        if (expected !== undefined) r.failure.expected = typeof expected === 'string' ? { text: expected, hex: '' } : shown(expected, expectedAt);
+        if (received !== undefined) r.failure.received = shown(received, diffAt);
         if (diffAt !== undefined) r.failure.diffAt = diffAt;
         r.durationMs = ms(t0);
         this.vars.set('elapsed', String(r.durationMs));
@@ -522,7 +523,7 @@ export class ScenarioRun {
       if (d.from) this.vars.set('from', formatHostPort(d.from.address, d.from.port, d.from.family));
       r.bytes = d.bytes;
       const v = matcher.test(d.bytes, true);
-      if (v.kind !== 'match') throw new StepFailed(`the datagram does not match: ${matcher.what}`, { expected: matcher.shownExpected, received: d.bytes, ...(v.diffAt !== undefined ? { diffAt: v.diffAt } : {}) });
+      if (v.kind !== 'match') throw new StepFailed(`the datagram does not match: ${matcher.what}`, { expected: matcher.shownExpected, received: d.bytes, ...where(v) });
       this.capture(m.capture, v.groups, r, d.from);
       return;
     }
@@ -538,9 +539,9 @@ export class ScenarioRun {
       return;
     }
     const received = c.unread.view().slice();
-    if (v.kind === 'mismatch') throw new StepFailed(`received bytes differ from ${matcher.what}`, { expected: matcher.shownExpected, received, ...(v.diffAt !== undefined ? { diffAt: v.diffAt } : {}) });
+    if (v.kind === 'mismatch') throw new StepFailed(`received bytes differ from ${matcher.what}`, { expected: matcher.shownExpected, received, ...where(v) });
     const why = this.ended(c) ? `${this.endedWhy(c)} before ${matcher.what} arrived` : `timed out after ${timeout} ms waiting for ${matcher.what}`;
-    throw new StepFailed(`${why}; ${received.length} bytes arrived unread`, { expected: matcher.shownExpected, received, ...(v.diffAt !== undefined ? { diffAt: v.diffAt } : {}) });
+    throw new StepFailed(`${why}; ${received.length} bytes arrived unread`, { expected: matcher.shownExpected, received, ...where(v) });
   }
 
   private capture(names: string[] | undefined, groups: string[], r: StepResult, from?: SockAddr): void {
@@ -576,8 +577,8 @@ export class ScenarioRun {
         throw new StepFailed(`regex does not compile: ${(e as Error).message}`);
       }
       return {
-        what: `regex /${source}/${m.flags ?? ''}`,
-        shownExpected: `/${source}/${m.flags ?? ''}`,
+        what: `regex /${oneLine(source)}/${m.flags ?? ''}`,
+        shownExpected: `/${oneLine(source)}/${m.flags ?? ''}`,
         test: (bytes, whole): Verdict => {
           const d = whole ? { text: decode(bytes, encoding), bytesFor: (n: number) => n } : decodeWithOffsets(bytes, encoding);
           const x = re.exec(d.text);
@@ -591,24 +592,25 @@ export class ScenarioRun {
       return {
         what: `${n} bytes`,
         shownExpected: `${n} bytes`,
-        test: (bytes, whole) => (whole ? (bytes.length === n ? { kind: 'match', consumed: n, groups: [] } : { kind: 'mismatch', diffAt: Math.min(n, bytes.length) }) : bytes.length >= n ? { kind: 'match', consumed: n, groups: [] } : { kind: 'more' }),
+        test: (bytes, whole) => (whole ? (bytes.length === n ? { kind: 'match', consumed: n, groups: [] } : { kind: 'mismatch' }) : bytes.length >= n ? { kind: 'match', consumed: n, groups: [] } : { kind: 'more' }),
       };
     }
     if (m.contains !== undefined) {
       const needle = this.textBytes(this.sub(m.contains), encoding, 'contains');
       return {
-        what: `bytes containing "${m.contains}"`,
+        what: `bytes containing "${oneLine(m.contains)}"`,
         shownExpected: needle,
         test: (bytes, whole) => {
           const at = indexOf(bytes, needle);
           if (at >= 0) return { kind: 'match', consumed: whole ? bytes.length : at + needle.length, groups: [] };
-          return whole ? { kind: 'mismatch', diffAt: partial(bytes, needle) } : { kind: 'more', diffAt: partial(bytes, needle) };
+          const p = partial(bytes, needle);
+          return { kind: whole ? 'mismatch' : 'more', diffAt: p.end, expectedAt: p.length };
         },
       };
     }
     const exact = m.hex !== undefined ? this.hexBytes(this.sub(m.hex), 'hex') : this.textBytes(this.sub(m.equals!), encoding, 'equals');
     return {
-      what: m.hex !== undefined ? `hex ${m.hex}` : `"${m.equals}"`,
+      what: m.hex !== undefined ? `hex ${m.hex}` : `"${oneLine(m.equals!)}"`,
       shownExpected: exact,
       test: (bytes, whole) => {
         const n = Math.min(bytes.length, exact.length);
@@ -691,7 +693,7 @@ export class ScenarioRun {
 
 const ASSERT_WORDS = { equals: 'is not', notEquals: 'is', contains: 'does not contain', matches: 'does not match', lessThan: 'is not less than', greaterThan: 'is not greater than' } as const;
 
-type Verdict = { kind: 'match'; consumed: number; groups: string[] } | { kind: 'mismatch' | 'more'; diffAt?: number };
+type Verdict = { kind: 'match'; consumed: number; groups: string[] } | { kind: 'mismatch' | 'more'; diffAt?: number; expectedAt?: number };
 
 interface Matcher {
   what: string;
@@ -700,23 +702,29 @@ interface Matcher {
   test(bytes: Uint8Array, whole: boolean): Verdict;
 }
 
+/** Where what arrived departs from what was expected, as a failure's detail. */
+function where(v: Verdict): { diffAt?: number; expectedAt?: number } {
+  if (v.kind === 'match' || v.diffAt === undefined) return {};
+  return { diffAt: v.diffAt, ...(v.expectedAt !== undefined ? { expectedAt: v.expectedAt } : {}) };
+}
+
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
 }
 
-/** Where the longest start of `needle` found in `hay` ends (the point where what arrived departs from it). */
-function partial(hay: Uint8Array, needle: Uint8Array): number {
-  let best = 0;
+/** The longest start of `needle` found in `hay`: how long, and where in `hay` it ends (where what arrived departs from it). */
+function partial(hay: Uint8Array, needle: Uint8Array): { length: number; end: number } {
+  let length = 0;
   let end = 0;
-  for (let i = 0; i < hay.length; i++) {
+  for (let i = 0; i < hay.length && length < needle.length; i++) {
     let n = 0;
     while (n < needle.length && i + n < hay.length && hay[i + n] === needle[n]) n++;
-    if (n > best) {
-      best = n;
+    if (n > length) {
+      length = n;
       end = i + n;
     }
   }
-  return end;
+  return { length, end };
 }
 
 /** A line ending added to sent bytes (the codecs' checksums come with them). */
@@ -732,7 +740,7 @@ function appendTo(bytes: Uint8Array, name: string): Uint8Array {
 
 /** One line saying what a step does, for the view and the reports. */
 export function title(s: AnyStep): string {
-  const q = (x: string): string => (x.length > 60 ? `${JSON.stringify(x.slice(0, 59))}…` : JSON.stringify(x));
+  const q = (x: string): string => `"${oneLine(x.length > 60 ? `${x.slice(0, 59)}…` : x)}"`;
   const on = 'on' in s.step && s.step.on ? ` on ${s.step.on}` : '';
   switch (s.kind) {
     case 'connect':
@@ -745,7 +753,7 @@ export function title(s: AnyStep): string {
       return `send ${typeof s.step.send === 'string' ? q(s.step.send) : `packet "${s.step.send.packet}"`}${s.step.to ? ` to ${s.step.to}` : ''}${on}`;
     case 'expect': {
       const m = s.step.expect;
-      const what = m.regex !== undefined ? `regex /${m.regex}/` : m.contains !== undefined ? `contains ${q(m.contains)}` : m.equals !== undefined ? `equals ${q(m.equals)}` : m.hex !== undefined ? `hex ${m.hex}` : `length ${m.length}`;
+      const what = m.regex !== undefined ? `regex /${oneLine(m.regex)}/` : m.contains !== undefined ? `contains ${q(m.contains)}` : m.equals !== undefined ? `equals ${q(m.equals)}` : m.hex !== undefined ? `hex ${m.hex}` : `length ${m.length}`;
       return `expect ${what}${m.capture ? ` → ${m.capture.join(', ')}` : ''}${on}`;
     }
     case 'expect-close':

@@ -59,7 +59,29 @@ export function decodeWithOffsets(bytes: Uint8Array, encoding: Encoding): Decode
   return { text, bytesFor: (n) => (n <= 0 ? 0 : ends[Math.min(n, ends.length) - 1]!) };
 }
 
-/** Bytes as a person reads them in a failure: escaped text, and hex. */
-export function shown(bytes: Uint8Array): { text: string; hex: string } {
-  return { text: formatEscapedText(bytes), hex: toHex(bytes) };
+/** Text as one line: control characters (a YAML string may hold real CR and LF) written as escapes. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\r': '\\r', '\n': '\\n', '\t': '\\t', '\0': '\\0' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** What a failure shows of a run of bytes at most. */
+export const SHOW_MAX = 1024;
+
+/**
+ * Bytes as a person reads them in a failure: escaped text, and hex. A run
+ * longer than SHOW_MAX is shown from a little before `at` (where it departs
+ * from what was expected), with its offset and total length; `mark` says
+ * where in the text and the hex that byte is.
+ */
+export function shown(bytes: Uint8Array, at?: number): { text: string; hex: string; offset?: number; total?: number; mark?: { text: number; hex: number } } {
+  const offset = bytes.length <= SHOW_MAX ? 0 : Math.max(0, Math.min((at ?? 0) - 64, bytes.length - SHOW_MAX));
+  const part = bytes.subarray(offset, offset + SHOW_MAX);
+  const out: ReturnType<typeof shown> = { text: formatEscapedText(part), hex: toHex(part) };
+  if (offset) out.offset = offset;
+  if (bytes.length > SHOW_MAX) out.total = bytes.length;
+  if (at !== undefined && at >= offset && at <= offset + part.length) {
+    out.mark = { text: formatEscapedText(part.subarray(0, at - offset)).length, hex: (at - offset) * 3 };
+  }
+  return out;
 }

@@ -5,6 +5,8 @@ import { CallError, type AnyEvent, type MethodName, type Params, type Result, ty
 import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
 import { Workbench, workspaceConfig } from '../workbench.js';
+import { loadRuleSetFile } from '../automation/rules-file.js';
+import { problemLine } from '../automation/scenario-file.js';
 import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol } from './args.js';
 import { Output, showAddr } from './output.js';
@@ -87,6 +89,9 @@ function lossLine(out: Output, s: SessionInfo): void {
 }
 
 export async function runListen(cmd: Listen): Promise<Exit> {
+  // A rule set that does not read is a usage problem: one line naming file, line and field, before any socket.
+  const rules = cmd.rules === undefined ? undefined : loadRuleSetFile(cmd.rules);
+  if (rules && !rules.ok) return new Exit(2, problemLine(rules.problem));
   const { engine, out, call, finished, finish, fail } = setup(cmd.json);
   let boundPath: string | undefined;
   let datagrams: number | undefined;
@@ -97,6 +102,10 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
     if (type !== 'SOCK_DGRAM') await call('socket.listen', { id: listener.id, backlog: 128 });
+    if (rules?.ok) {
+      await call('socket.setRules', { id: listener.id, ruleSet: { ...rules.ruleSet, name: rules.name } });
+      out.status(`answering with rule set "${rules.name}" (${rules.ruleSet.rules.length} rules, framing ${rules.ruleSet.framing})`, { rules: rules.name });
+    }
     out.status(`listening on ${cmd.protocol} ${showAddr(bound.local)}`, { address: bound.local?.address, port: bound.local?.port });
 
     let handled = 0;

@@ -68,10 +68,10 @@ export const REPLY_PLACEHOLDERS = ['counter', 'time', 'date', 'unixtime', 'rando
 export function replyTemplateProblem(reply: string): string | null {
   if (reply.startsWith('hex:')) {
     const r = parseHex(reply.slice(4));
-    return r.ok ? null : `reply: ${r.error.message}`;
+    return r.ok ? null : r.error.message;
   }
   for (const m of reply.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-    if (!(REPLY_PLACEHOLDERS as readonly string[]).includes(m[1]!)) return `reply: unknown placeholder {{${m[1]}}}; known: ${REPLY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')} and $0..$9`;
+    if (!(REPLY_PLACEHOLDERS as readonly string[]).includes(m[1]!)) return `unknown placeholder {{${m[1]}}}; known: ${REPLY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')} and $0..$9`;
   }
   return null;
 }
@@ -106,12 +106,12 @@ export const Rule = v.pipe(
     if (r.flags !== undefined && r.regex === undefined) addIssue({ message: 'flags go with regex', path: at('flags') });
     if (typeof r.regex === 'string') {
       const p = regexProblem(r.regex, (r.flags as string | undefined) ?? '');
-      if (p) addIssue({ message: `regex: ${p}`, path: at('regex') });
+      if (p) addIssue({ message: p, path: at('regex') });
     }
     if (typeof r.hex === 'string') {
       const h = parseHex(r.hex);
-      if (!h.ok) addIssue({ message: `hex: ${h.error.message}`, path: at('hex') });
-      else if (h.bytes.length === 0) addIssue({ message: 'hex: give at least one byte', path: at('hex') });
+      if (!h.ok) addIssue({ message: h.error.message, path: at('hex') });
+      else if (h.bytes.length === 0) addIssue({ message: 'give at least one byte', path: at('hex') });
     }
     if (typeof r.reply === 'string') {
       const p = replyTemplateProblem(r.reply);
@@ -168,7 +168,7 @@ export function endpointProblem(text: string): string | null {
   return t.ok ? null : t.message;
 }
 
-const Endpoint = (what: string) => v.pipe(Text(what, 1000), v.check((s) => endpointProblem(s) === null, (i) => `${what}: ${endpointProblem(String(i.input))}`));
+const Endpoint = (what: string) => v.pipe(Text(what, 1000), v.check((s) => endpointProblem(s) === null, (i) => endpointProblem(String(i.input))!));
 const ConnName = Name('as');
 const On = Name('on');
 const Data = Text('data', 16_000_000);
@@ -224,19 +224,19 @@ const Matcher = v.pipe(
     if (m.capture !== undefined && m.regex === undefined) addIssue({ message: 'capture goes with regex (its groups are what is captured)', path: at('capture') });
     if (typeof m.regex === 'string') {
       const p = regexProblem(m.regex, (m.flags as string | undefined) ?? '');
-      if (p) addIssue({ message: `regex: ${p}`, path: at('regex') });
+      if (p) addIssue({ message: p, path: at('regex') });
       else if (Array.isArray(m.capture) && m.capture.length > groupCount(m.regex, (m.flags as string | undefined) ?? '')) {
         addIssue({ message: `capture names ${m.capture.length} variables but the regex has ${groupCount(m.regex, (m.flags as string | undefined) ?? '')} groups`, path: at('capture') });
       }
     }
     for (const k of ['contains', 'equals'] as const) {
       const p = typeof m[k] === 'string' && !(m[k] as string).includes('${') ? escapesProblem(m[k] as string) : null;
-      if (p) addIssue({ message: `${k}: ${p}`, path: at(k) });
+      if (p) addIssue({ message: p, path: at(k) });
     }
     if (typeof m.hex === 'string' && !m.hex.includes('${')) {
       const h = parseHex(m.hex);
-      if (!h.ok) addIssue({ message: `hex: ${h.error.message}`, path: at('hex') });
-      else if (h.bytes.length === 0) addIssue({ message: 'hex: give at least one byte', path: at('hex') });
+      if (!h.ok) addIssue({ message: h.error.message, path: at('hex') });
+      else if (h.bytes.length === 0) addIssue({ message: 'give at least one byte', path: at('hex') });
     }
   }),
 );
@@ -252,18 +252,18 @@ const Assert = v.pipe(
     const pair = a.matches as unknown[] | undefined;
     if (pair && typeof pair[1] === 'string' && !pair[1].includes('${')) {
       const p = regexProblem(pair[1]);
-      if (p) addIssue({ message: `matches: ${p}`, path: [pathItem(a, 'matches'), pathItem(pair, 1)] });
+      if (p) addIssue({ message: p, path: [pathItem(a, 'matches'), pathItem(pair, 1)] });
     }
   }),
 );
-const SendData = v.pipe(Data, v.check((s) => dataProblem(s) === null, (i) => `send: ${dataProblem(String(i.input))}`));
+const SendData = v.pipe(Data, v.check((s) => dataProblem(s) === null, (i) => dataProblem(String(i.input))!));
 /** Why a send's `to` address is wrong, or null (addresses with ${vars} are checked when run). */
 function addressProblem(text: string): string | null {
   if (text.includes('${')) return null;
   const r = parseSocketTarget(text, /^[/.@]/.test(text) ? 'unix' : null, { hostNames: true });
   return r.ok ? null : r.message;
 }
-const Address = (what: string) => v.pipe(Text(what, 300), v.check((s) => addressProblem(s) === null, (i) => `${what}: ${addressProblem(String(i.input))}`));
+const Address = (what: string) => v.pipe(Text(what, 300), v.check((s) => addressProblem(s) === null, (i) => addressProblem(String(i.input))!));
 
 /**
  * Each step is a mapping with one step key (the step's kind) and the
@@ -361,8 +361,15 @@ export type ScenarioInput = v.InferInput<typeof Scenario>;
 
 // ---- results ----------------------------------------------------------------
 
-/** Bytes as a failure shows them: text (escaped) and hex. */
-export const Shown = v.object({ text: v.string(), hex: v.string() });
+/** Bytes as a failure shows them: text (escaped) and hex; a long run is shown from `offset` (around the difference), of `total`. */
+export const Shown = v.object({
+  text: v.string(),
+  hex: v.string(),
+  offset: v.optional(v.number()),
+  total: v.optional(v.number()),
+  /** Where in `text` and in `hex` the difference begins. */
+  mark: v.optional(v.object({ text: v.number(), hex: v.number() })),
+});
 
 export const StepFailure = v.object({
   /** One line: what was wrong. */
