@@ -82,6 +82,8 @@ vi.mock('electron', async () => {
     ipcMain: {
       handle: (ch: string, fn: unknown) => calls.ipcHandlers.set(ch, fn),
       removeHandler: (ch: string) => calls.ipcHandlers.delete(ch),
+      on: () => undefined,
+      removeListener: () => undefined,
     },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => calls.privileged.push(...schemes),

@@ -8,7 +8,10 @@ import http from 'node:http';
 import WebSocket from 'ws';
 import { startBrowserServer, type BrowserServer } from './browser-server.js';
 import { decodeFrame, encodeFrame } from '../../shared/contract/wire.js';
-import type { AnyEvent, Reply } from '../../shared/contract/index.js';
+import type { AnyEvent, Reply, SessionInfo } from '../../shared/contract/index.js';
+import { until } from '../../test/support/engine-harness.js';
+import { tcpFloodTo } from '../../test/support/tcp-flood.js';
+import { MAX_UNACKED_BATCHES } from './event-batcher.js';
 
 let srv: BrowserServer;
 let origin: string;
@@ -33,11 +36,16 @@ function open(opts: { token?: string | null; tokens?: string[]; origin?: string;
   });
 }
 
-type Frame = { id: number; reply: Reply } | { events: AnyEvent[] };
+type Frame = { id: number; reply: Reply } | { events: AnyEvent[]; seq: number };
 
-function client(ws: WebSocket) {
+/** A client as the page is: it acknowledges each event batch (unless `acks` is false). */
+function client(ws: WebSocket, opts: { acks?: boolean } = {}) {
   const frames: Frame[] = [];
-  ws.on('message', (d: Buffer) => frames.push(decodeFrame(new Uint8Array(d)) as Frame));
+  ws.on('message', (d: Buffer) => {
+    const f = decodeFrame(new Uint8Array(d)) as Frame;
+    frames.push(f);
+    if ('events' in f && opts.acks !== false) ws.send(encodeFrame({ ack: f.seq }));
+  });
   let next = 1;
   const waitFor = async <T>(pick: () => T | undefined): Promise<T> => {
     for (let i = 0; i < 400; i++) {
@@ -124,6 +132,61 @@ describe('browser mode', () => {
     for (let i = 0; i < 200 && !c.events().some((e) => e.name === 'session.data' && e.payload.id === b); i++) await new Promise((r) => setTimeout(r, 5));
     const got = c.events().find((e) => e.name === 'session.data' && e.payload.id === b);
     expect(got?.name === 'session.data' && got.payload.bytes).toEqual(payload);
+    ws.close();
+  });
+
+  it('stops sending to a page that does not acknowledge, keeps counting, and gives exact counters once it does', { timeout: 60_000 }, async () => {
+    const ws = await open();
+    const c = client(ws, { acks: false });
+    const ok = async <T>(method: string, params: unknown): Promise<T> => {
+      const r = await c.call(method, params);
+      if (!r.ok) throw new Error(r.error.message);
+      return r.result as T;
+    };
+    const listener = await ok<SessionInfo>('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    const bound = await ok<SessionInfo>('socket.bind', { id: listener.id, address: '127.0.0.1', port: 0 });
+    await ok('socket.listen', { id: listener.id, backlog: 1 });
+
+    const TOTAL = 256 * 1024 * 1024;
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
+    const batches = () => c.frames.filter((f): f is Extract<Frame, { events: AnyEvent[] }> => 'events' in f);
+    try {
+      expect(await tcpFloodTo(bound.local!.port, TOTAL)).toBe(TOTAL);
+      await until(() => srv.workbench.engine.list().find((x) => x.parent === listener.id && x.state !== 'connected' && x.counters.bytesIn === TOTAL), 'every byte counted by main', 30_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    // Replies still came (the calls above), but event batches stopped at what the page may hold.
+    const dataBytes = (events: AnyEvent[]) => events.reduce((n, e) => n + (e.name === 'session.data' ? e.payload.bytes.byteLength : 0), 0);
+    expect(batches().length, 'main stopped after the batches the page may hold').toBeLessThanOrEqual(MAX_UNACKED_BATCHES);
+    expect(dataBytes(c.events()), 'bytes sent to a page that does not read').toBeLessThanOrEqual(MAX_UNACKED_BATCHES * 1024 * 1024);
+    expect(heapPeak - heapBefore, 'main’s heap stayed bounded').toBeLessThan(64 * 1024 * 1024);
+
+    const lastUpdate = () => c.events().filter((e) => e.name === 'session.updated' && e.payload.parent === listener.id).pop();
+    await until(() => {
+      ws.send(encodeFrame({ ack: batches().at(-1)!.seq }));
+      const u = lastUpdate();
+      return u?.name === 'session.updated' && u.payload.state !== 'connected';
+    }, 'the held counters after the page acknowledged', 10_000);
+    const u = lastUpdate()!;
+    const accId = u.name === 'session.updated' ? u.payload.id : -1;
+    expect(u.name === 'session.updated' && u.payload.counters.bytesIn, 'the counters the page gets are exact').toBe(TOTAL);
+    const all = c.events();
+    const shown = all.reduce((n, e) => n + (e.name === 'session.data' && e.payload.id === accId ? e.payload.bytes.byteLength : 0), 0);
+    const skipped = all.reduce((n, e) => n + (e.name === 'session.dropped' && e.payload.id === accId ? e.payload.bytes : 0), 0);
+    expect(shown + skipped, 'every byte either sent to the page or counted as skipped').toBe(TOTAL);
+    ws.close();
+  });
+
+  it('refuses a malformed acknowledgement with a typed error', async () => {
+    const ws = await open();
+    const c = client(ws);
+    expect(await c.raw(Buffer.from(encodeFrame({ ack: -1 })))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: /acknowledgement/ } });
+    c.frames.length = 0;
+    expect(await c.raw(Buffer.from(encodeFrame({ ack: 'x' })))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await c.call('session.list', {})).toMatchObject({ ok: true });
     ws.close();
   });
 });

@@ -52,4 +52,73 @@ describe('EventBatcher', () => {
     vi.advanceTimersByTime(50);
     expect(sink).not.toHaveBeenCalled();
   });
+
+  it('caps a batch by entries as well as bytes: a flood of small datagrams costs the page per entry', () => {
+    vi.useFakeTimers();
+    const batches: AnyEvent[][] = [];
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataEntries: 3 });
+    for (let i = 0; i < 5; i++) b.push(data(2, 1));
+    vi.advanceTimersByTime(10);
+    expect(batches[0]!.filter((e) => e.name === 'session.data')).toHaveLength(3);
+    expect(batches[0]!.find((e) => e.name === 'session.dropped')?.payload).toEqual({ id: 2, bytes: 2, chunks: 2 });
+  });
+
+  it('waits for acknowledgements: while the receiver is behind, the next batch fills to its cap and the rest is counted, updates coalesce, other events are held', () => {
+    vi.useFakeTimers();
+    const batches: { events: AnyEvent[]; seq: number }[] = [];
+    const b = new EventBatcher((events, seq) => batches.push({ events, seq }), { intervalMs: 10, maxUnacked: 2, maxBatchDataEntries: 1 });
+    b.push(data(1, 5));
+    vi.advanceTimersByTime(10);
+    b.push(data(1, 5));
+    vi.advanceTimersByTime(10);
+    expect(batches.map((x) => x.seq)).toEqual([1, 2]);
+    // Two unacknowledged: nothing more goes out.
+    b.push(data(1, 6));
+    b.push(data(1, 7));
+    b.push({ name: 'session.updated', payload: info(1, 10) });
+    b.push({ name: 'session.removed', payload: { id: 9 } });
+    b.push({ name: 'session.updated', payload: info(1, 17) });
+    vi.advanceTimersByTime(100);
+    expect(batches).toHaveLength(2);
+    // An acknowledgement of the first batch sends what was held at once.
+    b.ack(1);
+    expect(batches).toHaveLength(3);
+    expect(batches[2]!.seq).toBe(3);
+    expect(batches[2]!.events.map((e) => e.name)).toEqual(['session.data', 'session.removed', 'session.dropped', 'session.updated']);
+    expect(batches[2]!.events[0]!.name === 'session.data' && batches[2]!.events[0]!.payload.bytes.byteLength).toBe(6);
+    expect(batches[2]!.events[2]!.payload).toEqual({ id: 1, bytes: 7, chunks: 1 });
+    expect(batches[2]!.events[3]!.name === 'session.updated' && batches[2]!.events[3]!.payload.counters.bytesIn).toBe(17);
+  });
+
+  it('does not trust acknowledgements: beyond what was sent, backwards or not a number, they change nothing', () => {
+    vi.useFakeTimers();
+    const batches: AnyEvent[][] = [];
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxUnacked: 1 });
+    b.push(data(1, 1));
+    vi.advanceTimersByTime(10);
+    b.ack(1_000_000); // more than was sent: counts as 1
+    b.push(data(1, 1));
+    vi.advanceTimersByTime(10);
+    expect(batches).toHaveLength(2);
+    b.ack(Number.NaN);
+    b.ack(1);
+    b.push(data(1, 1));
+    vi.advanceTimersByTime(10);
+    expect(batches, 'still waiting for batch 2').toHaveLength(2);
+  });
+
+  it('sends held events anyway once too many wait, so a page that never acknowledges cannot grow main without limit', () => {
+    vi.useFakeTimers();
+    const batches: AnyEvent[][] = [];
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxUnacked: 1, maxHeldEvents: 50 });
+    b.push({ name: 'session.removed', payload: { id: 1 } });
+    vi.advanceTimersByTime(10);
+    for (let i = 0; i < 49; i++) b.push({ name: 'session.removed', payload: { id: i } });
+    vi.advanceTimersByTime(10);
+    expect(batches).toHaveLength(1);
+    b.push({ name: 'session.removed', payload: { id: 99 } });
+    vi.advanceTimersByTime(10);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]).toHaveLength(50);
+  });
 });

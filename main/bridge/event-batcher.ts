@@ -3,6 +3,14 @@
 // counted (session.dropped), session.updated events are coalesced to the
 // latest per session, and counters stay exact because they travel in
 // session.updated, never derived from the data that got through.
+//
+// Each batch carries a sequence number and the page acknowledges the batches
+// it has applied. While `maxUnacked` batches wait for that, nothing more is
+// sent: the next batch keeps filling up to its caps and data beyond them is
+// only counted, updates coalesce, other events wait (up to `maxHeldEvents`),
+// and it all goes out with the next acknowledgement. So a page that falls
+// behind (or stops reading) costs main a bounded amount of memory, and
+// replies never queue behind a backlog of data frames.
 import type { AnyEvent, EventPayload } from '../../shared/contract/index.js';
 
 export interface BatcherOptions {
@@ -10,13 +18,29 @@ export interface BatcherOptions {
   intervalMs: number;
   /** Data bytes one batch may carry; beyond that data is dropped and counted. */
   maxBatchDataBytes: number;
+  /** Data events one batch may carry (a flood of small datagrams costs the page per entry, not per byte). */
+  maxBatchDataEntries: number;
+  /** Batches sent but not yet acknowledged before sending stops (Infinity: the receiver does not acknowledge). */
+  maxUnacked: number;
+  /** Non-data events held while waiting for an acknowledgement before a batch is sent anyway. */
+  maxHeldEvents: number;
   /** True while the transport's own send buffer is full (e.g. ws.bufferedAmount is high). */
   congested: () => boolean;
 }
 
+/** What the transports allow a page: batches sent but not yet applied, before main stops sending. */
+export const MAX_UNACKED_BATCHES = 2;
+
+// A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
+// a quarter MiB or 2,000 entries per frame is more than anyone can read, and
+// everything beyond is counted (session.dropped) rather than framed, sent,
+// decoded and thrown away.
 const defaults: BatcherOptions = {
   intervalMs: 16,
-  maxBatchDataBytes: 1024 * 1024,
+  maxBatchDataBytes: 256 * 1024,
+  maxBatchDataEntries: 2000,
+  maxUnacked: Infinity,
+  maxHeldEvents: 10_000,
   congested: () => false,
 };
 
@@ -26,14 +50,22 @@ export class EventBatcher {
   private updates = new Map<number, EventPayload<'session.updated'>>();
   private dropped = new Map<number, { bytes: number; chunks: number }>();
   private dataBytes = 0;
+  private dataEntries = 0;
+  private sentSeq = 0;
+  private ackedSeq = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(
-    private readonly sink: (events: AnyEvent[]) => void,
+    private readonly sink: (events: AnyEvent[], seq: number) => void,
     options: Partial<BatcherOptions> = {},
   ) {
     this.options = { ...defaults, ...options };
+  }
+
+  /** True while the receiver has not acknowledged enough of what it was sent. */
+  get waiting(): boolean {
+    return this.sentSeq - this.ackedSeq >= this.options.maxUnacked;
   }
 
   push(ev: AnyEvent): void {
@@ -42,13 +74,19 @@ export class EventBatcher {
       this.updates.set(ev.payload.id, ev.payload);
     } else if (ev.name === 'session.data') {
       const n = ev.payload.bytes.byteLength;
-      if (this.dataBytes + n > this.options.maxBatchDataBytes || this.options.congested()) {
-        const d = this.dropped.get(ev.payload.id) ?? { bytes: 0, chunks: 0 };
-        d.bytes += n;
-        d.chunks++;
-        this.dropped.set(ev.payload.id, d);
+      if (
+        this.dataBytes + n > this.options.maxBatchDataBytes ||
+        this.dataEntries >= this.options.maxBatchDataEntries ||
+        this.options.congested()
+      ) {
+        const d = this.dropped.get(ev.payload.id);
+        if (d) {
+          d.bytes += n;
+          d.chunks++;
+        } else this.dropped.set(ev.payload.id, { bytes: n, chunks: 1 });
       } else {
         this.dataBytes += n;
+        this.dataEntries++;
         this.queue.push(ev);
       }
     } else {
@@ -57,9 +95,23 @@ export class EventBatcher {
     this.timer ??= setTimeout(() => this.flush(), this.options.intervalMs);
   }
 
+  /**
+   * The receiver has applied every batch up to `seq`. Anything held for it
+   * goes out now. Numbers beyond what was sent, or going backwards, change
+   * nothing (the receiver is not trusted to count).
+   */
+  ack(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq <= this.ackedSeq) return;
+    const wasWaiting = this.waiting;
+    this.ackedSeq = Math.min(seq, this.sentSeq);
+    if (wasWaiting && !this.waiting) this.flush();
+  }
+
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.closed || !this.pending()) return;
+    if (this.waiting && this.queue.length < this.options.maxHeldEvents) return; // ack() sends it
     const batch = this.queue;
     for (const [id, d] of this.dropped) batch.push({ name: 'session.dropped', payload: { id, ...d } });
     for (const payload of this.updates.values()) batch.push({ name: 'session.updated', payload });
@@ -67,12 +119,17 @@ export class EventBatcher {
     this.updates = new Map();
     this.dropped = new Map();
     this.dataBytes = 0;
-    if (batch.length > 0 && !this.closed) this.sink(batch);
+    this.dataEntries = 0;
+    this.sink(batch, ++this.sentSeq);
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private pending(): boolean {
+    return this.queue.length > 0 || this.updates.size > 0 || this.dropped.size > 0;
   }
 }

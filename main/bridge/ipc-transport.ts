@@ -1,10 +1,13 @@
 // Electron transport: the renderer's calls arrive over one ipcMain handler,
-// events leave in batches over one channel. Electron is injected (only
-// main/app imports it), so this runs and is tested under plain Node.
+// events leave in batches over one channel, and the page acknowledges the
+// batches it applied over a third, so main stops sending (and only counts
+// data) while the page is behind, as over the WebSocket. Electron is injected
+// (only main/app imports it), so this runs and is tested under plain Node.
 // Every call is checked to come from the window's own top frame showing the
 // app's own page; anything else gets FORBIDDEN and never reaches the router.
-import { IPC_CALL, IPC_EVENTS } from '../../shared/contract/preload-api.js';
+import { IPC_ACK, IPC_CALL, IPC_EVENTS } from '../../shared/contract/preload-api.js';
 import type { AnyEvent, Reply } from '../../shared/contract/index.js';
+import { MAX_UNACKED_BATCHES } from './event-batcher.js';
 import type { Router } from './router.js';
 
 /** The parts of Electron's types this file uses (structurally compatible). */
@@ -19,6 +22,8 @@ export interface IpcCallEvent {
 export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcCallEvent, ...args: unknown[]) => Promise<Reply>): void;
   removeHandler(channel: string): void;
+  on(channel: string, listener: (event: IpcCallEvent, ...args: unknown[]) => void): unknown;
+  removeListener(channel: string, listener: (event: IpcCallEvent, ...args: unknown[]) => void): unknown;
 }
 export interface WebContentsLike {
   readonly mainFrame: unknown;
@@ -51,18 +56,23 @@ export function attachIpcTransport(opts: IpcTransportOptions): () => void {
     if (refusal) return { ok: false, error: { code: 'FORBIDDEN', message: `refused: ${refusal}` } };
     return router.handle(method, params);
   });
-  const unsubscribe = router.subscribe(
-    (events: AnyEvent[]) => {
-      if (!webContents.isDestroyed()) webContents.send(IPC_EVENTS, events);
+  const events = router.subscribe(
+    (batch: AnyEvent[], seq: number) => {
+      if (!webContents.isDestroyed()) webContents.send(IPC_EVENTS, batch, seq);
     },
-    { congested: () => webContents.isDestroyed() },
+    { congested: () => webContents.isDestroyed(), maxUnacked: MAX_UNACKED_BATCHES },
   );
+  const onAck = (event: IpcCallEvent, seq: unknown): void => {
+    if (senderRefusal(event, opts) === null && typeof seq === 'number') events.ack(seq);
+  };
+  ipcMain.on(IPC_ACK, onAck);
   let detached = false;
   const detach = (): void => {
     if (detached) return;
     detached = true;
-    unsubscribe();
+    events.close();
     ipcMain.removeHandler(IPC_CALL);
+    ipcMain.removeListener(IPC_ACK, onAck);
   };
   webContents.once('destroyed', detach);
   return detach;

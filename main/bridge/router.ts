@@ -11,10 +11,16 @@ export interface RouterTarget {
   onEvent(fn: (event: AnyEvent) => void): () => void;
 }
 
+/** A transport connection's events: acknowledge what the receiver applied, close when it goes. */
+export interface Subscription {
+  ack(seq: number): void;
+  close(): void;
+}
+
 export interface Router {
   handle(method: unknown, params: unknown): Promise<Reply>;
-  /** One subscriber per transport connection; each gets its own bounded batcher. */
-  subscribe(sink: (events: AnyEvent[]) => void, options?: Partial<BatcherOptions>): () => void;
+  /** One subscriber per transport connection; each gets its own bounded batcher (event-batcher.ts). */
+  subscribe(sink: (events: AnyEvent[], seq: number) => void, options?: Partial<BatcherOptions>): Subscription;
 }
 
 export function badRequest(message: string, field?: string): BridgeError {
@@ -47,9 +53,12 @@ export function createRouter(target: RouterTarget): Router {
     subscribe(sink, options) {
       const batcher = new EventBatcher(sink, options);
       const off = target.onEvent((ev) => batcher.push(ev));
-      return () => {
-        off();
-        batcher.close();
+      return {
+        ack: (seq) => batcher.ack(seq),
+        close() {
+          off();
+          batcher.close();
+        },
       };
     },
   };

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, FrameError } from '../../shared/contract/wire.js';
 import type { Reply } from '../../shared/contract/index.js';
+import { MAX_UNACKED_BATCHES } from './event-batcher.js';
 import type { Router } from './router.js';
 
 export const PROTOCOL = 'sockbench.v1';
@@ -77,26 +78,35 @@ export function attachWsTransport(opts: WsTransportOptions): { close(): Promise<
 }
 
 function serveConnection(ws: WebSocket, router: Router): void {
-  const unsubscribe = router.subscribe(
-    (events) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ events }), { binary: true });
+  const events = router.subscribe(
+    (batch, seq) => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ events: batch, seq }), { binary: true });
     },
-    { congested: () => ws.bufferedAmount > CONGESTED_BYTES },
+    { congested: () => ws.bufferedAmount > CONGESTED_BYTES, maxUnacked: MAX_UNACKED_BATCHES },
   );
-  ws.on('close', unsubscribe);
+  ws.on('close', () => events.close());
   ws.on('error', () => ws.terminate());
   ws.on('message', (data, isBinary) => {
-    void answer(ws, router, data as Buffer, isBinary);
+    void answer(ws, router, data as Buffer, isBinary, (seq) => events.ack(seq));
   });
 }
 
-async function answer(ws: WebSocket, router: Router, data: Buffer, isBinary: boolean): Promise<void> {
+/**
+ * One frame from the page: a request {id, method, params}, answered with
+ * {id, reply}, or an acknowledgement {ack: seq} of the event batches it has
+ * applied, which is not answered.
+ */
+async function answer(ws: WebSocket, router: Router, data: Buffer, isBinary: boolean, ack: (seq: number) => void): Promise<void> {
   let id = 0;
   let reply: Reply;
   try {
     if (!isBinary) throw new FrameError('text frames are not accepted; send binary frames');
     const msg = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (typeof msg !== 'object' || msg === null) throw new FrameError('a request must be an object {id, method, params}');
+    if ('ack' in msg && !('id' in msg)) {
+      if (!Number.isSafeInteger(msg.ack) || (msg.ack as number) < 0) throw new FrameError('an acknowledgement {ack} needs a batch number ≥ 0');
+      return ack(msg.ack as number);
+    }
     const { id: rawId, method, params } = msg as { id?: unknown; method?: unknown; params?: unknown };
     if (!Number.isSafeInteger(rawId) || (rawId as number) < 1) throw new FrameError('a request needs a positive integer id');
     id = rawId as number;

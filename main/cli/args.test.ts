@@ -46,6 +46,30 @@ describe('sockbench arguments', () => {
     });
   });
 
+  it('reads --encoding for DATA and for printing, and --append after DATA', () => {
+    const c = parseCommand(['connect', 'tcp', '127.0.0.1:80', '--send', '你好\\r\\n', '--encoding', 'GBK', '--append', 'crc16-modbus']);
+    expect(c).toMatchObject({ kind: 'connect', encoding: 'gbk' });
+    const send = (c as { send: Uint8Array }).send;
+    expect(Buffer.from(send.subarray(0, 6)).toString('hex')).toBe('c4e3bac30d0a');
+    expect(send.length).toBe(8);
+    // hex: and @file are bytes already: the encoding does not touch them, the appendix still follows.
+    const l = parseCommand(['listen', 'udp', '127.0.0.1:0', '--reply', 'hex:313233343536373839', '--encoding', 'sjis', '--append', 'crc32']);
+    expect(l).toMatchObject({ kind: 'listen', encoding: 'shift_jis' });
+    expect(Buffer.from((l as { reply: Uint8Array }).reply).toString('hex')).toBe('313233343536373839cbf43926');
+    expect(parseCommand(['connect', 'tcp', '127.0.0.1:80'])).not.toHaveProperty('encoding');
+  });
+
+  it.each([
+    [['connect', 'tcp', '127.0.0.1:80', '--send', 'x', '--encoding', 'ebcdic'], /--encoding "ebcdic": unknown; one of utf-8, gbk, gb18030, big5/],
+    [['connect', 'tcp', '127.0.0.1:80', '--send', 'x', '--append', 'crc64'], /--append "crc64": unknown; one of crc16-modbus, .*crlf/],
+    [['connect', 'tcp', '127.0.0.1:80', '--send', 'ab😀', '--encoding', 'gbk'], /--send: "😀" \(U\+1F600\) cannot be encoded in GBK at position 3/],
+    [['connect', 'tcp', '127.0.0.1:80', '--append', 'lf'], /--append needs --send/],
+    [['listen', 'tcp', '127.0.0.1:0', '--echo', '--append', 'crc32'], /--append needs --reply/],
+  ])('refuses %j naming the option', (argv, why) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(why);
+  });
+
   it.each([
     [['frobnicate'], /unknown command "frobnicate"/],
     [['listen', 'tcp'], /needs a protocol and an address/],

@@ -2,7 +2,10 @@
 // so every usage error is a tested, one-line message.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseEscapedText, parseHex } from '../../shared/codec/index.js';
+import {
+  APPEND_NAMES, isAppendName, parseEscapedText, parseHex, TEXT_ENCODINGS, textEncodingByName, withAppendix,
+  type AppendName, type TextEncodingName,
+} from '../../shared/codec/index.js';
 import { parseSocketTarget } from '../../shared/net/address.js';
 import { takeWorkspaceFlag } from '../workspace/paths.js';
 import { UsageError } from './usage-error.js';
@@ -42,8 +45,10 @@ export type Command =
       pcap?: string;
       /** A rule set file (rules/*.yaml): answer what arrives with its rules. */
       rules?: string;
+      /** Received bytes are printed as text in this encoding (plain: instead of the raw bytes; --json: a "text" field too). */
+      encoding?: TextEncodingName;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string }
+  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName }
   | PacketsCommand
   | RunCommand
   | PingCommand
@@ -151,8 +156,8 @@ function parseRun(rest: string[]): RunCommand {
 }
 
 export const USAGE = `usage:
-  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--rules FILE] [--count N] [--timeout S] [--json] [--pcap FILE]
-  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE]
+  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--rules FILE] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+  sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
   sockbench packets list [--json]
   sockbench packets import FILE            (Packet Sender's packets.ini or JSON, or Sockbench YAML)
   sockbench packets export FILE --format packetsender-ini|packetsender-json|yaml
@@ -169,6 +174,9 @@ DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --rules FILE: answer what arrives with a rule set (rules/*.yaml; see docs/AUTOMATION.md)
 --workspace DIR (any command): the workspace folder; else $SOCKBENCH_WORKSPACE, else
       $XDG_DATA_HOME/sockbench (~/.local/share/sockbench)
+--encoding NAME: the text of DATA is written in NAME, and what arrives is printed as text decoded from NAME
+      (${TEXT_ENCODINGS.join(', ')}); without it, received bytes are printed as they are
+--append NAME: appended to --send/--reply DATA: ${APPEND_NAMES.join(', ')}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
       sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
@@ -187,8 +195,21 @@ export function parseUnixTarget(text: string, protocol: string): UnixTarget {
   return r.target as UnixTarget;
 }
 
-/** DATA: text with escapes, hex:…, or @file. */
-export function parseData(text: string, option: string): Uint8Array {
+/** The --encoding value: one of the listed encodings (or a common alias of one). */
+export function parseEncoding(name: string): TextEncodingName {
+  const e = textEncodingByName(name);
+  if (!e) throw new UsageError(`--encoding "${name}": unknown; one of ${TEXT_ENCODINGS.join(', ')}`);
+  return e;
+}
+
+/** The --append value. */
+export function parseAppend(name: string): AppendName {
+  if (!isAppendName(name)) throw new UsageError(`--append "${name}": unknown; one of ${APPEND_NAMES.join(', ')}`);
+  return name;
+}
+
+/** DATA: text with escapes (in `encoding`), hex:…, or @file. */
+export function parseData(text: string, option: string, encoding: TextEncodingName = 'utf-8'): Uint8Array {
   if (text.startsWith('@')) {
     try {
       return new Uint8Array(readFileSync(text.slice(1)));
@@ -196,7 +217,7 @@ export function parseData(text: string, option: string): Uint8Array {
       throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }
-  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text);
+  const r = text.startsWith('hex:') ? parseHex(text.slice(4)) : parseEscapedText(text, encoding);
   if (!r.ok) throw new UsageError(`${option}: ${r.error.message}`);
   return r.bytes;
 }
@@ -226,6 +247,8 @@ export function parseCommand(argv: string[]): Command {
       options: {
         json: { type: 'boolean', default: false },
         pcap: { type: 'string' },
+        encoding: { type: 'string' },
+        append: { type: 'string' },
         ...(verb === 'listen'
           ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, rules: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' } }
           : { send: { type: 'string' }, wait: { type: 'string' } }),
@@ -247,10 +270,18 @@ export function parseCommand(argv: string[]): Command {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const pcap = v.pcap as string | undefined;
   if (pcap === '') throw new UsageError('--pcap needs a file name');
+  const encoding = v.encoding === undefined ? undefined : parseEncoding(v.encoding as string);
+  const append = v.append === undefined ? undefined : parseAppend(v.append as string);
+  const data = (text: string | boolean | undefined, option: string): Uint8Array | undefined => {
+    if (text === undefined) return undefined;
+    const bytes = parseData(text as string, option, encoding);
+    return append ? withAppendix(bytes, append) : bytes;
+  };
   if (verb === 'listen') {
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
     if (v.rules !== undefined && (v.echo || v.reply !== undefined)) throw new UsageError('--rules answers by its rules: leave out --echo and --reply');
     if (v.rules === '') throw new UsageError('--rules needs a rule set file');
+    if (append && v.reply === undefined) throw new UsageError('--append needs --reply (--echo sends back what came, unchanged)');
     const timeout = v.timeout as string | undefined;
     if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout needs a number of seconds > 0, got "${timeout}"`);
     return {
@@ -258,22 +289,25 @@ export function parseCommand(argv: string[]): Command {
       protocol,
       target,
       echo: Boolean(v.echo),
-      reply: v.reply === undefined ? undefined : parseData(v.reply as string, '--reply'),
+      reply: data(v.reply, '--reply'),
       count: positiveInt(v.count as string | undefined, '--count', 1),
       timeoutS: timeout === undefined ? undefined : Number(timeout),
       json: Boolean(v.json),
       ...(pcap !== undefined ? { pcap } : {}),
       ...(v.rules !== undefined ? { rules: v.rules as string } : {}),
+      ...(encoding ? { encoding } : {}),
     };
   }
   if (!unix && target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
+  if (append && v.send === undefined) throw new UsageError('--append needs --send');
   return {
     kind: 'connect',
     protocol,
     target,
-    send: v.send === undefined ? undefined : parseData(v.send as string, '--send'),
+    send: data(v.send, '--send'),
     waitMs: positiveInt(v.wait as string | undefined, '--wait', 0),
     json: Boolean(v.json),
     ...(pcap !== undefined ? { pcap } : {}),
+    ...(encoding ? { encoding } : {}),
   };
 }

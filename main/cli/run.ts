@@ -9,7 +9,7 @@ import { loadRuleSetFile } from '../automation/rules-file.js';
 import { problemLine } from '../automation/scenario-file.js';
 import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol } from './args.js';
-import { Output, showAddr } from './output.js';
+import { Output, showAddr, type TextOutput } from './output.js';
 
 const SOCK_TYPES: Record<Protocol, SockType> = {
   tcp: 'SOCK_STREAM',
@@ -55,10 +55,15 @@ export class Exit {
   ) {}
 }
 
-export function setup(json: boolean, workspace?: string) {
+/** --encoding: what arrives is printed as text (streams decoded across reads). */
+function textOutput(cmd: Listen | Connect): TextOutput | undefined {
+  return cmd.encoding && { encoding: cmd.encoding, stream: SOCK_TYPES[cmd.protocol] === 'SOCK_STREAM' };
+}
+
+export function setup(json: boolean, workspace?: string, text?: TextOutput) {
   const engine = new Workbench({ workspace: workspaceConfig(workspace) });
   const router = createRouter(engine);
-  const out = new Output(json);
+  const out = new Output(json, text);
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
     const reply = await router.handle(method, params);
     if (!reply.ok) throw new CallError(reply.error);
@@ -92,7 +97,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
   // A rule set that does not read is a usage problem: one line naming file, line and field, before any socket.
   const rules = cmd.rules === undefined ? undefined : loadRuleSetFile(cmd.rules);
   if (rules && !rules.ok) return new Exit(2, problemLine(rules.problem));
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
   let boundPath: string | undefined;
   let datagrams: number | undefined;
   try {
@@ -169,6 +174,7 @@ export async function runListen(cmd: Listen): Promise<Exit> {
             then(s.id, () => call('socket.close', { id: s.id }));
           } else if (ended(s)) {
             conns.delete(s.id);
+            out.ended(s.id);
             out.status(`session #${s.id} ended (${s.state})`, { session: s.id, state: s.state });
             touch();
             countOne();
@@ -188,11 +194,13 @@ export async function runListen(cmd: Listen): Promise<Exit> {
 }
 
 export async function runConnect(cmd: Connect): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json);
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
   let boundPath: string | undefined;
+  let id: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
     const s = await call('socket.create', { family: cmd.target.family, type });
+    id = s.id;
     if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
       // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
       boundPath = replyAddress();
@@ -233,6 +241,7 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
     return await finished;
   } finally {
     writePcap(engine, out, cmd.pcap);
+    if (id !== undefined) out.ended(id);
     await engine.close();
     unlinkSocket(boundPath);
   }

@@ -7,7 +7,7 @@
 // repeat is "resend every N seconds" (0 = once), toIP and port the target.
 import * as v from 'valibot';
 import { toBase64, toHex } from '../../shared/codec/index.js';
-import { formatSavedData, parseSavedData, PROTOCOL_CAPS, SavedPacket, type PacketProtocol } from '../../shared/contract/workspace.js';
+import { formatSavedData, PROTOCOL_CAPS, SavedPacket, savedPacketBytes, type PacketProtocol } from '../../shared/contract/workspace.js';
 import { ipFamily, parseSocketTarget } from '../../shared/net/address.js';
 import { readIni, writeIni, type IniValue } from './qsettings-ini.js';
 
@@ -115,7 +115,7 @@ export function toPs(p: SavedPacket): { ok: true; ps: PsPacket } | { ok: false; 
   if (!kind) return { ok: false, reason: `Packet Sender has no ${p.protocol} packets` };
   const t = parseSocketTarget(p.target ?? '', null, { hostNames: true });
   if (!t.ok) return { ok: false, reason: t.message };
-  const data = parseSavedData(p.data ?? '', p.encoding);
+  const data = savedPacketBytes(p);
   if (!data.ok) return { ok: false, reason: data.error.message };
   return {
     ok: true,

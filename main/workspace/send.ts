@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MethodName, Params, Result, SessionInfo, SockType } from '../../shared/contract/index.js';
-import { isUnixProtocol, parseSavedData, PROTOCOL_CAPS, type SavedPacket } from '../../shared/contract/workspace.js';
+import { isUnixProtocol, PROTOCOL_CAPS, savedPacketBytes, type SavedPacket } from '../../shared/contract/workspace.js';
 import { canonicalIp, formatHostPort, parseSocketTarget, type SocketTarget } from '../../shared/net/address.js';
 import { buildStack, parseLayers } from '../../shared/packet/index.js';
 import { EngineError } from '../core/errors.js';
@@ -92,7 +92,7 @@ export async function sendSaved(call: Call, p: SavedPacket, into?: number): Prom
     return { craft: id, bytes: bytes * count };
   }
 
-  const parsed = parseSavedData(p.data ?? '', p.encoding);
+  const parsed = savedPacketBytes(p);
   if (!parsed.ok) throw bad(`"${p.name}": data: ${parsed.error.message}`, 'data');
   const data = parsed.bytes;
   const target = await resolveTarget(p);

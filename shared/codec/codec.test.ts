@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatEscapedText, hexdump, hexdumpLine, parseBase64, parseEscapedText, parseHex, parseInput, toAscii, toBase64, toHex,
+  composeBytes, formatEscapedText, hexdump, hexdumpLine, parseBase64, parseEscapedText, parseHex, parseInput, toAscii, toBase64, toHex,
   type CodecResult,
 } from './index.js';
 
@@ -142,5 +142,17 @@ describe('parseInput', () => {
     expect(bytes(parseInput('hi\\n', 'text'))).toEqual([0x68, 0x69, 0x0a]);
     expect(bytes(parseInput('6869', 'hex'))).toEqual([0x68, 0x69]);
     expect(bytes(parseInput('aGk=', 'base64'))).toEqual([0x68, 0x69]);
+  });
+});
+
+describe('composeBytes', () => {
+  it('parses in the mode and encoding, then appends, counting what it appended', () => {
+    const m = composeBytes('01 03 00 00 00 0a', 'hex', 'utf-8', 'crc16-modbus');
+    expect(m.ok && [toHex(m.bytes), m.appended]).toEqual(['01 03 00 00 00 0a c5 cd', 2]);
+    const t = composeBytes('中\\n', 'text', 'gbk', 'crlf');
+    expect(t.ok && [toHex(t.bytes), t.appended]).toEqual(['d6 d0 0a 0d 0a', 2]);
+    const plain = composeBytes('aGk=', 'base64');
+    expect(plain.ok && [toHex(plain.bytes), plain.appended]).toEqual(['68 69', 0]);
+    expect(composeBytes('中', 'text', 'latin1', 'crc32')).toMatchObject({ ok: false, error: { code: 'unencodable-char', position: 1 } });
   });
 });

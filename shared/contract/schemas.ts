@@ -1,6 +1,8 @@
 // Schemas for everything that crosses the bridge. Types are inferred from
 // these (see ./index.ts), never written twice.
 import * as v from 'valibot';
+import { APPEND_NAMES } from '../codec/append.js';
+import { TEXT_ENCODINGS } from '../codec/encoding-names.js';
 import { ipBytes, ipFamily, unixPathProblem } from '../net/address.js';
 
 export const Family = v.picklist(['AF_INET', 'AF_INET6', 'AF_UNIX'], 'family must be AF_INET, AF_INET6 or AF_UNIX');
@@ -14,6 +16,11 @@ export const ReadMode = v.picklist(['auto', 'manual'], 'read mode must be auto o
 export const AcceptMode = v.picklist(['auto', 'manual'], 'accept mode must be auto or manual');
 /** What a session does with what it receives (for a listener: what its accepted connections do). */
 export const ServeMode = v.picklist(['none', 'echo', 'reply'], 'serve mode must be none, echo or reply');
+
+/** A text encoding of shared/codec (saved packets, rules and scenarios name one for their text). */
+export const TextEncoding = v.picklist(TEXT_ENCODINGS, `encoding must be one of ${TEXT_ENCODINGS.join(', ')}`);
+/** What is appended to a message on send: a checksum or a line ending (shared/codec/append.ts). */
+export const AppendName = v.picklist(APPEND_NAMES, `append must be one of ${APPEND_NAMES.join(', ')}`);
 
 export const SessionState = v.picklist([
   'created', 'bound', 'listening', 'connecting', 'connected', 'half-closed', 'closed', 'error',

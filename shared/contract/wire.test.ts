@@ -52,3 +52,37 @@ describe('wire frames from a hostile peer', () => {
     expect(((decodeFrame(ok) as { params: Uint8Array[] }).params[0]!).byteLength).toBe(1024);
   });
 });
+
+describe('wire frames, without a replacer or a reviver', () => {
+  it('leaves the caller’s objects untouched and keeps the order of the bytes', () => {
+    const bytes = new Uint8Array([1, 2]);
+    const payload = { id: 1, dir: 'in', bytes, addr: { family: 'AF_INET', address: '127.0.0.1', port: 9 } };
+    const events = [{ name: 'session.data', payload }, { name: 'session.data', payload: { ...payload, bytes: new Uint8Array([3]) } }, { name: 'x', payload: { n: 1 } }];
+    const decoded = decodeFrame(encodeFrame({ events, seq: 7 }));
+    expect(decoded).toEqual({ events, seq: 7 });
+    expect(payload.bytes).toBe(bytes); // not replaced by a reference in the caller's object
+    expect((decoded as { events: { payload: { bytes: Uint8Array } }[] }).events[1]!.payload.bytes).toEqual(new Uint8Array([3]));
+  });
+
+  it('a "__proto__" key stays a plain key and never becomes the prototype', () => {
+    const decoded = decodeFrame(encodeFrame(JSON.parse('{"__proto__":{"x":1},"b":{"$b":[0,0]}}'))) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toContain('__proto__');
+    const json = new TextEncoder().encode('{"__proto__":{"$b":[0,1]}}');
+    const f = new Uint8Array(4 + json.byteLength + 1);
+    new DataView(f.buffer).setUint32(0, json.byteLength);
+    f.set(json, 4);
+    const hostile = decodeFrame(f) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(hostile)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(hostile, '__proto__')!.value).toEqual(new Uint8Array([0]));
+  });
+
+  it('JSON nested deeper than the decoder can walk is a FrameError', () => {
+    const depth = 200_000;
+    const json = new TextEncoder().encode('['.repeat(depth) + ']'.repeat(depth));
+    const f = new Uint8Array(4 + json.byteLength);
+    new DataView(f.buffer).setUint32(0, json.byteLength);
+    f.set(json, 4);
+    expect(() => decodeFrame(f)).toThrow(FrameError);
+  });
+});

@@ -3,10 +3,10 @@
 // later scenarios/ and rules/). A saved packet's file is validated with
 // SavedPacket; what it may hold is written here once.
 import * as v from 'valibot';
-import { formatEscapedText, parseBase64, parseEscapedText, parseHex, TEXT_ENCODINGS, toHex, type CodecResult, type TextEncodingName } from '../codec/index.js';
+import { formatEscapedText, parseBase64, parseEscapedText, parseHex, TEXT_ENCODINGS, toHex, withAppendix, type CodecResult, type TextEncodingName } from '../codec/index.js';
 import { ipFamily, parseSocketTarget } from '../net/address.js';
 import { parseLayers } from '../packet/index.js';
-import { AnyBytes, intInRange, SessionId, SessionInfo } from './schemas.js';
+import { AnyBytes, AppendName, intInRange, SessionId, SessionInfo } from './schemas.js';
 
 /** The format of workspace.yaml and the files under it that this build reads and writes. */
 export const WORKSPACE_FORMAT = 1;
@@ -56,6 +56,12 @@ export function parseSavedData(text: string, encoding: string = 'utf-8'): CodecR
   return parseEscapedText(text, encoding as TextEncodingName);
 }
 
+/** The bytes a saved packet sends: its data, then what `append` adds (a checksum or line ending). */
+export function savedPacketBytes(p: Pick<SavedPacket, 'data' | 'encoding' | 'append'>): CodecResult {
+  const r = parseSavedData(p.data ?? '', p.encoding);
+  return r.ok && p.append ? { ok: true, bytes: withAppendix(r.bytes, p.append) } : r;
+}
+
 /**
  * Bytes as a saved packet's data: text with escapes when they read as text
  * (few escapes), else hex:. parseSavedData gives the same bytes back.
@@ -97,6 +103,8 @@ export const SavedPacket = v.pipe(
     data: v.optional(Text('data', 16_000_000)),
     /** The text encoding of `data` (text only). */
     encoding: v.optional(v.picklist(PACKET_ENCODINGS as string[], `encoding must be one of ${PACKET_ENCODINGS.join(', ')}`)),
+    /** Appended to the data when sent: a checksum of it (crc16-modbus, crc32 …) or a line ending. */
+    append: v.optional(AppendName),
     /** raw: one layer line a packet, as `sockbench craft` takes it. */
     layers: v.optional(v.pipe(v.array(Text('layer line', 10_000), 'layers must be a list of layer lines'), v.minLength(1, 'layers needs at least one layer line'), v.maxLength(16, 'at most 16 packets'))),
     /** Local address to bind first: host:port (port 0 = any), or a Unix path. */

@@ -6,7 +6,9 @@ import { acceptMany, type AcceptMode, type AcceptRun } from './accept-many.js';
 import { iperf3, socatUnix } from './anchors.js';
 import { bridgeRoundTrip } from './bridge-rtt.js';
 import { codecThroughput } from './codecs.js';
+import { textCodecThroughput } from './text-codecs.js';
 import { hping3Flood, sockbenchFlood, systemPingFlood, sockbenchPingPaced, sockbenchPingRtt, startRawHelper, systemPingRtt, udpPaced, type PacedFigures } from './icmp.js';
+import { PAGE_LOADS, pageFlood, pageRows } from './page-flood.js';
 import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
 import { nodeNetThroughput, sessionThroughput } from './tcp-throughput.js';
@@ -82,6 +84,14 @@ for (const c of codecs) {
     ratio: '—',
     target: '—',
   });
+}
+
+console.error('bench: text codecs (encode, stream-decode, composer parse, data log text)…');
+const textCodecs = textCodecThroughput();
+json.textCodecs = textCodecs;
+for (const f of textCodecs) {
+  console.error(`  ${f.name}: ${fmt(f.value, f.unit === 'ms' ? 1 : 0)} ${f.unit}`);
+  rows.push({ figure: `text codecs: ${f.name}`, value: `${fmt(f.value, f.unit === 'ms' ? 1 : 0)} ${f.unit}`, anchor: '—', ratio: '—', target: '—' });
 }
 
 console.error('bench: TCP throughput (Gbit/s, median of 3)…');
@@ -367,6 +377,21 @@ if (typeof raw === 'string') {
     await raw.stop();
   }
 }
+
+console.error('bench: the page under a flood from another process (Chromium, browser mode, 1440×900, 15 s each)…');
+const pageFigures: unknown[] = [];
+for (const load of PAGE_LOADS) {
+  try {
+    const f = await pageFlood(load);
+    pageFigures.push(f);
+    for (const r of pageRows(f)) rows.push({ ...r, anchor: '—', ratio: '—' });
+    console.error(`  ${load}: frame gap p99 ${fmt(f.frames.p99Ms, 0)} ms, page CPU ${fmt(f.cpuPct.page, 0)} %`);
+  } catch (e) {
+    console.error(`  page ${load} skipped: ${(e as Error).message}`);
+    rows.push({ figure: `page, ${load}`, value: `skipped: ${(e as Error).message.split('\n')[0]}`, anchor: '—', ratio: '—', target: '—' });
+  }
+}
+json.page = pageFigures;
 
 mkdirSync('test-results', { recursive: true });
 writeFileSync('test-results/bench.json', JSON.stringify({ ...json, rows }, null, 2));

@@ -15,12 +15,12 @@ export async function sessionThroughput(opts: { maxBytes: number; maxMs: number;
   const { engine } = workbench;
   const router = createRouter(workbench);
   let framedBytes = 0;
-  const unsubscribe = opts.subscriber ? router.subscribe((events) => (framedBytes += encodeFrame({ events }).byteLength)) : () => undefined;
+  const events = opts.subscriber ? router.subscribe((batch, seq) => (framedBytes += encodeFrame({ events: batch, seq }).byteLength)) : undefined;
   const call = routerCall(router);
   try {
     return { ...(await pumpSessions(engine, call, await connectedSessions(call, { host: '127.0.0.1' }), opts)), framedBytes };
   } finally {
-    unsubscribe();
+    events?.close();
     await workbench.close();
   }
 }

@@ -52,7 +52,8 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     await tid('saved-filter').press('Enter');
     await poll(() => tid('saved-status').textContent()).toMatch(/Sent “Hello TCP” in session #\d+/);
     await wb.page.waitForSelector('[data-testid=session-state][data-state=connected]');
-    await poll(() => wb.page.locator('[data-testid=log-ascii]').allTextContents()).toEqual(['Hello..', 'pong..']);
+    // The text column shows the session's text with escapes (hex is beside it).
+    await poll(() => wb.page.locator('[data-testid=log-text]').allTextContents()).toEqual(['Hello\\r\\n', 'pong\\r\\n']);
     await shot('31-saved-sent-as-new');
     expect((await tcp.received()).map((g) => g.bytes.toString())).toEqual(['Hello\r\n']);
   }, 90_000);
@@ -154,7 +155,7 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     // And a packet still sends after the restart (UDP, into its answer).
     await tid('saved-filter').fill('comma');
     await tid('saved-filter').press('Enter');
-    await poll(() => wb.page.locator('[data-testid=log-ascii]').allTextContents()).toEqual(['.\\n..', 'udp pong']);
+    await poll(() => wb.page.locator('[data-testid=log-text]').allTextContents()).toEqual(['\\0\\\\n\ufffd\\x7f', 'udp pong']);
     // Resend every N seconds: into the session the first send made, until stopped.
     const ticker = await pyPeer('udp', { datagrams: 4 });
     peers.push(ticker);

@@ -70,7 +70,7 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
     await inRow.waitFor();
     expect(await inRow.getAttribute('data-len')).toBe('7');
     expect((await inRow.getByTestId('log-hex').textContent())!.trim()).toBe('68 65 6c 6c 6f 0d 0a');
-    expect((await inRow.getByTestId('log-ascii').textContent())!.trim()).toBe('hello..');
+    expect((await inRow.getByTestId('log-text').textContent())!.trim()).toBe('hello\\r\\n');
 
     await tid('composer-input').fill('world\\x21\\n');
     await tid('send-submit').click();
@@ -81,7 +81,7 @@ describe.skipIf(suite.skip)(`workbench in the browser (${suite.title})`, () => {
     const reply = wb.page.locator('[data-testid=log-row][data-dir=in]').first();
     await reply.waitFor();
     expect((await reply.getByTestId('log-hex').textContent())!.trim()).toBe('77 6f 72 6c 64 21 0a');
-    expect((await reply.getByTestId('log-ascii').textContent())!.trim()).toBe('world!.');
+    expect((await reply.getByTestId('log-text').textContent())!.trim()).toBe('world!\\n');
     const calls = await wb.page.locator('[data-testid=trace-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call')));
     expect(calls).toEqual(expect.arrayContaining(['socket', 'connect', 'send']));
     await wb.page.screenshot({ path: `${SHOTS}/03-client-session.png` });

@@ -192,8 +192,8 @@ describe('what the peer sent = what the session counted = what the view showed +
     const { id, c } = await accepted(t);
     let shown = 0;
     let skipped = 0;
-    const off = t.router.subscribe((events: AnyEvent[]) => {
-      for (const ev of events) {
+    const events = t.router.subscribe((batch: AnyEvent[]) => {
+      for (const ev of batch) {
         if (ev.name === 'session.data' && ev.payload.id === id && ev.payload.dir === 'in') shown += ev.payload.bytes.byteLength;
         else if (ev.name === 'session.dropped' && ev.payload.id === id) skipped += ev.payload.bytes;
       }
@@ -204,6 +204,6 @@ describe('what the peer sent = what the session counted = what the view showed +
     await expect.poll(() => shown + skipped, { timeout: 5000 }).toBe(total);
     expect(skipped).toBeGreaterThan(0);
     expect(t.engine.get(id).counters.appDropped).toBeUndefined();
-    off();
+    events.close();
   });
 });

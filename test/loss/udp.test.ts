@@ -149,8 +149,8 @@ describe('what the kernel delivered = what the session counted = what the view s
     let shown = 0;
     let skipped = 0;
     let lastUpdate: SessionInfo | undefined;
-    const off = t.router.subscribe((events: AnyEvent[]) => {
-      for (const ev of events) {
+    const events = t.router.subscribe((batch: AnyEvent[]) => {
+      for (const ev of batch) {
         if (ev.name === 'session.data' && ev.payload.id === id && ev.payload.dir === 'in') shown++;
         else if (ev.name === 'session.dropped' && ev.payload.id === id) skipped += ev.payload.chunks;
         else if (ev.name === 'session.updated' && ev.payload.id === id) lastUpdate = ev.payload;
@@ -167,6 +167,6 @@ describe('what the kernel delivered = what the session counted = what the view s
     await expect.poll(() => shown + skipped, { timeout: 5000 }).toBe(c.chunksIn);
     expect(skipped).toBeGreaterThan(0);
     await expect.poll(() => lastUpdate?.counters, { timeout: 5000 }).toMatchObject({ chunksIn: c.chunksIn, kernelDropped: c.kernelDropped });
-    off();
+    events.close();
   });
 });

@@ -28,12 +28,13 @@ describe.skipIf(socat.skip)(`1 GiB flood from ${socat.title}`, () => {
     let eventBytes = 0;
     let droppedBytes = 0;
     ws.on('message', (d: Buffer) => {
-      const f = decodeFrame(new Uint8Array(d)) as { id?: number; reply?: Reply; events?: AnyEvent[] };
+      const f = decodeFrame(new Uint8Array(d)) as { id?: number; reply?: Reply; events?: AnyEvent[]; seq?: number };
       if (f.id !== undefined && f.reply) replies.set(f.id, f.reply);
       for (const e of f.events ?? []) {
         if (e.name === 'session.data') eventBytes += e.payload.bytes.byteLength;
         if (e.name === 'session.dropped') droppedBytes += e.payload.bytes;
       }
+      if (f.events) ws.send(encodeFrame({ ack: f.seq })); // as the page does: main sends only a couple of batches ahead
     });
     let nextId = 1;
     const call = async (method: string, params: unknown): Promise<Reply> => {

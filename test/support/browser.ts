@@ -19,12 +19,13 @@ export function chromiumPath(): string | undefined {
   }
 }
 
-export async function launch(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (e.g. the page benchmark's --js-flags=--expose-gc). */
+export async function launch(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
+      '--disable-component-update', '--disable-sync', ...extraArgs,
     ],
   });
 }

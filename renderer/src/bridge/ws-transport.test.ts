@@ -69,14 +69,39 @@ describe('browser-mode transport', () => {
     expect((err as CallError).error.errno).toEqual({ name: 'EPIPE', number: 32 });
   });
 
-  it('delivers event batches with bytes intact', () => {
-    const t = createWsTransport({ location: loc('#token=00112233445566778899'), WebSocket: FakeWs });
+  it('delivers event batches with bytes intact, all that arrived in one pass per frame, and acknowledges them', () => {
+    const frames: (() => void)[] = [];
+    const t = createWsTransport({ location: loc('#token=00112233445566778899'), WebSocket: FakeWs, schedule: (fn) => frames.push(fn) });
     const ws = FakeWs.last!;
     ws.open();
-    const got: unknown[] = [];
-    createClient(t).on('session.data', (d) => got.push(d));
-    ws.deliver({ events: [{ name: 'session.data', payload: { id: 3, dir: 'in', tUs: 9, bytes: new Uint8Array([1, 2, 3]) } }] });
-    expect(got).toEqual([{ id: 3, dir: 'in', tUs: 9, bytes: new Uint8Array([1, 2, 3]) }]);
+    const passes: unknown[][] = [];
+    createClient(t).onBatch((events) => passes.push(events.map((e) => e.payload)));
+    const data = (n: number) => ({ name: 'session.data', payload: { id: 3, dir: 'in', tUs: n, bytes: new Uint8Array([1, 2, n]) } });
+    ws.deliver({ events: [data(1)], seq: 1 });
+    ws.deliver({ events: [data(2)], seq: 2 });
+    expect(passes, 'nothing applied before the frame').toEqual([]);
+    expect(frames).toHaveLength(1);
+    frames.shift()!();
+    expect(passes).toEqual([[data(1).payload, data(2).payload]]);
+    expect(ws.sent).toEqual([{ ack: 2 }]);
+  });
+
+  it('applies the events that came before a reply before handing over the reply', async () => {
+    const frames: (() => void)[] = [];
+    const t = createWsTransport({ location: loc('#token=00112233445566778899'), WebSocket: FakeWs, schedule: (fn) => frames.push(fn) });
+    const ws = FakeWs.last!;
+    ws.open();
+    const order: string[] = [];
+    const client = createClient(t);
+    client.on('session.removed', () => order.push('event'));
+    const p = client.call('session.list', {}).then(() => order.push('reply'));
+    ws.deliver({ events: [{ name: 'session.removed', payload: { id: 1 } }], seq: 1 });
+    ws.deliver({ id: 1, reply: { ok: true, result: { sessions: [], epochMs: 0 } } });
+    await p;
+    expect(order).toEqual(['event', 'reply']);
+    expect(ws.sent.at(-1)).toEqual({ ack: 1 });
+    frames.shift()!(); // the frame finds nothing left to apply
+    expect(order).toEqual(['event', 'reply']);
   });
 
   it('fails pending calls with a clear error when the socket closes', async () => {

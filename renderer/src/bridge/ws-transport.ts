@@ -2,8 +2,11 @@
 // The token comes from the URL fragment (#token=<hex>), which browsers never
 // send to a server, and is offered as the subprotocol "token.<hex>". Every
 // frame is binary (shared/contract/wire.ts): data stays bytes end to end.
+// Event batches are applied once per frame and acknowledged ({ack: seq}),
+// which is what lets main send more (event-pump.ts).
 import type { AnyEvent, Reply } from '../../../shared/contract/index.js';
 import { decodeFrame, encodeFrame } from '../../../shared/contract/wire.js';
+import { createEventPump, type Schedule } from './event-pump.js';
 import { localFailure, type BridgeStatus, type BridgeTransport } from './types.js';
 
 export const PROTOCOL = 'sockbench.v1';
@@ -24,6 +27,8 @@ export type WsCtor = new (url: string, protocols: string[]) => WsLike;
 export interface WsTransportOptions {
   location?: Pick<Location, 'hash' | 'host' | 'protocol'>;
   WebSocket?: WsCtor;
+  /** When event batches are applied (default: the next animation frame). */
+  schedule?: Schedule;
 }
 
 /** The token in "#token=abc" (also "#x=1&token=abc"), or null. */
@@ -50,6 +55,16 @@ export function createWsTransport(opts: WsTransportOptions = {}): BridgeTranspor
   const pending = new Map<number, { method: string; resolve: (r: Reply) => void }>();
   const eventFns = new Set<(events: AnyEvent[]) => void>();
   const statusFns = new Set<(s: BridgeStatus) => void>();
+
+  const pump = createEventPump(
+    (events) => {
+      for (const fn of eventFns) fn(events);
+    },
+    (seq) => {
+      if (ws && status.state === 'open') ws.send(encodeFrame({ ack: seq }));
+    },
+    opts.schedule,
+  );
 
   const setStatus = (s: BridgeStatus): void => {
     status = s;
@@ -82,11 +97,11 @@ export function createWsTransport(opts: WsTransportOptions = {}): BridgeTranspor
     }
     if (typeof msg !== 'object' || msg === null) return;
     if ('events' in msg && Array.isArray(msg.events)) {
-      const events = msg.events as AnyEvent[];
-      for (const fn of eventFns) fn(events);
+      pump.push(msg.events as AnyEvent[], 'seq' in msg && typeof msg.seq === 'number' ? msg.seq : 0);
       return;
     }
     if ('id' in msg && 'reply' in msg && typeof msg.id === 'number') {
+      pump.flush();
       const p = pending.get(msg.id);
       if (p) {
         pending.delete(msg.id);

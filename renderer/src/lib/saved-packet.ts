@@ -1,7 +1,6 @@
 // What the composer would save: a session and its draft as a saved packet
 // (protocol from the socket's family and type, target from its peer or the
-// sendto fields, the data as written in its mode, the line ending as escapes).
-import { toBase64 } from '../../../shared/codec/index.js';
+// sendto fields, the data as written in its mode and encoding, the append choice).
 import type { SessionInfo } from '../../../shared/contract/index.js';
 import type { PacketProtocol, SavedPacket } from '../../../shared/contract/workspace.js';
 import { formatHostPort } from '../../../shared/net/address.js';
@@ -12,16 +11,12 @@ export function protocolOf(s: Pick<SessionInfo, 'family' | 'type'>): PacketProto
   return s.type === 'SOCK_DGRAM' ? 'udp' : 'tcp';
 }
 
-const ENDING_TEXT = { none: '', lf: '\\n', crlf: '\\r\\n' } as const;
-const ENDING_HEX = { none: '', lf: ' 0a', crlf: ' 0d 0a' } as const;
-
-/** The draft's data as a saved packet writes it; null when the draft does not parse. */
+/** The draft's data as a saved packet writes it (what `append` adds is saved as `append`); null when the draft does not parse. */
 export function dataOf(d: Draft): string | null {
-  const r = draftBytes(d);
-  if (!r.ok) return null;
-  if (d.mode === 'text') return d.text + ENDING_TEXT[d.ending];
-  if (d.mode === 'hex') return `hex:${d.text.trim()}${ENDING_HEX[d.ending]}`;
-  return `base64:${d.ending === 'none' ? d.text.trim() : toBase64(r.bytes)}`;
+  if (!draftBytes(d).ok) return null;
+  if (d.mode === 'text') return d.text;
+  if (d.mode === 'hex') return `hex:${d.text.trim()}`;
+  return `base64:${d.text.trim()}`;
 }
 
 /** Where the packet goes: the sendto fields of a datagram session, else its peer. */
@@ -40,5 +35,9 @@ export function fromComposer(s: SessionInfo, d: Draft): Omit<SavedPacket, 'name'
   if (data === null) return { error: 'data' };
   const target = targetOf(s, d);
   if (target === undefined) return { error: 'target' };
-  return { protocol: protocolOf(s), target, data, ...(d.mode === 'text' && d.encoding !== 'utf-8' ? { encoding: d.encoding } : {}) };
+  return {
+    protocol: protocolOf(s), target, data,
+    ...(d.mode === 'text' && d.encoding !== 'utf-8' ? { encoding: d.encoding } : {}),
+    ...(d.append !== 'none' ? { append: d.append } : {}),
+  };
 }

@@ -1,11 +1,15 @@
 // The plumbing of a virtualised list over a Ring that grows at the bottom and
 // drops its oldest entries at the top (DataLog, ping replies, raw packets,
-// craft results): rows keyed by their sequence number, so a row keeps its key
-// as older ones go, and the reader's place kept by useTail.
+// craft results), with the reader's place kept by useTail. Under a flood it
+// costs one pass per batch over the visible rows only: row sizes are
+// measured again only when they may have changed, the scroll position is
+// written only when it must move, and nothing happens while the list is not
+// shown (it catches up when it is).
 import { useVirtualizer } from '@tanstack/vue-virtual';
-import { computed, onActivated, onMounted, ref, watch, type WatchSource } from 'vue';
+import { computed, onActivated, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
 import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
+import { observeRectAfterLayout, scrollAfterMount } from './virtual-mount.js';
 
 export interface RingListOptions {
   /** The Ring shown (undefined: nothing yet). */
@@ -23,38 +27,63 @@ export interface RingListOptions {
    * beyond rowHeight (an open row's hexdump), if any.
    */
   evicted?: (firstSeq: number) => number | void;
+  /**
+   * Whether rows may have changed height since the last sync (a row is open,
+   * rows grow as replies arrive): only then are all sizes estimated again.
+   * Default: never (fixed rows; a changed count is handled anyway).
+   */
+  remeasure?: () => boolean;
+  /** False while the list is hidden (another view shows): it does nothing until shown again. */
+  active?: () => boolean;
 }
 
 export function useRingList(o: RingListOptions) {
   const scrollEl = ref<HTMLElement | null>(null);
   const count = ref(0);
-  const tail = useTail(scrollEl);
+  /** Bumped at each sync: what the rows are computed from (not the store's version, which moves while hidden). */
+  const synced = shallowRef(0);
   let firstSeq = 0;
+  let stale = false;
 
   const virtualizer = useVirtualizer(
     computed(() => ({
       count: count.value,
       getScrollElement: () => scrollEl.value,
+      observeElementRect: observeRectAfterLayout,
+      scrollToFn: scrollAfterMount,
       estimateSize: o.estimateSize ?? (() => o.rowHeight),
       overscan: o.overscan,
       getItemKey: (i: number) => (o.ring()?.firstSeq ?? 0) + i,
     })),
   );
+  // Following: the last row's bottom at the viewport's bottom, from what the
+  // virtualizer already knows (no layout read).
+  const tail = useTail(scrollEl, () => {
+    const height = virtualizer.value.scrollRect?.height;
+    return height === undefined ? null : Math.max(0, virtualizer.value.getTotalSize() - height);
+  });
 
   function sync(): void {
+    if (o.active && !o.active()) {
+      stale = true;
+      return;
+    }
+    stale = false;
     const r = o.ring();
     const f = r?.firstSeq ?? 0;
     const shift = Math.max(0, f - firstSeq) * o.rowHeight + (o.evicted?.(f) ?? 0);
     firstSeq = f;
     count.value = r?.length ?? 0;
-    virtualizer.value.measure();
+    if (o.remeasure?.()) virtualizer.value.measure();
+    synced.value++;
     tail.afterChange(shift);
   }
   watch(o.version, sync);
+  if (o.active) watch(o.active, (shown) => shown && stale && sync());
   onMounted(sync);
   // In a KeepAlive'd view, catch up with what came while it was hidden.
   onActivated(sync);
 
   const total = computed(() => virtualizer.value.getTotalSize());
-  return { scrollEl, count, tail, virtualizer, total };
+  return { scrollEl, count, synced, tail, virtualizer, total };
 }

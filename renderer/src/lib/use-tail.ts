@@ -3,9 +3,14 @@
 // old entries fall out of the ring at the top.
 import { ref, type Ref } from 'vue';
 
-export function useTail(el: Ref<HTMLElement | null>) {
+/**
+ * `bottom`: the scrollTop that shows the last line, when the caller knows it
+ * without asking the layout (a virtual list does); null: read scrollHeight.
+ */
+export function useTail(el: Ref<HTMLElement | null>, bottom: () => number | null = () => null) {
   const following = ref(true);
 
+  /** The scroll position as of the last scroll event or write (reading it back would force a layout). */
   let lastTop = 0;
 
   /**
@@ -27,7 +32,8 @@ export function useTail(el: Ref<HTMLElement | null>) {
   /**
    * Call after the list changed; shiftPx = height of entries evicted from the
    * top. Applied once per animation frame (before paint), however many
-   * batches arrived meanwhile.
+   * batches arrived meanwhile, and only when the view must move: a full ring
+   * that is followed keeps its height, so its scroll position stays put.
    */
   function afterChange(shiftPx: number): void {
     pendingShift += shiftPx;
@@ -39,8 +45,13 @@ export function useTail(el: Ref<HTMLElement | null>) {
       pendingShift = 0;
       const e = el.value;
       if (!e) return;
-      if (following.value) e.scrollTop = e.scrollHeight;
-      else if (shift > 0) e.scrollTop = Math.max(0, e.scrollTop - shift);
+      if (following.value) {
+        const target = bottom();
+        if (target === null) e.scrollTop = e.scrollHeight;
+        else if (Math.abs(target - lastTop) >= 1) e.scrollTop = target;
+        else return;
+      } else if (shift > 0) e.scrollTop = Math.max(0, lastTop - shift);
+      else return;
       lastTop = e.scrollTop;
     });
   }

@@ -4,6 +4,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { CallError, type SessionInfo } from '../../../shared/contract/index.js';
 import { client } from '../bridge/client.js';
+import { patchInPlace } from '../lib/patch.js';
 import { storageGet, storageSet } from '../lib/storage.js';
 import { useConnection } from './connection.js';
 import { useLog } from './log.js';
@@ -47,9 +48,12 @@ export const useSessions = defineStore('sessions', () => {
     return out;
   });
 
+  /** A newer copy of a session (event or reply), patched into the one the views hold: only what changed re-renders. */
   function apply(info: SessionInfo): void {
     if (removed.has(info.id)) return;
-    byId.set(info.id, info);
+    const cur = byId.get(info.id);
+    if (cur) patchInPlace(cur, info);
+    else byId.set(info.id, info);
   }
 
   function forget(id: number): void {

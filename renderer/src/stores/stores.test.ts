@@ -1,10 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { computed, effect, nextTick } from 'vue';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Client } from '../../../shared/contract/bridge-client.js';
 import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
 import { setClient } from '../bridge/client.js';
 import { ACTION, toNumber, useCall } from '../lib/use-call.js';
-import { draftBytes, useComposer } from './composer.js';
+import { draftBytes, KEEP_TEXT_MAX, useComposer } from './composer.js';
 import { useLog } from './log.js';
 import { useSessions } from './sessions.js';
 import { useTrace } from './trace.js';
@@ -50,13 +51,35 @@ describe('trace store', () => {
 });
 
 describe('composer', () => {
-  it('gives the exact bytes, with the chosen line ending', () => {
+  it('gives the exact bytes, with the chosen appendix counted apart', () => {
     const c = useComposer();
     const d = c.draft(1);
     d.text = 'hello';
-    d.ending = 'crlf';
+    d.append = 'crlf';
     const r = draftBytes(d);
     expect(r.ok && [...r.bytes]).toEqual([0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0d, 0x0a]);
+    expect(r.ok && r.appended).toBe(2);
+    d.mode = 'hex';
+    d.text = '01 03 00 00 00 0a';
+    d.append = 'crc16-modbus';
+    const m = draftBytes(d);
+    expect(m.ok && [...m.bytes.subarray(6)]).toEqual([0xc5, 0xcd]);
+    expect(c.checksumOf(1)).toBe('crc16-modbus');
+    d.append = 'lf';
+    expect(c.checksumOf(1)).toBeNull();
+  });
+
+  it('encodes the text in the chosen encoding and names a character it cannot hold', () => {
+    const c = useComposer();
+    const d = c.draft(3);
+    d.encoding = 'gbk';
+    d.text = '你好\\r\\n';
+    const r = draftBytes(d);
+    expect(r.ok && [...r.bytes]).toEqual([0xc4, 0xe3, 0xba, 0xc3, 0x0d, 0x0a]);
+    expect(c.encodingOf(3)).toBe('gbk');
+    d.text = '你好😀';
+    const e = draftBytes(d);
+    expect(!e.ok && e.error).toMatchObject({ code: 'unencodable-char', position: 3, text: '😀' });
   });
 
   it('rewrites the text when the mode changes, keeping the bytes', () => {
@@ -73,6 +96,89 @@ describe('composer', () => {
     c.setMode(d, 'hex');
     expect(d.text).toBe('bad \\q'); // unparseable: left as typed
   });
+
+  it('keeps a send history that the up and down arrows walk as in a shell', () => {
+    const c = useComposer();
+    const d = c.draft(4);
+    for (const text of ['one', 'two', 'two', 'three']) {
+      d.text = text;
+      c.sent(4, d);
+    }
+    expect(d.history.map((h) => h.text)).toEqual(['one', 'two', 'three']); // not twice in a row
+    d.text = 'draft';
+    expect(c.walk(4, d, -1)).toBe(true);
+    expect(d.text).toBe('three');
+    c.walk(4, d, -1);
+    c.walk(4, d, -1);
+    expect(d.text).toBe('one');
+    expect(c.walk(4, d, -1)).toBe(false); // nothing older
+    expect(d.text).toBe('one');
+    c.walk(4, d, 1);
+    c.walk(4, d, 1);
+    c.walk(4, d, 1);
+    expect(d.text).toBe('draft'); // back to what was being written
+    expect(c.walk(4, d, 1)).toBe(false);
+    // A hex entry comes back in hex.
+    c.setMode(d, 'hex');
+    d.text = 'de ad';
+    c.sent(4, d);
+    c.setMode(d, 'text');
+    c.walk(4, d, -1);
+    expect([d.mode, d.text]).toEqual(['hex', 'de ad']);
+  });
+
+  it('keeps a pasted megabyte out of the history', () => {
+    const c = useComposer();
+    const d = c.draft(6);
+    d.text = 'ab'.repeat(KEEP_TEXT_MAX);
+    c.sent(6, d);
+    expect(d.history).toEqual([]);
+  });
+
+  it('clears the text after a send when asked', () => {
+    const c = useComposer();
+    const d = c.draft(5);
+    d.text = 'ping';
+    c.sent(5, d);
+    expect(d.text).toBe('ping');
+    d.clearAfterSend = true;
+    c.sent(5, d);
+    expect(d.text).toBe('');
+    expect(d.history.map((h) => h.text)).toEqual(['ping']);
+  });
+
+  it('keeps drafts across a page reload, per workbench run, and ignores a bad saved draft', async () => {
+    const store = new Map<string, string>();
+    const fake = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    };
+    vi.stubGlobal('sessionStorage', fake);
+    try {
+      useSessions().epochMs = 1234;
+      const d = useComposer().draft(7);
+      d.encoding = 'big5';
+      d.text = '測試';
+      useComposer().sent(7, d);
+      await nextTick();
+      // A reload: new stores, same storage.
+      setActivePinia(createPinia());
+      useSessions().epochMs = 1234;
+      const again = useComposer().draft(7);
+      expect([again.encoding, again.text, again.history.map((h) => h.text)]).toEqual(['big5', '測試', ['測試']]);
+      // Another workbench run's session 7 is another session.
+      setActivePinia(createPinia());
+      useSessions().epochMs = 999;
+      expect(useComposer().draft(7).text).toBe('');
+      store.set('sockbench.composer.1234.8', '{"encoding":"klingon","mode":"text","history":[{"text":1}],"text":"ok"}');
+      setActivePinia(createPinia());
+      useSessions().epochMs = 1234;
+      expect(useComposer().draft(8)).toMatchObject({ encoding: 'utf-8', text: 'ok', history: [] });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });
 
 describe('sessions store', () => {
@@ -85,6 +191,30 @@ describe('sessions store', () => {
     s.forget(2);
     s.apply(info(2, { state: 'closed' })); // a late update must not resurrect it
     expect(s.rows.map((r) => r.session.id)).toEqual([1, 3]);
+  });
+
+  it('patches a session in place: a counter change reaches what reads counters, not what reads the state or the list', () => {
+    const s = useSessions();
+    s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 } }));
+    const held = s.byId.get(1)!;
+    let stateRuns = 0;
+    let bytesRuns = 0;
+    effect(() => void (stateRuns++, held.state, held.local?.port));
+    effect(() => void (bytesRuns++, held.counters.bytesIn));
+    const rows = computed(() => s.rows.map((r) => r.session.id));
+    expect(rows.value).toEqual([1]);
+    const rowsBefore = rows.value;
+    s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 }, counters: { bytesIn: 64, bytesOut: 0, chunksIn: 1, chunksOut: 0 } }));
+    expect(s.byId.get(1)).toBe(held);
+    expect(held.counters.bytesIn).toBe(64);
+    expect([stateRuns, bytesRuns]).toEqual([1, 2]);
+    expect(rows.value, 'the list did not recompute').toBe(rowsBefore);
+    // Fields that went away go away; changed ones change.
+    s.apply(info(1, { state: 'closed', counters: { bytesIn: 64, bytesOut: 0, chunksIn: 1, chunksOut: 0, kernelDropped: 3 } }));
+    expect(held.local).toBeUndefined();
+    expect(held.state).toBe('closed');
+    expect(held.counters.kernelDropped).toBe(3);
+    expect(stateRuns, "a state change does reach what reads the state").toBeGreaterThan(1);
   });
 });
 

@@ -36,7 +36,7 @@ const app = Object.assign(new EventEmitter(), {
 module.exports = {
   app,
   BrowserWindow,
-  ipcMain: { handle: (ch) => report('ipcHandle', { channel: ch }), removeHandler() {} },
+  ipcMain: { handle: (ch) => report('ipcHandle', { channel: ch }), removeHandler() {}, on() {}, removeListener() {} },
   protocol: {
     registerSchemesAsPrivileged: (s) => report('privileged', { schemes: s }),
     handle: (scheme, fn) => handlers.set(scheme, fn),
