@@ -5,8 +5,8 @@
 // if it says so. Every rule counts its hits, per connection and over the
 // whole listener.
 import type { RulesStatus, SockAddr } from '../../shared/contract/index.js';
-import { MATCH_KINDS, type Rule, type RuleSet } from '../../shared/contract/automation.js';
-import { parseEscapedText, parseHex, type TextEncodingName } from '../../shared/codec/index.js';
+import { MATCH_KINDS, type PreviewMessage, type Rule, type RuleSet } from '../../shared/contract/automation.js';
+import { parseEscapedText, parseHex, withAppendix } from '../../shared/codec/index.js';
 import { EngineError } from '../core/errors.js';
 import type { Answer, AutoReply, Responder, ResponderSource } from '../engine/responder.js';
 import { Framer, parseFraming, type FramingSpec } from './framing.js';
@@ -56,7 +56,7 @@ export class CompiledRules {
     const bad = (field: string, message: string): EngineError => new EngineError('BAD_REQUEST', `rules[${i}].${field}: ${message}`, undefined, `rules.${i}.${field}`);
     const bytes = (field: MatchKindText): Uint8Array => {
       const text = rule[field]!;
-      const r = field === 'hex' ? parseHex(text) : parseEscapedText(text, this.encoding as TextEncodingName);
+      const r = field === 'hex' ? parseHex(text) : parseEscapedText(text, this.encoding);
       if (!r.ok) throw bad(field, r.error.message);
       return r.bytes;
     };
@@ -90,7 +90,10 @@ export class CompiledRules {
       reply = t;
     }
     const compiled: CompiledRule = { label: ruleLabel(rule, i), match, reply, close: rule.close ?? false, delayMs: rule.delayMs ?? 0 };
-    if (rule.append !== undefined) compiled.append = appender(rule.append, (m) => bad('append', m));
+    if (rule.append !== undefined) {
+      const name = rule.append;
+      compiled.append = (b) => withAppendix(b, name);
+    }
     return compiled;
   }
 
@@ -112,19 +115,6 @@ export class CompiledRules {
 }
 
 type MatchKindText = 'contains' | 'equals' | 'startsWith' | 'endsWith' | 'hex';
-
-/** What `append` adds to a reply (a checksum or a line ending, the codecs' names). */
-function appender(name: string, bad: (message: string) => Error): (bytes: Uint8Array) => Uint8Array {
-  const endings: Record<string, number[]> = { cr: [0x0d], lf: [0x0a], crlf: [0x0d, 0x0a] };
-  const tail = endings[name];
-  if (!tail) throw bad(`unknown append "${name}"; one of ${Object.keys(endings).join(', ')}`);
-  return (bytes) => {
-    const out = new Uint8Array(bytes.length + tail.length);
-    out.set(bytes);
-    out.set(tail, bytes.length);
-    return out;
-  };
-}
 
 /** A rule set as a session's responder source: one responder per connection, counts kept per connection and in total. */
 export class RulesSource implements ResponderSource {
@@ -193,7 +183,7 @@ class RulesResponder implements Responder {
 }
 
 /** What a rule set does with a sample (cut as one datagram: a partial message at its end counts): nothing is sent. */
-export function previewRules(set: RuleSet, sample: Uint8Array, name = 'preview') {
+export function previewRules(set: RuleSet, sample: Uint8Array, name = 'preview'): PreviewMessage[] {
   const rules = new CompiledRules(name, set);
   let counter = 0;
   return Framer.datagram(rules.framing, sample).messages.map((message) => {

@@ -10,10 +10,11 @@ import { isAbsolute, join } from 'node:path';
 import type { AnyEvent, SessionInfo, SockAddr } from '../../shared/contract/index.js';
 import { CallError } from '../../shared/contract/index.js';
 import { splitEndpoint, stepKind, type AnyStep, type ScenarioProtocol, type ScenarioResult, type StepOf, type StepResult } from '../../shared/contract/automation.js';
-import { parseSavedData, type SavedPacket } from '../../shared/contract/workspace.js';
-import { parseEscapedText, parseHex, type TextEncodingName } from '../../shared/codec/index.js';
+import { savedPacketBytes, type SavedPacket } from '../../shared/contract/workspace.js';
+import { parseEscapedText, parseHex, withAppendix, type TextEncodingName } from '../../shared/codec/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { TokenBucket } from '../core/token-bucket.js';
+import { EngineError } from '../core/errors.js';
 import { replyAddress, resolveSocketTarget, sendSaved, SOCK_TYPES, type Call } from '../workspace/send.js';
 import { ByteQueue } from './byte-queue.js';
 import type { LoadedScenario, Path } from './scenario-file.js';
@@ -68,10 +69,12 @@ interface Conn {
 const datagramProtocol = (p: ScenarioProtocol): boolean => p === 'udp' || p === 'unix-dgram';
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000;
 /** A failed call's errno and sentence ("connect: ECONNREFUSED (111): …" without the call's name, which the step says). */
-const errnoOf = (e: unknown): { errno?: string; message: string } =>
-  e instanceof CallError
-    ? { ...(e.error.errno ? { errno: e.error.errno.name } : {}), message: e.error.message.replace(/^(connect|send|sendall|sendto|bind|listen|socket): /, '') }
-    : { message: e instanceof Error ? e.message : String(e) };
+const errnoOf = (e: unknown): { errno?: string; message: string } => {
+  // A call through the bridge throws CallError; one straight to the workbench, EngineError.
+  const errno = e instanceof CallError ? e.error.errno : e instanceof EngineError ? e.errno : undefined;
+  if (!(e instanceof CallError || e instanceof EngineError)) return { message: e instanceof Error ? e.message : String(e) };
+  return { ...(errno ? { errno: errno.name } : {}), message: e.message.replace(/^(connect|send|sendall|sendto|bind|listen|socket): /, '') };
+};
 
 export class ScenarioRun {
   private readonly vars = new Map<string, string>();
@@ -80,6 +83,7 @@ export class ScenarioRun {
   private current: Conn | undefined;
   private unnamed = 0;
   /** The last connect or send: undefined before any, null when it succeeded, else how it failed. */
+  private firstFailure: StepResult | undefined;
   private lastError: { errno?: string; message: string; call: string } | null | undefined;
   private readonly results = new Map<string, StepResult>();
   private readonly sessions: number[] = [];
@@ -87,7 +91,7 @@ export class ScenarioRun {
   private stopped = false;
   private readonly bucket = new TokenBucket(STEP_EVENTS_PER_S);
   private off: (() => void) | undefined;
-  private readonly encoding: string;
+  private readonly encoding: TextEncodingName;
   private readonly defaultTimeout: number;
 
   constructor(
@@ -136,7 +140,7 @@ export class ScenarioRun {
     try {
       await this.runSteps(this.loaded.scenario.steps, '');
     } catch (e) {
-      failed = [...this.results.values()].find((r) => r.status === 'failed');
+      failed = this.firstFailure;
       if (!failed && !(e instanceof Stopped)) throw e;
     } finally {
       this.off();
@@ -188,6 +192,8 @@ export class ScenarioRun {
           throw e;
         }
         const f = e instanceof StepFailed ? e : new StepFailed(errnoOf(e).message);
+        // The innermost step failed first (a repeat fails with the step inside it).
+        this.firstFailure ??= r;
         r.status = 'failed';
         r.failure = { message: f.message };
         const { expected, received, diffAt, expectedAt = diffAt } = f.detail;
@@ -316,8 +322,8 @@ export class ScenarioRun {
   }
 
   /** Text with escapes in an encoding → bytes, or the step fails naming the problem. */
-  private textBytes(text: string, encoding: string, what: string): Uint8Array {
-    const r = parseEscapedText(text, encoding as TextEncodingName);
+  private textBytes(text: string, encoding: TextEncodingName, what: string): Uint8Array {
+    const r = parseEscapedText(text, encoding);
     if (!r.ok) throw new StepFailed(`${what}: ${r.error.message}`);
     return r.bytes;
   }
@@ -329,7 +335,7 @@ export class ScenarioRun {
   }
 
   /** send: text with escapes, hex:…, or @file (next to the scenario). */
-  private sendBytes(text: string, encoding: string): Uint8Array {
+  private sendBytes(text: string, encoding: TextEncodingName): Uint8Array {
     const t = this.sub(text);
     if (t.startsWith('hex:')) return this.hexBytes(t.slice(4), 'send');
     if (t.startsWith('@')) {
@@ -468,7 +474,7 @@ export class ScenarioRun {
       const p = this.deps.packet(step.send.packet);
       if (!p) throw new StepFailed(`no saved packet is named "${step.send.packet}"`);
       const into = this.current ?? (step.on !== undefined ? this.conn(step.on, 'send') : undefined);
-      const data = parseSavedData(p.data ?? '', p.encoding);
+      const data = savedPacketBytes(p);
       if (data.ok) r.bytes = data.bytes;
       try {
         const sent = await sendSaved(this.deps.call, p, into?.id);
@@ -486,7 +492,7 @@ export class ScenarioRun {
     }
     const c = this.conn(step.on, 'send');
     let bytes = this.sendBytes(step.send, encoding);
-    if (step.append !== undefined) bytes = appendTo(bytes, step.append);
+    if (step.append !== undefined) bytes = withAppendix(bytes, step.append);
     r.bytes = bytes;
     r.session = c.id;
     try {
@@ -567,7 +573,7 @@ export class ScenarioRun {
     return 'the peer closed the connection';
   }
 
-  private matcher(m: StepOf<'expect'>['expect'], encoding: string): Matcher {
+  private matcher(m: StepOf<'expect'>['expect'], encoding: TextEncodingName): Matcher {
     if (m.regex !== undefined) {
       const source = this.sub(m.regex);
       let re: RegExp;
@@ -725,17 +731,6 @@ function partial(hay: Uint8Array, needle: Uint8Array): { length: number; end: nu
     }
   }
   return { length, end };
-}
-
-/** A line ending added to sent bytes (the codecs' checksums come with them). */
-function appendTo(bytes: Uint8Array, name: string): Uint8Array {
-  const tails: Record<string, number[]> = { cr: [0x0d], lf: [0x0a], crlf: [0x0d, 0x0a] };
-  const tail = tails[name];
-  if (!tail) throw new StepFailed(`unknown append "${name}"`);
-  const out = new Uint8Array(bytes.length + tail.length);
-  out.set(bytes);
-  out.set(tail, bytes.length);
-  return out;
 }
 
 /** One line saying what a step does, for the view and the reports. */

@@ -2,35 +2,30 @@
 // decodes to (in the rule set's or scenario's encoding), and what it matched
 // must be mapped back to bytes (an expect consumes exactly those). Captures
 // and placeholders go back into bytes in the same encoding.
-import { formatEscapedText, toHex } from '../../shared/codec/index.js';
+import { decodeText, encodeText, formatEscapedText, streamDecoder, toHex, type TextEncodingName } from '../../shared/codec/index.js';
 
-export type Encoding = string;
+/** One of TEXT_ENCODINGS (the schemas check the name). */
+export type Encoding = TextEncodingName;
 
 const isAscii = (bytes: Uint8Array): boolean => {
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
   return true;
 };
 
-/** Text as bytes in `encoding` (no escapes: captures and placeholders are literal). */
+/**
+ * Text as bytes in `encoding` (no escapes: captures and placeholders are
+ * literal). A character the encoding cannot hold throws with its words, never
+ * a silent '?'.
+ */
 export function encode(text: string, encoding: Encoding): Uint8Array {
-  if (encoding === 'latin1') return Uint8Array.from(text, (c) => (c.charCodeAt(0) <= 0xff ? c.charCodeAt(0) : 0x3f));
-  return new TextEncoder().encode(text);
-}
-
-function decoder(encoding: Encoding): InstanceType<typeof TextDecoder> | null {
-  return encoding === 'latin1' ? null : new TextDecoder(encoding);
+  const r = encodeText(text, encoding);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.bytes;
 }
 
 /** Bytes as text (an invalid sequence becomes U+FFFD). */
 export function decode(bytes: Uint8Array, encoding: Encoding): string {
-  const d = decoder(encoding);
-  return d ? d.decode(bytes) : latin1(bytes);
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
+  return decodeText(bytes, encoding);
 }
 
 /** Text decoded from bytes, and how many bytes the first `n` UTF-16 units of it came from. */
@@ -40,20 +35,20 @@ export interface Decoded {
 }
 
 export function decodeWithOffsets(bytes: Uint8Array, encoding: Encoding): Decoded {
-  const d = decoder(encoding);
   // Latin-1, and ASCII in an ASCII-compatible encoding: one byte a unit.
-  if (!d || (isAscii(bytes) && !/^utf-16/.test(encoding))) {
-    return { text: latin1(bytes), bytesFor: (n) => n };
+  if (encoding === 'latin1' || (isAscii(bytes) && !/^utf-16/.test(encoding))) {
+    return { text: decodeText(bytes, encoding), bytesFor: (n) => n };
   }
   // Otherwise one byte at a time through a streaming decoder: each unit it gives is owed to the bytes so far.
+  const d = streamDecoder(encoding);
   let text = '';
   const ends: number[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    const got = d.decode(bytes.subarray(i, i + 1), { stream: true });
+    const got = d.write(bytes.subarray(i, i + 1));
     text += got;
     for (let k = 0; k < got.length; k++) ends.push(i + 1);
   }
-  const tail = d.decode();
+  const tail = d.end();
   text += tail;
   for (let k = 0; k < tail.length; k++) ends.push(bytes.length);
   return { text, bytesFor: (n) => (n <= 0 ? 0 : ends[Math.min(n, ends.length) - 1]!) };

@@ -6,6 +6,7 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../../shared/contract/automation.js';
+import type { SavedPacket } from '../../shared/contract/workspace.js';
 import { loadScenarioFile, problemLine, type LoadedScenario } from '../automation/scenario-file.js';
 import { ScenarioRun } from '../automation/runner.js';
 import type { RunCommand } from './args.js';
@@ -42,7 +43,7 @@ export async function runScenarios(cmd: RunCommand, workspace: string | undefine
   const { engine: wb, call } = setup(false, workspace);
   try {
     // The workspace is opened only if a scenario sends a saved packet.
-    let packets: Map<string, import('../../shared/contract/workspace.js').SavedPacket> | undefined;
+    let packets: Map<string, SavedPacket> | undefined;
     const packetsByName = () => (packets ??= new Map(wb.workspace.list('packets').entries.map((e) => [e.value.name, e.value])));
     const loaded: LoadedScenario[] = [];
     for (const file of files) {

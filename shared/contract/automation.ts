@@ -3,7 +3,7 @@
 // scenarios (scenarios/*.yaml, testing a service). What a file may hold is
 // written here once; the runner and the responder live in main/automation.
 import * as v from 'valibot';
-import { parseEscapedText, parseHex, TEXT_ENCODINGS } from '../codec/index.js';
+import { APPEND_NAMES, parseEscapedText, parseHex, TEXT_ENCODINGS } from '../codec/index.js';
 import { parseSocketTarget } from '../net/address.js';
 import { AnyBytes, intInRange, RunRef, SessionId, SessionInfo } from './schemas.js';
 import { FileName, FileProblem, Rev } from './workspace.js';
@@ -18,8 +18,10 @@ const Ms = (name: string, max = 3_600_000) =>
 const Name = (what: string) =>
   v.pipe(v.string(`${what} must be text`), v.regex(/^[A-Za-z_][\w.-]{0,63}$/, `${what} must be a name: a letter or _ then letters, digits, _ . - (at most 64)`));
 
-export const AUTOMATION_ENCODINGS: readonly string[] = TEXT_ENCODINGS;
-const Encoding = v.picklist(AUTOMATION_ENCODINGS as string[], `encoding must be one of ${AUTOMATION_ENCODINGS.join(', ')}`);
+export const AUTOMATION_ENCODINGS = TEXT_ENCODINGS;
+const Encoding = v.picklist(AUTOMATION_ENCODINGS, `encoding must be one of ${AUTOMATION_ENCODINGS.join(', ')}`);
+/** A checksum or line ending appended to sent bytes (the codecs' names). */
+const Append = v.picklist(APPEND_NAMES, `append must be one of ${APPEND_NAMES.join(', ')}`);
 
 /** Whether a regex source compiles (with these flags); the reason when not. */
 export function regexProblem(source: string, flags = ''): string | null {
@@ -92,7 +94,7 @@ export const Rule = v.pipe(
     /** Text with escapes and templates ($1, {{counter}} …) in the rule set's encoding, or hex:…; absent: no reply. */
     reply: v.optional(Text('reply', 1_000_000)),
     /** A checksum or line ending appended to each reply (the codecs' append names). */
-    append: v.optional(Text('append', 40)),
+    append: v.optional(Append),
     close: v.optional(v.boolean('close must be true or false')),
     delayMs: v.optional(Ms('delayMs', 600_000)),
   }),
@@ -277,7 +279,7 @@ export const STEP_SCHEMAS = {
   accept: keys('an accept step', { accept: v.nullish(keys('accept', { timeout: v.optional(Ms('timeout')) })), as: v.optional(ConnName), on: v.optional(On), name: v.optional(Text('name', 200)) }),
   send: keys('a send step', {
     send: v.union([SendData, keys('send', { packet: Text('packet', 200) })], 'send takes text with escapes, hex:…, @file, or { packet: NAME }'),
-    on: v.optional(On), to: v.optional(Address('to')), encoding: v.optional(Encoding), append: v.optional(Text('append', 40)), name: v.optional(Text('name', 200)),
+    on: v.optional(On), to: v.optional(Address('to')), encoding: v.optional(Encoding), append: v.optional(Append), name: v.optional(Text('name', 200)),
   }),
   expect: keys('an expect step', { expect: Matcher, on: v.optional(On), name: v.optional(Text('name', 200)) }),
   'expect-close': keys('an expect-close step', { 'expect-close': v.nullish(keys('expect-close', { timeout: v.optional(Ms('timeout')) })), on: v.optional(On), name: v.optional(Text('name', 200)) }),
@@ -449,6 +451,7 @@ export const PreviewMessage = v.object({
   close: v.optional(v.boolean()),
   delayMs: v.optional(v.number()),
 });
+export type PreviewMessage = v.InferOutput<typeof PreviewMessage>;
 
 export const automationMethods = {
   'rules.list': { params: v.object({}), result: v.object({ ruleSets: v.array(RuleEntry), problems: v.array(FileProblem) }) },
