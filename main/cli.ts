@@ -33,12 +33,12 @@ async function main(argv: string[]): Promise<number> {
   }
   let result: Exit;
   try {
-    result = cmd.kind === 'listen' ? await runListen(cmd)
+    result = cmd.kind === 'listen' ? await runListen(cmd, workspace)
       : cmd.kind === 'ping' ? await runPing(cmd)
       : cmd.kind === 'traceroute' ? await runTraceroute(cmd)
       : cmd.kind === 'sweep' ? await runSweep(cmd)
       : cmd.kind === 'craft' ? await runCraft(cmd)
-      : cmd.kind === 'connect' ? await runConnect(cmd)
+      : cmd.kind === 'connect' ? await runConnect(cmd, workspace)
       : cmd.kind === 'run' ? await runScenarios(cmd, workspace)
       : await runPackets(cmd, workspace);
   } catch (e) {

@@ -16,11 +16,15 @@ import { probeCombos } from './engine/capabilities.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
 import type { Session } from './engine/session.js';
 import { getOption, getRaw, setOption, setRaw } from './engine/sockopt.js';
+import { StreamSession } from './engine/stream-session.js';
+import { TlsServerSide } from './engine/tls/handshake.js';
+import { clientMaterial, serverMaterial, type Identity, type ServerOptions } from './engine/tls/material.js';
 import { UdpSession } from './engine/udp-session.js';
 import { Probes, type ProbesOptions } from './raw/probe-service.js';
 import { sendability } from './workspace/packetsender.js';
 import { chooseWorkspaceDir, defaultDataDir, type WorkspaceSource } from './workspace/paths.js';
 import { sendSaved, type Call } from './workspace/send.js';
+import { workspaceIdentity } from './workspace/tls-identity.js';
 import { exportPackets, importPackets } from './workspace/transfer.js';
 import { KINDS } from './workspace/kinds.js';
 import { Workspace, type SaveResult } from './workspace/workspace.js';
@@ -115,6 +119,18 @@ export class Workbench {
     return next;
   }
 
+  /** The certificate a TLS listener presents when given none: the workspace's self-signed one for localhost. */
+  async tlsIdentity(): Promise<Identity> {
+    const ws = this.workspace;
+    const id = await workspaceIdentity(ws.dir, ws.readOnly);
+    return { cert: id.cert, key: id.key, source: id.source, ...(id.file ? { file: id.file } : {}), ...(id.note ? { note: id.note } : {}) };
+  }
+
+  /** A TLS server side from the contract's options: files read and checked here, else the workspace's identity. */
+  async tlsServer(opts: ServerOptions): Promise<TlsServerSide> {
+    return new TlsServerSide(await serverMaterial(opts, () => this.tlsIdentity()));
+  }
+
   /** A session's data still held, as packets with synthetic headers (see shared/packet/session-pcap.ts). */
   sessionPackets(id: number): SessionPackets {
     const s = this.engine.get(id);
@@ -180,11 +196,20 @@ export class Workbench {
       },
       'socket.create': async ({ family, type }) => (await engine.create(family, type)).info(),
       'socket.bind': ({ id, address, port }) => act(id, (s) => s.bind(address, port)),
-      'socket.listen': ({ id, backlog, acceptMode }) => act(id, (s) => s.listen(backlog, acceptMode)),
+      'socket.listen': ({ id, backlog, acceptMode, tls }) => act(id, async (s) => {
+        if (!tls) return s.listen(backlog, acceptMode);
+        const stream = StreamSession.of(s, 'listen');
+        return stream.listen(backlog, acceptMode, await this.tlsServer(tls));
+      }),
       'socket.accept': async ({ id }) => (await session(id).accept()).info(),
       'socket.setAcceptMode': ({ id, mode }) => act(id, (s) => s.setAcceptMode(mode)),
       'socket.setServeMode': ({ id, mode, reply }) => act(id, (s) => s.setServeMode(mode, reply)),
-      'socket.connect': ({ id, address, port, timeoutMs }) => act(id, (s) => s.connect(address, port, timeoutMs)),
+      'socket.connect': ({ id, address, port, timeoutMs, tls }) => act(id, (s) => (tls ? StreamSession.of(s, 'connect').connect(address, port, timeoutMs, 'connect', clientMaterial(tls)) : s.connect(address, port, timeoutMs))),
+      'socket.starttls': (p) => act(p.id, async (s) => {
+        const stream = StreamSession.of(s, 'starttls');
+        if (p.role === 'client') return stream.starttls({ role: 'client', material: clientMaterial(p.tls) }, p.timeoutMs);
+        return stream.starttls({ role: 'server', side: await this.tlsServer(p.tls), send: p.send }, p.timeoutMs);
+      }),
       'socket.connect_ex': async ({ id, address, port, timeoutMs }) => ({
         ...(await engine.connectEx(id, address, port, timeoutMs)),
         session: session(id).info(),

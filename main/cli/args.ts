@@ -8,11 +8,13 @@ import {
 } from '../../shared/codec/index.js';
 import { parseSocketTarget } from '../../shared/net/address.js';
 import { takeWorkspaceFlag } from '../workspace/paths.js';
+import type { TlsClientOptions, TlsServerOptions } from '../../shared/contract/tls.js';
 import { UsageError } from './usage-error.js';
+import { refuseTlsOptions, TLS_CONNECT_OPTIONS, TLS_HELP, TLS_LISTEN_OPTIONS, TLS_USAGE, tlsConnectOptions, tlsListenOptions } from './tls-args.js';
 import { CRAFT_HELP, CRAFT_USAGE, parseCraft, type CraftCommand } from './craft-args.js';
 import { parsePing, parseSweep, parseTraceroute, PING_USAGE, type PingCommand, type SweepCommand, type TracerouteCommand } from './probe-args.js';
 
-export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
+export const PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket', 'tls'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface IpTarget {
@@ -26,6 +28,13 @@ export interface UnixTarget {
   family: 'AF_UNIX';
   address: string;
   port: 0;
+}
+
+/** A host name (connect tls only): resolved when connecting, and the default TLS server name. */
+export interface HostTarget {
+  family: 'host';
+  address: string;
+  port: number;
 }
 
 export type Target = IpTarget | UnixTarget;
@@ -47,8 +56,10 @@ export type Command =
       rules?: string;
       /** Received bytes are printed as text in this encoding (plain: instead of the raw bytes; --json: a "text" field too). */
       encoding?: TextEncodingName;
+      /** listen tls: the server's TLS options. */
+      tls?: TlsServerOptions;
     }
-  | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName }
+  | { kind: 'connect'; protocol: Protocol; target: Target | HostTarget; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName; tls?: TlsClientOptions }
   | PacketsCommand
   | RunCommand
   | PingCommand
@@ -158,6 +169,7 @@ function parseRun(rest: string[]): RunCommand {
 export const USAGE = `usage:
   sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--rules FILE] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
   sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+${TLS_USAGE}
   sockbench packets list [--json]
   sockbench packets import FILE            (Packet Sender's packets.ini or JSON, or Sockbench YAML)
   sockbench packets export FILE --format packetsender-ini|packetsender-json|yaml
@@ -166,8 +178,8 @@ export const USAGE = `usage:
                                            (run scenarios: exit 0 all passed, 1 one failed, 2 a file is invalid)
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
-protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
-addr: tcp, udp: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen)
+protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket, tls
+addr: tcp, udp, tls: 127.0.0.1:9000, [::1]:9000 (port 0 = any free port for listen; connect tls also host:port)
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --pcap FILE: write the sessions' sent and received data as pcapng (synthetic IP/TCP/UDP headers)
@@ -177,6 +189,7 @@ DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --encoding NAME: the text of DATA is written in NAME, and what arrives is printed as text decoded from NAME
       (${TEXT_ENCODINGS.join(', ')}); without it, received bytes are printed as they are
 --append NAME: appended to --send/--reply DATA: ${APPEND_NAMES.join(', ')}
+${TLS_HELP}
 ping, traceroute: ICMP needs raw sockets (CAP_NET_RAW or root); -i, -W, -w in seconds;
       ping exits 0 when a reply came, 1 when none did, 2 on an error;
       sweep exits 0 when every target is alive, 1 when some are unreachable, 2 on an error`;
@@ -186,6 +199,13 @@ export function parseIpTarget(text: string): IpTarget {
   const r = parseSocketTarget(text, null);
   if (!r.ok) throw new UsageError(r.message);
   return r.target as IpTarget;
+}
+
+/** connect tls: "127.0.0.1:443", "[::1]:443" or "example.com:443". */
+export function parseHostTarget(text: string): IpTarget | HostTarget {
+  const r = parseSocketTarget(text, null, { hostNames: true });
+  if (!r.ok) throw new UsageError(r.message);
+  return r.target as IpTarget | HostTarget;
 }
 
 /** "/tmp/x.sock" or "@name", for the unix-* protocols. */
@@ -250,8 +270,8 @@ export function parseCommand(argv: string[]): Command {
         encoding: { type: 'string' },
         append: { type: 'string' },
         ...(verb === 'listen'
-          ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, rules: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' } }
-          : { send: { type: 'string' }, wait: { type: 'string' } }),
+          ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, rules: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' }, ...TLS_LISTEN_OPTIONS }
+          : { send: { type: 'string' }, wait: { type: 'string' }, ...TLS_CONNECT_OPTIONS }),
       },
     });
   } catch (e) {
@@ -266,8 +286,9 @@ export function parseCommand(argv: string[]): Command {
   if (!unix && /^(\/|\.\.?\/|@)/.test(addr)) {
     throw new UsageError(`address "${addr}": ${protocol} needs host:port; for a Unix socket use unix-stream, unix-dgram or unix-seqpacket`);
   }
-  const target = unix ? parseUnixTarget(addr, protocol) : parseIpTarget(addr);
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (protocol !== 'tls') refuseTlsOptions(v, protocol);
+  const target = unix ? parseUnixTarget(addr, protocol) : verb === 'connect' && protocol === 'tls' ? parseHostTarget(addr) : parseIpTarget(addr);
   const pcap = v.pcap as string | undefined;
   if (pcap === '') throw new UsageError('--pcap needs a file name');
   const encoding = v.encoding === undefined ? undefined : parseEncoding(v.encoding as string);
@@ -278,6 +299,7 @@ export function parseCommand(argv: string[]): Command {
     return append ? withAppendix(bytes, append) : bytes;
   };
   if (verb === 'listen') {
+    if (target.family === 'host') throw new UsageError(`listen needs an IP address to bind, got "${target.address}"`);
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
     if (v.rules !== undefined && (v.echo || v.reply !== undefined)) throw new UsageError('--rules answers by its rules: leave out --echo and --reply');
     if (v.rules === '') throw new UsageError('--rules needs a rule set file');
@@ -296,6 +318,7 @@ export function parseCommand(argv: string[]): Command {
       ...(pcap !== undefined ? { pcap } : {}),
       ...(v.rules !== undefined ? { rules: v.rules as string } : {}),
       ...(encoding ? { encoding } : {}),
+      ...(protocol === 'tls' ? { tls: tlsListenOptions(v) } : {}),
     };
   }
   if (!unix && target.port === 0) throw new UsageError(`connect needs a port between 1 and 65535, got 0`);
@@ -309,5 +332,6 @@ export function parseCommand(argv: string[]): Command {
     json: Boolean(v.json),
     ...(pcap !== undefined ? { pcap } : {}),
     ...(encoding ? { encoding } : {}),
+    ...(protocol === 'tls' ? { tls: tlsConnectOptions(v, target.family === 'host' ? target.address : undefined) } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // `sockbench listen` and `sockbench connect` over the same engine and router
 // as the app: every call is validated and traced exactly as from the UI.
+import { lookup } from 'node:dns/promises';
 import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { CallError, type AnyEvent, type MethodName, type Params, type Result, type SessionInfo, type SockType } from '../../shared/contract/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
@@ -10,6 +11,7 @@ import { problemLine } from '../automation/scenario-file.js';
 import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol } from './args.js';
 import { Output, showAddr, type TextOutput } from './output.js';
+import { ownLines, printHandshake } from './tls-show.js';
 
 const SOCK_TYPES: Record<Protocol, SockType> = {
   tcp: 'SOCK_STREAM',
@@ -17,7 +19,13 @@ const SOCK_TYPES: Record<Protocol, SockType> = {
   'unix-stream': 'SOCK_STREAM',
   'unix-dgram': 'SOCK_DGRAM',
   'unix-seqpacket': 'SOCK_SEQPACKET',
+  tls: 'SOCK_STREAM',
 };
+
+/** The summary line the trace gave a session's TLS handshake (or its STARTTLS). */
+function handshakeLine(wb: Workbench, id: number): string {
+  return [...wb.engine.get(id).trace].reverse().find((t) => t.call === 'tls handshake' || t.call === 'starttls')?.result ?? '';
+}
 
 /** Removes the socket file a listener bound (as socat does), never anything else. */
 function unlinkSocket(path: string | undefined): void {
@@ -93,11 +101,12 @@ function lossLine(out: Output, s: SessionInfo): void {
   out.status(`received ${received} datagrams${dropped}`, { received, ...(kernelDropped !== undefined ? { kernelDropped } : {}) });
 }
 
-export async function runListen(cmd: Listen): Promise<Exit> {
+/** `workspace`: --workspace (a TLS listener's self-signed certificate is kept there). */
+export async function runListen(cmd: Listen, workspace?: string): Promise<Exit> {
   // A rule set that does not read is a usage problem: one line naming file, line and field, before any socket.
   const rules = cmd.rules === undefined ? undefined : loadRuleSetFile(cmd.rules);
   if (rules && !rules.ok) return new Exit(2, problemLine(rules.problem));
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, workspace, textOutput(cmd));
   let boundPath: string | undefined;
   let datagrams: number | undefined;
   try {
@@ -106,12 +115,14 @@ export async function runListen(cmd: Listen): Promise<Exit> {
     if (type === 'SOCK_DGRAM') datagrams = listener.id;
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
-    if (type !== 'SOCK_DGRAM') await call('socket.listen', { id: listener.id, backlog: 128 });
+    const listening = type !== 'SOCK_DGRAM' ? await call('socket.listen', { id: listener.id, backlog: 128, ...(cmd.tls ? { tls: cmd.tls } : {}) }) : bound;
     if (rules?.ok) {
       await call('socket.setRules', { id: listener.id, ruleSet: { ...rules.ruleSet, name: rules.name } });
       out.status(`answering with rule set "${rules.name}" (${rules.ruleSet.rules.length} rules, framing ${rules.ruleSet.framing})`, { rules: rules.name });
     }
     out.status(`listening on ${cmd.protocol} ${showAddr(bound.local)}`, { address: bound.local?.address, port: bound.local?.port });
+    if (listening.tls?.own) for (const line of ownLines(listening.tls.own)) out.status(line);
+    const shown = new Set<number>();
 
     let handled = 0;
     let idle: NodeJS.Timeout | undefined;
@@ -169,13 +180,17 @@ export async function runListen(cmd: Listen): Promise<Exit> {
           }
         } else if (ev.name === 'session.updated' && conns.has(ev.payload.id)) {
           const s = ev.payload;
+          if (s.tls?.state === 'established' && !shown.has(s.id)) {
+            shown.add(s.id);
+            printHandshake(out, `session #${s.id}: `, handshakeLine(engine, s.id), s.tls);
+          }
           if (s.state === 'half-closed' && !closing.has(s.id)) {
             closing.add(s.id);
             then(s.id, () => call('socket.close', { id: s.id }));
           } else if (ended(s)) {
             conns.delete(s.id);
             out.ended(s.id);
-            out.status(`session #${s.id} ended (${s.state})`, { session: s.id, state: s.state });
+            out.status(`session #${s.id} ended (${s.state})${s.state === 'error' && s.lastError ? `: ${s.lastError.message}` : ''}`, { session: s.id, state: s.state });
             touch();
             countOne();
           }
@@ -193,13 +208,25 @@ export async function runListen(cmd: Listen): Promise<Exit> {
   }
 }
 
-export async function runConnect(cmd: Connect): Promise<Exit> {
-  const { engine, out, call, finished, finish, fail } = setup(cmd.json, undefined, textOutput(cmd));
+/** A host name (connect tls example.com:443) resolved to its first address. */
+async function resolved(t: Connect['target']): Promise<Exclude<Connect['target'], { family: 'host' }>> {
+  if (t.family !== 'host') return t;
+  try {
+    const a = await lookup(t.address);
+    return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port };
+  } catch (e) {
+    throw new Error(`cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
+}
+
+export async function runConnect(cmd: Connect, workspace?: string): Promise<Exit> {
+  const { engine, out, call, finished, finish, fail } = setup(cmd.json, workspace, textOutput(cmd));
   let boundPath: string | undefined;
   let id: number | undefined;
   try {
     const type = SOCK_TYPES[cmd.protocol];
-    const s = await call('socket.create', { family: cmd.target.family, type });
+    const target = await resolved(cmd.target);
+    const s = await call('socket.create', { family: target.family, type });
     id = s.id;
     if (cmd.target.family === 'AF_UNIX' && type === 'SOCK_DGRAM') {
       // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
@@ -220,9 +247,10 @@ export async function runConnect(cmd: Connect): Promise<Exit> {
         }
       }
     });
-    const target = formatHostPort(cmd.target.address, cmd.target.port, cmd.target.family);
-    await call('socket.connect', { id: s.id, address: cmd.target.address, port: cmd.target.port, timeoutMs: 10_000 });
-    out.status(`connected to ${cmd.protocol} ${target}`);
+    const where = formatHostPort(target.address, target.port, target.family);
+    const linked = await call('socket.connect', { id: s.id, address: target.address, port: target.port, timeoutMs: 10_000, ...(cmd.tls ? { tls: cmd.tls } : {}) });
+    out.status(`connected to ${cmd.protocol} ${where}${cmd.target.family === 'host' ? ` (${cmd.target.address})` : ''}`);
+    if (linked.tls) printHandshake(out, '', handshakeLine(engine, s.id), linked.tls);
     if (cmd.send) await call('socket.sendall', { id: s.id, data: cmd.send });
     // Streams and seqpacket without --wait: half-close after sending and read
     // until the peer closes, as a request/response script wants. With --wait

@@ -10,14 +10,21 @@
 // Connected sockets are handed to Node, which does the reading and writing;
 // send() itself is one non-blocking send(2) on the descriptor, so a partial
 // write is the kernel's own answer.
+// TLS (main/engine/tls) sits on the connected net.Socket: connect then a
+// client handshake, a TLS listener's accepted connections handshake as
+// servers, and STARTTLS upgrades a plain connection in place; afterwards the
+// session reads and writes through the TLSSocket (plain text in its log).
 import net from 'node:net';
 import type { Family, SessionInfo, SockAddr } from '../../shared/contract/index.js';
+import type { TlsInfo } from '../../shared/contract/tls.js';
 import { nowUs } from '../core/clock.js';
 import { bindErrorField, EngineError, errnoName, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
 import { native, type Watcher } from './native.js';
 import { handleFd, Session, type SessionHost } from './session.js';
 import { fdReadiness, waitFor, WaitLine } from './wait.js';
+import { clientHandshake, describeTls, TlsFailure, tlsStreamError, type Handshake, type TlsServerSide } from './tls/handshake.js';
+import type { ClientMaterial } from './tls/material.js';
 
 /** How often a manual listener looks at its accept queue, and a starved one (EMFILE) tries again. */
 const QUEUE_POLL_MS = 250;
@@ -51,6 +58,14 @@ export class StreamSession extends Session {
   private peerEnded = false;
   /** Bytes that arrived after shutdown(SHUT_RD): Linux still queues and delivers them. */
   private afterShutRd = 0;
+  /** Removes the listeners adopt() put on the connected socket (STARTTLS hands it to TLS). */
+  private unadopt: (() => void) | undefined;
+  /** TLS: the handshake and certificates (a session), or what a TLS listener presents. */
+  private tlsInfo: TlsInfo | undefined;
+  /** A TLS listener: runs each accepted connection's handshake. */
+  private tlsServer: TlsServerSide | undefined;
+  /** A handshake is running on a connected session (STARTTLS): nothing is sent or read meanwhile. */
+  private upgrading = false;
   private readonly onData = (chunk: Buffer): void => {
     if (this.readShut) this.noteAfterShutRd(chunk.byteLength);
     this.noteData('in', chunk);
@@ -73,9 +88,18 @@ export class StreamSession extends Session {
     const s = new StreamSession(id, listener.family, 'SOCK_STREAM', listener.host);
     s.parent = listener.id;
     s.inheritServing(listener);
-    s.adopt(sock);
-    s.state = 'connected';
+    if (listener.tlsServer) {
+      // Connected, but usable once the TLS handshake is done: connecting until then.
+      s.sock = sock;
+      s.names(handleFd(sock));
+      s.state = 'connecting';
+    } else {
+      s.adopt(sock);
+      s.state = 'connected';
+    }
     s.record({ tUs: s.createdUs, call: 'accept', args: {}, ok: true, result: `${Session.describe(s.local)} ← ${Session.describe(s.peer)} (from listener #${listener.id})` });
+    const side = listener.tlsServer;
+    if (side) void s.secure(sock, 'server', 'accept', { clientCert: side.material.clientCert }, () => side.handshake(sock, 'accept')).then(() => s.setState('connected'), () => undefined);
     return s;
   }
 
@@ -89,6 +113,12 @@ export class StreamSession extends Session {
     if (!sock || this.writeShut || (this.state !== 'connected' && this.state !== 'half-closed')) return Promise.resolve();
     this.noteData('out', bytes, undefined, rule);
     return new Promise((resolve, reject) => sock.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  override info(): SessionInfo {
+    const info = super.info();
+    if (this.tlsInfo) info.tls = this.tlsInfo;
+    return info;
   }
 
   protected override listenerInfo(info: SessionInfo): void {
@@ -117,23 +147,103 @@ export class StreamSession extends Session {
       sock.pause();
       this.watchHangup();
     }
-    sock.on('end', () => {
+    const onEnd = (): void => {
       this.peerEnded = true;
-      this.recordEvent('recv', '0 bytes: the peer sent FIN (no more data will arrive)');
+      if (this.state === 'error') return; // (a TLS alert came first: it said why)
+      this.recordEvent('recv', this.tlsInfo ? '0 bytes: the peer closed its side (TLS close_notify and FIN: no more data will arrive)' : '0 bytes: the peer sent FIN (no more data will arrive)');
       this.setState(this.writeShut ? 'closed' : 'half-closed');
-    });
-    sock.on('error', (e) => {
-      const err = fromSystemError(e, 'recv');
+    };
+    const onError = (e: Error): void => {
+      const alert = this.tlsInfo && tlsStreamError(e);
+      const err = alert || fromSystemError(e, 'recv');
       this.recordEvent('recv', '', err);
       this.fail(err);
-    });
-    sock.on('close', () => {
+      if (alert) sock.destroy(); // a fatal alert ends the connection; Node leaves the socket open
+    };
+    const onClose = (): void => {
       this.stopConnectedWaits();
       if (this.state !== 'error' && this.state !== 'closed') {
         this.recordEvent('close', 'connection closed (both directions finished)');
         this.setState('closed');
       }
-    });
+    };
+    sock.on('end', onEnd);
+    sock.on('error', onError);
+    sock.on('close', onClose);
+    this.unadopt = () => {
+      sock.off('data', this.onData);
+      sock.off('end', onEnd);
+      sock.off('error', onError);
+      sock.off('close', onClose);
+    };
+  }
+
+  /**
+   * Runs a TLS handshake over the connected `raw` socket (nothing of ours
+   * reads it), traced as one call with its duration; the session then reads
+   * and writes through the TLSSocket. A failure (a certificate that does not
+   * verify included) leaves the session in error, its chain still shown.
+   */
+  private async secure(raw: net.Socket, role: 'client' | 'server', via: 'connect' | 'accept' | 'starttls', args: Record<string, unknown>, run: () => Promise<Handshake>): Promise<void> {
+    this.tlsInfo = { role, via, state: 'handshaking' };
+    if (via !== 'accept') this.changed(); // (an accepted session is not announced yet)
+    let done: Handshake;
+    try {
+      done = await this.traced(via === 'starttls' ? 'starttls' : 'tls handshake', { role, ...args }, run, (h) => (via === 'starttls' ? `upgraded in place: ${describeTls(h.info)}` : describeTls(h.info)));
+    } catch (e) {
+      this.tlsInfo = e instanceof TlsFailure ? e.info : { ...this.tlsInfo, state: 'failed' };
+      raw.destroy();
+      if (this.state !== 'closed') this.fail(e as EngineError);
+      else this.changed();
+      throw e;
+    }
+    this.tlsInfo = done.info;
+    if (this.state === 'closed') {
+      done.sock.destroy();
+      return;
+    }
+    this.adopt(done.sock);
+  }
+
+  /** A stream session, or EOPNOTSUPP naming the call (TLS needs a stream; there is no DTLS). */
+  static of(s: Session, call: string): StreamSession {
+    if (s instanceof StreamSession) return s;
+    throw EngineError.os('EOPNOTSUPP', call, `session #${s.id} is ${s.family} ${s.type}: TLS runs over stream sockets (SOCK_STREAM); DTLS is not supported`);
+  }
+
+  /**
+   * STARTTLS: the connected plain session becomes a TLS one in place. Our
+   * reading stops first, so what the peer sends next (its hello) waits for
+   * TLS; as the server, `send` (e.g. "220 Ready to start TLS") goes out in
+   * the clear just before. The log keeps what came before.
+   */
+  async starttls(how: { role: 'client'; material: ClientMaterial } | { role: 'server'; side: TlsServerSide; send?: Uint8Array | undefined }, timeoutMs: number | null | undefined): Promise<void> {
+    const timeout = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
+    const args = how.role === 'client' ? clientArgs(how.material) : { clientCert: how.side.material.clientCert, ...(how.send ? { sentBefore: `${how.send.byteLength} bytes` } : {}) };
+    const raw = this.sock;
+    const refuse = (errno: string, why: string): Promise<void> => this.traced('starttls', { role: how.role, ...args }, () => {
+      throw EngineError.state(errno, 'starttls', why);
+    }, () => '');
+    this.requireNotClosed('starttls');
+    if (this.tlsInfo) return refuse('EISCONN', 'the session already speaks TLS');
+    if (!raw || this.state !== 'connected') return refuse('ENOTCONN', this.state === 'half-closed' ? 'the connection is half-closed: TLS needs both directions' : 'STARTTLS upgrades a connected session: connect first');
+    if (this.family === 'AF_UNIX' && how.role === 'client' && !this.peer?.address) return refuse('EINVAL', 'no peer address to check the certificate against');
+    this.unadopt?.();
+    this.unadopt = undefined;
+    raw.pause(); // what arrives now stays buffered: TLS reads it
+    if (how.role === 'server' && how.send && how.send.byteLength > 0) {
+      raw.write(how.send);
+      this.noteData('out', how.send);
+    }
+    this.upgrading = true;
+    try {
+      await this.secure(raw, how.role, 'starttls', args, () =>
+        how.role === 'client'
+          ? clientHandshake(raw, how.material, { address: this.peer?.address ?? '', port: this.peer?.port ?? 0 }, 'starttls', timeout)
+          : how.side.handshake(raw, 'starttls', timeout));
+    } finally {
+      this.upgrading = false;
+    }
   }
 
   async bind(address: string, port: number): Promise<void> {
@@ -153,9 +263,10 @@ export class StreamSession extends Session {
     this.setState('bound');
   }
 
-  async listen(backlog: number, acceptMode: 'auto' | 'manual' = 'auto'): Promise<void> {
+  /** With `tls`, each accepted connection runs a TLS server handshake. */
+  async listen(backlog: number, acceptMode: 'auto' | 'manual' = 'auto', tls?: TlsServerSide): Promise<void> {
     this.requireNotClosed('listen');
-    await this.traced('listen', { backlog }, () => {
+    await this.traced('listen', { backlog, ...(tls ? { tls: tls.material.own.cert.subject } : {}) }, () => {
       if (this.fd === undefined || (this.state !== 'created' && this.state !== 'bound')) {
         throw EngineError.state('EINVAL', 'listen', `cannot listen on a socket that is ${this.state}`);
       }
@@ -164,7 +275,12 @@ export class StreamSession extends Session {
       native().setNonBlocking(this.fd, true);
       this.backlog = backlog;
       this.local = fromNativeAddr(native().getsockname(this.fd));
-    }, () => `listening on ${Session.describe(this.local)}, backlog ${backlog}`);
+      if (tls) {
+        this.tlsServer = tls;
+        const m = tls.material;
+        this.tlsInfo = { role: 'server', via: 'listen', state: 'listening', own: m.own, clientCert: m.clientCert, ...(m.alpn ? { alpnOffered: m.alpn } : {}) };
+      }
+    }, () => `listening on ${Session.describe(this.local)}, backlog ${backlog}${tls ? `, TLS as ${tls.material.own.cert.subject} (SHA-256 ${tls.material.own.cert.fingerprint256})` : ''}`);
     this.state = 'listening';
     await this.setAcceptMode(acceptMode, true);
   }
@@ -307,7 +423,7 @@ export class StreamSession extends Session {
     }, (child) => `session #${child.id} ← ${Session.describe(child.peer)}`);
   }
 
-  async connect(address: string, port: number, timeoutMs: number | null | undefined, call: 'connect' | 'connect_ex' = 'connect'): Promise<void> {
+  async connect(address: string, port: number, timeoutMs: number | null | undefined, call: 'connect' | 'connect_ex' = 'connect', tls?: ClientMaterial): Promise<void> {
     this.requireNotClosed(call);
     this.checkFamily(address, call);
     const { timeout, args } = this.connectArgs(address, port, timeoutMs);
@@ -335,7 +451,8 @@ export class StreamSession extends Session {
           sock.once('connect', () => {
             clearTimeout(timer);
             sock.removeAllListeners('error');
-            this.adopt(sock);
+            if (tls) this.names(handleFd(sock)); // TLS reads it next
+            else this.adopt(sock);
             resolve();
           });
           sock.connect({ port, host: address });
@@ -345,6 +462,8 @@ export class StreamSession extends Session {
       if (this.state === 'connecting') this.fail(e as EngineError);
       throw withField(e, (n) => (n === 'ENOENT' || n === 'ECONNREFUSED' && this.family === 'AF_UNIX' ? 'address' : undefined));
     }
+    const raw = this.sock;
+    if (tls && raw) await this.secure(raw, 'client', 'connect', clientArgs(tls), () => clientHandshake(raw, tls, { address, port }, 'connect', timeout));
     this.setState('connected');
   }
 
@@ -375,8 +494,9 @@ export class StreamSession extends Session {
   private connectedSocket(call: string, unconnectedErrno: string): net.Socket {
     this.requireNotClosed(call);
     if (!this.sock || (this.state !== 'connected' && this.state !== 'half-closed')) {
-      throw EngineError.state(unconnectedErrno, call, 'the socket is not connected');
+      throw EngineError.state(unconnectedErrno, call, this.tlsInfo?.state === 'handshaking' ? 'the TLS handshake is not done yet' : 'the socket is not connected');
     }
+    if (this.upgrading) throw EngineError.state('EAGAIN', call, 'the TLS upgrade (STARTTLS) is in progress: try again once it is done');
     if (call.startsWith('send') && this.writeShut) throw EngineError.os('EPIPE', call, 'this side was shut down for writing (SHUT_WR)');
     return this.sock;
   }
@@ -387,7 +507,8 @@ export class StreamSession extends Session {
       const sock = this.connectedSocket('send', 'EPIPE');
       const fd = handleFd(sock);
       const queued = sock.writableLength + ((sock as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0);
-      if (fd === undefined || queued > 0) return { n: await this.writeAll(sock, data, 'send'), counted: true };
+      // TLS: one write of a record through the TLSSocket (a partial send(2) of ciphertext means nothing to the peer).
+      if (fd === undefined || queued > 0 || this.tlsInfo) return { n: await this.writeAll(sock, data, 'send'), counted: true };
       const n = await waitFor(() => native().send(fd, data), {
         timeoutMs: this.timeoutMs, call: 'send',
         idle: 'the send buffer is full, nothing was sent',
@@ -613,3 +734,15 @@ export class StreamSession extends Session {
   }
 }
 
+
+/** A client handshake's arguments as the trace shows them. */
+function clientArgs(m: ClientMaterial): Record<string, unknown> {
+  return {
+    ...(m.servername ? { servername: m.servername } : {}),
+    ...(m.alpn ? { alpn: m.alpn.join(',') } : {}),
+    verify: m.verify,
+    ...(m.own ? { cert: m.own.cert.subject } : {}),
+    ...(m.minVersion ? { minVersion: m.minVersion } : {}),
+    ...(m.maxVersion ? { maxVersion: m.maxVersion } : {}),
+  };
+}

@@ -21,14 +21,17 @@ function fsyncDir(dir: string): void {
   }
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** `mode`: the new file's permissions (default: the old file's, else 0644); given, it is set from the first byte (a key stays 0600). */
+export function writeFileAtomic(path: string, data: string | Uint8Array, fixedMode?: number): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let mode = 0o644;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch {
-    // A new file.
+  let mode = fixedMode ?? 0o644;
+  if (fixedMode === undefined) {
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      // A new file.
+    }
   }
   const fd = openSync(tmp, 'wx', mode);
   try {

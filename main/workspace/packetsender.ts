@@ -79,7 +79,7 @@ function protocolOf(tcpOrUdp: string): { protocol: PacketProtocol; method?: stri
   if (t === 'dtls') return { protocol: 'dtls' };
   if (t.includes('https')) return { protocol: 'https', method: t.includes('post') ? 'POST' : 'GET' };
   if (t.includes('http')) return { protocol: 'http', method: t.includes('post') ? 'POST' : 'GET' };
-  if (t.includes('ssl')) return { protocol: 'ssl' };
+  if (t.includes('ssl')) return { protocol: 'tls' };
   if (t === 'udp') return { protocol: 'udp' };
   if (t.includes('tcp')) return { protocol: 'tcp' };
   return null;
@@ -109,7 +109,7 @@ export function fromPs(ps: PsPacket): Converted {
 
 /** Ours as Packet Sender's, or why it has no equivalent there (AF_UNIX, crafted raw packets). */
 export function toPs(p: SavedPacket): { ok: true; ps: PsPacket } | { ok: false; reason: string } {
-  const tcpOrUdp: Partial<Record<PacketProtocol, string>> = { tcp: 'TCP', udp: 'UDP', ssl: 'SSL', dtls: 'DTLS' };
+  const tcpOrUdp: Partial<Record<PacketProtocol, string>> = { tcp: 'TCP', udp: 'UDP', tls: 'SSL', ssl: 'SSL', dtls: 'DTLS' };
   let kind = tcpOrUdp[p.protocol];
   if (p.protocol === 'http' || p.protocol === 'https') kind = `${p.protocol.toUpperCase()} ${(p.http?.method ?? 'GET').toUpperCase()}`;
   if (!kind) return { ok: false, reason: `Packet Sender has no ${p.protocol} packets` };

@@ -31,9 +31,9 @@ describe('sending saved packets', () => {
       await expect(h.call('packets.send', { file: saved.file, session: other.id })).rejects.toThrow(`sendto: EISCONN (106): "U" goes to 127.0.0.1:${port} but session #${other.id} is connected to 127.0.0.1:${port === 65535 ? 1 : port + 1}: send it as new`);
       expect(got).toEqual(['u', 'u', 'u', 'u', 'u', 'u']);
       // A packet that is not sendable says why, and sends nothing.
-      const ssl = await h.call('packets.save', { packet: { name: 'S', protocol: 'ssl', target: `127.0.0.1:${port}`, data: 'x' } });
-      if (!ssl.ok) throw new Error('save');
-      await expect(h.call('packets.send', { file: ssl.file })).rejects.toThrow('"S" cannot be sent: SSL/TLS is not supported yet');
+      const dtls = await h.call('packets.save', { packet: { name: 'S', protocol: 'dtls', target: `127.0.0.1:${port}`, data: 'x' } });
+      if (!dtls.ok) throw new Error('save');
+      await expect(h.call('packets.send', { file: dtls.file })).rejects.toThrow('"S" cannot be sent: DTLS is not supported');
     } finally {
       peer.close();
       await h.close();

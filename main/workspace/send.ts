@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MethodName, Params, Result, SessionInfo, SockType } from '../../shared/contract/index.js';
-import { isUnixProtocol, PROTOCOL_CAPS, savedPacketBytes, type SavedPacket } from '../../shared/contract/workspace.js';
+import { isTlsProtocol, isUnixProtocol, PROTOCOL_CAPS, savedPacketBytes, type SavedPacket } from '../../shared/contract/workspace.js';
 import { canonicalIp, formatHostPort, parseSocketTarget, type SocketTarget } from '../../shared/net/address.js';
 import { buildStack, parseLayers } from '../../shared/packet/index.js';
 import { EngineError } from '../core/errors.js';
@@ -21,6 +21,8 @@ export const SOCK_TYPES: Record<string, SockType> = {
   'unix-stream': 'SOCK_STREAM',
   'unix-dgram': 'SOCK_DGRAM',
   'unix-seqpacket': 'SOCK_SEQPACKET',
+  tls: 'SOCK_STREAM',
+  ssl: 'SOCK_STREAM',
 };
 
 /** Where an AF_UNIX datagram client receives answers: an abstract name on Linux, a temp file elsewhere. */
@@ -31,20 +33,20 @@ export function replyAddress(): string {
 
 const bad = (message: string, field?: string): EngineError => new EngineError('BAD_REQUEST', message, undefined, field);
 
-/** The packet's target with a host name resolved (the first address the resolver gives). */
-function resolveTarget(p: SavedPacket): Promise<Exclude<SocketTarget, { family: 'host' }>> {
+/** The packet's target with a host name resolved (the first address the resolver gives), and that name. */
+function resolveTarget(p: SavedPacket): Promise<Exclude<SocketTarget, { family: 'host' }> & { host?: string }> {
   return resolveSocketTarget(p.target ?? '', p.protocol, `"${p.name}": `);
 }
 
-/** host:port, [v6]:port, a host name (resolved: the first address), /path or @name for the unix-* protocols. */
-export async function resolveSocketTarget(text: string, protocol: string, context = ''): Promise<Exclude<SocketTarget, { family: 'host' }>> {
+/** host:port, [v6]:port, a host name (resolved: the first address, and the name kept for TLS), /path or @name for the unix-* protocols. */
+export async function resolveSocketTarget(text: string, protocol: string, context = ''): Promise<Exclude<SocketTarget, { family: 'host' }> & { host?: string }> {
   const r = parseSocketTarget(text, protocol.startsWith('unix-') ? protocol : null, { hostNames: true });
   if (!r.ok) throw bad(`${context}${r.message}`, 'target');
   const t = r.target;
   if (t.family !== 'host') return t;
   try {
     const a = await lookup(t.address);
-    return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port };
+    return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port, host: t.address };
   } catch (e) {
     throw new EngineError('OS_ERROR', `${context}cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
@@ -111,7 +113,9 @@ export async function sendSaved(call: Call, p: SavedPacket, into?: number): Prom
       // An unbound AF_UNIX datagram socket is unnamed: nobody could answer it.
       await call('socket.bind', { id: session.id, address: replyAddress(), port: 0 });
     }
-    await call('socket.connect', { id: session.id, address: target.address, port: target.port, timeoutMs: 10_000 });
+    // tls: a host name in the target is the default SNI, as in `sockbench connect tls`.
+    const tls = isTlsProtocol(p.protocol) ? { ...(target.host ? { servername: target.host } : {}), ...p.tls } : undefined;
+    await call('socket.connect', { id: session.id, address: target.address, port: target.port, timeoutMs: 10_000, ...(tls ? { tls } : {}) });
   }
 
   const id = session.id;

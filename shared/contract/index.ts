@@ -7,12 +7,14 @@ import { probeEvents, probeMethods } from './probes.js';
 import { craftEvents, craftMethods } from './craft.js';
 import { workspaceEvents, workspaceMethods } from './workspace.js';
 import { automationEvents, automationMethods } from './automation.js';
+import { TlsClientOptions, TlsServerOptions } from './tls.js';
 
 export * as schemas from './schemas.js';
 export * as probeSchemas from './probes.js';
 export * as craftSchemas from './craft.js';
 export * as workspaceSchemas from './workspace.js';
 export * as automationSchemas from './automation.js';
+export * as tlsSchemas from './tls.js';
 
 const id = v.object({ id: s.SessionId });
 const sessionResult = s.SessionInfo;
@@ -57,8 +59,9 @@ export const methods = {
     params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0) }),
     result: sessionResult,
   },
+  /** With `tls`, every accepted connection is a TLS server session (its handshake traced on it). */
   'socket.listen': {
-    params: v.object({ id: s.SessionId, backlog: s.Backlog, acceptMode: v.optional(s.AcceptMode, 'auto') }),
+    params: v.object({ id: s.SessionId, backlog: s.Backlog, acceptMode: v.optional(s.AcceptMode, 'auto'), tls: v.optional(TlsServerOptions) }),
     result: sessionResult,
   },
   /** Manual accept: take the oldest connection from the kernel's queue; it becomes a session of its own. */
@@ -69,9 +72,22 @@ export const methods = {
     params: v.object({ id: s.SessionId, mode: s.ServeMode, reply: v.optional(s.Bytes) }),
     result: sessionResult,
   },
-  /** connect; with `ex: true` it behaves like connect_ex (errno in the result, not an error). */
+  /** connect; with `tls`, then the TLS handshake as a client (a failed one, verification included, leaves the session in error). */
   'socket.connect': {
-    params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0), timeoutMs: v.optional(s.TimeoutMs) }),
+    params: v.object({ id: s.SessionId, address: s.SocketAddress, port: v.optional(s.Port, 0), timeoutMs: v.optional(s.TimeoutMs), tls: v.optional(TlsClientOptions) }),
+    result: sessionResult,
+  },
+  /**
+   * STARTTLS: upgrade a connected plain stream session to TLS in place (what
+   * was sent and received before stays in its log). As the server, `send`
+   * goes out in the clear just before (e.g. "220 Ready to start TLS"), so the
+   * client's hello cannot be read as plain data.
+   */
+  'socket.starttls': {
+    params: v.variant('role', [
+      v.object({ id: s.SessionId, role: v.literal('client'), tls: v.optional(TlsClientOptions, {}), timeoutMs: v.optional(s.TimeoutMs) }),
+      v.object({ id: s.SessionId, role: v.literal('server'), tls: v.optional(TlsServerOptions, {}), send: v.optional(s.Bytes), timeoutMs: v.optional(s.TimeoutMs) }),
+    ], 'role must be client or server'),
     result: sessionResult,
   },
   /** connect_ex: the same call, but the kernel's errno is the result (null = connected) instead of an error. */

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { APPEND_NAMES } from '../codec/append.js';
 import { TEXT_ENCODINGS } from '../codec/encoding-names.js';
 import { ipBytes, ipFamily, unixPathProblem } from '../net/address.js';
+import { TlsInfo } from './tls.js';
 
 export const Family = v.picklist(['AF_INET', 'AF_INET6', 'AF_UNIX'], 'family must be AF_INET, AF_INET6 or AF_UNIX');
 export const SockType = v.picklist(
@@ -91,6 +92,7 @@ export const ErrorCode = v.picklist([
   'NO_SUCH_SESSION',
   'OS_ERROR', // the kernel said no; `errno` has its name and number
   'INVALID_STATE', // the call is not legal in the session's state (errno as the kernel would give)
+  'TLS_ERROR', // the TLS handshake failed or the peer's certificate did not verify; the message names why
   'TIMEOUT',
   'FORBIDDEN', // the message came from somewhere the bridge does not serve (a subframe, a foreign page)
   'INTERNAL',
@@ -161,6 +163,8 @@ export const SessionInfo = v.object({
   createdUs: v.number(),
   /** UDP: multicast groups joined, each with the interface it was joined on (absent: the kernel chose). */
   groups: v.optional(v.array(v.object({ group: v.string(), iface: v.optional(v.string()) }))),
+  /** TLS sessions and listeners: the handshake, the peer's chain, the certificate presented. */
+  tls: v.optional(TlsInfo),
 });
 
 export const TraceEntry = v.object({

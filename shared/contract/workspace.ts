@@ -7,15 +7,18 @@ import { formatEscapedText, parseBase64, parseEscapedText, parseHex, TEXT_ENCODI
 import { ipFamily, parseSocketTarget } from '../net/address.js';
 import { parseLayers } from '../packet/index.js';
 import { AnyBytes, AppendName, intInRange, SessionId, SessionInfo } from './schemas.js';
+import { TlsClientOptions } from './tls.js';
 
 /** The format of workspace.yaml and the files under it that this build reads and writes. */
 export const WORKSPACE_FORMAT = 1;
 
 export const PACKET_PROTOCOLS = [
   'tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket',
+  /** TCP under TLS (Packet Sender's SSL packets import as tls). */
+  'tls',
   /** A crafted packet: its layer lines, sent through the raw helper. */
   'raw',
-  /** Packet Sender's kinds that Sockbench keeps but cannot send yet. */
+  /** Packet Sender's kinds: ssl is sent as tls (files written before tls existed); the others are kept but cannot be sent. */
   'ssl', 'dtls', 'http', 'https',
 ] as const;
 export type PacketProtocol = (typeof PACKET_PROTOCOLS)[number];
@@ -34,13 +37,16 @@ export const PROTOCOL_CAPS: Record<PacketProtocol, Capability> = {
   'unix-dgram': { sendable: true },
   'unix-seqpacket': { sendable: true },
   raw: { sendable: true },
-  ssl: { sendable: false, reason: 'SSL/TLS is not supported yet: Sockbench has no TLS sessions' },
-  dtls: { sendable: false, reason: 'DTLS is not supported yet: Sockbench has no DTLS sessions' },
+  tls: { sendable: true },
+  ssl: { sendable: true },
+  dtls: { sendable: false, reason: 'DTLS is not supported: Sockbench has no DTLS sessions' },
   http: { sendable: false, reason: 'HTTP requests are not supported: Sockbench sends bytes over sockets (save it as tcp with the request as its data)' },
-  https: { sendable: false, reason: 'HTTPS requests are not supported: Sockbench has neither HTTP nor TLS' },
+  https: { sendable: false, reason: 'HTTPS requests are not supported: Sockbench sends bytes over sockets (save it as tls with the request as its data)' },
 };
 
 export const isUnixProtocol = (p: PacketProtocol): boolean => p.startsWith('unix-');
+/** tls, or Packet Sender's name for it. */
+export const isTlsProtocol = (p: PacketProtocol): boolean => p === 'tls' || p === 'ssl';
 
 /** The encodings a saved packet's text may name: those the codecs know. */
 export const PACKET_ENCODINGS: readonly string[] = TEXT_ENCODINGS;
@@ -112,6 +118,8 @@ export const SavedPacket = v.pipe(
     repeat: v.optional(Repeat),
     tags: v.optional(v.pipe(v.array(v.pipe(Text('tag', 64), v.trim(), v.minLength(1, 'a tag must not be empty')), 'tags must be a list'), v.maxLength(64, 'at most 64 tags'))),
     notes: v.optional(Text('notes', 100_000)),
+    /** tls: the client's options (servername, alpn, verify, ca, cert and key as absolute paths, versions). */
+    tls: v.optional(TlsClientOptions),
     /** http/https: the method and the path of the request. */
     http: v.optional(v.strictObject({ method: Text('http.method', 16), path: v.optional(Text('http.path', 2000)) })),
   }, (issue) => (issue.expected === 'never' ? `unknown key "${String(issue.path?.at(-1)?.key)}"` : 'a saved packet must be a mapping of keys (name, protocol, target, data …)')),
@@ -145,6 +153,7 @@ export const SavedPacket = v.pipe(
       if (!d.ok) issue('data', d.error.message);
     }
     if (p.http !== undefined && p.protocol !== 'http' && p.protocol !== 'https') issue('http', 'http is for http and https packets');
+    if (p.tls !== undefined && !isTlsProtocol(p.protocol)) issue('tls', `tls options are for tls packets; this one is ${p.protocol}`);
   }),
 );
 export type SavedPacket = v.InferOutput<typeof SavedPacket>;

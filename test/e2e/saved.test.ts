@@ -41,9 +41,9 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     const file = join(mkdtempSync(join(tmpdir(), 'sockbench-e2e-ini-')), 'packets.ini');
     writeFileSync(file, FIXTURE.replaceAll('@TCP@', String(tcp.port)).replaceAll('@UDP@', String(udp.port)).replaceAll('@TCP6@', '9'));
     await tid('saved-import-file').setInputFiles(file);
-    await poll(() => tid('saved-report').textContent()).toMatch(/packetsender-ini: took 7, marked 4 not sendable, refused 3/);
+    await poll(() => tid('saved-report').textContent()).toMatch(/packetsender-ini: took 8, marked 3 not sendable, refused 3/);
     await poll(() => tid('saved-count').textContent()).toBe('11');
-    expect(await row('Secure').getByTestId('saved-unsendable').getAttribute('title')).toMatch(/SSL\/TLS is not supported yet/);
+    expect(await row('Datagram TLS').getByTestId('saved-unsendable').getAttribute('title')).toMatch(/DTLS is not supported/);
     await shot('30-saved-import');
 
     // Keyboard: filter, Enter sends the first match as new (no session is selected).

@@ -64,14 +64,13 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     return h;
   };
 
-  it('imports packets.ini: every sendable packet taken, SSL/DTLS/HTTP kept but marked with the reason, the unreadable refused with why', { timeout: 120_000 }, async () => {
+  it('imports packets.ini: every sendable packet taken (SSL as tls), DTLS/HTTP kept but marked with the reason, the unreadable refused with why', { timeout: 120_000 }, async () => {
     const h = bench();
     const r = await h.call('packets.import', { text: ini({}), fileName: 'packets.ini' });
     expect(r.format).toBe('packetsender-ini');
-    expect(r.took.map((t) => t.name).sort()).toEqual(SENDABLE.map((s) => s.name).sort());
+    expect(r.took.map((t) => t.name).sort()).toEqual([...SENDABLE.map((s) => s.name), 'Secure'].sort());
     expect(Object.fromEntries(r.marked.map((m) => [m.name, m.reason]))).toEqual({
-      Secure: expect.stringMatching(/SSL\/TLS is not supported yet/),
-      'Datagram TLS': expect.stringMatching(/DTLS is not supported yet/),
+      'Datagram TLS': expect.stringMatching(/DTLS is not supported/),
       'Web GET': expect.stringMatching(/HTTP requests are not supported/),
       'Web post': expect.stringMatching(/HTTPS requests are not supported/),
     });
@@ -88,8 +87,9 @@ describe.skipIf(suite.skip)(`${suite.title}: Packet Sender's saved packets`, () 
     expect(by['Six']!.packet.target).toMatch(/^\[::1\]:\d+$/);
     expect(by['Web GET']).toMatchObject({ sendable: false, packet: { protocol: 'http', target: 'example.com:80', http: { method: 'GET', path: '/index.html' } } });
     expect(by['Web post']).toMatchObject({ sendable: false, packet: { protocol: 'https', http: { method: 'POST', path: '/form' }, data: 'a=1' } });
+    expect(by['Secure']).toMatchObject({ sendable: true, packet: { protocol: 'tls', target: '127.0.0.1:443', data: 'hi' } });
     // Marked packets refuse to send, with the reason.
-    await expect(h.call('packets.send', { file: by['Secure']!.file })).rejects.toThrow('"Secure" cannot be sent: SSL/TLS is not supported yet');
+    await expect(h.call('packets.send', { file: by['Datagram TLS']!.file })).rejects.toThrow('"Datagram TLS" cannot be sent: DTLS is not supported');
   });
 
   it('packetsender -n sends every packet of that file with exactly the bytes our import reads', { timeout: 120_000 }, async () => {
