@@ -11,6 +11,7 @@ import type { AnyEvent, SessionInfo, SockAddr } from '../../shared/contract/inde
 import { CallError } from '../../shared/contract/index.js';
 import { splitEndpoint, stepKind, type AnyStep, type ScenarioProtocol, type ScenarioResult, type StepOf, type StepResult } from '../../shared/contract/automation.js';
 import { savedPacketBytes, type SavedPacket } from '../../shared/contract/workspace.js';
+import type { TlsClientOptions } from '../../shared/contract/tls.js';
 import { parseEscapedText, parseHex, withAppendix, type TextEncodingName } from '../../shared/codec/index.js';
 import { formatHostPort } from '../../shared/net/address.js';
 import { TokenBucket } from '../core/token-bucket.js';
@@ -63,6 +64,8 @@ interface Conn {
   state: SessionInfo['state'];
   weShutWrite: boolean;
   weClosed: boolean;
+  /** Accepted by a listener of ours: STARTTLS upgrades it as the server. */
+  wasAccepted?: boolean;
   error?: string;
 }
 
@@ -224,7 +227,7 @@ export class ScenarioRun {
       if (!listener) return;
       // Registered now, so nothing it receives before the accept step is missed.
       listener.accepted.push(e.payload.id);
-      this.track(`#${e.payload.id}`, e.payload.id, listener.protocol, 'stream', e.payload.state);
+      this.track(`#${e.payload.id}`, e.payload.id, listener.protocol, 'stream', e.payload.state).wasAccepted = true;
     } else if (e.name === 'session.data' && e.payload.dir === 'in') {
       const c = this.byId.get(e.payload.id);
       if (!c) return;
@@ -395,10 +398,31 @@ export class ScenarioRun {
         await this.deps.call('socket.close', { id: c.id });
         return;
       }
-      case 'starttls':
-        // The hook for TLS: when the engine has TLS sessions, this upgrades the connection (checkScenario refuses it until then).
-        throw new StepFailed('starttls needs TLS sessions, which this build of Sockbench does not have');
+      case 'starttls': {
+        // A connection we made upgrades as the client; one we accepted, as the server (the workspace's certificate).
+        const c = this.conn(s.step.on, 'starttls');
+        r.session = c.id;
+        if (c.role !== 'stream') throw new StepFailed(`starttls upgrades a connection; "${c.name}" is a ${c.role}`);
+        try {
+          const after = c.wasAccepted
+            ? await this.deps.call('socket.starttls', { id: c.id, role: 'server', tls: {} })
+            : await this.deps.call('socket.starttls', { id: c.id, role: 'client', tls: this.clientTls(s.step.starttls ?? undefined) });
+          c.state = after.state;
+        } catch (e) {
+          throw new StepFailed(`starttls failed: ${errnoOf(e).message}`);
+        }
+        return;
+      }
     }
+  }
+
+  /** A scenario's tls: { insecure, servername, alpn } as the engine's client options (variables filled in). */
+  private clientTls(t: { insecure?: boolean | undefined; servername?: string | undefined; alpn?: string[] | undefined } = {}): TlsClientOptions {
+    return {
+      ...(t.insecure ? { verify: false } : {}),
+      ...(t.servername !== undefined ? { servername: this.sub(t.servername) } : {}),
+      ...(t.alpn ? { alpn: t.alpn.map((a) => this.sub(a)) } : {}),
+    };
   }
 
   private protocolOf(endpoint: string): { protocol: ScenarioProtocol; address: string } {
@@ -427,7 +451,9 @@ export class ScenarioRun {
       await this.deps.call('socket.bind', { id: s.id, address: replyAddress(), port: 0 });
     }
     try {
-      const after = await this.deps.call('socket.connect', { id: s.id, address: target.address, port: target.port, timeoutMs: step.timeout ?? CONNECT_TIMEOUT });
+      // tls: a host name in the address is the default SNI, as in `sockbench connect tls`.
+      const tls = protocol === 'tls' ? this.clientTls({ ...(target.host ? { servername: target.host } : {}), ...step.tls }) : undefined;
+      const after = await this.deps.call('socket.connect', { id: s.id, address: target.address, port: target.port, timeoutMs: step.timeout ?? CONNECT_TIMEOUT, ...(tls ? { tls } : {}) });
       c.state = after.state;
       this.lastError = null;
     } catch (e) {
@@ -448,7 +474,7 @@ export class ScenarioRun {
     r.session = s.id;
     try {
       const bound = await this.deps.call('socket.bind', { id: s.id, address: target.address, port: target.port });
-      if (!datagram) await this.deps.call('socket.listen', { id: s.id, backlog: step.backlog ?? 128 });
+      if (!datagram) await this.deps.call('socket.listen', { id: s.id, backlog: step.backlog ?? 128, ...(protocol === 'tls' ? { tls: {} } : {}) });
       if (bound.local) r.captured = { [`${c.name}.port`]: String(bound.local.port) };
       if (bound.local) this.vars.set(`${c.name}.port`, String(bound.local.port));
     } catch (e) {
@@ -466,6 +492,11 @@ export class ScenarioRun {
     const c = this.byId.get(l.accepted.shift()!)!;
     this.name(c, step.as);
     r.session = c.id;
+    // A TLS connection is usable once its handshake is done (connecting until then).
+    if (c.protocol === 'tls' && !(await this.waitUntil(() => c.state !== 'connecting', performance.now() + timeout))) {
+      throw new StepFailed(`the TLS handshake of the accepted connection did not finish within ${timeout} ms`);
+    }
+    if (c.state === 'error') throw new StepFailed(`the accepted connection's TLS handshake failed: ${c.error ?? 'error'}`);
   }
 
   private async send(step: StepOf<'send'>, r: StepResult, errorExpected: boolean): Promise<void> {

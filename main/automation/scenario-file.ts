@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { LATER_PROTOCOLS, Scenario, stepKind, type AnyStep } from '../../shared/contract/automation.js';
+import { Scenario, splitEndpoint, stepKind, type AnyStep } from '../../shared/contract/automation.js';
 import type { FileProblem } from '../workspace/kinds.js';
 import { readYaml } from '../workspace/yaml-file.js';
 
@@ -112,8 +112,7 @@ export function checkScenario(loaded: LoadedScenario, opts: CheckOptions = {}): 
       uses(step, path);
       if (typeof step.on === 'string' && !conns.has(step.on)) fail([...path, 'on'], `no connection is named "${step.on}" before this step (name one with as: on connect, listen or accept)`);
       if (s.kind === 'close' && typeof s.step.close === 'string' && !conns.has(s.step.close)) fail([...path, 'close'], `no connection is named "${s.step.close}" before this step`);
-      if (s.kind === 'starttls') fail([...path, 'starttls'], LATER_PROTOCOLS.tls!);
-      if (s.kind === 'connect' && s.step.tls !== undefined) fail([...path, 'tls'], 'tls options go with connect: tls HOST:PORT');
+      if (s.kind === 'connect' && s.step.tls !== undefined && splitEndpoint(s.step.connect)?.protocol !== 'tls') fail([...path, 'tls'], 'tls options go with connect: tls HOST:PORT');
       if (s.kind === 'send' && typeof s.step.send === 'object' && opts.hasPacket && !opts.hasPacket(s.step.send.packet)) {
         fail([...path, 'send', 'packet'], `no saved packet is named "${s.step.send.packet}" (sockbench packets list shows them)`);
       }

@@ -140,18 +140,9 @@ export { RulesStatus } from './schemas.js';
 
 // ---- scenarios --------------------------------------------------------------
 
-/** What `connect`, `listen` and `accept` open: the CLI's protocols. */
-export const SCENARIO_PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket'] as const;
+/** What `connect`, `listen` and `accept` open: the CLI's protocols (tls: TCP under TLS; `listen: tls` uses the workspace's self-signed certificate). */
+export const SCENARIO_PROTOCOLS = ['tcp', 'udp', 'unix-stream', 'unix-dgram', 'unix-seqpacket', 'tls'] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
-/**
- * Protocols a later build adds (TLS: `connect: tls HOST:PORT` with `tls:
- * {insecure, servername, alpn}`, and a `starttls` step). Named here so a
- * file that uses them gets a clear "not in this build" instead of an
- * unknown word.
- */
-export const LATER_PROTOCOLS: Record<string, string> = {
-  tls: 'TLS sessions are not in this build of Sockbench yet: connect: tls and starttls will call into them when they land',
-};
 
 /** "tcp 127.0.0.1:80" → protocol and address text (variables may still be in the address). */
 export function splitEndpoint(text: string): { protocol: string; address: string } | null {
@@ -163,7 +154,6 @@ export function splitEndpoint(text: string): { protocol: string; address: string
 export function endpointProblem(text: string): string | null {
   const e = splitEndpoint(text);
   if (!e) return `expected PROTOCOL ADDRESS, e.g. "tcp 127.0.0.1:8000" (protocols: ${SCENARIO_PROTOCOLS.join(', ')})`;
-  if (LATER_PROTOCOLS[e.protocol]) return LATER_PROTOCOLS[e.protocol]!;
   if (!(SCENARIO_PROTOCOLS as readonly string[]).includes(e.protocol)) return `unknown protocol "${e.protocol}"; one of ${SCENARIO_PROTOCOLS.join(', ')}`;
   if (e.address.includes('${')) return null;
   const t = parseSocketTarget(e.address, e.protocol.startsWith('unix-') ? e.protocol : null, { hostNames: true });
@@ -177,6 +167,7 @@ const Data = Text('data', 16_000_000);
 const Capture = v.pipe(v.array(Name('a capture name'), 'capture must be a list of names'), v.maxLength(9, 'at most 9 captures ($1..$9)'));
 /** A value a step compares or sets: text, or a number or boolean written as such. */
 const Value = v.union([v.string(), v.number(), v.boolean()], 'a value must be text, a number or true/false');
+/** A TLS client's options in a scenario: insecure (do not verify the certificate), SNI, ALPN. */
 const TlsOptions = keys('tls', {
   insecure: v.optional(v.boolean('tls.insecure must be true or false')),
   servername: v.optional(Text('tls.servername', 255)),
