@@ -47,7 +47,7 @@ function scenario(yaml: string, name = `s${++n}.yaml`): string {
   return file;
 }
 
-function peer(p: Proc): Proc {
+function peer<P extends Proc>(p: P): P {
   stops.push(p.stop);
   return p;
 }
