@@ -10,6 +10,7 @@ import { runPackets } from './cli/packets-run.js';
 import { runCraft } from './cli/craft-run.js';
 import { runPing, runSweep, runTraceroute } from './cli/probe-run.js';
 import { runConnect, runListen, type Exit } from './cli/run.js';
+import { runScenarios } from './cli/scenario-run.js';
 
 async function main(argv: string[]): Promise<number> {
   let cmd;
@@ -21,7 +22,8 @@ async function main(argv: string[]): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     // ping and traceroute: one line, as those tools print it; the others add the usage.
     // craft too: a bad layer line is one line naming the layer, word and column.
-    const probe = argv[0] === 'ping' || argv[0] === 'traceroute' || argv[0] === 'sweep' || argv[0] === 'craft';
+    // run: one line too (CI logs read it).
+    const probe = argv[0] === 'ping' || argv[0] === 'traceroute' || argv[0] === 'sweep' || argv[0] === 'craft' || argv[0] === 'run';
     const message = probe && !e.message.startsWith(`${argv[0]}:`) && !e.message.startsWith(`${argv[0]} `) ? `${argv[0]}: ${e.message}` : e.message;
     process.stderr.write(probe ? `sockbench: ${message}\n` : `sockbench: ${message}\n${USAGE}\n`);
     return 2;
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       : cmd.kind === 'sweep' ? await runSweep(cmd)
       : cmd.kind === 'craft' ? await runCraft(cmd)
       : cmd.kind === 'connect' ? await runConnect(cmd, workspace, process.stdin.isTTY ? undefined : process.stdin)
+      : cmd.kind === 'run' ? await runScenarios(cmd, workspace)
       : await runPackets(cmd, workspace);
   } catch (e) {
     const message = e instanceof CallError ? e.error.message : e instanceof Error ? e.message : String(e);

@@ -9,6 +9,9 @@ import { ipFamily } from '../shared/net/address.js';
 import { pcapngOf, sessionPackets, type SessionPackets } from '../shared/packet/session-pcap.js';
 import { epochMs } from './core/clock.js';
 import { EngineError } from './core/errors.js';
+import { recordScenario } from './automation/record.js';
+import { CompiledRules, previewRules, RulesSource } from './automation/rules.js';
+import { Scenarios } from './automation/scenarios.js';
 import { resolveName } from './core/resolve.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
 import { probeCombos } from './engine/capabilities.js';
@@ -25,7 +28,9 @@ import { chooseWorkspaceDir, defaultDataDir, type WorkspaceSource } from './work
 import { sendSaved, type Call } from './workspace/send.js';
 import { workspaceIdentity } from './workspace/tls-identity.js';
 import { exportPackets, importPackets } from './workspace/transfer.js';
-import { Workspace } from './workspace/workspace.js';
+import { KINDS } from './workspace/kinds.js';
+import { Workspace, type SaveResult } from './workspace/workspace.js';
+import { writeYaml } from './workspace/yaml-file.js';
 
 /** Which folder the workspace is: chosen by the entry point (--workspace, $SOCKBENCH_WORKSPACE, the mode's default). */
 export interface WorkspaceConfig {
@@ -56,6 +61,8 @@ export class Workbench {
   readonly probes: Probes;
   /** The packet crafter's sends: through the probes' raw helper, or as a session's data. */
   readonly craft: Crafter;
+  /** The workspace's scenarios run from the app (the CLI runs its files itself, over the same runner). */
+  readonly scenarios: Scenarios;
   private readonly listeners = new Set<(event: AnyEvent) => void>();
   private readonly workspaceConfig: WorkspaceConfig | undefined;
   private openWorkspace: Workspace | undefined;
@@ -71,6 +78,19 @@ export class Workbench {
     this.engine.onEvent(emit);
     this.probes = new Probes(emit, opts.probes);
     this.craft = new Crafter({ raw: this.probes, session: (id) => this.engine.get(id), emit }, opts.craft);
+    this.scenarios = new Scenarios({ call: (method, params) => this.call(method, params), onEvent: (fn) => this.onEvent(fn), emit, workspace: () => this.workspace });
+  }
+
+  /** One validated contract call, as the page makes it (saved packets and scenarios drive sessions this way). */
+  readonly call: Call = async (method, params) => {
+    const parsed = v.safeParse(methods[method].params, params);
+    if (!parsed.success) throw new EngineError('BAD_REQUEST', parsed.issues[0].message);
+    return (this.table[method] as (p: unknown) => never)(parsed.output);
+  };
+
+  private tableCache: Handlers | undefined;
+  private get table(): Handlers {
+    return (this.tableCache ??= this.handlers());
   }
 
   /** The user's files: opened on first use, in the folder the entry point chose. */
@@ -154,17 +174,16 @@ export class Workbench {
     };
     const udp = (id: number, call: string): UdpSession => UdpSession.of(session(id), call);
     // Saved packets are sent through the same validated calls the page makes.
-    const call: Call = async (method, params) => {
-      const parsed = v.safeParse(methods[method].params, params);
-      if (!parsed.success) throw new EngineError('BAD_REQUEST', parsed.issues[0].message);
-      return (table[method] as (p: unknown) => never)(parsed.output);
-    };
+    const call = this.call;
+    const at = (file: string | undefined, rev: string | null | undefined) => ({ ...(file !== undefined ? { file } : {}), ...(rev !== undefined ? { rev } : {}) });
+    /** A save's result as the contract gives it for rule sets and scenarios (the file on disk as text when it conflicts). */
+    const saved = <T>(r: SaveResult<T>) => (r.ok ? r : { ok: false as const, conflict: { file: r.conflict.file, diskText: r.conflict.diskText, diskRev: r.conflict.diskRev } });
     const packetEntry = (file: string) => {
       const e = this.workspace.list('packets').entries.find((x) => x.file === file);
       if (!e) throw new EngineError('BAD_REQUEST', `no saved packet in packets/${file} (it was deleted or renamed, or does not read)`, undefined, 'file');
       return e;
     };
-    const table: Handlers = {
+    this.tableCache = {
       'session.list': () => ({ sessions: engine.list().map((s) => s.info()), epochMs }),
       'engine.capabilities': () => ({ platform: process.platform, combos: probeCombos() }),
       'session.history': ({ id }) => {
@@ -271,12 +290,40 @@ export class Workbench {
       'packets.export': ({ format, files }) => exportPackets(this.workspace, format, files),
       'packets.send': ({ file, session: into }) => sendSaved(call, packetEntry(file).value, into),
       'session.pcapng': ({ id }) => ({ ...this.pcapng([id]), fileName: `sockbench-session-${id}.pcapng` }),
+      // Automation: auto-reply rules and scenarios
+      'rules.list': () => {
+        const { entries, problems } = this.workspace.list('rules');
+        return { ruleSets: entries.map((e) => ({ file: e.file, rev: e.rev, ruleSet: e.value })), problems };
+      },
+      'rules.save': ({ ruleSet, file, rev }) => saved(this.workspace.save('rules', ruleSet, at(file, rev))),
+      'rules.preview': ({ ruleSet, sample }) => ({ messages: previewRules(ruleSet, sample, ruleSet.name) }),
+      'socket.setRules': ({ id, ruleSet, file }) => act(id, (s) => s.setRules(ruleSet ? new RulesSource(new CompiledRules(ruleSet.name ?? file?.replace(/\.ya?ml$/, '') ?? 'rules', ruleSet)) : null)),
+      'scenarios.list': () => this.scenarios.list(),
+      'scenarios.save': ({ scenario, file, rev }) => saved(this.workspace.save('scenarios', scenario, at(file, rev))),
+      'scenarios.run': ({ file, vars, ref }) => this.scenarios.start(file, vars, ref),
+      'scenarios.stop': ({ id }) => {
+        this.scenarios.stop(id);
+        return {};
+      },
+      'scenarios.record': ({ id, name }) => {
+        const s = session(id);
+        const info = s.info();
+        const listener = info.parent !== undefined ? engine.list().find((x) => x.id === info.parent)?.info() : undefined;
+        let scenario;
+        try {
+          scenario = recordScenario({ info, trace: s.trace, data: s.data.toArray(), evictedEntries: s.data.evictedEntries, epochMs, ...(listener ? { listener } : {}) }, name);
+        } catch (e) {
+          throw new EngineError('BAD_REQUEST', (e as Error).message, undefined, 'id');
+        }
+        return { scenario, text: writeYaml(scenario, null, KINDS.scenarios.order, KINDS.scenarios.header) };
+      },
     };
-    return table;
+    return this.tableCache;
   }
 
   /** Closes every open session and stops the helpers (app quit, test teardown). */
   async close(): Promise<void> {
+    this.scenarios.close();
     await this.engine.close();
     await this.craft.close();
     await this.probes.close();

@@ -48,6 +48,8 @@ export type Command =
       json: boolean;
       /** Write every session's data as pcapng here when done. */
       pcap?: string;
+      /** A rule set file (rules/*.yaml): answer what arrives with its rules. */
+      rules?: string;
       /** Received bytes are printed as text in this encoding (plain: instead of the raw bytes; --json: a "text" field too). */
       encoding?: TextEncodingName;
       /** listen tls: the server's TLS options. */
@@ -55,6 +57,7 @@ export type Command =
     }
   | { kind: 'connect'; protocol: Protocol; target: Target; send?: Uint8Array; waitMs?: number; json: boolean; pcap?: string; encoding?: TextEncodingName; tls?: TlsClientOptions }
   | PacketsCommand
+  | RunCommand
   | PingCommand
   | TracerouteCommand
   | SweepCommand
@@ -68,6 +71,16 @@ export type PacketsCommand =
   | { kind: 'packets-import'; file: string }
   | { kind: 'packets-export'; file: string; format: ExportFormat }
   | { kind: 'send'; name: string; waitMs: number; json: boolean };
+
+/** `sockbench run FILE…`: scenarios (files or folders of them), with --var overrides and the reports CI reads. */
+export interface RunCommand {
+  kind: 'run';
+  files: string[];
+  vars: Record<string, string>;
+  junit?: string;
+  tap: boolean;
+  json: boolean;
+}
 
 export const EXPORT_FORMATS = ['packetsender-ini', 'packetsender-json', 'yaml'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -121,14 +134,44 @@ function parsePackets(verb: string, rest: string[]): PacketsCommand {
   throw new UsageError(sub === undefined ? 'packets needs list, import or export' : `unknown packets command "${sub}"; use list, import or export`);
 }
 
+/** `run FILE… [--var k=v]… [--junit FILE] [--tap] [--json]`. */
+function parseRun(rest: string[]): RunCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { var: { type: 'string', multiple: true }, junit: { type: 'string' }, tap: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    });
+  } catch (e) {
+    throw new UsageError(`run: ${(e as Error).message.split('\n')[0]!}`);
+  }
+  const v = parsed.values;
+  if (parsed.positionals.length === 0) throw new UsageError('run needs at least one scenario file or folder (e.g. sockbench run scenarios/)');
+  if (v.tap && v.json) throw new UsageError('run: --tap and --json exclude each other: choose one for standard output');
+  if (v.junit === '') throw new UsageError('run: --junit needs a file name');
+  const vars: Record<string, string> = {};
+  for (const kv of v.var ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 0) throw new UsageError(`run: --var needs NAME=VALUE, got "${kv}"`);
+    const name = kv.slice(0, eq);
+    if (!/^[A-Za-z_][\w.-]{0,63}$/.test(name)) throw new UsageError(`run: --var ${kv}: "${name}" is not a variable name (a letter or _ then letters, digits, _ . -)`);
+    vars[name] = kv.slice(eq + 1);
+  }
+  return { kind: 'run', files: parsed.positionals, vars, ...(v.junit !== undefined ? { junit: v.junit } : {}), tap: Boolean(v.tap), json: Boolean(v.json) };
+}
+
 export const USAGE = `usage:
-  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+  sockbench listen  <protocol> <addr> [--echo] [--reply DATA] [--rules FILE] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
   sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
 ${TLS_USAGE}
   sockbench packets list [--json]
   sockbench packets import FILE            (Packet Sender's packets.ini or JSON, or Sockbench YAML)
   sockbench packets export FILE --format packetsender-ini|packetsender-json|yaml
   sockbench send NAME [--wait MS] [--json] (send a saved packet, print the answer)
+  sockbench run FILE|DIR… [--var NAME=VALUE]… [--junit FILE] [--tap] [--json]
+                                           (run scenarios: exit 0 all passed, 1 one failed, 2 a file is invalid)
 ${PING_USAGE}
 ${CRAFT_USAGE}   (sockbench craft --help: the layer syntax)
 protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket, tls
@@ -136,6 +179,7 @@ addr: tcp, udp, tls: 127.0.0.1:9000, [::1]:9000 or a host name, localhost:9000 (
       unix-*: a socket path /tmp/x.sock, or an abstract name @name
 DATA: text with escapes (\\r\\n, \\xHH), hex:0a0b…, or @file
 --pcap FILE: write the sessions' sent and received data as pcapng (synthetic IP/TCP/UDP headers)
+--rules FILE: answer what arrives with a rule set (rules/*.yaml; see docs/AUTOMATION.md)
 --workspace DIR (any command): the workspace folder; else $SOCKBENCH_WORKSPACE, else
       $XDG_DATA_HOME/sockbench (~/.local/share/sockbench)
 --encoding NAME: the text of DATA is written in NAME, and what arrives is printed as text decoded from NAME
@@ -214,7 +258,8 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'sweep') return parseSweep(rest);
   if (verb === 'craft') return parseCraft(rest) ?? { kind: 'help', text: CRAFT_HELP };
   if (verb === 'packets' || verb === 'send') return parsePackets(verb, rest);
-  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets, send, version or help`);
+  if (verb === 'run') return parseRun(rest);
+  if (verb !== 'listen' && verb !== 'connect') throw new UsageError(`unknown command "${verb}"; use listen, connect, ping, traceroute, sweep, craft, packets, send, run, version or help`);
   let parsed;
   try {
     parsed = parseArgs({
@@ -227,7 +272,7 @@ export function parseCommand(argv: string[]): Command {
         encoding: { type: 'string' },
         append: { type: 'string' },
         ...(verb === 'listen'
-          ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' }, ...TLS_LISTEN_OPTIONS }
+          ? { echo: { type: 'boolean', default: false }, reply: { type: 'string' }, rules: { type: 'string' }, count: { type: 'string' }, timeout: { type: 'string' }, ...TLS_LISTEN_OPTIONS }
           : { send: { type: 'string' }, wait: { type: 'string' }, ...TLS_CONNECT_OPTIONS }),
       },
     });
@@ -257,6 +302,8 @@ export function parseCommand(argv: string[]): Command {
   };
   if (verb === 'listen') {
     if (v.echo && v.reply !== undefined) throw new UsageError('--echo and --reply exclude each other: choose one');
+    if (v.rules !== undefined && (v.echo || v.reply !== undefined)) throw new UsageError('--rules answers by its rules: leave out --echo and --reply');
+    if (v.rules === '') throw new UsageError('--rules needs a rule set file');
     if (append && v.reply === undefined) throw new UsageError('--append needs --reply (--echo sends back what came, unchanged)');
     const timeout = v.timeout as string | undefined;
     if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout needs a number of seconds > 0, got "${timeout}"`);
@@ -270,6 +317,7 @@ export function parseCommand(argv: string[]): Command {
       timeoutS: timeout === undefined ? undefined : Number(timeout),
       json: Boolean(v.json),
       ...(pcap !== undefined ? { pcap } : {}),
+      ...(v.rules !== undefined ? { rules: v.rules as string } : {}),
       ...(encoding ? { encoding } : {}),
       ...(protocol === 'tls' ? { tls: tlsListenOptions(v) } : {}),
     };

@@ -2,6 +2,7 @@
 // as a shell user expects; `sockbench --version` / `sockbench version`.
 import { APPEND_NAMES, TEXT_ENCODINGS } from '../../shared/codec/index.js';
 import { CRAFT_HELP } from './craft-args.js';
+import { TLS_HELP } from './tls-args.js';
 
 declare const __SOCKBENCH_VERSION__: string | undefined;
 
@@ -20,16 +21,19 @@ const COMMON = `--pcap FILE: write the sessions' sent and received data as pcapn
 --json: one JSON object per line on stdout (trace entries, data, status)`;
 
 const COMMANDS: Record<string, string> = {
-  listen: `usage: sockbench listen <protocol> <addr> [--echo] [--reply DATA] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+  listen: `usage: sockbench listen <protocol> <addr> [--echo] [--reply DATA] [--rules FILE] [--count N] [--timeout S] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+       sockbench listen tls <addr> [--cert FILE --key FILE] [--client-cert request|require] [--ca FILE] [--alpn LIST] …
 
 Binds and listens (datagrams: binds and receives), printing what arrives on stdout.
-protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket (port 0 = any free port)
+protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket, tls (port 0 = any free port)
 ${ADDR}
 --echo: send back what arrives; --reply DATA: answer each message with DATA
+--rules FILE: answer what arrives with a rule set (rules/*.yaml; see docs/AUTOMATION.md)
 --count N: exit after N connections (datagrams); --timeout S: exit after S seconds without activity
 ${DATA}
 ${COMMON}`,
   connect: `usage: sockbench connect <protocol> <addr> [--send DATA] [--wait MS] [--json] [--pcap FILE] [--encoding NAME] [--append NAME]
+       sockbench connect tls <host:port> [--servername NAME] [--alpn h2,http/1.1] [--insecure] [--ca FILE] [--cert FILE --key FILE] …
 
 Connects and prints what arrives on stdout (status lines on stderr), like nc -N.
 What it sends: --send DATA; without --send, its standard input when that is not a terminal
@@ -38,11 +42,12 @@ When it ends: streams without --wait shut down their write side (SHUT_WR) after 
 (at the end of stdin), then wait for the peer to close, however long that takes;
 with --wait MS they read for MS milliseconds after sending and exit. Datagrams read
 for --wait MS (default 1000) after the last send.
-protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket
+protocol: tcp, udp, unix-stream, unix-dgram, unix-seqpacket, tls
 ${ADDR}
 ${DATA}
 ${COMMON}
-exit status: 0 done, 1 the socket call failed (one line naming the errno), 2 bad usage`,
+${TLS_HELP}
+exit status: 0 done, 1 the socket call failed (one line naming the errno) or a TLS verification failed, 2 bad usage`,
   packets: `usage:
   sockbench packets list [--json]
   sockbench packets import FILE            (Packet Sender's packets.ini or JSON, or Sockbench YAML)
@@ -69,6 +74,13 @@ exit status: 0 the host answered, 1 it did not, 2 an error`,
 Pings many addresses, as fping -g: IPv4 / IPv6 addresses and CIDR blocks (at most 4,096 addresses).
 -c probes per target, -i ms between probes, -p ms between probes to one target, -t timeout (ms).
 exit status: 0 every target alive, 1 some unreachable, 2 an error`,
+  run: `usage: sockbench run FILE|DIR… [--var NAME=VALUE]… [--junit FILE] [--tap] [--json]
+
+Runs scenarios (scenarios/*.yaml; a folder runs every scenario in it; see docs/AUTOMATION.md).
+--var NAME=VALUE: sets a variable, over the scenario's own vars; --junit FILE: a JUnit XML report;
+--tap: TAP version 14 on stdout; --json: one JSON object per step and scenario.
+--workspace DIR: where saved packets named by send: { packet } are found
+exit status: 0 every scenario passed, 1 one failed, 2 a file is invalid or the command line is wrong`,
   craft: CRAFT_HELP,
   version: 'usage: sockbench version (or sockbench --version): prints the version',
   help: 'usage: sockbench help [COMMAND]: the usage of every command, or of one',

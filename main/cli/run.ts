@@ -6,6 +6,8 @@ import { formatHostPort } from '../../shared/net/address.js';
 import { createRouter } from '../bridge/router.js';
 import { resolveName } from '../core/resolve.js';
 import { Workbench, workspaceConfig } from '../workbench.js';
+import { loadRuleSetFile } from '../automation/rules-file.js';
+import { problemLine } from '../automation/scenario-file.js';
 import { replyAddress } from '../workspace/send.js';
 import type { Command, Protocol, Target } from './args.js';
 import { Output, showAddr, type TextOutput } from './output.js';
@@ -112,6 +114,9 @@ function lossLine(out: Output, s: SessionInfo): void {
 
 /** `workspace`: --workspace (a TLS listener's self-signed certificate is kept there). */
 export async function runListen(cmd: Listen, workspace?: string): Promise<Exit> {
+  // A rule set that does not read is a usage problem: one line naming file, line and field, before any socket.
+  const rules = cmd.rules === undefined ? undefined : loadRuleSetFile(cmd.rules);
+  if (rules && !rules.ok) return new Exit(2, problemLine(rules.problem));
   const { engine, out, call, finished, finish, fail } = setup(cmd.json, workspace, textOutput(cmd));
   let boundPath: string | undefined;
   let datagrams: number | undefined;
@@ -123,6 +128,10 @@ export async function runListen(cmd: Listen, workspace?: string): Promise<Exit> 
     const bound = await call('socket.bind', { id: listener.id, address: cmd.target.address, port: cmd.target.port });
     if (cmd.target.family === 'AF_UNIX') boundPath = cmd.target.address;
     const listening = type !== 'SOCK_DGRAM' ? await call('socket.listen', { id: listener.id, backlog: 128, ...(cmd.tls ? { tls: cmd.tls } : {}) }) : bound;
+    if (rules?.ok) {
+      await call('socket.setRules', { id: listener.id, ruleSet: { ...rules.ruleSet, name: rules.name } });
+      out.status(`answering with rule set "${rules.name}" (${rules.ruleSet.rules.length} rules, framing ${rules.ruleSet.framing})`, { rules: rules.name });
+    }
     out.status(`listening on ${cmd.protocol} ${showAddr(bound.local)}`, { address: bound.local?.address, port: bound.local?.port });
     if (listening.tls?.own) for (const line of ownLines(listening.tls.own)) out.status(line);
     const shown = new Set<number>();

@@ -9,6 +9,7 @@ import { EngineError, formatErrno, fromSystemError } from '../core/errors.js';
 import { gaiError, resolveName } from '../core/resolve.js';
 import { Ring } from '../../shared/ring.js';
 import { Capture, CAPTURE_LIMIT } from './capture.js';
+import type { Responder, ResponderSource } from './responder.js';
 
 /** get/setsockopt on a socket whose descriptor is not in this process. Failures are shaped like the addon's (code, errno, syscall). */
 export interface SockoptTarget {
@@ -47,6 +48,13 @@ export abstract class Session {
   readonly data = new Ring<DataEntry>(RING_ENTRIES, RING_BYTES, (e) => e.bytes.byteLength);
   /** "Save received stream to a file": every received byte, kept while on. */
   readonly capture = new Capture();
+  /** Auto-reply rules: where responders come from (a listener hands it to each connection), and this session's own. */
+  private rulesSource: ResponderSource | undefined;
+  private responder: Responder | undefined;
+  /** Replies go out one after another, each after its delay. */
+  private replyChain: Promise<void> = Promise.resolve();
+  /** The listener that accepted this connection (its rule counts add this connection's). */
+  private acceptedBy: Session | undefined;
 
   constructor(
     readonly id: number,
@@ -70,6 +78,7 @@ export abstract class Session {
       info.capture = { on: this.capture.on, bytes: this.capture.bytes, overflow: this.capture.overflow, limit: CAPTURE_LIMIT };
     }
     if (this.serve.mode !== 'none') info.serve = { mode: this.serve.mode, replyBytes: this.serve.reply.byteLength };
+    if (this.responder) info.rules = this.state === 'listening' ? this.rulesSource!.status() : this.responder.status();
     this.listenerInfo(info);
     if (this.lastError) {
       info.lastError = { code: this.lastError.code, message: this.lastError.message };
@@ -165,8 +174,8 @@ export abstract class Session {
     }
   }
 
-  /** Bytes moved: counted exactly, kept in the ring, forwarded to the renderer. */
-  protected noteData(dir: 'in' | 'out', chunk: Uint8Array, addr?: SockAddr): void {
+  /** Bytes moved: counted exactly, kept in the ring, forwarded to the renderer; `rule` marks an automatic reply. */
+  protected noteData(dir: 'in' | 'out', chunk: Uint8Array, addr?: SockAddr, rule?: string): void {
     // A plain Uint8Array view: Buffers would serialise through toJSON.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (dir === 'in') {
@@ -179,6 +188,7 @@ export abstract class Session {
     }
     const entry: DataEntry = { id: this.id, dir, tUs: nowUs(), bytes };
     if (addr) entry.addr = addr;
+    if (rule !== undefined) entry.rule = rule;
     this.data.push(entry);
     this.host.emit({ name: 'session.data', payload: entry });
     this.countersChanged();
@@ -346,7 +356,70 @@ export abstract class Session {
       throw new EngineError('BAD_REQUEST', 'reply mode needs the bytes to reply with', undefined, 'reply');
     }
     this.serve = { mode, reply: mode === 'reply' ? reply : new Uint8Array(0) };
+    if (mode !== 'none' && this.rulesSource) this.setRules(null);
     this.changed();
+  }
+
+  /**
+   * Answers what arrives with rules (null: stop). A listener hands the
+   * source to each connection it accepts from now on, and each opens its own
+   * responder (own framing buffer, counter and counts). Echo / reply mode
+   * is turned off.
+   */
+  setRules(source: ResponderSource | null): void {
+    this.requireNotClosed('rules');
+    this.rulesSource = source ?? undefined;
+    this.responder = source?.open({ datagrams: this.type !== 'SOCK_STREAM' });
+    if (source) this.serve = { mode: 'none', reply: new Uint8Array(0) };
+    const scope = this.state === 'listening' ? 'each connection accepted from now on answers' : 'what arrives is answered';
+    this.record({ tUs: nowUs(), call: 'rules', args: { ruleSet: source?.name ?? null }, ok: true, result: source ? `${scope} with rule set "${source.name}"` : 'no automatic replies' });
+    this.changed();
+  }
+
+  /** An accepted connection answers as its listener does (echo, reply, or its own responder of the listener's rules). */
+  protected inheritServing(listener: Session): void {
+    this.serve = { ...listener.serve };
+    this.acceptedBy = listener;
+    if (listener.rulesSource) {
+      this.rulesSource = listener.rulesSource;
+      this.responder = listener.rulesSource.open({ datagrams: this.type !== 'SOCK_STREAM' });
+    }
+  }
+
+  /**
+   * Rules: what this chunk (a read, or a datagram from `from`) calls for.
+   * Replies leave in order, each after its delay, through sendReply; a
+   * reply with close closes the connection once its bytes were taken.
+   */
+  protected respond(chunk: Uint8Array, from?: SockAddr): void {
+    const responder = this.responder;
+    if (!responder || this.serve.mode !== 'none') return;
+    const { replies, notes } = responder.receive(chunk, from);
+    for (const note of notes) this.recordEvent('rules', note);
+    if (replies.length === 0) return;
+    this.changed();
+    this.acceptedBy?.changed();
+    for (const reply of replies) {
+      this.replyChain = this.replyChain
+        .then(async () => {
+          if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+          if (this.ended()) return;
+          if (reply.bytes.byteLength > 0) await this.sendReply(reply.bytes, from, reply.rule);
+          if (reply.close && !this.ended()) await this.close();
+        })
+        .catch((e: unknown) => {
+          if (!(e instanceof EngineError && e.errno?.name === 'EBADF')) this.recordEvent('rules', '', fromSystemError(e, 'send'));
+        });
+    }
+  }
+
+  private ended(): boolean {
+    return this.state === 'closed' || this.state === 'error';
+  }
+
+  /** Sends one automatic reply (to `to` for an unconnected datagram socket), noted with its rule. */
+  protected sendReply(_bytes: Uint8Array, _to: SockAddr | undefined, _rule: string | undefined): Promise<void> {
+    return Promise.reject(EngineError.state('EOPNOTSUPP', 'send', 'this session cannot answer automatically'));
   }
 
   /** What to send back for a received message in echo / reply mode, or null. */

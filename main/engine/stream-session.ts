@@ -74,6 +74,7 @@ export class StreamSession extends Session {
       this.sock.write(answer);
       this.noteData('out', answer);
     }
+    this.respond(chunk);
   };
 
   static create(id: number, family: Family, host: SessionHost): StreamSession {
@@ -86,7 +87,7 @@ export class StreamSession extends Session {
   private static accepted(id: number, listener: StreamSession, sock: net.Socket): StreamSession {
     const s = new StreamSession(id, listener.family, 'SOCK_STREAM', listener.host);
     s.parent = listener.id;
-    s.serve = { ...listener.serve };
+    s.inheritServing(listener);
     if (listener.tlsServer) {
       // Connected, but usable once the TLS handshake is done: connecting until then.
       s.sock = sock;
@@ -104,6 +105,14 @@ export class StreamSession extends Session {
 
   override fileno(): number | undefined {
     return this.fd ?? handleFd(this.sock);
+  }
+
+  /** An automatic reply: queued through Node; done once the kernel took it (a close after it loses nothing). */
+  protected override sendReply(bytes: Uint8Array, _to: SockAddr | undefined, rule: string | undefined): Promise<void> {
+    const sock = this.sock;
+    if (!sock || this.writeShut || (this.state !== 'connected' && this.state !== 'half-closed')) return Promise.resolve();
+    this.noteData('out', bytes, undefined, rule);
+    return new Promise((resolve, reject) => sock.write(bytes, (err) => (err ? reject(err) : resolve())));
   }
 
   override info(): SessionInfo {

@@ -94,16 +94,31 @@ export class UdpSession extends Session {
     if (this.readMode === 'auto') this.answer(data, from);
   }
 
-  /** Echo / reply mode: one datagram back to where this one came from. */
+  /** Echo / reply mode: one datagram back to where this one came from; or what the rules say. */
   private answer(data: Uint8Array, to: SockAddr): void {
     const reply = this.answerFor(data);
-    if (!reply) return;
-    const done = (err: Error | null): void => {
-      if (err) this.recordEvent('sendto', '', fromSystemError(err, 'sendto'));
-    };
-    if (this.peer) this.sock.send(reply, done);
-    else this.sock.send(reply, to.port, to.address, done);
-    this.noteData('out', reply, to);
+    if (reply) void this.sendBack(reply, to).catch(() => undefined);
+    else this.respond(data, to);
+  }
+
+  /** One datagram back (to the connected peer, or to `to`); a failure is traced. */
+  private sendBack(reply: Uint8Array, to: SockAddr | undefined, rule?: string): Promise<void> {
+    const dest = this.peer ?? to;
+    if (!dest) return Promise.resolve();
+    this.noteData('out', reply, dest, rule);
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null): void => {
+        if (!err) return resolve();
+        this.recordEvent('sendto', '', fromSystemError(err, 'sendto'));
+        reject(err);
+      };
+      if (this.peer) this.sock.send(reply, done);
+      else this.sock.send(reply, dest.port, dest.address, done);
+    });
+  }
+
+  protected override sendReply(bytes: Uint8Array, to: SockAddr | undefined, rule: string | undefined): Promise<void> {
+    return this.sendBack(bytes, to, rule).catch(() => undefined);
   }
 
   override fileno(): number | undefined {

@@ -114,7 +114,7 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
   private static accepted(id: number, listener: WorkerSession, handle: Handle, peer: NativeAddr): WorkerSession {
     const s = new WorkerSession(id, listener.family, listener.type, listener.host, listener.link, handle);
     s.parent = listener.id;
-    s.serve = { ...listener.serve };
+    s.inheritServing(listener);
     s.state = 'connected';
     s.local = listener.local;
     s.peer = fromNativeAddr(peer);
@@ -191,24 +191,29 @@ export class WorkerSession extends Session implements WorkerSocketEvents {
       this.recordEvent('recv', `${data.byteLength}${length !== undefined ? ` of ${length}` : ''} bytes: the ${this.unit()} was longer than the ${AUTO_READ_SIZE}-byte read buffer; the rest${lost ? ` (${lost} bytes)` : ''} was discarded (MSG_TRUNC), counted in appDropped`);
     }
     const answer = this.answerFor(data);
-    if (answer) this.answer(answer, sender);
+    if (answer) void this.answer(answer, sender);
+    else this.respond(data, sender);
   }
 
-  /** Echo / reply: one message back per message received. */
-  private answer(reply: Uint8Array, to: SockAddr): void {
+  /** Echo / reply (and rules): one message back per message received; a failure is traced. */
+  private answer(reply: Uint8Array, to: SockAddr, rule?: string): Promise<void> {
     const h = this.handle;
-    if (h === undefined || this.writeShut) return;
+    if (h === undefined || this.writeShut) return Promise.resolve();
     const failed = (call: string) => (e: unknown) => this.recordEvent(call, '', workerError(e, call, this.explain));
     if (this.type !== 'SOCK_DGRAM') {
       // sendall keeps the answers in order and waits for room instead of dropping one.
-      this.w.sendall(h, reply).then(() => this.noteData('out', reply), failed('send'));
+      return this.w.sendall(h, reply).then(() => this.noteData('out', reply, undefined, rule), failed('send'));
     } else if (this.peer) {
-      this.w.send(h, reply).then(() => this.noteData('out', reply, this.peer), failed('send'));
+      return this.w.send(h, reply).then(() => this.noteData('out', reply, this.peer, rule), failed('send'));
     } else if (to.address === '' && this.family === 'AF_UNIX') {
       this.recordEvent('sendto', '', EngineError.os('EDESTADDRREQ', 'sendto', 'the datagram came from an unnamed (unbound) socket: there is no address to answer to'));
-    } else {
-      this.w.sendto(h, reply, toNativeAddr(this.family, to.address, to.port)).then(() => this.noteData('out', reply, to), failed('sendto'));
+      return Promise.resolve();
     }
+    return this.w.sendto(h, reply, toNativeAddr(this.family, to.address, to.port)).then(() => this.noteData('out', reply, to, rule), failed('sendto'));
+  }
+
+  protected override sendReply(bytes: Uint8Array, to: SockAddr | undefined, rule: string | undefined): Promise<void> {
+    return this.answer(bytes, to ?? this.fromAddr(null), rule);
   }
 
   onEof(): void {

@@ -5,6 +5,7 @@
 import type * as v from 'valibot';
 import type { FileProblem as FileProblemSchema } from '../../shared/contract/workspace.js';
 import { SavedPacket } from '../../shared/contract/workspace.js';
+import { RuleSet, Scenario } from '../../shared/contract/automation.js';
 
 export type FileProblem = v.InferOutput<typeof FileProblemSchema>;
 
@@ -15,8 +16,10 @@ export interface Kind<S extends v.GenericSchema = v.GenericSchema> {
   order: readonly string[];
   /** The comment at the top of a file the app creates. */
   header: string;
-  /** The display name a file is named after. */
+  /** The display name a file is named after ('' when it has none: then names need not be unique). */
   nameOf(value: v.InferOutput<S>): string;
+  /** The save call's parameter holding the value (a clash of names is an error on `${param}.name`). */
+  param: string;
 }
 
 export const KINDS = {
@@ -26,7 +29,24 @@ export const KINDS = {
     order: ['name', 'protocol', 'target', 'bind', 'data', 'encoding', 'layers', 'http', 'repeat', 'tags', 'notes'],
     header: ' A saved packet (Sockbench workspace format 1). See docs/WORKSPACE.md.',
     nameOf: (p) => p.name,
+    param: 'packet',
   } satisfies Kind<typeof SavedPacket>,
+  rules: {
+    folder: 'rules',
+    schema: RuleSet,
+    order: ['name', 'framing', 'encoding', 'rules', 'notes'],
+    header: ' Auto-reply rules (Sockbench workspace format 1): the first rule that matches answers. See docs/AUTOMATION.md.',
+    nameOf: (r) => r.name ?? '',
+    param: 'ruleSet',
+  } satisfies Kind<typeof RuleSet>,
+  scenarios: {
+    folder: 'scenarios',
+    schema: Scenario,
+    order: ['name', 'description', 'vars', 'encoding', 'timeout', 'tags', 'steps'],
+    header: ' A send-and-expect scenario (Sockbench workspace format 1): `sockbench run` this file. See docs/AUTOMATION.md.',
+    nameOf: (s) => s.name,
+    param: 'scenario',
+  } satisfies Kind<typeof Scenario>,
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -15,7 +15,7 @@ import { EngineError } from '../core/errors.js';
 
 export type Call = <M extends MethodName>(method: M, params: Params<M>) => Promise<Result<M>>;
 
-const SOCK_TYPES: Record<string, SockType> = {
+export const SOCK_TYPES: Record<string, SockType> = {
   tcp: 'SOCK_STREAM',
   udp: 'SOCK_DGRAM',
   'unix-stream': 'SOCK_STREAM',
@@ -34,16 +34,21 @@ export function replyAddress(): string {
 const bad = (message: string, field?: string): EngineError => new EngineError('BAD_REQUEST', message, undefined, field);
 
 /** The packet's target with a host name resolved (the first address the resolver gives), and that name. */
-async function resolveTarget(p: SavedPacket): Promise<Exclude<SocketTarget, { family: 'host' }> & { host?: string }> {
-  const r = parseSocketTarget(p.target ?? '', isUnixProtocol(p.protocol) ? p.protocol : null, { hostNames: true });
-  if (!r.ok) throw bad(`"${p.name}": ${r.message}`, 'target');
+function resolveTarget(p: SavedPacket): Promise<Exclude<SocketTarget, { family: 'host' }> & { host?: string }> {
+  return resolveSocketTarget(p.target ?? '', p.protocol, `"${p.name}": `);
+}
+
+/** host:port, [v6]:port, a host name (resolved: the first address, and the name kept for TLS), /path or @name for the unix-* protocols. */
+export async function resolveSocketTarget(text: string, protocol: string, context = ''): Promise<Exclude<SocketTarget, { family: 'host' }> & { host?: string }> {
+  const r = parseSocketTarget(text, protocol.startsWith('unix-') ? protocol : null, { hostNames: true });
+  if (!r.ok) throw bad(`${context}${r.message}`, 'target');
   const t = r.target;
   if (t.family !== 'host') return t;
   try {
     const a = await lookup(t.address);
     return { family: a.family === 6 ? 'AF_INET6' : 'AF_INET', address: a.address, port: t.port, host: t.address };
   } catch (e) {
-    throw new EngineError('OS_ERROR', `"${p.name}": cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new EngineError('OS_ERROR', `${context}cannot resolve ${t.address}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }
 

@@ -19,7 +19,8 @@ import { readYaml, writeYaml } from './yaml-file.js';
 export const MANIFEST = 'workspace.yaml';
 const MANIFEST_TEXT = `# A Sockbench workspace: plain files to keep in git next to your code.
 # packets/   one saved packet a file (see docs/WORKSPACE.md)
-# scenarios/ and rules/ are for what comes next.
+# scenarios/ send-and-expect tests: sockbench run scenarios/
+# rules/     auto-reply rules: sockbench listen tcp 127.0.0.1:9000 --rules rules/x.yaml
 format: ${WORKSPACE_FORMAT}
 `;
 const Manifest = v.looseObject({
@@ -33,6 +34,8 @@ export interface Entry<T> {
   file: string;
   rev: string;
   value: T;
+  /** The file's text as read. */
+  text: string;
 }
 
 export type SaveResult<T> =
@@ -124,13 +127,13 @@ export class Workspace {
       }
       const value = r.value as ValueOf<K>;
       const name = KINDS[kind].nameOf(value as never);
-      const first = seen.get(name);
+      const first = name ? seen.get(name) : undefined;
       if (first !== undefined) {
         problems.push({ file: rel, field: 'name', message: `name: "${name}" is also the name of ${first}; names must be unique (rename one)`, ...lineOfKey(bytes.toString('utf8'), 'name') });
         continue;
       }
       seen.set(name, rel);
-      entries.push({ file, rev: revOf(bytes), value });
+      entries.push({ file, rev: revOf(bytes), value, text: bytes.toString('utf8') });
     }
     return { entries, problems };
   }
@@ -179,8 +182,8 @@ export class Workspace {
     this.writable();
     const def = KINDS[kind];
     const name = def.nameOf(value as never);
-    const clash = this.list(kind).entries.find((e) => def.nameOf(e.value as never) === name && e.file !== at.file);
-    if (clash) throw new EngineError('BAD_REQUEST', `a ${kind.replace(/s$/, '')} named "${name}" already exists (${def.folder}/${clash.file})`, undefined, 'packet.name');
+    const clash = name ? this.list(kind).entries.find((e) => def.nameOf(e.value as never) === name && e.file !== at.file) : undefined;
+    if (clash) throw new EngineError('BAD_REQUEST', `a ${kind === 'rules' ? 'rule set' : kind.replace(/s$/, '')} named "${name}" already exists (${def.folder}/${clash.file})`, undefined, `${def.param}.name`);
     if (at.file === undefined) {
       const file = this.freeName(kind, name);
       return this.writeChecked(kind, file, null, null, value);

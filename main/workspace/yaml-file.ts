@@ -69,6 +69,14 @@ export function readYaml<S extends v.GenericSchema>(file: string, bytes: Uint8Ar
   // The line of the value at fault, else of its key, else of the nearest parent that exists.
   let line: number | undefined;
   let column: number | undefined;
+  // An unknown key (or step) is shown where the key is written, not its value.
+  const key = path.at(-1);
+  if (typeof key === 'string' && /^unknown /.test(issue.message)) {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+    const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (range) ({ line, col: column } = lc.linePos(range[0]));
+  }
   for (let n = path.length; n >= 0 && line === undefined; n--) {
     const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined);
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;

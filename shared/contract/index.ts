@@ -6,12 +6,14 @@ import * as so from '../sockopt/schemas.js';
 import { probeEvents, probeMethods } from './probes.js';
 import { craftEvents, craftMethods } from './craft.js';
 import { workspaceEvents, workspaceMethods } from './workspace.js';
+import { automationEvents, automationMethods } from './automation.js';
 import { TlsClientOptions, tlsMethods, TlsServerOptions } from './tls.js';
 
 export * as schemas from './schemas.js';
 export * as probeSchemas from './probes.js';
 export * as craftSchemas from './craft.js';
 export * as workspaceSchemas from './workspace.js';
+export * as automationSchemas from './automation.js';
 export * as tlsSchemas from './tls.js';
 
 const id = v.object({ id: s.SessionId });
@@ -188,6 +190,7 @@ export const methods = {
   ...craftMethods,
   ...workspaceMethods,
   ...tlsMethods,
+  ...automationMethods,
 } as const;
 
 export const events = {
@@ -204,6 +207,7 @@ export const events = {
   ...probeEvents,
   ...craftEvents,
   ...workspaceEvents,
+  ...automationEvents,
 } as const;
 
 export type Methods = typeof methods;
@@ -223,6 +227,7 @@ export type { Family, SockType, SessionState } from './schemas.js';
 export type SessionInfo = v.InferOutput<typeof s.SessionInfo>;
 export type TraceEntry = v.InferOutput<typeof s.TraceEntry>;
 export type DataEntry = v.InferOutput<typeof s.DataEntry>;
+export type RulesStatus = v.InferOutput<typeof s.RulesStatus>;
 export type SockAddr = v.InferOutput<typeof s.SockAddr>;
 export type BridgeError = v.InferOutput<typeof s.BridgeError>;
 export type ErrorCode = v.InferOutput<typeof s.ErrorCode>;

@@ -131,6 +131,15 @@ export const Counters = v.object({
   appDropped: v.optional(v.object({ chunks: v.number(), bytes: v.number() })),
 });
 
+/** Hit counts of the auto-reply rule set a session answers with (a listener: over all its connections). */
+export const RulesStatus = v.object({
+  name: v.string(),
+  /** One per rule, in order. */
+  rules: v.array(v.object({ label: v.string(), hits: v.number() })),
+  /** Messages cut from what arrived (answered or not). */
+  messages: v.number(),
+});
+
 export const SessionInfo = v.object({
   id: SessionId,
   family: Family,
@@ -153,6 +162,8 @@ export const SessionInfo = v.object({
   capture: v.optional(v.object({ on: v.boolean(), bytes: v.number(), overflow: v.number(), limit: v.number() })),
   /** Echo or reply-with mode, and the reply's length. */
   serve: v.optional(v.object({ mode: ServeMode, replyBytes: v.number() })),
+  /** Auto-reply rules (main/automation): the rule set's name and each rule's hits. */
+  rules: v.optional(RulesStatus),
   /** The connect timeout / recv timeout in ms, null = blocking without limit (settimeout(None)). */
   timeoutMs: TimeoutMs,
   counters: Counters,
@@ -190,6 +201,8 @@ export const DataEntry = v.object({
   addr: v.optional(SockAddr),
   /** A repeated send (socket.sendRepeat): this one entry stands for `repeat` identical datagrams. */
   repeat: v.optional(v.number()),
+  /** An automatic reply: the rule that sent it ("set › rule"). */
+  rule: v.optional(v.string()),
 });
 
 // UDP extras: broadcast and multicast.
