@@ -98,6 +98,14 @@ const ClientObject = v.strictObject({
 export const TlsClientOptions = v.pipe(ClientObject, withPairs<v.InferOutput<typeof ClientObject>>('mutual TLS needs both'));
 export type TlsClientOptions = v.InferInput<typeof TlsClientOptions>;
 
+/** A saved packet's TLS options: the same keys, without filling in defaults, so a file keeps only what its author wrote (connect applies the defaults). */
+const SavedClientObject = v.strictObject({
+  ...ClientObject.entries,
+  verify: v.optional(v.boolean('verify must be true or false')),
+  resume: v.optional(v.boolean('resume must be true or false')),
+}, strict('tls'));
+export const SavedTlsOptions = v.pipe(SavedClientObject, withPairs<v.InferOutput<typeof SavedClientObject>>('mutual TLS needs both'));
+
 export const CLIENT_CERT_MODES = ['none', 'request', 'require'] as const;
 
 /** A TLS server: listen (each accepted connection handshakes), or STARTTLS on a connected session as the server. */

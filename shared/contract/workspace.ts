@@ -7,7 +7,7 @@ import { formatEscapedText, parseBase64, parseEscapedText, parseHex, TEXT_ENCODI
 import { ipFamily, parseSocketTarget } from '../net/address.js';
 import { parseLayers } from '../packet/index.js';
 import { AnyBytes, AppendName, intInRange, SessionId, SessionInfo } from './schemas.js';
-import { TlsClientOptions } from './tls.js';
+import { SavedTlsOptions } from './tls.js';
 
 /** The format of workspace.yaml and the files under it that this build reads and writes. */
 export const WORKSPACE_FORMAT = 1;
@@ -119,7 +119,7 @@ export const SavedPacket = v.pipe(
     tags: v.optional(v.pipe(v.array(v.pipe(Text('tag', 64), v.trim(), v.minLength(1, 'a tag must not be empty')), 'tags must be a list'), v.maxLength(64, 'at most 64 tags'))),
     notes: v.optional(Text('notes', 100_000)),
     /** tls: the client's options (servername, alpn, verify, ca, cert and key as absolute paths, versions). */
-    tls: v.optional(TlsClientOptions),
+    tls: v.optional(SavedTlsOptions),
     /** http/https: the method and the path of the request. */
     http: v.optional(v.strictObject({ method: Text('http.method', 16), path: v.optional(Text('http.path', 2000)) })),
   }, (issue) => (issue.expected === 'never' ? `unknown key "${String(issue.path?.at(-1)?.key)}"` : 'a saved packet must be a mapping of keys (name, protocol, target, data …)')),
