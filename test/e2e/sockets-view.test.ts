@@ -147,6 +147,12 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await expect.poll(() => p.evaluate(() => navigator.clipboard.readText())).toBe(Buffer.from(clip).toString('hex').replace(/(..)(?!$)/g, '$1 '));
     await tid('conv-copy').selectOption('python');
     await expect.poll(() => p.evaluate(() => navigator.clipboard.readText())).toMatch(/^\(\n {4}b'HTTP\/1\.0 200 OK\\r\\n'\n/);
+
+    // The hex toggle: the answer as a hexdump, offsets from its first byte.
+    await tid('conv-hex').click();
+    await expect.poll(async () => (await tid('conv-content').textContent())?.slice(0, 60)).toMatch(/^00000000 {2}48 54 54 50 2f 31 2e 30 {2}20 32 30 30 20 4f 4b 0d/);
+    await p.screenshot({ path: `${SHOTS}/65-conversation-hex-1440.png` });
+    await tid('conv-text').click();
     await tid('conv-show').selectOption('both');
   });
 

@@ -20,6 +20,10 @@ const BLOCK_CHARS = 4096;
 /** The view shows at most this much of the end of what the ring holds (the rows have the rest). */
 export const CONV_MAX_BYTES: Record<ConvMode, number> = { text: 1024 * 1024, hex: 128 * 1024 };
 const MAX_BLOCKS = 3000;
+/** Of one entry, at most this much is drawn (a bulk read of megabytes would take the browser seconds to lay out); the rest is said. */
+export const ENTRY_SHOWN_MAX = 64 * 1024;
+/** A block with no line end grows to this many characters at most before the next starts. */
+const BLOCK_CHARS_UNBROKEN = 4 * BLOCK_CHARS;
 
 // Controls other than \n and \t as their Control Pictures (␀ ␛ …), so nothing is invisible.
 // eslint-disable-next-line no-control-regex
@@ -52,6 +56,8 @@ export interface ConvOptions {
   gapBefore: (seq: number) => number | undefined;
   /** The line that marks such a gap. */
   gapText: (bytes: number) => string;
+  /** What follows the part drawn of an entry longer than ENTRY_SHOWN_MAX. */
+  moreText: (bytes: number) => string;
 }
 
 export class Conversation {
@@ -62,6 +68,8 @@ export class Conversation {
   private next = -1;
   private lastEntry: DataEntry | undefined;
   private shownBytes = 0;
+  /** Hex mode: blocks that grew during this sync. */
+  private dirty = new Set<Block>();
   /** Bytes held by the ring but not shown (before the view's window). */
   skippedBytes = 0;
 
@@ -79,6 +87,8 @@ export class Conversation {
     if (!continuing) this.reset(ring);
     while (this.blocks.length > 0 && this.blocks[0]!.last < ring.firstSeq) this.dropFirst();
     for (let seq = this.next; seq < ring.endSeq; seq++) this.add(ring.bySeq(seq)!, seq);
+    for (const b of this.dirty) b.node.data = hexdump(b.parts!, b.offset!);
+    this.dirty.clear();
     this.next = ring.endSeq;
     this.lastEntry = ring.bySeq(ring.endSeq - 1);
     const cap = CONV_MAX_BYTES[this.options.mode];
@@ -126,19 +136,26 @@ export class Conversation {
     this.offsets[e.dir] += e.bytes.byteLength;
     if (show !== 'both' && show !== e.dir) return;
     this.shownBytes += e.bytes.byteLength;
+    const big = e.bytes.byteLength > ENTRY_SHOWN_MAX;
+    const bytes = big ? e.bytes.subarray(0, ENTRY_SHOWN_MAX) : e.bytes;
     const last = this.blocks[this.blocks.length - 1];
     const joins = stream && last !== undefined && last.dir === e.dir && last.chars < BLOCK_CHARS;
     if (mode === 'hex') {
       const b = joins ? last : this.newBlock(e, seq, offset);
-      b.parts!.push(e.bytes);
+      b.parts!.push(bytes);
       b.last = seq;
       b.bytes += e.bytes.byteLength;
       b.chars = b.bytes;
-      b.node.data = hexdump(b.parts!, b.offset!);
+      this.dirty.add(b); // drawn once at the end of the sync, however many entries joined it
       return;
     }
-    let text = visible(stream ? this.decoders[e.dir].write(e.bytes) : decodeText(e.bytes, this.options.encoding));
+    let text = visible(stream ? this.decoders[e.dir].write(bytes) : decodeText(bytes, this.options.encoding));
     if (!stream && e.repeat !== undefined && e.repeat > 1) text = `×${e.repeat}  ${text}`;
+    if (big) {
+      text += this.options.moreText(e.bytes.byteLength - ENTRY_SHOWN_MAX);
+      // What follows does not continue the bytes drawn: start the direction's decoder afresh.
+      if (stream) this.decoders[e.dir] = streamDecoder(this.options.encoding);
+    }
     let b = joins ? last : this.newBlock(e, seq, offset);
     if (joins && last.chars + text.length > BLOCK_CHARS) {
       // Split at a line end, where a new block changes nothing on screen.
@@ -147,6 +164,9 @@ export class Conversation {
         last.node.appendData(text.slice(0, nl + 1));
         last.chars = BLOCK_CHARS;
         text = text.slice(nl + 1);
+        b = this.newBlock(e, seq, offset);
+      } else if (nl < 0 && last.chars > BLOCK_CHARS_UNBROKEN) {
+        // No line end for a long while (binary, or one long line): a new block anyway, to keep each one's layout small.
         b = this.newBlock(e, seq, offset);
       }
     }
