@@ -740,6 +740,8 @@ const zhCN: typeof en = {
     skipped: '最早的 {bytes} 只在数据行中',
     empty: '尚未发送或接收数据。',
     gap: '⋯ 此处未显示 {bytes}：数据洪流期间视图跳过了它们（已计入上方计数）⋯',
+    more: ' ⋯ 本次读取还有 {bytes} 未在此绘出（“复制为…”包含全部）⋯\n',
+    fast: '⋯ {bytes} 到达太快，此视图来不及绘出，已跳过（数据行和“复制为…”包含它们）⋯',
     repeatHint: '同一个数据报发送了 {n} 次',
   },
   layout: {

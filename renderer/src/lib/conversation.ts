@@ -18,14 +18,27 @@ export type ConvShow = 'both' | Dir;
 /** A block grows up to about this many characters (text) or bytes (hex), then the next one starts. */
 const BLOCK_CHARS = 4096;
 /** The view shows at most this much of the end of what the ring holds (the rows have the rest). */
-export const CONV_MAX_BYTES: Record<ConvMode, number> = { text: 1024 * 1024, hex: 128 * 1024 };
-const MAX_BLOCKS = 3000;
+export const CONV_MAX_BYTES: Record<ConvMode, number> = { text: 256 * 1024, hex: 64 * 1024 };
+const MAX_BLOCKS = 1000;
+/**
+ * One sync draws at most this many bytes and entries; when more came since
+ * the last (a flood), it draws the newest and says how much it passed over
+ * (the rows and Copy still have it). Text layout costs the browser far more
+ * than decoding: this keeps a flood from taking the page's frames.
+ */
+const SYNC_BUDGET_BYTES = 8 * 1024;
+const SYNC_BUDGET_ENTRIES = 200;
+/** Of one entry, at most this much is drawn (a bulk read of megabytes would take the browser seconds to lay out); the rest is said. */
+export const ENTRY_SHOWN_MAX = 64 * 1024;
+/** A block with no line end grows to this many characters at most before the next starts. */
+const BLOCK_CHARS_UNBROKEN = 4 * BLOCK_CHARS;
 
-// Controls other than \n and \t as their Control Pictures (␀ ␛ …), so nothing is invisible.
+// Controls other than \n and \t as '·' (as Wireshark's Follow Stream shows them '.'), so nothing is
+// invisible; \r before a line end is dropped. A character every monospace font has: a glyph the font
+// lacks sends the browser looking through fallback fonts, which under a flood of zeros cost seconds.
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
-const visible = (s: string): string =>
-  s.replace(CONTROLS, (c) => (c === '\r' ? '' : c === '\x7f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0))));
+const visible = (s: string): string => s.replace(CONTROLS, (c) => (c === '\r' ? '' : '·'));
 
 interface Block {
   /** 'gap': a line where the view skipped bytes. */
@@ -52,6 +65,10 @@ export interface ConvOptions {
   gapBefore: (seq: number) => number | undefined;
   /** The line that marks such a gap. */
   gapText: (bytes: number) => string;
+  /** The line that marks what a sync passed over, as more came than it draws at once. */
+  fastText: (bytes: number) => string;
+  /** What follows the part drawn of an entry longer than ENTRY_SHOWN_MAX. */
+  moreText: (bytes: number) => string;
 }
 
 export class Conversation {
@@ -62,6 +79,10 @@ export class Conversation {
   private next = -1;
   private lastEntry: DataEntry | undefined;
   private shownBytes = 0;
+  /** Of one entry, how much this sync draws: ENTRY_SHOWN_MAX, or the sync's budget during a flood. */
+  private entryCap = ENTRY_SHOWN_MAX;
+  /** Hex mode: blocks that grew during this sync. */
+  private dirty = new Set<Block>();
   /** Bytes held by the ring but not shown (before the view's window). */
   skippedBytes = 0;
 
@@ -78,7 +99,12 @@ export class Conversation {
       (this.next === ring.firstSeq || ring.bySeq(this.next - 1) === this.lastEntry);
     if (!continuing) this.reset(ring);
     while (this.blocks.length > 0 && this.blocks[0]!.last < ring.firstSeq) this.dropFirst();
+    // A view built afresh draws its whole window once; after that, a sync's budget applies.
+    this.entryCap = ENTRY_SHOWN_MAX;
+    if (continuing) this.passOver(ring);
     for (let seq = this.next; seq < ring.endSeq; seq++) this.add(ring.bySeq(seq)!, seq);
+    for (const b of this.dirty) b.node.data = hexdump(b.parts!, b.offset!);
+    this.dirty.clear();
     this.next = ring.endSeq;
     this.lastEntry = ring.bySeq(ring.endSeq - 1);
     const cap = CONV_MAX_BYTES[this.options.mode];
@@ -86,6 +112,28 @@ export class Conversation {
       this.skippedBytes += this.blocks[0]!.bytes;
       this.dropFirst();
     }
+  }
+
+  /** More than one sync's budget came: start drawing at the newest that fit, and mark what was passed over. */
+  private passOver(ring: Ring<DataEntry>): void {
+    let seq = ring.endSeq;
+    let bytes = 0;
+    while (seq > this.next && ring.endSeq - seq < SYNC_BUDGET_ENTRIES && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= SYNC_BUDGET_BYTES) {
+      bytes += ring.bySeq(--seq)!.bytes.byteLength;
+    }
+    if (seq === this.next) return;
+    this.entryCap = SYNC_BUDGET_BYTES;
+    if (seq === ring.endSeq) seq--; // one entry larger than the budget: drawn in part
+    let passed = 0;
+    for (let s = this.next; s < seq; s++) {
+      const e = ring.bySeq(s)!;
+      this.offsets[e.dir] += e.bytes.byteLength;
+      if (this.options.show === 'both' || this.options.show === e.dir) passed += e.bytes.byteLength;
+    }
+    this.next = seq;
+    if (passed === 0) return;
+    this.decoders = { in: streamDecoder(this.options.encoding), out: streamDecoder(this.options.encoding) };
+    this.gap(seq, this.options.fastText(passed), 'conv-gap conv-fast');
   }
 
   get blockCount(): number {
@@ -121,24 +169,31 @@ export class Conversation {
   private add(e: DataEntry, seq: number): void {
     const { show, mode, stream } = this.options;
     const gap = this.options.gapBefore(seq);
-    if (gap !== undefined) this.gap(seq, gap);
+    if (gap !== undefined) this.gap(seq, this.options.gapText(gap));
     const offset = this.offsets[e.dir];
     this.offsets[e.dir] += e.bytes.byteLength;
     if (show !== 'both' && show !== e.dir) return;
     this.shownBytes += e.bytes.byteLength;
+    const big = e.bytes.byteLength > this.entryCap;
+    const bytes = big ? e.bytes.subarray(0, this.entryCap) : e.bytes;
     const last = this.blocks[this.blocks.length - 1];
     const joins = stream && last !== undefined && last.dir === e.dir && last.chars < BLOCK_CHARS;
     if (mode === 'hex') {
       const b = joins ? last : this.newBlock(e, seq, offset);
-      b.parts!.push(e.bytes);
+      b.parts!.push(bytes);
       b.last = seq;
       b.bytes += e.bytes.byteLength;
       b.chars = b.bytes;
-      b.node.data = hexdump(b.parts!, b.offset!);
+      this.dirty.add(b); // drawn once at the end of the sync, however many entries joined it
       return;
     }
-    let text = visible(stream ? this.decoders[e.dir].write(e.bytes) : decodeText(e.bytes, this.options.encoding));
+    let text = visible(stream ? this.decoders[e.dir].write(bytes) : decodeText(bytes, this.options.encoding));
     if (!stream && e.repeat !== undefined && e.repeat > 1) text = `×${e.repeat}  ${text}`;
+    if (big) {
+      text += this.options.moreText(e.bytes.byteLength - this.entryCap);
+      // What follows does not continue the bytes drawn: start the direction's decoder afresh.
+      if (stream) this.decoders[e.dir] = streamDecoder(this.options.encoding);
+    }
     let b = joins ? last : this.newBlock(e, seq, offset);
     if (joins && last.chars + text.length > BLOCK_CHARS) {
       // Split at a line end, where a new block changes nothing on screen.
@@ -147,6 +202,9 @@ export class Conversation {
         last.node.appendData(text.slice(0, nl + 1));
         last.chars = BLOCK_CHARS;
         text = text.slice(nl + 1);
+        b = this.newBlock(e, seq, offset);
+      } else if (nl < 0 && last.chars > BLOCK_CHARS_UNBROKEN) {
+        // No line end for a long while (binary, or one long line): a new block anyway, to keep each one's layout small.
         b = this.newBlock(e, seq, offset);
       }
     }
@@ -157,11 +215,11 @@ export class Conversation {
   }
 
   /** A line of its own where the view skipped bytes: the text either side of it does not join up. */
-  private gap(seq: number, bytes: number): void {
+  private gap(seq: number, text: string, className = 'conv-gap'): void {
     const el = document.createElement('div');
-    el.className = 'conv-gap';
+    el.className = className;
     el.dataset.testid = 'conv-gap';
-    const node = document.createTextNode(this.options.gapText(bytes));
+    const node = document.createTextNode(text);
     el.append(node);
     this.root.append(el);
     // A block of no direction and no bytes, so nothing joins it and it leaves with the entries after it.
