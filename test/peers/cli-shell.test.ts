@@ -34,6 +34,13 @@ describe('sockbench --help, -h and --version', () => {
     expect(String(r.stdout)).toBe(`sockbench ${VERSION}\n`);
   });
 
+  it('craft --address takes a host name (its first address); an unknown name is one line, exit 2', () => {
+    expect(cli(['craft', 'icmp', '--address', 'localhost', '--hex']).status).toBe(0);
+    const bad = cli(['craft', 'icmp', '--address', 'nosuch.invalid', '--hex']);
+    expect(bad.status).toBe(2);
+    expect(String(bad.stderr)).toBe('sockbench: craft: nosuch.invalid: Name or service not known\n');
+  });
+
   it('help COMMAND gives that command’s usage; an unknown one is a usage error', () => {
     expect(String(cli(['help', 'sweep']).stdout)).toMatch(/as fping -g/);
     const bad = cli(['help', 'nope']);
