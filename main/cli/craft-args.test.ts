@@ -43,7 +43,7 @@ describe('sockbench craft arguments', () => {
     [['craft', 'icmp', '--send', '--count', '0'], /--count needs a whole number between 1 and 1000000/],
     [['craft', 'icmp', '--send', '--interval', 'soon'], /--interval needs a number of seconds/],
     [['craft', 'icmp', '--send', '--listen', '61'], /--listen needs a number of seconds between 0 and 60/],
-    [['craft', 'icmp', '--address', 'localhost'], /--address needs an IPv4 or IPv6 address/],
+    [['craft', 'icmp', '--address', 'local_host'], /--address needs an IPv4 or IPv6 address or a host name/],
     [['craft', 'icmp', '--json', '--hex'], /--json and --hex exclude each other/],
     [['craft', 'icmp', '--frobnicate'], /^craft: Unknown option '--frobnicate'/],
   ])('%j → usage error', (argv, message) => {

@@ -3,7 +3,7 @@
 // and the options. Pure: every usage error is a tested, one-line message.
 import { parseArgs } from 'node:util';
 import { parseLayerWords, type Layer } from '../../shared/packet/index.js';
-import { ipFamily } from '../../shared/net/address.js';
+import { ipFamily, isHostName } from '../../shared/net/address.js';
 import { int } from './probe-args.js';
 import { UsageError } from './usage-error.js';
 
@@ -69,7 +69,7 @@ options:
                  the kernel writes the IP header, to --address (default loopback).
                  Answers (by protocol, addresses, ports, ICMP id/seq) are printed
                  decoded under the packet.
-  --address A    destination of a stack without an IP layer
+  --address A    destination of a stack without an IP layer (an address, or a name: its first address)
   --count N      send the packet N times (default 1)
   --interval S   seconds between packets (default 1 with --count, e.g. 0.01)
   --listen S     seconds to wait for answers after the last packet (default 1)
@@ -120,7 +120,7 @@ export function parseCraft(args: string[]): CraftCommand | null {
   }
   const count = int(v.count as string | undefined, 'craft: --count', 1, 1_000_000);
   const address = v.address as string | undefined;
-  if (address !== undefined && !ipFamily(address)) throw new UsageError(`craft: --address needs an IPv4 or IPv6 address, got "${address}"`);
+  if (address !== undefined && !ipFamily(address) && !isHostName(address)) throw new UsageError(`craft: --address needs an IPv4 or IPv6 address or a host name, got "${address}"`);
   if (v.json && v.hex) throw new UsageError('craft: --json and --hex exclude each other');
   const out = v.out as string | undefined;
   if (out === '') throw new UsageError('craft: --out needs a file name');

@@ -10,7 +10,7 @@ import { createRouter } from '../bridge/router.js';
 import { Workbench } from '../workbench.js';
 import type { CraftCommand } from './craft-args.js';
 import { decodePacket, firstKind, hexDump, hexOf, jsonLayers, wrapInIp, type Wrapped } from './craft-show.js';
-import { followRun, NO_PRIVILEGE, onInterrupt, stdio, type Io } from './probe-run.js';
+import { followRun, NO_PRIVILEGE, onInterrupt, resolveHost, stdio, type Io } from './probe-run.js';
 import { Exit } from './run.js';
 
 type Built = Extract<BuildResult, { ok: true }>;
@@ -39,7 +39,14 @@ function writeFile(path: string, packets: PcapngPacketIn[]): string | null {
 }
 
 export async function runCraft(cmd: CraftCommand, io: Io = stdio): Promise<Exit> {
-  const wrapped = wrapInIp(cmd.layers, cmd.address);
+  let address = cmd.address;
+  if (address !== undefined) {
+    // A host name: its first address, as getaddrinfo gives it (the layers' own addresses are header bytes, never names).
+    const r = await resolveHost(address, undefined, 'craft');
+    if (r instanceof Exit) return r;
+    address = r.address;
+  }
+  const wrapped = wrapInIp(cmd.layers, address);
   if (typeof wrapped === 'string') return new Exit(2, `craft: ${wrapped}`);
   const built = buildStack(cmd.layers, wrapped.ctx);
   if (!built.ok) {

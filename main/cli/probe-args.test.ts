@@ -54,8 +54,11 @@ describe('sockbench ping / traceroute arguments', () => {
 describe('sockbench sweep arguments', () => {
   it('reads fping-style options (ms), targets from every positional', () => {
     expect(parseCommand(['sweep', '127.0.0.1', '::1', '127.0.0.0/29'])).toEqual({
-      kind: 'sweep', targets: '127.0.0.1 ::1 127.0.0.0/29', total: 7, count: 1, stats: false, intervalMs: 10, perTargetIntervalMs: 1000, timeoutMs: 500, json: false,
+      kind: 'sweep', targets: '127.0.0.1 ::1 127.0.0.0/29', names: [], total: 7, count: 1, stats: false, intervalMs: 10, perTargetIntervalMs: 1000, timeoutMs: 500, json: false,
     });
+    // Host names are kept to be resolved when the sweep runs (fping takes names too).
+    expect(parseCommand(['sweep', 'localhost', '127.0.0.1'])).toMatchObject({ targets: '127.0.0.1', names: ['localhost'], total: 2 });
+    expect(parseCommand(['sweep', 'localhost'])).toMatchObject({ targets: '', names: ['localhost'], total: 1 });
     expect(parseCommand(['sweep', '-c', '3', '-i', '1', '-p', '20', '-t', '100', '--json', '127.0.0.1,127.0.0.2'])).toMatchObject({
       count: 3, stats: true, intervalMs: 1, perTargetIntervalMs: 20, timeoutMs: 100, json: true, total: 2,
     });
@@ -64,7 +67,7 @@ describe('sockbench sweep arguments', () => {
   it.each([
     [['sweep'], /sweep needs targets/],
     [['sweep', '127.0.0.0/8'], /127\.0\.0\.0\/8 would be 16,777,214 addresses; the limit is 4,096/],
-    [['sweep', '127.0.0.1', 'nope'], /"nope" is not an IPv4 or IPv6 address or CIDR block/],
+    [['sweep', '127.0.0.1', 'no_pe'], /"no_pe" is not an IPv4 or IPv6 address or CIDR block/],
     [['sweep', '-c', '101', '127.0.0.1'], /^-c 101: count must be between 1 and 100$/],
     [['sweep', '-p', '5', '127.0.0.1'], /^-p 5: per-target interval must be at least 10 ms$/],
     [['sweep', '-x', '127.0.0.1'], /^sweep: Unknown option '-x'/],

@@ -6,7 +6,7 @@ import { omit, type GenericSchema, type InferOutput } from 'valibot';
 import { parseHex } from '../../shared/codec/index.js';
 import { checkWith } from '../../shared/contract/check.js';
 import { PingParams, PingSettings, SweepParams, TraceParams } from '../../shared/contract/probes.js';
-import { ipFamily } from '../../shared/net/address.js';
+import { ipFamily, isHostName } from '../../shared/net/address.js';
 import { expandTargets } from '../../shared/net/targets.js';
 import { UsageError } from './usage-error.js';
 
@@ -25,6 +25,8 @@ export type SweepCommand = {
   total: number;
   /** fping -c given: statistics lines at the end (without -c one probe per target). */
   stats: boolean;
+  /** Host names among the targets, resolved when the sweep runs (each to its first address, as fping does). */
+  names: string[];
   json: boolean;
 } & InferOutput<typeof SweepParams>;
 
@@ -214,13 +216,17 @@ export function parseSweep(args: string[]): SweepCommand {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (parsed.positionals.length === 0) throw new UsageError('sweep needs targets, e.g. sockbench sweep 127.0.0.1 ::1 127.0.0.0/29');
   const count = whole(v.count as string | undefined, '-c');
-  const params = checked(SweepParams, {
-    targets: parsed.positionals.join(' '),
+  // Names are resolved when the sweep runs; the contract checks the rest (and the limits once names are addresses).
+  const isName = (t: string): boolean => ipFamily(t) === null && isHostName(t);
+  const names = parsed.positionals.filter(isName);
+  const literals = parsed.positionals.filter((t) => !isName(t));
+  const params = checked(literals.length ? SweepParams : omit(SweepParams, ['targets']), {
+    targets: literals.join(' '),
     count: count ?? 1,
     intervalMs: whole(v.interval as string | undefined, '-i') ?? 10,
     perTargetIntervalMs: whole(v.period as string | undefined, '-p') ?? 1000,
     timeoutMs: whole(v.timeout as string | undefined, '-t') ?? 500,
   }, SWEEP_OPTIONS, { count: v.count, intervalMs: v.interval, perTargetIntervalMs: v.period, timeoutMs: v.timeout });
-  const expanded = expandTargets(params.targets);
-  return { kind: 'sweep', ...params, total: expanded.ok ? expanded.targets.length : 0, stats: count !== undefined, json: Boolean(v.json) };
+  const expanded = expandTargets(literals.join(' '));
+  return { kind: 'sweep', ...params, targets: literals.join(' '), names, total: (expanded.ok ? expanded.targets.length : 0) + names.length, stats: count !== undefined, json: Boolean(v.json) };
 }

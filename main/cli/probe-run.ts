@@ -284,11 +284,18 @@ export async function runSweep(cmd: SweepCommand, io: Io = stdio): Promise<Exit>
   const run = followRun(engine, 'sweep', show);
   let stopInterrupt = (): void => undefined;
   try {
+    // Host names: each to its first address, as fping does; an unknown one ends the run as fping's does.
+    const addresses: string[] = [];
+    for (const name of cmd.names) {
+      const r = await resolveHost(name, undefined, 'sweep');
+      if (r instanceof Exit) return r;
+      addresses.push(r.address);
+    }
     let started;
     try {
       started = await call('sweep.start', {
         ref: run.ref,
-        targets: cmd.targets, count: cmd.count, intervalMs: cmd.intervalMs, perTargetIntervalMs: cmd.perTargetIntervalMs, timeoutMs: cmd.timeoutMs,
+        targets: [cmd.targets, ...addresses].filter(Boolean).join(' '), count: cmd.count, intervalMs: cmd.intervalMs, perTargetIntervalMs: cmd.perTargetIntervalMs, timeoutMs: cmd.timeoutMs,
       });
     } catch (e) {
       return callFailure('sweep', e);

@@ -14,7 +14,9 @@ import en from '../../renderer/src/i18n/en.js';
 import { zhMessage } from '../../renderer/src/i18n/server-messages.js';
 import zhCN from '../../renderer/src/i18n/zh-CN.js';
 import { methods } from '../../shared/contract/index.js';
+import { encodeText, parseBase64, parseEscapedText, parseHex } from '../../shared/codec/index.js';
 import { unixPathProblem } from '../../shared/net/address.js';
+import { expandTargets } from '../../shared/net/targets.js';
 
 function files(dir: string, exts: RegExp): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -129,6 +131,29 @@ describe('the raw-socket helper’s status in zh-CN', () => {
     'restarting the raw-socket helper (it exited with code 1)',
   ])('%s', (reason) => {
     expect(zhMessage(reason)).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+describe('the composer’s codec errors and sweep targets in zh-CN (the messages the real functions give)', () => {
+  const fail = (r: { ok: boolean; error?: { message: string }; message?: string }) => (r.ok ? '' : r.error?.message ?? r.message ?? '');
+  it.each([
+    ['hex', () => fail(parseHex('0a zz'))],
+    ['hex, odd', () => fail(parseHex('abc'))],
+    ['hex, 0x', () => fail(parseHex('0x'))],
+    ['escape, unknown', () => fail(parseEscapedText('a\\q'))],
+    ['escape, incomplete', () => fail(parseEscapedText('a\\'))],
+    ['escape, \\x', () => fail(parseEscapedText('\\x4'))],
+    ['base64 character', () => fail(parseBase64('ab!d'))],
+    ['base64 length', () => fail(parseBase64('abcde'))],
+    ['unencodable', () => fail(encodeText('€', 'latin1'))],
+    ['sweep, empty', () => fail(expandTargets(' '))],
+    ['sweep, bad entry', () => fail(expandTargets('127.0.0.1 bo_gus'))],
+    ['sweep, prefix', () => fail(expandTargets('10.0.0.0/33'))],
+    ['sweep, too many', () => fail(expandTargets('10.0.0.0/8'))],
+  ])('%s', (_what, message) => {
+    const m = message();
+    expect(m).not.toBe('');
+    expect(zhMessage(m), m).toMatch(/[\u4e00-\u9fff]/);
   });
 });
 

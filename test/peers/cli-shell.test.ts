@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { peerSuite } from '../support/peers.js';
+import { peerSuite, rawSuite } from '../support/peers.js';
 
 const CLI = 'dist/cli.cjs';
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -32,6 +32,13 @@ describe('sockbench --help, -h and --version', () => {
     const r = cli([flag]);
     expect(r.status).toBe(0);
     expect(String(r.stdout)).toBe(`sockbench ${VERSION}\n`);
+  });
+
+  it('craft --address takes a host name (its first address); an unknown name is one line, exit 2', () => {
+    expect(cli(['craft', 'icmp', '--address', 'localhost', '--hex']).status).toBe(0);
+    const bad = cli(['craft', 'icmp', '--address', 'nosuch.invalid', '--hex']);
+    expect(bad.status).toBe(2);
+    expect(String(bad.stderr)).toBe('sockbench: craft: nosuch.invalid: Name or service not known\n');
   });
 
   it('help COMMAND gives that command’s usage; an unknown one is a usage error', () => {
@@ -134,5 +141,19 @@ describe.skipIf(py.skip)(`sockbench connect in a shell, ${py.title}`, () => {
     const r = spawnSync('bash', ['-c', `"${process.execPath}" ${CLI} connect tcp 127.0.0.1:${srv.port} </dev/null | head -c 10; echo " status=\${PIPESTATUS[0]}"`], { timeout: 20_000 });
     expect(String(r.stdout)).toBe('xxxxxxxxxx status=0\n');
     expect(String(r.stderr)).not.toMatch(/EPIPE|Error|\n\s+at /);
+  });
+});
+
+const raw = rawSuite('sockbench sweep with host names');
+
+describe.skipIf(raw.skip)(raw.title, () => {
+  it('sweep localhost: the name is resolved as the system resolves it and probed; an unknown one is one line, exit 2', async () => {
+    const first = (await lookup('localhost', { all: true, order: 'verbatim' }))[0]!.address;
+    const r = cli(['sweep', 'localhost', '-t', '500']);
+    expect(r.status, String(r.stderr)).toBe(0);
+    expect(String(r.stdout)).toBe(`${first} is alive\n`);
+    const bad = cli(['sweep', 'nosuch.invalid', '127.0.0.1']);
+    expect(bad.status).toBe(2);
+    expect(String(bad.stderr)).toBe('sockbench: sweep: nosuch.invalid: Name or service not known\n');
   });
 });

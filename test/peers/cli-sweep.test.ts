@@ -20,7 +20,7 @@ const STATS = (host: string) => new RegExp(`^${host.replace(/\./g, '\\.')} *: xm
 describe('sockbench sweep: usage errors exit 2 with one line', () => {
   it.each([
     [['sweep', '127.0.0.0/8'], 'sockbench: sweep: 127.0.0.0/8 would be 16,777,214 addresses; the limit is 4,096'],
-    [['sweep', '127.0.0.1', 'bogus'], 'sockbench: sweep: "bogus" is not an IPv4 or IPv6 address or CIDR block'],
+    [['sweep', '127.0.0.1', 'bo_gus'], 'sockbench: sweep: "bo_gus" is not an IPv4 or IPv6 address or CIDR block'],
     [['sweep', '-c', '0', '127.0.0.1'], 'sockbench: sweep: -c 0: count must be between 1 and 100'],
   ])('%j', (args, message) => {
     const r = sockbench(args);
