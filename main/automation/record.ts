@@ -22,7 +22,9 @@ export interface Recorded {
 
 type Step = Record<string, unknown>;
 
-export function protocolOf(s: Pick<SessionInfo, 'family' | 'type'>): string {
+export function protocolOf(s: Pick<SessionInfo, 'family' | 'type' | 'tls'>): string {
+  // TLS from the start (connect or a TLS listener's accept); a STARTTLS upgrade is not replayed as such.
+  if (s.tls && (s.tls.via === 'connect' || s.tls.via === 'accept')) return 'tls';
   if (s.family === 'AF_UNIX') return s.type === 'SOCK_STREAM' ? 'unix-stream' : s.type === 'SOCK_DGRAM' ? 'unix-dgram' : 'unix-seqpacket';
   return s.type === 'SOCK_DGRAM' ? 'udp' : 'tcp';
 }
@@ -52,7 +54,8 @@ export function recordScenario(r: Recorded, name?: string): Scenario {
     const local = r.listener?.local ?? info.local;
     steps.push({ listen: `${protocol} ${local ? formatHostPort(local.address, local.port, local.family) : '127.0.0.1:0'}` }, { accept: null });
   } else if (connected && info.peer) {
-    steps.push({ connect: `${protocol} ${where(info.peer)}` });
+    const insecure = protocol === 'tls' && info.tls?.verify?.on === false;
+    steps.push({ connect: `${protocol} ${where(info.peer)}`, ...(insecure ? { tls: { insecure: true } } : {}) });
   } else if (datagram && info.local) {
     steps.push({ listen: `${protocol} ${formatHostPort(info.local.address, info.local.port, info.local.family)}` });
   } else {

@@ -217,3 +217,68 @@ steps:
     expect(r.failure?.summary).toBeUndefined();
   });
 });
+
+describe('Record', () => {
+  it('a session done by hand becomes a draft that, saved, runs and passes against the same server; a changed server fails it', async () => {
+    start();
+    const port = await service(PINGPONG);
+    // By hand: connect, ping twice (one answer each), quit, see the peer close.
+    const c = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    await h.call('socket.connect', { id: c.id, address: '127.0.0.1', port });
+    await h.call('socket.sendall', { id: c.id, data: new TextEncoder().encode('PING one\n') });
+    await until(() => h.received(c.id).toString() === 'PONG one #1\r\n', 'the first pong');
+    await h.call('socket.sendall', { id: c.id, data: new TextEncoder().encode('QUIT\n') });
+    await until(() => h.engine.get(c.id).info().state === 'half-closed', 'the peer to close');
+    await h.call('socket.close', { id: c.id });
+
+    const { scenario, text } = await h.call('scenarios.record', { id: c.id, name: 'recorded ping' });
+    expect(scenario.vars).toEqual({ host: '127.0.0.1', port: String(port) });
+    expect(scenario.steps).toEqual([
+      { connect: 'tcp ${host}:${port}' },
+      { send: 'PING one\\n' },
+      { expect: { equals: 'PONG one #1\\r\\n' } },
+      { send: 'QUIT\\n' },
+      { expect: { equals: 'BYE\\r\\n' } },
+      { 'expect-close': null },
+      { close: true },
+    ]);
+    expect(text).toContain('name: recorded ping');
+
+    const saved = await h.call('scenarios.save', { scenario });
+    if (!saved.ok) throw new Error('the save met a conflict');
+    const done = (id: number) => until(() => h.of('scenario.done').find((d) => d.id === id), 'the run to end', 20_000);
+    const ok = await done((await h.call('scenarios.run', { file: saved.file })).id);
+    expect(ok.result.failure?.summary).toBeUndefined();
+    expect(ok.result.status).toBe('passed');
+    // The run's sessions are sessions of the engine, traced like any other.
+    expect(ok.result.sessions.length).toBe(1);
+    expect(h.engine.get(ok.result.sessions[0]!).trace.some((t) => t.call === 'connect')).toBe(true);
+
+    // The same draft against a server that answers differently fails on the recorded bytes.
+    const other = await service({ framing: 'line', rules: [{ regex: '^PING (.*)$', reply: 'PONG $1\\r\\n' }] });
+    const bad = await done((await h.call('scenarios.run', { file: saved.file, vars: { port: String(other) } })).id);
+    expect(bad.result.failure!.summary).toMatch(/step 3 \(expect\): received bytes differ from "PONG one #1\\r\\n"/);
+  });
+});
+
+describe('Record over TLS', () => {
+  it('a TLS session (verification off) records as connect: tls with insecure, and the draft passes', async () => {
+    start();
+    const s = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    const b = await h.call('socket.bind', { id: s.id, address: '127.0.0.1', port: 0 });
+    await h.call('socket.listen', { id: s.id, backlog: 16, tls: {} }); // the workspace's self-signed certificate
+    await h.call('socket.setRules', { id: s.id, ruleSet: PINGPONG });
+    const c = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    await h.call('socket.connect', { id: c.id, address: '127.0.0.1', port: b.local!.port, tls: { verify: false } });
+    await h.call('socket.sendall', { id: c.id, data: new TextEncoder().encode('PING tls\n') });
+    await until(() => h.received(c.id).toString() === 'PONG tls #1\r\n', 'the pong inside TLS');
+    await h.call('socket.close', { id: c.id });
+    const { scenario } = await h.call('scenarios.record', { id: c.id });
+    expect(scenario.steps[0]).toEqual({ connect: 'tls ${host}:${port}', tls: { insecure: true } });
+    const saved = await h.call('scenarios.save', { scenario });
+    if (!saved.ok) throw new Error('the save met a conflict');
+    const { id } = await h.call('scenarios.run', { file: saved.file });
+    const done = await until(() => h.of('scenario.done').find((d) => d.id === id), 'the run to end', 20_000);
+    expect(done.result.failure?.summary).toBeUndefined();
+  });
+});
