@@ -86,6 +86,11 @@ export default {
   },
   diagram: {
     label: 'Lifecycle: the socket is {state}',
+    // The states as the diagram names them (the API's own words in English).
+    states: {
+      created: 'created', bound: 'bound', connecting: 'connecting', connected: 'connected', 'half-closed': 'half-closed',
+      closed: 'closed', listening: 'listening', error: 'error',
+    },
   },
   summary: {
     inWorker: 'in the socket worker',

@@ -87,6 +87,11 @@ const zhCN: typeof en = {
   },
   diagram: {
     label: '生命周期：套接字处于 {state}',
+    // 图中的状态名（悬停可见 API 原词）。
+    states: {
+      created: '已创建', bound: '已绑定', connecting: '连接中', connected: '已连接', 'half-closed': '半关闭',
+      closed: '已关闭', listening: '监听中', error: '出错',
+    },
   },
   summary: {
     inWorker: '在套接字工作进程中',
