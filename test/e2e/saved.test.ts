@@ -135,7 +135,7 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     await tid('workspace-open').click();
     await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(other);
     await poll(() => tid('saved-count').textContent()).toBe('0');
-    expect(readdirSync(other).sort()).toEqual(['packets', 'workspace.yaml']);
+    expect(readdirSync(other).sort()).toEqual(['packets', 'rules', 'scenarios', 'workspace.yaml']);
     await tid('workspace-switch').click();
     await tid('workspace-folder').fill(dir);
     await tid('workspace-open').click();
