@@ -13,6 +13,8 @@ import { recordScenario } from './automation/record.js';
 import { CompiledRules, previewRules, RulesSource } from './automation/rules.js';
 import { Scenarios } from './automation/scenarios.js';
 import { resolveName } from './core/resolve.js';
+import { checkWith } from '../shared/contract/check.js';
+import { PingParams } from '../shared/contract/probes.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
 import { probeCombos } from './engine/capabilities.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
@@ -264,9 +266,9 @@ export class Workbench {
       // Probes (ICMP and raw sockets, through the privileged helper)
       'raw.status': () => this.probes.check(),
       'raw.elevate': () => this.probes.elevate(),
-      'ping.start': (p) => this.probes.startPing(p),
+      'ping.start': async (p) => this.probes.startPing(checked(PingParams, { ...p, target: await probeTarget(p.target) })),
       'ping.stop': ({ id }) => this.probes.stopPing(id),
-      'trace.start': (p) => this.probes.startTrace(p),
+      'trace.start': async (p) => this.probes.startTrace({ ...p, target: await probeTarget(p.target) }),
       'trace.stop': ({ id }) => this.probes.stopTrace(id),
       'raw.open': (p) => this.probes.openRaw(p),
       'raw.send': ({ id, bytes, address }) => this.probes.sendRaw(id, bytes, address),
@@ -329,4 +331,22 @@ export class Workbench {
     await this.probes.close();
     this.openWorkspace?.close();
   }
+}
+
+/** A probe's target: an IP literal as given, or a host name resolved as ping resolves it (getaddrinfo's first address); a failure is on the target field. */
+async function probeTarget(target: string): Promise<string> {
+  if (ipFamily(target) !== null) return target;
+  try {
+    return (await resolveName(target)).addresses[0]!.address;
+  } catch (e) {
+    if (e instanceof EngineError) throw new EngineError(e.code, e.message, e.errno, 'target');
+    throw e;
+  }
+}
+
+/** Params checked again once a name became an address (limits that depend on the family, e.g. an IPv4 ping's size). */
+function checked<S extends v.GenericSchema>(schema: S, params: unknown): v.InferOutput<S> {
+  const r = checkWith(schema, params);
+  if (r.ok) return r.value;
+  throw new EngineError('BAD_REQUEST', r.message, undefined, r.field);
 }

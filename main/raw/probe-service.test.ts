@@ -3,6 +3,7 @@
 // and raw sockets run through the real helper (from sources) when this
 // process may open raw sockets (root / CAP_NET_RAW), and are skipped with
 // the reason otherwise (a failure with SOCKBENCH_REQUIRE_PEERS=1).
+import { lookup } from 'node:dns/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Params } from '../../shared/contract/index.js';
 import { echoLayers, keyOf, stackBytes } from '../../shared/packet/index.js';
@@ -36,7 +37,8 @@ const trace = (extra: Partial<Params<'trace.start'>> = {}): Params<'trace.start'
 
 describe('probe handlers: bad params are field errors, before anything runs', () => {
   it.each([
-    ['ping.start', ping({ target: 'localhost' }), 'target', /not an IP address/],
+    ['ping.start', ping({ target: 'my_host' }), 'target', /IPv4 or IPv6 address or a host name/],
+    ['trace.start', trace({ target: '-host' }), 'target', /IPv4 or IPv6 address or a host name/],
     ['ping.start', ping({ count: 0 }), 'count', /between 1 and/],
     ['ping.start', ping({ intervalMs: 0.5 }), 'intervalMs', /at least 1 ms \(or use flood\)/],
     ['ping.start', ping({ size: 65508 }), 'size', /at most 65507 for IPv4/],
@@ -59,6 +61,16 @@ describe('probe handlers: bad params are field errors, before anything runs', ()
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.field).toBe(field);
     expect(e.message).toMatch(why);
+    expect(events).toEqual([]);
+  });
+
+  it('a host name nobody knows: EAI_NONAME on the target field, before anything runs', async () => {
+    const { error, events } = setup();
+    for (const [method, params] of [['ping.start', ping({ target: 'nosuch.invalid' })], ['trace.start', trace({ target: 'nosuch.invalid' })]] as const) {
+      const e = await error(method, params);
+      expect(e).toMatchObject({ code: 'OS_ERROR', field: 'target', errno: { name: 'EAI_NONAME', number: -2 } });
+      expect(e.message).toMatch(/no address is known for "nosuch\.invalid"/);
+    }
     expect(events).toEqual([]);
   });
 
@@ -112,6 +124,17 @@ describe.skipIf(raw.skip)(raw.title, () => {
     expect((await call('ping.stop', { id })).stats).toEqual(s);
     expect((await call('raw.status', {})).status).toBe('ready');
     expect(of('raw.status').some((st) => st.status === 'ready')).toBe(true);
+  });
+
+  it('ping and traceroute take a host name, resolved as ping resolves it (getaddrinfo’s first address)', async () => {
+    const first = (await lookup('localhost', { all: true, order: 'verbatim' }))[0]!.address;
+    const { call, of } = setup();
+    const { id } = await call('ping.start', ping({ target: 'localhost', count: 2 }));
+    await until(() => of('ping.stats').find((s) => s.id === id && s.done), 'the final ping.stats');
+    expect(of('ping.reply').filter((r) => r.id === id).map((r) => r.from)).toEqual([first, first]);
+    const t = await call('trace.start', trace({ target: 'localhost', maxHops: 2, probesPerHop: 1 }));
+    const hop = await until(() => of('trace.hop').find((x) => x.id === t.id), 'the first hop');
+    expect(JSON.stringify(hop)).toContain(first);
   });
 
   it('a ref given with the start call comes back on every event of that run, from the first one on', async () => {

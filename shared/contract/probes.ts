@@ -2,11 +2,17 @@
 // helper's status, ping, traceroute, and raw send/receive. Types are inferred
 // in ./index.ts from these schemas, as for the rest of the contract.
 import * as v from 'valibot';
-import { ipFamily } from '../net/address.js';
+import { ipFamily, isHostName } from '../net/address.js';
 import { expandTargets } from '../net/targets.js';
 import { AnyBytes, Bytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const ProbeId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
+
+/** A probe's target as a person types it: an IP literal, or a host name main resolves as ping does (getaddrinfo's first address). */
+export const ProbeTarget = v.pipe(
+  v.string('target must be text'),
+  v.check((s) => ipFamily(s) !== null || isHostName(s), 'target must be an IPv4 or IPv6 address or a host name (e.g. 127.0.0.1, ::1, localhost)'),
+);
 
 /** Whether raw sockets can be had: the helper runs (`ready`), or why not. */
 export const RawStatus = v.object({
@@ -72,8 +78,8 @@ export const PingSettings = v.pipe(
 
 export const PingParams = v.pipe(
   v.object({
-    /** An IPv4 or IPv6 literal; host names are resolved by the caller. */
-    target: IpAddress,
+    /** An IPv4 or IPv6 literal, or a host name (resolved by main before the run starts). */
+    target: ProbeTarget,
     ...pingSettings,
     ref: v.optional(RunRef),
   }),
@@ -124,7 +130,7 @@ export const PingReply = v.object({
 export const TraceParams = v.object({
   /** The caller's name for this run, carried by its events (see RunRef). */
   ref: v.optional(RunRef),
-  target: IpAddress,
+  target: ProbeTarget,
   mode: v.picklist(['icmp', 'udp'], 'mode must be icmp or udp'),
   maxHops: intInRange('max hops', 1, 64),
   probesPerHop: intInRange('probes per hop', 1, 5),

@@ -4,6 +4,7 @@
 // traceroute, and a raw ICMP socket that receives the echo it sent.
 // A sweep (fping -g) from the panel under the ping view.
 // Screenshots: test-results/e2e/20-ping.png, 21-traceroute.png, 22-raw.png, 23-sweep.png.
+import { lookup } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import { SHOTS, workbenchPerSuite } from '../support/browser.js';
 import { peerSuite, rawSuite } from '../support/peers.js';
@@ -107,6 +108,21 @@ describe.skipIf(suite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${
     expect(text).toMatch(/echo reply/);
     expect(text.match(/\d+\.\d{3} ms/g)).toHaveLength(3);
     await wb.page.screenshot({ path: `${SHOTS}/21-traceroute.png` });
+  });
+
+  it('a host name in the Ping form: localhost pings the address getaddrinfo gives first; an unknown name is EAI_NONAME on the target', async () => {
+    const first = (await lookup('localhost', { all: true, order: 'verbatim' }))[0]!.address;
+    await tid('tab-ping').click();
+    await tid('ping-target').fill('nosuch.invalid');
+    await tid('ping-count').fill('2');
+    await tid('ping-start').click();
+    const targetError = wb.page.locator('[data-testid=field-error][data-field=target]');
+    await expect.poll(() => targetError.textContent()).toMatch(/EAI_NONAME \(-2\)/);
+    await tid('ping-target').fill('localhost');
+    await tid('ping-start').click();
+    await expect.poll(() => count('ping-reply-count'), { timeout: 20_000 }).toBe(2);
+    const rows = wb.page.locator('[data-testid=ping-reply][data-kind=ok]');
+    expect(await rows.first().textContent()).toContain(first);
   });
 
   it('the raw view opens an ICMP socket and receives the echo request it sent and the reply', async () => {

@@ -298,8 +298,8 @@ export default {
   },
   probe: {
     target: 'target',
-    targetPlaceholder: '127.0.0.1 or ::1',
-    targetHint: 'An IPv4 or IPv6 address.',
+    targetPlaceholder: '127.0.0.1, ::1 or localhost',
+    targetHint: 'An IPv4 or IPv6 address, or a host name (resolved as ping does: the first address getaddrinfo gives).',
     default: 'default',
     timeoutMs: 'timeout (ms)',
     start: 'Start',

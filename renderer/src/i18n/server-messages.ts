@@ -136,6 +136,7 @@ export const ZH_SENTENCES: Record<string, string> = {
   'at most 10000 steps': '最多 10000 个步骤',
   'at most 1000 variables': '最多 1000 个变量',
   'this session cannot answer automatically': '此会话不能自动应答',
+  'target must be an IPv4 or IPv6 address or a host name (e.g. 127.0.0.1, ::1, localhost)': 'target 必须是 IPv4 或 IPv6 地址或主机名（例如 127.0.0.1、::1、localhost）',
   // TLS options (shared/contract/tls.ts)
   'alpn must be a list of protocol names': 'alpn 必须是协议名称的列表',
   'an ALPN protocol name has no commas or spaces (e.g. h2, http/1.1)': 'ALPN 协议名称不含逗号或空格（例如 h2、http/1.1）',

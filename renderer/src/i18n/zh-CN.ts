@@ -330,8 +330,8 @@ const zhCN: typeof en = {
   },
   probe: {
     target: '目标',
-    targetPlaceholder: '127.0.0.1 或 ::1',
-    targetHint: 'IPv4 或 IPv6 地址。',
+    targetPlaceholder: '127.0.0.1、::1 或 localhost',
+    targetHint: 'IPv4 或 IPv6 地址，或主机名（与 ping 相同：取 getaddrinfo 给出的第一个地址）。',
     default: '默认',
     timeoutMs: '超时 (ms)',
     start: '开始',
