@@ -2,17 +2,17 @@
 // openssl s_server and s_client: the handshake summary and the peer's
 // certificate on stderr, data on stdout, a failed verification as one line
 // and exit 1, bad TLS options as usage errors on the right flag.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../support/certs.js';
+import { CLI, runCli } from '../support/cli.js';
 import { until } from '../support/engine-harness.js';
 import { peerSuite } from '../support/peers.js';
 import { sServer, start, type Proc } from '../support/tls-peers.js';
 
-const CLI = 'dist/cli.cjs';
 let certs: TestCerts;
 const stops: (() => void)[] = [];
 const dirs: string[] = [];
@@ -25,15 +25,7 @@ afterEach(() => {
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-/** Runs the CLI to its end (bounded): exit status, stdout and stderr. */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-  p.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-  return new Promise((r) => p.once('close', (status) => r({ status, stdout, stderr })));
-}
+const cli = (args: string[]) => runCli(args);
 
 const fingerprint = (file: string): string =>
   execFileSync('openssl', ['x509', '-in', file, '-noout', '-fingerprint', '-sha256']).toString().trim().replace(/^.*=/, '');

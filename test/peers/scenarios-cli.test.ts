@@ -6,7 +6,7 @@
 // port, and TLS (openssl s_server, a Python STARTTLS server). The JUnit file
 // is parsed, the TAP output checked by a TAP parser, and every bad input is
 // one line and exit 2.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,11 @@ import { DOMParser } from '@xmldom/xmldom';
 import { Parser } from 'tap-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../support/certs.js';
+import { runCli } from '../support/cli.js';
 import { until } from '../support/engine-harness.js';
 import { freePort, peerSuite } from '../support/peers.js';
 import { python, sServer, start, STARTTLS_SERVER, type Proc } from '../support/tls-peers.js';
 
-const CLI = 'dist/cli.cjs';
 const T = { timeout: 90_000 };
 let dir: string;
 const stops: (() => void)[] = [];
@@ -29,15 +29,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => stops.splice(0).forEach((s) => s()));
 
-/** Runs the CLI to its end (bounded): exit status, stdout and stderr. */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [CLI, '--workspace', join(dir, 'ws'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-  p.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-  return new Promise((r) => p.once('close', (status) => r({ status, stdout, stderr })));
-}
+const cli = (args: string[]) => runCli(['--workspace', join(dir, 'ws'), ...args], 60_000);
 
 let n = 0;
 /** A scenario file in the test's folder; its path. */

@@ -2,18 +2,17 @@
 // tls packet; with the CA added to its tls options it reaches openssl
 // s_server through the bridge (packets.send) and through `sockbench send`;
 // without it, the send fails naming why the certificate is not trusted.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { harness, until } from '../support/engine-harness.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
+import { runCli } from '../support/cli.js';
 import { peerSuite } from '../support/peers.js';
 import { sServer, type Proc } from '../support/tls-peers.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/packetsender/packets.ini', import.meta.url), 'utf8');
-const CLI = 'dist/cli.cjs';
 
 let certs: TestCerts;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -25,14 +24,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-  p.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-  return new Promise((r) => p.once('close', (status) => r({ status, stdout, stderr })));
-}
+const cli = (args: string[]) => runCli(args);
 
 const openssl = peerSuite('openssl');
 describe.skipIf(openssl.skip)(`${openssl.title}: saved tls packets`, () => {
