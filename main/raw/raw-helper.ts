@@ -196,6 +196,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
   start(): RawStatus {
     if (this.child) return this.state;
     clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     this.restarts.reset();
     this.capDenied = undefined;
     const p = (this.opts.privilege ?? rawPrivilege)();
@@ -314,7 +315,9 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
 
   /** One request; a handle in `args` is the app's (generation·2³² + n): the helper is sent its own n. */
   call<O extends OpName>(op: O, args: Ops[O]['args']): Promise<Ops[O]['result']> {
-    if (!this.child && this.state === 'stopped') this.start();
+    // Stopped, or waiting out a restart's back-off after a failed start (e.g. EMFILE): a call is
+    // someone asking now, so start now rather than refuse until the timer fires.
+    if (!this.child && (this.state === 'stopped' || (this.state === 'starting' && this.restartTimer !== undefined))) this.start();
     const child = this.child;
     if (!child) return Promise.reject(new RawHelperUnavailableError(this.state, this.why));
     const handle = op === 'open' ? undefined : (args as { handle: Handle }).handle;
