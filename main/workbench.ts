@@ -14,7 +14,8 @@ import { CompiledRules, previewRules, RulesSource } from './automation/rules.js'
 import { Scenarios } from './automation/scenarios.js';
 import { resolveName } from './core/resolve.js';
 import { checkWith } from '../shared/contract/check.js';
-import { PingParams } from '../shared/contract/probes.js';
+import { PingParams, SweepParams } from '../shared/contract/probes.js';
+import { splitNames } from '../shared/net/targets.js';
 import { Crafter, type CrafterOptions } from './craft/crafter.js';
 import { probeCombos } from './engine/capabilities.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
@@ -273,7 +274,7 @@ export class Workbench {
       'raw.open': (p) => this.probes.openRaw(p),
       'raw.send': ({ id, bytes, address }) => this.probes.sendRaw(id, bytes, address),
       'raw.close': ({ id }) => this.probes.closeRaw(id),
-      'sweep.start': (p) => this.probes.startSweep(p),
+      'sweep.start': async (p) => this.probes.startSweep(checked(SweepParams, { ...p, targets: await sweepTargets(p.targets) })),
       'sweep.stop': ({ id }) => this.probes.stopSweep(id),
       // The packet crafter
       'craft.send': (p) => this.craft.send(p),
@@ -334,14 +335,22 @@ export class Workbench {
 }
 
 /** A probe's target: an IP literal as given, or a host name resolved as ping resolves it (getaddrinfo's first address); a failure is on the target field. */
-async function probeTarget(target: string): Promise<string> {
+async function probeTarget(target: string, field = 'target'): Promise<string> {
   if (ipFamily(target) !== null) return target;
   try {
     return (await resolveName(target)).addresses[0]!.address;
   } catch (e) {
-    if (e instanceof EngineError) throw new EngineError(e.code, e.message, e.errno, 'target');
+    if (e instanceof EngineError) throw new EngineError(e.code, e.message, e.errno, field);
     throw e;
   }
+}
+
+/** A sweep's list with each host name replaced by its first address (as fping does); a failure is on the targets field. */
+async function sweepTargets(text: string): Promise<string> {
+  const { names, literals } = splitNames(text);
+  const addresses: string[] = [];
+  for (const name of names) addresses.push(await probeTarget(name, 'targets'));
+  return [...literals, ...addresses].join(' ');
 }
 
 /** Params checked again once a name became an address (limits that depend on the family, e.g. an IPv4 ping's size). */

@@ -6,8 +6,8 @@ import { omit, type GenericSchema, type InferOutput } from 'valibot';
 import { parseHex } from '../../shared/codec/index.js';
 import { checkWith } from '../../shared/contract/check.js';
 import { PingParams, PingSettings, SweepParams, TraceParams } from '../../shared/contract/probes.js';
-import { ipFamily, isHostName } from '../../shared/net/address.js';
-import { expandTargets } from '../../shared/net/targets.js';
+import { ipFamily } from '../../shared/net/address.js';
+import { expandTargets, splitNames } from '../../shared/net/targets.js';
 import { UsageError } from './usage-error.js';
 
 // The commands carry the contract's own types: the CLI checks them with the
@@ -217,9 +217,7 @@ export function parseSweep(args: string[]): SweepCommand {
   if (parsed.positionals.length === 0) throw new UsageError('sweep needs targets, e.g. sockbench sweep 127.0.0.1 ::1 127.0.0.0/29');
   const count = whole(v.count as string | undefined, '-c');
   // Names are resolved when the sweep runs; the contract checks the rest (and the limits once names are addresses).
-  const isName = (t: string): boolean => ipFamily(t) === null && isHostName(t);
-  const names = parsed.positionals.filter(isName);
-  const literals = parsed.positionals.filter((t) => !isName(t));
+  const { names, literals } = splitNames(parsed.positionals.join(' '));
   const params = checked(literals.length ? SweepParams : omit(SweepParams, ['targets']), {
     targets: literals.join(' '),
     count: count ?? 1,

@@ -232,7 +232,7 @@ const sweep = (extra: Partial<Params<'sweep.start'>> = {}): Params<'sweep.start'
 describe('sweep: bad params are field errors, before anything runs', () => {
   it.each([
     [sweep({ targets: '127.0.0.0/8' }), 'targets', /^targets: 127\.0\.0\.0\/8 would be 16,777,214 addresses; the limit is 4,096$/],
-    [sweep({ targets: '127.0.0.1 nonsense' }), 'targets', /"nonsense" is not an IPv4 or IPv6 address or CIDR block/],
+    [sweep({ targets: '127.0.0.1 non_sense' }), 'targets', /"non_sense" is not an IPv4 or IPv6 address or CIDR block/],
     [sweep({ targets: ' \n' }), 'targets', /no targets/],
     [sweep({ count: 0 }), 'count', /between 1 and 100/],
     [sweep({ count: 101 }), 'count', /between 1 and 100/],
@@ -245,6 +245,12 @@ describe('sweep: bad params are field errors, before anything runs', () => {
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.field).toBe(field);
     expect(e.message).toMatch(why);
+    expect(events).toEqual([]);
+  });
+
+  it('a host name nobody knows in the list: EAI_NONAME on the targets field', async () => {
+    const { error, events } = setup();
+    expect(await error('sweep.start', sweep({ targets: '127.0.0.1 nosuch.invalid' }))).toMatchObject({ code: 'OS_ERROR', field: 'targets', errno: { name: 'EAI_NONAME' } });
     expect(events).toEqual([]);
   });
 
@@ -273,6 +279,15 @@ describe.skipIf(raw.skip)(raw.skip ? 'sweep through the real helper (skipped: no
     }
     // Over: stop answers at once.
     expect(await call('sweep.stop', { id })).toEqual({});
+  });
+
+  it('a host name in the list is swept at its first address, as fping does', async () => {
+    const first = (await lookup('localhost', { all: true, order: 'verbatim' }))[0]!.address;
+    const { call, of } = setup();
+    const { id, total } = await call('sweep.start', sweep({ targets: 'localhost 127.0.0.2' }));
+    expect(total).toBe(2);
+    await until(() => of('sweep.done').find((d) => d.id === id), 'sweep.done');
+    expect(of('sweep.result').filter((r) => r.id === id).map((r) => r.target).sort()).toEqual([first, '127.0.0.2'].sort());
   });
 
   it('sweep.stop ends a long sweep: done says stopped, no result after it', async () => {

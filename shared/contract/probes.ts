@@ -3,7 +3,7 @@
 // in ./index.ts from these schemas, as for the rest of the contract.
 import * as v from 'valibot';
 import { ipFamily, isHostName } from '../net/address.js';
-import { expandTargets } from '../net/targets.js';
+import { checkTargetsWithNames } from '../net/targets.js';
 import { AnyBytes, Bytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const ProbeId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
@@ -179,11 +179,11 @@ export const SWEEP_LIMITS = { perTargetIntervalMs: 10 } as const;
 export const SweepParams = v.object({
   /** The caller's name for this run, carried by its events (see RunRef). */
   ref: v.optional(RunRef),
-  /** IPv4 / IPv6 literals and CIDR blocks (127.0.0.0/28, fd00::/124), separated by spaces, commas or newlines. */
+  /** IPv4 / IPv6 literals, CIDR blocks (127.0.0.0/28, fd00::/124) and host names (main resolves each to its first address), separated by spaces, commas or newlines. */
   targets: v.pipe(
     v.string('targets must be text'),
-    v.check((s) => expandTargets(s).ok, (issue) => {
-      const r = expandTargets(String(issue.input));
+    v.check((s) => checkTargetsWithNames(s).ok, (issue) => {
+      const r = checkTargetsWithNames(String(issue.input));
       return r.ok ? 'bad targets' : r.message;
     }),
   ),

@@ -4,7 +4,7 @@
 // A block is expanded to its addresses, at most MAX_SWEEP_TARGETS in all;
 // an IPv4 block of /30 or wider skips its network and broadcast addresses
 // (as fping -g); duplicates are kept once, in first-seen order.
-import { canonicalIp, formatIPv6, ipv4Word, ipv6Bytes } from './address.js';
+import { canonicalIp, formatIPv6, ipFamily, ipv4Word, ipv6Bytes, isHostName } from './address.js';
 
 export const MAX_SWEEP_TARGETS = 4096;
 
@@ -65,7 +65,25 @@ function expandBlock(entry: string, room: number): ExpandResult {
  */
 export function expandTargets(text: string): ExpandResult {
   if (typeof text !== 'string') return { ok: false, message: 'targets must be text' };
+  return expandEntries(text.split(/[\s,;]+/).filter((e) => e !== ''));
+}
+
+/** A target list's host names (main resolves each to its first address, as fping does) and its addresses and blocks. */
+export function splitNames(text: string): { names: string[]; literals: string[] } {
   const entries = text.split(/[\s,;]+/).filter((e) => e !== '');
+  const isName = (e: string): boolean => !e.includes('/') && ipFamily(e) === null && isHostName(e);
+  return { names: entries.filter(isName), literals: entries.filter((e) => !isName(e)) };
+}
+
+/** What a list with host names in it still has to get right: its addresses and blocks (names alone are fine here). */
+export function checkTargetsWithNames(text: string): ExpandResult {
+  if (typeof text !== 'string') return { ok: false, message: 'targets must be text' };
+  const { names, literals } = splitNames(text);
+  if (names.length && !literals.length) return { ok: true, targets: [] };
+  return expandEntries(literals);
+}
+
+function expandEntries(entries: string[]): ExpandResult {
   if (entries.length === 0) return { ok: false, message: 'no targets: give IP addresses or CIDR blocks, e.g. 127.0.0.1 ::1 127.0.0.0/29' };
   const seen = new Set<string>();
   const out: string[] = [];

@@ -356,7 +356,7 @@ export default {
     form: 'Sweep options',
     targets: 'targets',
     targetsPlaceholder: '127.0.0.1 ::1 127.0.0.0/28',
-    targetsHint: 'IP addresses and CIDR blocks, separated by spaces, commas or new lines; at most {max} addresses. Network and broadcast addresses of an IPv4 block are skipped.',
+    targetsHint: 'IP addresses, CIDR blocks and host names (each swept at its first address, as fping does), separated by spaces, commas or new lines; at most {max} addresses. Network and broadcast addresses of an IPv4 block are skipped.',
     count: 'count',
     interval: 'interval (ms)',
     intervalHint: 'Between probes to different targets (fping -i).',

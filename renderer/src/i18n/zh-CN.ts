@@ -388,7 +388,7 @@ const zhCN: typeof en = {
     form: '扫描选项',
     targets: '目标',
     targetsPlaceholder: '127.0.0.1 ::1 127.0.0.0/28',
-    targetsHint: 'IP 地址和 CIDR 网段，以空格、逗号或换行分隔；最多 {max} 个地址。IPv4 网段的网络地址和广播地址会被跳过。',
+    targetsHint: 'IP 地址、CIDR 网段和主机名（与 fping 相同，取其第一个地址），以空格、逗号或换行分隔；最多 {max} 个地址。IPv4 网段的网络地址和广播地址会被跳过。',
     count: '次数',
     interval: '间隔 (ms)',
     intervalHint: '发往不同目标的探测之间的间隔 (fping -i)。',
