@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { InferInput, InferOutput } from 'valibot';
 import { checkWith } from '../../shared/contract/check.js';
-import { PING_LIMITS, PingParams } from '../../shared/contract/probes.js';
+import { NOT_AN_ADDRESS, PING_LIMITS, PingParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { checksumValid, echoLayers, ECHO, icmpCodeName, icmpTypeName, setEchoSequence, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
@@ -53,6 +53,8 @@ export function validatePingOptions(o: PingOptions): PingOptionsResult {
   const flood = o.flood ?? false;
   const checked = checkWith(PingParams, { ...o, intervalMs: o.intervalMs ?? (flood ? 0 : 1000), size: o.size ?? 56, timeoutMs: o.timeoutMs ?? 1000 });
   if (!checked.ok) return { ok: false, field: (checked.field ?? 'target') as keyof PingOptions, message: checked.message };
+  // The contract lets a person type a name; main resolves it before a Ping is made.
+  if (ipFamily(checked.value.target) === null) return { ok: false, field: 'target', message: NOT_AN_ADDRESS };
   const { pattern, df: _df, ...p } = checked.value;
   const id = o.identifier;
   if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id <= 0xffff)) return { ok: false, field: 'identifier', message: `identifier must be 0..65535, got ${id}` };

@@ -37,7 +37,8 @@ describe('Sweep over a fake loopback', () => {
   it('one exact result per target, at most `concurrency` sockets at once, unreachable ones counted', async () => {
     const n = net(new Set(['127.0.0.9']));
     const list = targets('127.0.0.0/28 ::1');
-    const sweep = new Sweep(n.t, { targets: list, count: 3, intervalMs: 1, perTargetIntervalMs: 10, timeoutMs: 50, concurrency: 4 });
+    // The fake answers in 1 ms; the timeout only has to outlast a busy machine's scheduling delays (the unreachable one waits it out).
+    const sweep = new Sweep(n.t, { targets: list, count: 3, intervalMs: 1, perTargetIntervalMs: 10, timeoutMs: 1000, concurrency: 4 });
     const results: SweepTargetResult[] = [];
     sweep.on('result', (r) => results.push(r));
     const summary = await sweep.start();

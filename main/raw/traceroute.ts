@@ -22,7 +22,7 @@ import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { InferInput } from 'valibot';
 import { checkWith } from '../../shared/contract/check.js';
-import { PING_LIMITS, TraceParams } from '../../shared/contract/probes.js';
+import { NOT_AN_ADDRESS, PING_LIMITS, TraceParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { echoLayers, ECHO, icmpCodeName, icmpTypeName, stackBytes } from '../../shared/packet/index.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
@@ -133,6 +133,8 @@ export function validateTracerouteOptions(o: TracerouteOptions): TracerouteOptio
   const checked = checkWith(TraceParams, { ...o, mode: o.mode ?? 'udp', maxHops: o.maxHops ?? 30, probesPerHop: o.probesPerHop ?? 3, timeoutMs: o.timeoutMs ?? 1000 });
   if (!checked.ok) return bad((checked.field ?? 'target') as keyof TracerouteOptions, checked.message);
   const { target, mode, maxHops, probesPerHop, timeoutMs } = checked.value;
+  // The contract lets a person type a name; main resolves it before a Traceroute is made.
+  if (ipFamily(target) === null) return bad('target', NOT_AN_ADDRESS);
   const family = ipFamily(target)!;
   const firstHop = o.firstHop ?? 1;
   if (!isInt(firstHop, 1, 255)) return bad('firstHop', `first hop must be 1..255, got ${firstHop}`);

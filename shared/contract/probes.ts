@@ -8,6 +8,9 @@ import { AnyBytes, Bytes, intInRange, IpAddress, RunRef } from './schemas.js';
 
 export const ProbeId = intInRange('id', 1, Number.MAX_SAFE_INTEGER);
 
+/** What a probe that runs says of a target that is not (yet) an address. */
+export const NOT_AN_ADDRESS = 'not an IP address (host names are resolved before the probe starts)';
+
 /** A probe's target as a person types it: an IP literal, or a host name main resolves as ping does (getaddrinfo's first address). */
 export const ProbeTarget = v.pipe(
   v.string('target must be text'),
