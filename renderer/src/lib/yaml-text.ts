@@ -1,0 +1,42 @@
+// YAML typed in an editor (a scenario, a rule set): read into a value, or the
+// problem with its line and column, so the error is shown where it is. The
+// schema's own issues are placed the same way, by the path they name.
+import { LineCounter, parseDocument, type Document } from 'yaml';
+
+export interface TextProblem {
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export type ParsedText = { ok: true; value: unknown; doc: Document; lines: LineCounter } | { ok: false; problem: TextProblem };
+
+export function parseYamlText(text: string): ParsedText {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = lines.linePos(err.pos[0]);
+    return { ok: false, problem: { message: `not valid YAML: ${err.message.split('\n')[0]}`, line: pos.line, column: pos.col } };
+  }
+  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }), doc, lines };
+}
+
+/** Where the value at `path` (or its nearest parent) is written, 1-based. */
+export function positionOf(parsed: Extract<ParsedText, { ok: true }>, path: readonly (string | number)[]): { line: number; column: number } | null {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? parsed.doc.contents : parsed.doc.getIn(path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) {
+      const p = parsed.lines.linePos(range[0]);
+      return { line: p.line, column: p.col };
+    }
+  }
+  return null;
+}
+
+/** The text as a value of a schema (checked by the caller): the value, or the first problem placed in the text. */
+export function problemAt(parsed: Extract<ParsedText, { ok: true }>, message: string, path: readonly (string | number)[]): TextProblem {
+  const pos = positionOf(parsed, path);
+  return pos ? { message, line: pos.line, column: pos.column } : { message };
+}
