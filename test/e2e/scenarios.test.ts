@@ -127,4 +127,58 @@ describe.skipIf(suite.skip)(`scenarios in the browser (${suite.title})`, () => {
     expect(await failure.locator('[data-testid=failure-received] [data-testid=shown-hex]').textContent()).toMatch(/50 41 4e 47/i);
     await shot('72-scenario-run-failed');
   }, 60_000);
+  it('edits rules on a listener with a live preview, saves them, and answers a real client with them (hits counted)', async () => {
+    const p = wb.page;
+    await tid('tab-sockets').click();
+    await tid('new-socket-type').selectOption('SOCK_STREAM');
+    await tid('new-socket-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=created]');
+    await tid('bind-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
+    const listenPort = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+    await tid('listen-accept-mode').selectOption('auto');
+    await tid('listen-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=listening]');
+
+    await tid('rules-toggle').click();
+    // The example rule set; two messages in one sample: the framing cuts them, each shows its rule and reply.
+    await tid('rules-sample').fill('PING abc\\nQUIT\\nhello');
+    await poll(() => p.locator('[data-testid=preview-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')))).toEqual(['0', '1', '2']);
+    expect(await tid('preview-reply').allTextContents()).toEqual([expect.stringContaining('PONG abc\\r\\n'), expect.stringMatching(/BYE\\r\\n\s+then close/), expect.stringContaining('ERR unknown\\r\\n')]);
+    // A regex that does not compile is named at its line.
+    const text = tid('rules-text');
+    const good = await text.inputValue();
+    await text.fill(good.replace('^PING ?(.*)$', '^PING (.*$'));
+    await poll(() => tid('yaml-at').textContent()).toMatch(/^line 3, column \d+$/);
+    expect(await p.locator('[data-testid=rules-panel] [data-testid=field-error]').textContent()).toMatch(/regex does not compile/);
+    await text.fill(good);
+    await tid('rules-file').fill('pingpong');
+    await tid('rules-save').click();
+    await poll(() => tid('rules-status').textContent()).toBe('Saved as rules/pingpong.yaml');
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(dir, 'rules', 'pingpong.yaml'))).toBe(true);
+    await tid('rules-apply').click();
+    await poll(() => tid('rules-active').textContent()).toMatch(/pingpong/);
+
+    // A real client: two pings in one segment get two pongs.
+    const client = spawn('python3', ['-c', `
+import socket, sys
+c = socket.create_connection(("127.0.0.1", ${listenPort}))
+c.sendall(b"PING x\\nPING y\\n")
+got = b""
+while got.count(b"\\n") < 2:
+    d = c.recv(100)
+    if not d: break
+    got += d
+sys.stdout.write(got.decode()); c.close()
+`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(client);
+    let out = '';
+    client.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await poll(() => out).toBe('PONG x\r\nPONG y\r\n');
+    await poll(() => tid('rules-hit-count').allTextContents()).toEqual(['2', '0', '0']);
+    await tid('rules-sample').fill('PING abc\\nQUIT\\nhello');
+    await shot('73-rules-preview');
+  }, 90_000);
 });
+

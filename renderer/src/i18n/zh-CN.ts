@@ -843,6 +843,28 @@ const zhCN: typeof en = {
     record: '录制',
     recordHint: '把在此会话中所做的（发送、收到的数据）变成场景草稿',
   },
+  rules: {
+    title: '自动回复规则',
+    active: '正在用“{name}”回复，{n} 条消息',
+    pick: '规则集',
+    new: '新建（示例）',
+    file: '文件名（rules/）',
+    yaml: '以 YAML 表示的规则集',
+    apply: '用这些规则回复',
+    stop: '停止回复',
+    applied: '此会话现在用这些规则回复。',
+    stopped: '不再自动回复。',
+    saved: '已保存为 rules/{file}',
+    sample: '示例消息（转义与编辑器相同）',
+    sampleHint: '对端可能发送的内容；不会发送任何东西。多行可显示分帧如何切分它们。',
+    message: '消息',
+    rule: '规则',
+    reply: '回复',
+    noRule: '没有规则回复',
+    after: '{ms} ms 后',
+    thenClose: '然后关闭',
+    hits: '“{name}”的命中次数',
+  },
 };
 
 export default zhCN;
