@@ -101,11 +101,19 @@ describe.skipIf(suite.skip)(`scenarios in the browser (${suite.title})`, () => {
     expect(await tid('step-bytes').first().textContent()).toContain('PONG one\\r\\n');
     expect(await tid('step-ms').count()).toBe(statuses.length);
     await shot('71-scenario-run-passed');
-    // The run's session is in the session list like any other.
-    const sid = await p.locator('[data-testid^=run-session-]').first().getAttribute('data-testid');
-    await p.getByTestId(sid!).click();
-    await poll(() => tid('session-summary').getAttribute('data-session-id')).toBe(sid!.replace('run-session-', ''));
+    // The run's session is in the session list like any other, with its trace.
+    const sid = (await p.locator('[data-testid^=run-session-]').first().getAttribute('data-testid'))!.replace('run-session-', '');
+    await tid(`run-session-${sid}`).click();
+    await poll(() => p.locator(`[data-testid=session-item][data-session-id="${sid}"]`).count()).toBe(1);
+    await poll(() => tid('session-summary').getAttribute('data-session-id')).toBe(sid);
+    await poll(() => tid('session-bytes-in').getAttribute('data-bytes')).toBe('10');
     await tid('tab-scenarios').click();
+    // Edit the saved file: the editor opens it, and a save writes it back.
+    await tid('edit-ping.yaml').click();
+    expect(await tid('scenario-text').inputValue()).toContain('capture:');
+    await tid('scenario-save').click();
+    await poll(() => tid('scenario-saved').textContent()).toBe('Saved as scenarios/ping.yaml');
+    await tid('scenario-discard').click();
   }, 60_000);
 
   it('fails against a changed server, showing what was expected and what arrived', async () => {

@@ -810,6 +810,8 @@ export default {
     overwrite: 'Overwrite it',
     record: 'Record',
     recordHint: 'Turn what was done on this session (sends, what arrived) into a scenario draft',
+    edit: 'Edit',
+    editNamed: 'Edit {name}',
   },
   rules: {
     title: 'Auto-reply rules',

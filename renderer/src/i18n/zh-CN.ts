@@ -842,6 +842,8 @@ const zhCN: typeof en = {
     overwrite: '覆盖它',
     record: '录制',
     recordHint: '把在此会话中所做的（发送、收到的数据）变成场景草稿',
+    edit: '编辑',
+    editNamed: '编辑 {name}',
   },
   rules: {
     title: '自动回复规则',

@@ -1,7 +1,7 @@
 // YAML typed in an editor (a scenario, a rule set): read into a value, or the
 // problem with its line and column, so the error is shown where it is. The
 // schema's own issues are placed the same way, by the path they name.
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 
 export interface TextProblem {
   message: string;
@@ -35,8 +35,19 @@ export function positionOf(parsed: Extract<ParsedText, { ok: true }>, path: read
   return null;
 }
 
-/** The text as a value of a schema (checked by the caller): the value, or the first problem placed in the text. */
+/** A schema issue (its message and path) placed in the text. */
 export function problemAt(parsed: Extract<ParsedText, { ok: true }>, message: string, path: readonly (string | number)[]): TextProblem {
+  // An unknown key (or step) is shown where the key is written, not its value (as main reads files).
+  const key = path.at(-1);
+  if (typeof key === 'string' && /^unknown /.test(message)) {
+    const parent = path.length === 1 ? parsed.doc.contents : parsed.doc.getIn(path.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+    const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (range) {
+      const p = parsed.lines.linePos(range[0]);
+      return { message, line: p.line, column: p.col };
+    }
+  }
   const pos = positionOf(parsed, path);
   return pos ? { message, line: pos.line, column: pos.column } : { message };
 }
