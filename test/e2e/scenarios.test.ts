@@ -135,6 +135,19 @@ describe.skipIf(suite.skip)(`scenarios in the browser (${suite.title})`, () => {
     expect(await failure.locator('[data-testid=failure-received] [data-testid=shown-hex]').textContent()).toMatch(/50 41 4e 47/i);
     await shot('72-scenario-run-failed');
   }, 60_000);
+
+  it('stops a run that waits on a server that never answers (keyboard: Tab to Stop, Enter)', async () => {
+    writeFileSync(join(dir, 'scenarios', 'silent.yaml'), `name: a server that never answers\nsteps:\n  - connect: tcp 127.0.0.1:${port}\n  - send: "hello\\n"\n  - expect: { contains: "never", timeout: 600000 }\n`);
+    const p = wb.page;
+    await poll(() => p.locator('[data-testid=scenario-item][data-file="silent.yaml"]').count()).toBe(1);
+    await tid('run-silent.yaml').focus();
+    await p.keyboard.press('Enter');
+    await poll(() => tid('step-3').getAttribute('data-status')).toBe('running');
+    await tid('scenario-stop').focus();
+    await p.keyboard.press('Enter');
+    await poll(() => tid('scenario-run').getAttribute('data-status')).toBe('stopped');
+    expect(await tid('step-1').getAttribute('data-status')).toBe('passed');
+  }, 60_000);
   it('edits rules on a listener with a live preview, saves them, and answers a real client with them (hits counted)', async () => {
     const p = wb.page;
     await tid('tab-sockets').click();
@@ -187,6 +200,13 @@ sys.stdout.write(got.decode()); c.close()
     await poll(() => tid('rules-hit-count').allTextContents()).toEqual(['2', '0', '0']);
     await tid('rules-sample').fill('PING abc\\nQUIT\\nhello');
     await shot('73-rules-preview');
+    // In Chinese: the view's words follow the language.
+    await tid('language-switch').selectOption('zh-CN');
+    await tid('tab-scenarios').click();
+    await poll(() => tid('tab-scenarios').textContent()).toBe('场景');
+    expect(await tid('run-status').textContent()).toBe('已停止');
+    await shot('74-scenarios-zh');
+    await tid('language-switch').selectOption('en');
   }, 90_000);
 });
 

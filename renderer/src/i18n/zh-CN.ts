@@ -309,7 +309,7 @@ const zhCN: typeof en = {
     traceroute: '路由追踪',
     raw: '原始套接字',
     craft: '构造',
-    scenarios: 'Scenarios',
+    scenarios: '场景',
   },
   probeStatus: {
     unknown: '正在检查原始套接字权限…',
