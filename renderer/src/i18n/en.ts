@@ -815,6 +815,7 @@ export default {
   },
   rules: {
     title: 'Auto-reply rules',
+    chip: 'Rules',
     active: 'answering with “{name}”, {n} message | answering with “{name}”, {n} messages',
     pick: 'Rule set',
     new: 'new (example)',

@@ -847,6 +847,7 @@ const zhCN: typeof en = {
   },
   rules: {
     title: '自动回复规则',
+    chip: '规则',
     active: '正在用“{name}”回复，{n} 条消息',
     pick: '规则集',
     new: '新建（示例）',
