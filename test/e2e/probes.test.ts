@@ -26,8 +26,8 @@ describe.skipIf(suite.skip || raw.skip)(raw.skip ? raw.title : `${raw.title} (${
     await expect.poll(() => wb.page.evaluate(() => document.activeElement?.id)).toBe('tab-ping');
     await wb.page.waitForSelector('[data-testid=ping-view]');
     expect(await tid('new-socket-family').isVisible()).toBe(false);
-    await wb.page.keyboard.press('End');
-    await expect.poll(() => tid('tab-raw').getAttribute('aria-selected')).toBe('true');
+    await wb.page.keyboard.press('End'); // the last tab: Scenarios
+    await expect.poll(() => tid('tab-scenarios').getAttribute('aria-selected')).toBe('true');
     await wb.page.keyboard.press('Home');
     await expect.poll(() => tid('tab-sockets').getAttribute('aria-selected')).toBe('true');
     expect(await tid('new-socket-family').inputValue()).toBe('AF_INET6');
