@@ -74,7 +74,10 @@ export class EventBatcher {
       this.updates.set(ev.payload.id, ev.payload);
     } else if (ev.name === 'session.data') {
       const n = ev.payload.bytes.byteLength;
+      // Once a session's data was dropped from this batch, the rest of its data in the batch is too:
+      // the batch says "dropped" after its data, so the page marks the gap where it was.
       if (
+        this.dropped.has(ev.payload.id) ||
         this.dataBytes + n > this.options.maxBatchDataBytes ||
         this.dataEntries >= this.options.maxBatchDataEntries ||
         this.options.congested()

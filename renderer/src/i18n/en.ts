@@ -714,7 +714,7 @@ export default {
     skipped: 'the first {bytes} held are only in the rows',
     empty: 'Nothing sent or received yet.',
     gap: '⋯ {bytes} not shown here: the view skipped them during a flood (counted above) ⋯',
-    more: ' ⋯ and {bytes} more of this read, not drawn here (Copy as… has them) ⋯\n',
+    more: '⋯ and {bytes} more of this read, not drawn here (Copy as… has them) ⋯',
     fast: '⋯ {bytes} arrived faster than this view draws: passed over here (the rows and Copy as… have them) ⋯',
     repeatHint: 'the same datagram sent {n} times',
   },

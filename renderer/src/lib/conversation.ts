@@ -189,11 +189,8 @@ export class Conversation {
     }
     let text = visible(stream ? this.decoders[e.dir].write(bytes) : decodeText(bytes, this.options.encoding));
     if (!stream && e.repeat !== undefined && e.repeat > 1) text = `×${e.repeat}  ${text}`;
-    if (big) {
-      text += this.options.moreText(e.bytes.byteLength - this.entryCap);
-      // What follows does not continue the bytes drawn: start the direction's decoder afresh.
-      if (stream) this.decoders[e.dir] = streamDecoder(this.options.encoding);
-    }
+    // What follows does not continue the bytes drawn: start the direction's decoder afresh.
+    if (big && stream) this.decoders[e.dir] = streamDecoder(this.options.encoding);
     let b = joins ? last : this.newBlock(e, seq, offset);
     if (joins && last.chars + text.length > BLOCK_CHARS) {
       // Split at a line end, where a new block changes nothing on screen.
@@ -212,6 +209,8 @@ export class Conversation {
     b.chars += text.length;
     b.last = seq;
     b.bytes += e.bytes.byteLength;
+    // The rest of a read drawn in part is said on a line of its own, so the next read's text does not seem to join it.
+    if (big) this.gap(seq, this.options.moreText(e.bytes.byteLength - this.entryCap), 'conv-gap conv-fast');
   }
 
   /** A line of its own where the view skipped bytes: the text either side of it does not join up. */
