@@ -25,7 +25,11 @@ describe('a stale page watching its server', () => {
     expect(await outcome('refused', [true])).toEqual(['up']);
   });
 
-  it('a connection lost while the server stayed up (a quick restart): reload at once', async () => {
-    expect(await outcome('lost', [true])).toEqual(['back']);
+  it('a connection lost while the server stayed up (a quick restart): reload once it answers twice', async () => {
+    expect(await outcome('lost', [true, true])).toEqual(['back']);
+  });
+
+  it('a server shutting down still answers once after the bridge closed: no reload onto a dead port', async () => {
+    expect(await outcome('lost', [true, false, false, true])).toEqual(['down', 'down', 'back']);
   });
 });

@@ -15,8 +15,8 @@ export async function serverAnswers(fetchFn: typeof fetch = fetch): Promise<bool
 
 /**
  * Polls the server while the bridge is closed: `onBack` once it answers again
- * after having been seen down (or at once, for a connection that was lost
- * while the server stayed up, e.g. a quick restart). Returns stop().
+ * after having been seen down (or, for a connection lost while the server
+ * stayed up, e.g. a quick restart, once it answered twice in a row). Returns stop().
  */
 export function watchServer(
   why: 'refused' | 'lost',
@@ -26,13 +26,18 @@ export function watchServer(
   const probe = opts.probe ?? (() => serverAnswers());
   let stopped = false;
   let sawDown = false;
+  let upsInARow = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const tick = async (): Promise<void> => {
     const up = await probe();
     if (stopped) return;
+    upsInARow = up ? upsInARow + 1 : 0;
     if (!up) {
       sawDown = true;
       on.down();
+    } else if (why === 'lost' && !sawDown && upsInARow < 2) {
+      // A server shutting down closes the bridge before its HTTP listener: answering once is
+      // not yet "back" (reloading then would land on a dead port). Ask again.
     } else if (sawDown || why === 'lost') {
       stopped = true;
       on.back();
