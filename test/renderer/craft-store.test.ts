@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRouter } from '../../../main/bridge/router.js';
-import { Workbench } from '../../../main/workbench.js';
-import { createClient } from '../../../shared/contract/bridge-client.js';
-import { until } from '../../../test/support/engine-harness.js';
-import { setClient } from '../bridge/client.js';
-import { useWorkspace } from './workspace.js';
-import type { AnyEvent } from '../../../shared/contract/index.js';
-import { buildStack } from '../../../shared/packet/index.js';
-import { useCraft } from './craft.js';
+import { createRouter } from '../../main/bridge/router.js';
+import { Workbench } from '../../main/workbench.js';
+import { createClient } from '../../shared/contract/bridge-client.js';
+import { until } from '../support/engine-harness.js';
+import { setClient } from '../../renderer/src/bridge/client.js';
+import { useWorkspace } from '../../renderer/src/stores/workspace.js';
+import type { AnyEvent } from '../../shared/contract/index.js';
+import { buildStack } from '../../shared/packet/index.js';
+import { useCraft } from '../../renderer/src/stores/craft.js';
 
 beforeEach(() => {
   setActivePinia(createPinia());
@@ -22,7 +22,10 @@ function realBridge(): { dir: string; close: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'sockbench-craft-ws-'));
   const wb = new Workbench({ workspace: { dir, source: 'flag', defaultDir: dir } });
   const router = createRouter(wb);
-  setClient(createClient({ request: (m, p) => router.handle(m, p), onEvents: (fn) => router.subscribe(fn) }));
+  setClient(createClient({ request: (m, p) => router.handle(m, p), onEvents: (fn) => {
+    const sub = router.subscribe(fn);
+    return () => sub.close();
+  } }));
   return { dir, close: () => wb.close() };
 }
 
