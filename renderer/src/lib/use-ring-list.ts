@@ -6,7 +6,7 @@
 // written only when it must move, and nothing happens while the list is not
 // shown (it catches up when it is).
 import { useVirtualizer } from '@tanstack/vue-virtual';
-import { computed, onActivated, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
+import { computed, onActivated, onBeforeUnmount, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
 import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
 import { observeRectAfterLayout, scrollAfterMount } from './virtual-mount.js';
@@ -35,6 +35,14 @@ export interface RingListOptions {
   remeasure?: () => boolean;
   /** False while the list is hidden (another view shows): it does nothing until shown again. */
   active?: () => boolean;
+  /**
+   * Redraws at most this often (ms): under a flood a batch comes every frame,
+   * and laying out every row again each frame took most of the page's time;
+   * nobody reads faster than this. Default 0: every batch.
+   */
+  minIntervalMs?: number;
+  /** What redraws at once whatever minIntervalMs says (the session shown changed: a person clicked). */
+  now?: WatchSource;
 }
 
 export function useRingList(o: RingListOptions) {
@@ -44,6 +52,8 @@ export function useRingList(o: RingListOptions) {
   const synced = shallowRef(0);
   let firstSeq = 0;
   let stale = false;
+  let lastSync = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
   const virtualizer = useVirtualizer(
     computed(() => ({
@@ -63,7 +73,17 @@ export function useRingList(o: RingListOptions) {
     return height === undefined ? null : Math.max(0, virtualizer.value.getTotalSize() - height);
   });
 
+  /** A sync now, or once minIntervalMs has passed since the last (one, however many batches came). */
+  function requestSync(): void {
+    const wait = (o.minIntervalMs ?? 0) - (performance.now() - lastSync);
+    if (wait <= 0) return sync();
+    timer ??= setTimeout(sync, wait);
+  }
+
   function sync(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    lastSync = performance.now();
     if (o.active && !o.active()) {
       stale = true;
       return;
@@ -78,7 +98,9 @@ export function useRingList(o: RingListOptions) {
     synced.value++;
     tail.afterChange(shift);
   }
-  watch(o.version, sync);
+  watch(o.version, requestSync);
+  if (o.now) watch(o.now, sync);
+  onBeforeUnmount(() => clearTimeout(timer));
   if (o.active) watch(o.active, (shown) => shown && stale && sync());
   onMounted(sync);
   // In a KeepAlive'd view, catch up with what came while it was hidden.
