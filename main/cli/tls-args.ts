@@ -3,7 +3,7 @@
 // files themselves are read and checked by main, as for the app).
 import { resolve } from 'node:path';
 import * as v from 'valibot';
-import { AlpnList, CLIENT_CERT_MODES, splitAlpn, type TlsClientOptions, type TlsServerOptions } from '../../shared/contract/tls.js';
+import { AlpnList, CLIENT_CERT_MODES, TLS_VERSIONS, splitAlpn, type TlsClientOptions, type TlsServerOptions, type TlsVersion } from '../../shared/contract/tls.js';
 import { UsageError } from './usage-error.js';
 
 export const TLS_CONNECT_OPTIONS = {
@@ -13,6 +13,8 @@ export const TLS_CONNECT_OPTIONS = {
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  'min-version': { type: 'string' },
+  'max-version': { type: 'string' },
 } as const;
 
 export const TLS_LISTEN_OPTIONS = {
@@ -21,10 +23,14 @@ export const TLS_LISTEN_OPTIONS = {
   alpn: { type: 'string' },
   ca: { type: 'string' },
   'client-cert': { type: 'string' },
+  'min-version': { type: 'string' },
+  'max-version': { type: 'string' },
 } as const;
 
-export const TLS_USAGE = `  sockbench connect tls <host:port> [--servername NAME] [--alpn h2,http/1.1] [--insecure] [--ca FILE] [--cert FILE --key FILE] …
-  sockbench listen  tls <addr> [--cert FILE --key FILE] [--client-cert request|require] [--ca FILE] [--alpn LIST] …`;
+export const TLS_USAGE = `  sockbench connect tls <host:port> [--servername NAME] [--alpn h2,http/1.1] [--insecure] [--ca FILE] [--cert FILE --key FILE]
+                        [--min-version V] [--max-version V] …
+  sockbench listen  tls <addr> [--cert FILE --key FILE] [--client-cert request|require] [--ca FILE] [--alpn LIST]
+                        [--min-version V] [--max-version V] …`;
 
 export const TLS_HELP = `tls: TCP under TLS. connect verifies the server's certificate against the system's roots plus --ca FILE
       (--insecure: no verification, what would have failed is still printed) and checks that it names
@@ -32,7 +38,8 @@ export const TLS_HELP = `tls: TCP under TLS. connect verifies the server's certi
       a failed verification exits 1 with one line naming why. listen without --cert/--key presents the
       workspace's self-signed certificate for localhost (its file, tls/localhost-cert.pem, is what a
       client trusts); --client-cert asks clients for a certificate (require: refuse those without a good one).
-      FILEs are PEM. DTLS is not supported.`;
+      --min-version/--max-version limit the protocol either side offers: ${TLS_VERSIONS.join(', ')}
+      (Node's default: TLSv1.2 to TLSv1.3). FILEs are PEM. DTLS is not supported.`;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -58,6 +65,22 @@ function pair(values: Values): { cert?: string; key?: string } {
   return cert && key ? { cert, key } : {};
 }
 
+/** --min-version / --max-version: one of TLS_VERSIONS, the lower not above the higher. */
+function versions(values: Values): { minVersion?: TlsVersion; maxVersion?: TlsVersion } {
+  const one = (flag: 'min-version' | 'max-version'): TlsVersion | undefined => {
+    const given = values[flag] as string | undefined;
+    if (given === undefined) return undefined;
+    if (!(TLS_VERSIONS as readonly string[]).includes(given)) throw new UsageError(`--${flag} must be one of ${TLS_VERSIONS.join(', ')}, got "${given}"`);
+    return given as TlsVersion;
+  };
+  const minVersion = one('min-version');
+  const maxVersion = one('max-version');
+  if (minVersion && maxVersion && TLS_VERSIONS.indexOf(minVersion) > TLS_VERSIONS.indexOf(maxVersion)) {
+    throw new UsageError(`--min-version ${minVersion} is above --max-version ${maxVersion}`);
+  }
+  return { ...(minVersion ? { minVersion } : {}), ...(maxVersion ? { maxVersion } : {}) };
+}
+
 /** Refuses TLS options on a protocol that is not tls. */
 export function refuseTlsOptions(values: Values, protocol: string): void {
   const given = [...new Set([...Object.keys(TLS_CONNECT_OPTIONS), ...Object.keys(TLS_LISTEN_OPTIONS)])].find((k) => values[k] !== undefined);
@@ -75,6 +98,7 @@ export function tlsConnectOptions(values: Values, host?: string): TlsClientOptio
     ...(values.insecure ? { verify: false } : {}),
     ...(ca ? { ca } : {}),
     ...pair(values),
+    ...versions(values),
   };
 }
 
@@ -88,5 +112,6 @@ export function tlsListenOptions(values: Values): TlsServerOptions {
     ...(mode ? { clientCert: mode as TlsServerOptions['clientCert'] } : {}),
     ...(ca ? { ca } : {}),
     ...(list ? { alpn: list } : {}),
+    ...versions(values),
   };
 }

@@ -85,6 +85,19 @@ describe.skipIf(openssl.skip)(`${openssl.title}: sockbench connect tls against o
 });
 
 describe('sockbench TLS options: clear usage errors', () => {
+  it('--max-version and --min-version choose the protocol: TLSv1.2 with a TLS 1.3 server, and no handshake with a TLS 1.2-only one', { timeout: 60_000 }, async () => {
+    const s = await server(['-cert', certs.server.cert, '-key', certs.server.key, '-rev']);
+    const capped = await cli(['connect', 'tls', `localhost:${s.port}`, '--ca', certs.ca.cert, '--max-version', 'TLSv1.2', '--send', 'abc\\n']);
+    expect(capped.status, capped.stderr).toBe(0);
+    expect(capped.stdout).toBe('cba\n');
+    expect(capped.stderr).toMatch(/^sockbench: TLSv1\.2 \S+, new session, verified CN=localhost$/m);
+    const old = await server(['-cert', certs.server.cert, '-key', certs.server.key, '-tls1_2']);
+    const refused = await cli(['connect', 'tls', `localhost:${old.port}`, '--ca', certs.ca.cert, '--min-version', 'TLSv1.3']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^sockbench: tls handshake: the peer accepts none of the TLS versions offered/);
+  });
+
   it('each bad option names its flag', { timeout: 60_000 }, async () => {
     const half = await cli(['connect', 'tls', 'localhost:443', '--cert', '/tmp/c.pem']);
     expect(half.status).toBe(2);
@@ -98,6 +111,12 @@ describe('sockbench TLS options: clear usage errors', () => {
     const mode = await cli(['listen', 'tls', '127.0.0.1:0', '--client-cert', 'maybe']);
     expect(mode.status).toBe(2);
     expect(mode.stderr).toContain('--client-cert must be one of none, request, require, got "maybe"');
+    const version = await cli(['connect', 'tls', 'localhost:443', '--min-version', '1.3']);
+    expect(version.status).toBe(2);
+    expect(version.stderr).toContain('--min-version must be one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, got "1.3"');
+    const crossed = await cli(['listen', 'tls', '127.0.0.1:0', '--min-version', 'TLSv1.3', '--max-version', 'TLSv1.2']);
+    expect(crossed.status).toBe(2);
+    expect(crossed.stderr).toContain('--min-version TLSv1.3 is above --max-version TLSv1.2');
   });
 
   it('a key that does not match the certificate, and a file that is not PEM, are refused naming the field', { timeout: 60_000 }, async () => {
@@ -129,6 +148,23 @@ describe.skipIf(openssl.skip)(`${openssl.title}: sockbench listen tls with opens
     c.proc.stdin!.end();
     expect(await l.exited, l.err()).toBe(0);
     expect(l.err()).toMatch(/session #\d+: TLSv1\.3 \S+, new session/);
+  });
+
+  it('--min-version TLSv1.3: s_client limited to TLS 1.2 is refused and the listener says why; TLS 1.3 gets the echo', { timeout: 90_000 }, async () => {
+    const l = start(process.execPath, [CLI, 'listen', 'tls', '127.0.0.1:0', '--cert', certs.server.cert, '--key', certs.server.key,
+      '--min-version', 'TLSv1.3', '--echo', '--timeout', '30']);
+    stops.push(l.stop);
+    await until(() => /listening on tls 127\.0\.0\.1:(\d+)/.test(l.err()), 'the listener', 20_000);
+    const port = /listening on tls 127\.0\.0\.1:(\d+)/.exec(l.err())![1]!;
+    const old = start('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', certs.ca.cert, '-tls1_2', '-quiet', '-no_ign_eof']);
+    stops.push(old.stop);
+    expect(await old.exited).not.toBe(0);
+    await until(() => /session #\d+ ended \(error\): tls handshake: no TLS version both sides accept/.test(l.err()), 'the listener to say the handshake failed on the version', 20_000);
+    const c = start('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', certs.ca.cert, '-tls1_3', '-quiet', '-no_ign_eof']);
+    stops.push(c.stop);
+    c.write('thirteen\n');
+    await until(() => c.out().includes('thirteen'), 'the echo over TLS 1.3', 20_000);
+    expect(l.err()).toMatch(/TLSv1\.3 \S+, new session/);
   });
 
   it('--cert/--key from files with --client-cert require: s_client with the client certificate is shown by subject', { timeout: 90_000 }, async () => {
