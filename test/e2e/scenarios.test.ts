@@ -134,6 +134,15 @@ describe.skipIf(suite.skip)(`scenarios in the browser (${suite.title})`, () => {
     expect(await failure.locator('[data-testid=failure-received] [data-testid=shown-text]').textContent()).toContain('PANG one');
     expect(await failure.locator('[data-testid=failure-received] [data-testid=shown-hex]').textContent()).toMatch(/50 41 4e 47/i);
     await shot('72-scenario-run-failed');
+    // In Chinese the runner's words are translated; the file, line, bytes and regex stay as they are.
+    const english = (await failure.locator('.field-error').textContent())!;
+    await tid('language-switch').selectOption('zh-CN');
+    await poll(() => tid('run-failure').textContent()).toMatch(/^scenarios\/ping-changed\.yaml:\d+:\d+：第 \d+ 步（expect）：等待 regex /);
+    const chinese = (await failure.locator('.field-error').textContent())!;
+    expect(english).toMatch(/^timed out after \d+ ms waiting for regex .+; \d+ bytes arrived unread$/);
+    expect(chinese, english).toMatch(/^等待 regex .+ 超时（\d+ ms）；有 \d+ 字节到达但未被读取$/);
+    await shot('75-scenario-run-failed-zh');
+    await tid('language-switch').selectOption('en');
   }, 60_000);
 
   it('stops a run that waits on a server that never answers (keyboard: Tab to Stop, Enter)', async () => {

@@ -1,12 +1,16 @@
 // 简体中文 is complete (issue 12): every translation key the renderer uses
 // exists in en and zh-CN; every message shared/ and main can put in front of
 // a person (the contract's validation messages, errno explanations,
-// getaddrinfo failures, refusals in a session's state) has a zh-CN entry in
+// getaddrinfo failures, refusals in a session's state, the scenario runner's
+// failures, what the loaders say of a broken scenario or rule file) has a zh-CN entry in
 // renderer/src/i18n/server-messages.ts; units are written one way per
 // language. Each failure lists the keys or messages that are missing.
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadRuleSet } from '../../main/automation/rules-file.js';
+import { loadScenario } from '../../main/automation/scenario-file.js';
 import { ERRNO_EXPLANATIONS } from '../../main/core/errors.js';
 import { gaiError } from '../../main/core/resolve.js';
 import { UNPRIVILEGED } from '../../main/raw/privilege.js';
@@ -154,6 +158,107 @@ describe('the composer’s codec errors and sweep targets in zh-CN (the messages
     const m = message();
     expect(m).not.toBe('');
     expect(zhMessage(m), m).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+/** One message per failure the scenario runner gives (main/automation/runner.ts), with sample values; the summary line wraps them. */
+const RUNNER_MESSAGES = [
+  'no connection is named "db"',
+  'expect needs a connection: connect, listen or accept first',
+  'variable ${token} is not set',
+  'send: cannot read /tmp/body.bin: ENOENT',
+  'starttls upgrades a connection; "l" is a listener',
+  'starttls failed: the peer reset the connection',
+  'expected PROTOCOL ADDRESS, got "tcp"',
+  'connect needs a port between 1 and 65535 (127.0.0.1)',
+  'connect to 127.0.0.1:1 failed: connect: ECONNREFUSED (111): nothing is listening there: the peer answered the SYN with a reset',
+  'listen on 127.0.0.1:80 failed: EACCES (13): permission denied (ports below 1024 need privileges)',
+  'accept needs a listener; "u" is a datagram socket (it has no connections: expect reads its datagrams)',
+  'accept needs a listener; "c" is a connection',
+  'no connection arrived within 500 ms',
+  'the TLS handshake of the accepted connection did not finish within 500 ms',
+  'the accepted connection\'s TLS handshake failed: error',
+  'no saved packet is named "hello"',
+  'sending "hello" failed: the network is unreachable',
+  '"l" is a listener: accept a connection first',
+  '"u" is not connected: say where the datagram goes with to: (e.g. to: "${from}")',
+  'send failed: the peer reset the connection',
+  'no datagram arrived within 500 ms (waiting for 4 bytes)',
+  'the peer closed the connection before a datagram arrived (waiting for bytes containing "ok")',
+  'the connection failed (ECONNRESET) before a datagram arrived (waiting for regex /^PONG/)',
+  'the datagram does not match: hex 0a0b',
+  'received bytes differ from "PONG"',
+  'timed out after 2000 ms waiting for regex /^HTTP/; 12 bytes arrived unread',
+  'the connection was closed by this scenario before 4 bytes arrived; 0 bytes arrived unread',
+  'regex does not compile: Invalid regular expression: /(/: Unterminated group',
+  'this scenario closed the connection itself',
+  'the peer did not close within 500 ms',
+  'the connection failed instead of closing: ECONNRESET',
+  'expected ECONNREFUSED, but nothing was connected or sent before this step',
+  'expected ECONNREFUSED, but the last connect or send succeeded',
+  'expected ECONNREFUSED, but the last connect failed with ETIMEDOUT: no answer within the timeout',
+  'expected silence for 300 ms, but 5 bytes arrived',
+  'lessThan: "abc" is not a number',
+  'assert equals failed: "1" is not "2"',
+  'assert contains failed: "abc" does not contain "z"',
+  'stopped',
+  'scenarios/ping.yaml: stopped before the end',
+];
+
+describe('the scenario runner’s messages in zh-CN', () => {
+  it.each(RUNNER_MESSAGES)('%s', (m) => {
+    const zh = zhMessage(m);
+    expect(zh, m).toMatch(/[\u4e00-\u9fff]/);
+    // Nothing of the sentence is left in English (samples in quotes, errno names and regexes may be).
+    expect(zh, m).not.toMatch(/\b(the|before|within|arrived|failed|connection|expected|needs|is not)\b/);
+    // As the run's summary shows it: file:line:column: step N (kind): message.
+    expect(zhMessage(`scenarios/a.yaml:4:3: step 2.1 (expect): ${m}`), m).toBe(`scenarios/a.yaml:4:3：第 2.1 步（expect）：${zh}`);
+  });
+
+  it('the runner has the failures this list was written from: a new one needs its zh-CN text and a line above', () => {
+    const source = readFileSync(join(__dirname, '../../main/automation/runner.ts'), 'utf8');
+    // 40 places: three choose between two texts; three pass on another part's message (an engine error, a
+    // codec error after "send: "), which the tables above translate.
+    expect(source.match(/new StepFailed\(/g)?.length).toBe(40);
+  });
+});
+
+describe('scenario and rule file problems in zh-CN (what the real loaders say about broken files)', () => {
+  const enc = (text: string) => new TextEncoder().encode(text);
+  const scenario = (yaml: string) => {
+    const r = loadScenario('s.yaml', enc(yaml), tmpdir());
+    return r.ok ? '' : r.problem.message;
+  };
+  const rules = (yaml: string) => {
+    const r = loadRuleSet('r.yaml', enc(yaml));
+    return r.ok ? '' : r.problem.message;
+  };
+  const steps = (lines: string) => `name: a\nsteps:\n${lines}`;
+  it.each([
+    ['unknown step', () => scenario(steps('  - sned: x\n'))],
+    ['a step without its value', () => scenario(steps('  - expect\n'))],
+    ['a step that is not a mapping', () => scenario(steps('  - 5\n'))],
+    ['an unknown key in a step', () => scenario(steps('  - connect: tcp 127.0.0.1:1\n    bogus: 1\n'))],
+    ['an unknown protocol', () => scenario(steps('  - connect: ftp 127.0.0.1:1\n'))],
+    ['expect without a matcher', () => scenario(steps('  - connect: tcp 127.0.0.1:1\n  - expect: {}\n'))],
+    ['expect with two matchers', () => scenario(steps('  - connect: tcp 127.0.0.1:1\n  - expect: {regex: x, equals: y}\n'))],
+    ['assert without a check', () => scenario(steps('  - assert: {}\n'))],
+    ['assert with two checks', () => scenario(steps('  - assert: {equals: [1, 1], contains: [1, 1]}\n'))],
+    ['a variable never set', () => scenario(steps('  - send: "${nope}"\n'))],
+    ['not a variable name', () => scenario(steps('  - send: "${1x}"\n'))],
+    ['no such connection', () => scenario(steps('  - close: db\n'))],
+    ['tls options on tcp', () => scenario(steps('  - connect: tcp 127.0.0.1:1\n    tls: {insecure: true}\n'))],
+    ['a scenario that is not a mapping', () => scenario('steps: []\n')],
+    ['a rule without a matcher', () => rules('rules:\n  - reply: x\n')],
+    ['a rule without a reply', () => rules('rules:\n  - equals: x\n')],
+    ['an unknown placeholder', () => rules('rules:\n  - equals: x\n    reply: "{{nope}}"\n')],
+    ['an unknown key in a rule', () => rules('rules:\n  - equals: x\n    reply: y\n    framing: lines\n')],
+  ])('%s', (_what, message) => {
+    const m = message();
+    expect(m).not.toBe('');
+    const zh = zhMessage(m);
+    expect(zh, m).toMatch(/[\u4e00-\u9fff]/);
+    expect(zh, m).not.toMatch(/\b(unknown|needs|must|never|before|known|takes|one of)\b/);
   });
 });
 

@@ -36,6 +36,8 @@ export const ZH_SENTENCES: Record<string, string> = {
   'this process has no free file descriptor (its open-files limit, ulimit -n, is reached): close some sessions and try again': '本进程没有空闲的文件描述符（已达打开文件上限 ulimit -n）：请关闭一些会话后重试',
   'the system has no free file descriptor (its limit, fs.file-max, is reached)': '系统没有空闲的文件描述符（已达上限 fs.file-max）',
   'the kernel refused the call': '内核拒绝了该调用',
+  // The scenario runner (main/automation/runner.ts)
+  stopped: '已停止',
   // getaddrinfo (main/core/resolve.ts): gai_strerror's words
   'Name or service not known': '未知的名称或服务',
   'Temporary failure in name resolution': '名称解析暂时失败',
@@ -151,6 +153,70 @@ const amount = (s: string): string => ZH_AMOUNTS[s] ?? s;
 
 /** Patterns: the first that matches the whole message wins; $1… are the captured parts. */
 export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
+  // Scenario and rule files (shared/contract/automation.ts, main/automation/scenario-file.ts)
+  [/^unknown step "(.*)"; steps are (.+)$/, (w, kinds) => `未知的步骤“${w}”；可用的步骤有 ${kinds}`],
+  [/^step "(.*)" needs a value \((.+)\)$/, (w, eg) => `步骤“${w}”需要一个值（${eg}）`],
+  [/^a step must be a mapping such as "(.*)" \(steps: (.+)\)$/, (eg, kinds) => `步骤必须是映射，例如“${eg}”（步骤：${kinds}）`],
+  [/^unknown key "(.*)" in (.+?); it takes (.+)$/, (k, where, keys) => `${zhWhere(where)}中有未知的键“${k}”；可用的键有 ${keys}`],
+  [/^([^:]+?) must be a mapping of keys \((.+)\)$/, (where, keys) => `${zhWhere(where)}必须是由键组成的映射（${keys}）`],
+  [/^unknown protocol "(.*)"; one of (.+)$/, (p, list) => `未知的协议“${p}”；可选 ${list}`],
+  [/^expect needs a matcher: one of (.+)$/, (list) => `expect 需要一个匹配方式：${list} 之一`],
+  [/^expect has one matcher; this one has (\S+) and (\S+) \(make them two expects\)$/, (a, b) => `expect 只能有一个匹配方式；这里有 ${a} 和 ${b}（请拆成两个 expect）`],
+  [/^assert needs one check: (.+)$/, (list) => `assert 需要一项检查：${list}`],
+  [/^assert checks one thing; this one has (.+)$/, (list) => `assert 只检查一项；这里有 ${list.replace(/ and /g, ' 和 ')}`],
+  [/^variable (\$\{.*\}) is never set before this step \(set it in vars:, with --var (.+)=…, by an expect's capture, or with a set step\)$/,
+    (v, name) => `变量 ${v} 在此步骤之前从未设置（可在 vars: 中设置、用 --var ${name}=… 传入、由 expect 的 capture 捕获，或用 set 步骤设置）`],
+  [/^(\$\{.*\}) is not a variable name \(a letter or _ then letters, digits, _ \. -\)$/, (v) => `${v} 不是变量名（以字母或 _ 开头，后接字母、数字、_ . -）`],
+  [/^no connection is named "(.*)" before this step( \(name one with as: on connect, listen or accept\))?$/,
+    (n, hint) => `此步骤之前没有名为“${n}”的连接${hint ? '（可在 connect、listen 或 accept 上用 as: 命名）' : ''}`],
+  [/^tls options go with connect: tls HOST:PORT$/, () => 'tls 选项要和 connect: tls HOST:PORT 一起使用'],
+  [/^no saved packet is named "(.*)" \(sockbench packets list shows them\)$/, (n) => `没有名为“${n}”的已保存数据包（sockbench packets list 会列出它们）`],
+  [/^a rule needs a matcher: one of (.+), or default: true$/, (list) => `规则需要一个匹配方式：${list} 之一，或 default: true`],
+  [/^a rule needs a reply, close: true, or both$/, () => '规则需要 reply、close: true，或两者都有'],
+  [/^unknown placeholder (\{\{.*\}\}); known: (.+) and \$0\.\.\$9$/, (p, known) => `未知的占位符 ${p}；可用的有 ${known} 以及 $0..$9`],
+  [/^cannot read: (\S+)$/, (code) => `无法读取：${code}`],
+  // The scenario runner (main/automation/runner.ts): a failed step, and the run's summary line
+  [/^(.+):(\d+):(\d+): step ([\d.]+) \(([\w-]+)\): ([\s\S]+)$/, (file, line, col, index, kind, why) => `${file}:${line}:${col}：第 ${index} 步（${kind}）：${zh(why)}`],
+  [/^(.+): step ([\d.]+) \(([\w-]+)\): ([\s\S]+)$/, (file, index, kind, why) => `${file}：第 ${index} 步（${kind}）：${zh(why)}`],
+  [/^(.+): stopped before the end$/, (file) => `${file}：在结束之前停止`],
+  [/^no connection is named "(.*)"$/, (n) => `没有名为“${n}”的连接`],
+  [/^(.+) needs a connection: connect, listen or accept first$/, (what) => `${what} 需要一个连接：请先 connect、listen 或 accept`],
+  [/^variable (\$\{.*\}) is not set$/, (v) => `变量 ${v} 未设置`],
+  [/^send: cannot read (.+): (\S+)$/, (path, code) => `send：无法读取 ${path}：${code}`],
+  [/^starttls upgrades a connection; "(.*)" is a (\w+)$/, (n, role) => `starttls 用于升级连接；“${n}”是${ROLE_ZH[role] ?? role}`],
+  [/^starttls failed: ([\s\S]+)$/, (why) => `starttls 失败：${zh(why)}`],
+  [/^expected PROTOCOL ADDRESS, got "(.*)"$/, (got) => `应为 PROTOCOL ADDRESS，实际为“${got}”`],
+  [/^connect needs a port between 1 and 65535 \((.*)\)$/, (a) => `connect 需要 1 到 65535 之间的端口（${a}）`],
+  [/^connect to (.+) failed: ([\s\S]+)$/, (to, why) => `连接 ${to} 失败：${zh(why)}`],
+  [/^listen on (.+) failed: ([\s\S]+)$/, (at, why) => `在 ${at} 上监听失败：${zh(why)}`],
+  [/^accept needs a listener; "(.*)" is a datagram socket \(it has no connections: expect reads its datagrams\)$/, (n) => `accept 需要监听器；“${n}”是数据报套接字（它没有连接：用 expect 读取它的数据报）`],
+  [/^accept needs a listener; "(.*)" is a connection$/, (n) => `accept 需要监听器；“${n}”是一个连接`],
+  [/^no connection arrived within (\d+) ms$/, (ms) => `${ms} ms 内没有连接到达`],
+  [/^the TLS handshake of the accepted connection did not finish within (\d+) ms$/, (ms) => `已接受连接的 TLS 握手在 ${ms} ms 内没有完成`],
+  [/^the accepted connection's TLS handshake failed: ([\s\S]+)$/, (why) => `已接受连接的 TLS 握手失败：${zh(why)}`],
+  [/^no saved packet is named "(.*)"$/, (n) => `没有名为“${n}”的已保存数据包`],
+  [/^sending "(.*)" failed: ([\s\S]+)$/, (n, why) => `发送“${n}”失败：${zh(why)}`],
+  [/^"(.*)" is a listener: accept a connection first$/, (n) => `“${n}”是监听器：请先 accept 一个连接`],
+  [/^"(.*)" is not connected: say where the datagram goes with to: \(e\.g\. to: "\$\{from\}"\)$/, (n) => `“${n}”未连接：请用 to: 指定数据报发往哪里（例如 to: "\${from}"）`],
+  [/^send failed: ([\s\S]+)$/, (why) => `send 失败：${zh(why)}`],
+  [/^no datagram arrived within (\d+) ms \(waiting for (.+)\)$/, (ms, what) => `${ms} ms 内没有数据报到达（等待${zhWhat(what)}）`],
+  [/^(.+) before a datagram arrived \(waiting for (.+)\)$/, (ended, what) => `在数据报到达之前${zhEnded(ended)}（等待${zhWhat(what)}）`],
+  [/^the datagram does not match: (.+)$/, (what) => `数据报不匹配：${zhWhat(what)}`],
+  [/^received bytes differ from (.+)$/, (what) => `收到的字节与${zhWhat(what)}不同`],
+  [/^timed out after (\d+) ms waiting for (.+); (\d+) bytes arrived unread$/, (ms, what, n) => `等待${zhWhat(what)}超时（${ms} ms）；有 ${n} 字节到达但未被读取`],
+  [/^(the connection failed \(.*\)|the connection was closed by this scenario|the peer closed the connection) before (.+) arrived; (\d+) bytes arrived unread$/,
+    (ended, what, n) => `在${zhWhat(what)}到达之前${zhEnded(ended)}；有 ${n} 字节到达但未被读取`],
+  [/^regex does not compile: ([\s\S]+)$/, (why) => `正则表达式无法编译：${why}`],
+  [/^this scenario closed the connection itself$/, () => '本场景自己关闭了连接'],
+  [/^the peer did not close within (\d+) ms$/, (ms) => `对端在 ${ms} ms 内没有关闭连接`],
+  [/^the connection failed instead of closing: ([\s\S]+)$/, (why) => `连接出错而不是关闭：${zh(why)}`],
+  [/^expected (\S+), but nothing was connected or sent before this step$/, (want) => `预期 ${want}，但此步骤之前没有 connect 或 send`],
+  [/^expected (\S+), but the last connect or send succeeded$/, (want) => `预期 ${want}，但上一次 connect 或 send 成功了`],
+  [/^expected (\S+), but the last (\S+) failed with (\S+): ([\s\S]+)$/, (want, call, got, why) => `预期 ${want}，但上一次 ${call} 失败，错误为 ${got}：${zh(why)}`],
+  [/^expected silence for (\d+) ms, but (\d+) bytes arrived$/, (ms, n) => `预期 ${ms} ms 内没有数据，但到达了 ${n} 字节`],
+  [/^(\w+): "(.*)" is not a number$/, (op, v) => `${op}：“${v}”不是数字`],
+  [/^assert (\w+) failed: "(.*)" (is not|is|does not contain|does not match|is not less than|is not greater than) "(.*)"$/,
+    (op, x, words, y) => `assert ${op} 失败：“${x}”${ASSERT_ZH[words] ?? words}“${y}”`],
   [/^(.+) must be a number$/, (f) => `${f} 必须是数字`],
   [/^(.+) must be (?:a whole number|an integer)$/, (f) => `${f} 必须是整数`],
   [/^(.+) must be (?:between|from) (\S+) (?:and|to) (\S+)$/, (f, a, b) => `${f} 必须在 ${a} 到 ${b} 之间`],
@@ -231,12 +297,41 @@ export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
   }],
 ];
 
+/** "a connect step", "a rule", "a scenario", "tls": where an unknown key was. */
+function zhWhere(where: string): string {
+  const step = /^an? ([\w-]+) step$/.exec(where);
+  if (step) return `${step[1]} 步骤`;
+  const known: Record<string, string> = { 'a rule': '规则', 'a rule set': '规则集', 'a scenario': '场景' };
+  return known[where] ?? `${where} `;
+}
+/** The runner's roles, ways a connection ended, and what an expect waited for. */
+const ROLE_ZH: Record<string, string> = { listener: '监听器', datagram: '数据报套接字', stream: '流连接' };
+const ASSERT_ZH: Record<string, string> = {
+  'is not': '不等于', is: '等于', 'does not contain': '不包含', 'does not match': '不匹配', 'is not less than': '不小于', 'is not greater than': '不大于',
+};
+const zh = (text: string): string => zhMessage(text) ?? text;
+function zhEnded(text: string): string {
+  if (text === 'the connection was closed by this scenario') return '，连接已被本场景关闭';
+  if (text === 'the peer closed the connection') return '，对端关闭了连接';
+  const failed = /^the connection failed \((.*)\)$/.exec(text);
+  return failed ? `，连接出错（${zh(failed[1]!)}）` : text;
+}
+function zhWhat(what: string): string {
+  const n = /^(\d+) bytes$/.exec(what);
+  if (n) return ` ${n[1]} 字节`;
+  const has = /^bytes containing (".*")$/.exec(what);
+  if (has) return `包含 ${has[1]} 的字节`;
+  return ` ${what} `;
+}
+
 /** Prefixes a message is built of: "call: ERRNO (n): why", "address \"x\": why". */
 const PARTS: readonly [RegExp, (head: string, rest: string) => string][] = [
   [/^([\w.()]+: E[A-Z0-9_]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
   [/^(E[A-Z0-9_]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
   [/^(getaddrinfo: EAI_[A-Z]+ \(-?\d+\)): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
   [/^address ("[^"]*"): ([\s\S]+)$/, (head, rest) => `地址 ${head}：${rest}`],
+  // A field in a scenario or rule file: steps[2].expect.regex: why
+  [/^([\w-]+(?:\[\d+\]|\.[\w-]+)+): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
   [/^([\w.]+): ([\s\S]+)$/, (head, rest) => `${head}：${rest}`],
 ];
 
