@@ -32,13 +32,15 @@ export interface BatcherOptions {
 export const MAX_UNACKED_BATCHES = 2;
 
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
-// a quarter MiB or 2,000 entries per frame is more than anyone can read, and
+// a quarter MiB or 500 entries per frame (30,000 a second) is more than
+// anyone can read (at 50k datagrams/s, 2,000 per batch cost the page 25 ms a
+// frame against 18 with 500: docs/BENCHMARKS.md), and
 // everything beyond is counted (session.dropped) rather than framed, sent,
 // decoded and thrown away.
 const defaults: BatcherOptions = {
   intervalMs: 16,
   maxBatchDataBytes: 256 * 1024,
-  maxBatchDataEntries: 2000,
+  maxBatchDataEntries: 500,
   maxUnacked: Infinity,
   maxHeldEvents: 10_000,
   congested: () => false,
