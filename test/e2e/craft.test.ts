@@ -68,6 +68,10 @@ describe.skipIf(suite.skip)(`the packet crafter in the browser (${suite.title})`
     await tid('craft-stale').waitFor();
     expect((await hex())[8]).toBe('03');
     await wb.page.screenshot({ path: `${SHOTS}/30-craft-error.png` });
+    // In Chinese the same error, the field and its value kept.
+    await tid('language-switch').selectOption('zh-CN');
+    await expect.poll(() => err.textContent()).toMatch(/ttl 必须在 0\.\.255 之间，得到的是 "300"/);
+    await tid('language-switch').selectOption('en');
     await tid('craft-field-0-ttl').fill('5');
     await expect.poll(() => err.count()).toBe(0);
     await expect.poll(async () => (await hex())[8]).toBe('05');

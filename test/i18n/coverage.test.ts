@@ -19,6 +19,8 @@ import { zhMessage } from '../../renderer/src/i18n/server-messages.js';
 import zhCN from '../../renderer/src/i18n/zh-CN.js';
 import { methods } from '../../shared/contract/index.js';
 import { encodeText, parseBase64, parseEscapedText, parseHex } from '../../shared/codec/index.js';
+import { buildStack, type Layer } from '../../shared/packet/index.js';
+import { parseOptions } from '../../shared/packet/syntax.js';
 import { unixPathProblem } from '../../shared/net/address.js';
 import { expandTargets } from '../../shared/net/targets.js';
 
@@ -259,6 +261,44 @@ describe('scenario and rule file problems in zh-CN (what the real loaders say ab
     const zh = zhMessage(m);
     expect(zh, m).toMatch(/[\u4e00-\u9fff]/);
     expect(zh, m).not.toMatch(/\b(unknown|needs|must|never|before|known|takes|one of)\b/);
+  });
+});
+
+describe('the packet crafter’s field errors in zh-CN (what buildStack and the options syntax say)', () => {
+  const build = (layers: Layer[]) => {
+    const r = buildStack(layers);
+    return r.ok ? '' : r.message;
+  };
+  const options = (text: string) => {
+    try {
+      parseOptions(text);
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const ip: Layer = { kind: 'ipv4', fields: {} };
+  it.each([
+    ['a number out of range', () => build([{ kind: 'ipv4', fields: { ttl: 300 } }])],
+    ['an unknown name', () => build([{ kind: 'ipv4', fields: { proto: 'bogus' } }])],
+    ['an unknown flag', () => build([ip, { kind: 'tcp', fields: { flags: 'SXQ' } }])],
+    ['a checksum without addresses', () => build([{ kind: 'tcp', fields: {} }])],
+    ['not an address', () => build([{ kind: 'ipv4', fields: { dst: '1.2.3' } }])],
+    ['not bytes', () => build([ip, { kind: 'udp', fields: {} }, { kind: 'payload', fields: { load: 5 as unknown as string } }])],
+    ['a field of another type', () => build([ip, { kind: 'icmp', fields: { type: 0, gw: '1.2.3.4' } }])],
+    ['an unknown field', () => build([{ kind: 'ipv4', fields: { bogus: 1 } }])],
+    ['an empty option', () => options('MSS:1460,,NOP')],
+    ['an unknown option', () => options('Foo')],
+    ['an option without its value', () => options('MSS')],
+    ['an option given a value', () => options('NOP:1')],
+    ['a Timestamp without values', () => options('Timestamp')],
+    ['a bad SAck block', () => options('SAck:12')],
+  ])('%s', (_what, message) => {
+    const m = message();
+    expect(m).not.toBe('');
+    const zh = zhMessage(m);
+    expect(zh, m).toMatch(/[\u4e00-\u9fff]/);
+    expect(zh, m).not.toMatch(/\b(must|unknown|needs|known|takes|got|more than|fields)\b/);
   });
 });
 
