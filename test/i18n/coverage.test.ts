@@ -8,10 +8,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../../main/automation/rules-file.js';
 import { loadScenario } from '../../main/automation/scenario-file.js';
 import { ERRNO_EXPLANATIONS } from '../../main/core/errors.js';
+import { readYaml } from '../../main/workspace/yaml-file.js';
 import { gaiError } from '../../main/core/resolve.js';
 import { UNPRIVILEGED } from '../../main/raw/privilege.js';
 import en from '../../renderer/src/i18n/en.js';
@@ -299,6 +301,25 @@ describe('the packet crafter’s field errors in zh-CN (what buildStack and the 
     const zh = zhMessage(m);
     expect(zh, m).toMatch(/[\u4e00-\u9fff]/);
     expect(zh, m).not.toMatch(/\b(must|unknown|needs|known|takes|got|more than|fields)\b/);
+  });
+});
+
+describe('the workspace’s file problems in zh-CN', () => {
+  const problem = (bytes: Uint8Array) => {
+    const r = readYaml('packets/x.yaml', bytes, v.unknown());
+    return r.ok ? '' : r.problem.message;
+  };
+  it.each([
+    ['not UTF-8', () => problem(Uint8Array.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0x0a]))],
+    ['not YAML', () => problem(new TextEncoder().encode('a: [1, 2\nb: c\n'))],
+    // Workspace.load and save say these (main/workspace/workspace.ts); the wording is theirs.
+    ['a name twice', () => 'name: "ping" is also the name of packets/a.yaml; names must be unique (rename one)'],
+    ['a name taken', () => 'a rule set named "x" already exists (rules/x.yaml)'],
+    ['a file that cannot be read', () => 'cannot read: EACCES'],
+  ])('%s', (_what, message) => {
+    const m = message();
+    expect(m).not.toBe('');
+    expect(zhMessage(m), m).toMatch(/[\u4e00-\u9fff]/);
   });
 });
 

@@ -153,6 +153,11 @@ const amount = (s: string): string => ZH_AMOUNTS[s] ?? s;
 
 /** Patterns: the first that matches the whole message wins; $1… are the captured parts. */
 export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
+  // The workspace's files (main/workspace)
+  [/^not UTF-8 text: byte (0x[0-9a-f]{2}) at line (\d+), column (\d+) \(save the file as UTF-8\)$/, (b, l, c) => `不是 UTF-8 文本：第 ${l} 行第 ${c} 列的字节 ${b}（请把文件存为 UTF-8）`],
+  [/^not valid YAML: ([\s\S]+)$/, (why) => `不是有效的 YAML：${why}`],
+  [/^"(.*)" is also the name of (.+); names must be unique \(rename one\)$/, (n, other) => `“${n}”也是 ${other} 的名称；名称必须唯一（请改掉其中一个）`],
+  [/^a (packet|rule set|scenario) named "(.*)" already exists \((.+)\)$/, (kind, n, file) => `已有名为“${n}”的${({ packet: '数据包', 'rule set': '规则集', scenario: '场景' } as Record<string, string>)[kind]}（${file}）`],
   // The packet crafter's fields (shared/packet: values, options, syntax, build)
   [/^(.+?) must be 0\.\.(\d+), got (.+)$/, (f, max, got) => `${f} 必须在 0..${max} 之间，得到的是 ${got}`],
   [/^(\w+): unknown name "(.*)" \(known: (.+), or a number\)$/, (f, n, list) => `${f}：未知的名称“${n}”（可用：${list}，或填数字）`],
