@@ -158,6 +158,11 @@ export const TlsInfo = v.object({
   alpnOffered: v.optional(v.array(v.string())),
   /** Client: the extra CA file trusted besides the system's roots. */
   caFile: v.optional(v.string()),
+  /** Client: the certificate and key files it answered with (mutual TLS), and the versions it allowed: kept when the session is saved as a packet. */
+  certFile: v.optional(v.string()),
+  keyFile: v.optional(v.string()),
+  minVersion: v.optional(TlsVersion),
+  maxVersion: v.optional(TlsVersion),
   /** After the handshake. */
   protocol: v.optional(v.string()),
   cipher: v.optional(v.string()),

@@ -11,6 +11,8 @@ import { makeCerts, type TestCerts } from '../support/certs.js';
 import { runCli } from '../support/cli.js';
 import { peerSuite } from '../support/peers.js';
 import { sServer, type Proc } from '../support/tls-peers.js';
+import { fromComposer } from '../../renderer/src/lib/saved-packet.js';
+import type { Draft } from '../../renderer/src/stores/composer.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/packetsender/packets.ini', import.meta.url), 'utf8');
 
@@ -64,5 +66,30 @@ describe.skipIf(openssl.skip)(`${openssl.title}: saved tls packets`, () => {
     const h2 = harness({ workspace: { dir: ws, source: 'flag', defaultDir: tmpdir() } });
     cleanups.push(() => h2.close());
     await expect(h2.call('packets.save', { packet: { name: 'Plain', protocol: 'tcp', target: '127.0.0.1:9', data: 'x', tls: { servername: 'localhost' } } })).rejects.toThrow('tls options are for tls packets; this one is tcp');
+  });
+
+  it('a session that answered a server requiring a client certificate is saved with its cert and key, and the saved packet is answered too', { timeout: 120_000 }, async () => {
+    const server = await sServer(['-cert', certs.server.cert, '-key', certs.server.key, '-CAfile', certs.ca.cert, '-Verify', '1', '-verify_return_error', '-rev']);
+    cleanups.push(server.stop);
+    const ws = mkdtempSync(join(tmpdir(), 'sockbench-tls-saved-mtls-'));
+    cleanups.push(() => rmSync(ws, { recursive: true, force: true }));
+    const h = harness({ workspace: { dir: ws, source: 'flag', defaultDir: tmpdir() } });
+    cleanups.push(() => h.close());
+    const tls = { ca: certs.ca.cert, servername: 'localhost', cert: certs.client.cert, key: certs.client.key, maxVersion: 'TLSv1.2' as const };
+    const s = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_STREAM' });
+    const connected = await h.call('socket.connect', { id: s.id, address: '127.0.0.1', port: server.port, tls });
+    expect(connected.tls).toMatchObject({ state: 'established', protocol: 'TLSv1.2', certFile: certs.client.cert, keyFile: certs.client.key, maxVersion: 'TLSv1.2' });
+
+    // What the composer's Save does with this session and a draft.
+    const draft: Draft = { text: 'again\\n', mode: 'text', encoding: 'utf-8', append: 'none', clearAfterSend: false, address: '', port: '', history: [] };
+    const packet = { ...fromComposer(connected, draft), name: 'Mutual' };
+    expect(packet).toMatchObject({ protocol: 'tls', tls: { cert: certs.client.cert, key: certs.client.key, ca: certs.ca.cert, servername: 'localhost', maxVersion: 'TLSv1.2' } });
+    const saved = await h.call('packets.save', { packet });
+    expect(saved.ok).toBe(true);
+    await h.call('socket.close', { id: s.id }); // s_server serves one connection at a time
+    const file = (await h.call('packets.list', {})).packets.find((p) => p.packet.name === 'Mutual')!.file;
+    const sent = await h.call('packets.send', { file });
+    expect(sent.session!.tls).toMatchObject({ state: 'established', protocol: 'TLSv1.2', certFile: certs.client.cert });
+    await until(() => h.received(sent.session!.id).toString() === 'niaga\n', 'the reversed line back through mutual TLS', 20_000);
   });
 });

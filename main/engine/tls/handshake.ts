@@ -9,7 +9,7 @@
 // does not verify, and "verify off" still says what would have failed.
 import type net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import type { CertSummary, TlsInfo } from '../../../shared/contract/tls.js';
+import type { CertSummary, TlsInfo, TlsVersion } from '../../../shared/contract/tls.js';
 import { nowUs } from '../../core/clock.js';
 import { EngineError } from '../../core/errors.js';
 import { certName, explainHandshake, explainVerify, peerChain } from './certs.js';
@@ -80,6 +80,9 @@ export function clientHandshake(raw: net.Socket, m: ClientMaterial, peer: { addr
     ...(m.servername ? { servername: m.servername } : {}),
     ...(m.alpn ? { alpnOffered: m.alpn } : {}),
     ...(m.caFile ? { caFile: m.caFile } : {}),
+    ...(m.certFile && m.keyFile ? { certFile: m.certFile, keyFile: m.keyFile } : {}),
+    ...(m.minVersion ? { minVersion: m.minVersion as TlsVersion } : {}),
+    ...(m.maxVersion ? { maxVersion: m.maxVersion as TlsVersion } : {}),
     ...(m.own ? { own: m.own } : {}),
   };
   return new Promise<Handshake>((resolve, reject) => {

@@ -55,6 +55,9 @@ export interface ClientMaterial {
   ca?: string[] | undefined;
   /** The extra CA file's path (shown, and kept when the session is saved as a packet). */
   caFile?: string | undefined;
+  /** The client certificate's and key's paths (kept when the session is saved as a packet). */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
   minVersion?: string | undefined;
@@ -184,6 +187,8 @@ export function clientMaterial(o: ClientOptions): ClientMaterial {
     resume: o.resume,
     ca: trust(o.ca),
     caFile: o.ca,
+    certFile: id ? o.cert : undefined,
+    keyFile: id ? o.key : undefined,
     cert: id?.cert,
     key: id?.key,
     minVersion: o.minVersion,

@@ -20,6 +20,11 @@ describe('a saved packet from a TLS session', () => {
     expect(p).toEqual({ protocol: 'tls', target: '127.0.0.1:8443', data: 'hi\\n', tls: { servername: 'localhost', alpn: ['h2'], ca: '/etc/ca.pem', verify: false } });
   });
 
+  it('mutual TLS → the client certificate and key files, and the versions it allowed, are kept', () => {
+    const p = fromComposer(session({ role: 'client', via: 'connect', state: 'established', certFile: '/home/me/me.pem', keyFile: '/home/me/me.key', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' }), draft);
+    expect(p.tls).toEqual({ cert: '/home/me/me.pem', key: '/home/me/me.key', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
+  });
+
   it('plain TCP, and a STARTTLS upgrade, stay tcp', () => {
     expect(fromComposer(session(), draft)).toEqual({ protocol: 'tcp', target: '127.0.0.1:8443', data: 'hi\\n' });
     expect(fromComposer(session({ role: 'client', via: 'starttls', state: 'established' }), draft)).toMatchObject({ protocol: 'tcp' });

@@ -13,7 +13,7 @@ export function protocolOf(s: Pick<SessionInfo, 'family' | 'type' | 'tls'>): Pac
   return s.tls?.role === 'client' && s.tls.via === 'connect' ? 'tls' : 'tcp';
 }
 
-/** The TLS options a saved packet of a TLS client session keeps: the name and protocols it offered, its extra CA file, and verification off if it was. */
+/** The TLS options a saved packet of a TLS client session keeps: the name and protocols it offered, its extra CA file, its client certificate and key files, the versions it allowed, and verification off if it was. */
 function tlsOf(s: SessionInfo): SavedPacket['tls'] | undefined {
   const t = s.tls;
   if (!t || protocolOf(s) !== 'tls') return undefined;
@@ -21,6 +21,9 @@ function tlsOf(s: SessionInfo): SavedPacket['tls'] | undefined {
     ...(t.servername ? { servername: t.servername } : {}),
     ...(t.alpnOffered?.length ? { alpn: t.alpnOffered } : {}),
     ...(t.caFile ? { ca: t.caFile } : {}),
+    ...(t.certFile && t.keyFile ? { cert: t.certFile, key: t.keyFile } : {}),
+    ...(t.minVersion ? { minVersion: t.minVersion } : {}),
+    ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}),
     ...(t.verify && !t.verify.on ? { verify: false } : {}),
   };
   return Object.keys(o).length ? o : undefined;
