@@ -244,6 +244,37 @@ t.close()
   });
 });
 
+describe.skipIf(py.skip)(`${py.title}: rules on a UDP session, through the bridge as the page sets them`, () => {
+  it('each datagram is answered to its own sender, and the hits are counted', { timeout: 60_000 }, async () => {
+    start_();
+    const u = await h!.call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    const bound = await h!.call('socket.bind', { id: u.id, address: '127.0.0.1', port: 0 });
+    await h!.call('socket.setRules', { id: u.id, ruleSet: PINGPONG });
+    // Two client sockets, one after the other: each sender gets its own answers.
+    const CLIENTS = String.raw`
+import socket, sys, json
+port = int(sys.argv[1])
+print(json.dumps({'port': 0}), flush=True)
+for name, msgs in [('a', [b'PING a1\n', b'PING a2\n']), ('b', [b'hello\n'])]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(20)
+    for m in msgs:
+        s.sendto(m, ('127.0.0.1', port))
+        print(json.dumps({'who': name, 'got': s.recv(1000).decode()}), flush=True)
+    s.close()
+`;
+    const p = await python(CLIENTS, [String(bound.local!.port)]);
+    stops.push(p.stop);
+    await until(() => p.lines().length >= 3, 'three answers', 20_000);
+    expect(p.lines().map((l) => `${String(l.who)} ${String(l.got)}`)).toEqual(['a PONG a1 #1\r\n', 'a PONG a2 #2\r\n', 'b ERR unknown\r\n']);
+    const info = h!.engine.get(u.id).info();
+    expect(info.rules).toMatchObject({ messages: 3, rules: [{ hits: 2 }, { hits: 0 }, { hits: 1 }] });
+    // The log marks each automatic reply with its rule, sent to the datagram's sender.
+    const replies = h!.engine.get(u.id).data.toArray().filter((e) => e.dir === 'out');
+    expect(replies).toHaveLength(3);
+    expect(replies.every((e) => e.rule !== undefined && e.addr?.address === '127.0.0.1')).toBe(true);
+  });
+});
+
 /** Runs `sockbench listen` in the background; its stdout lines and a stop. */
 function listen(args: string[]): Proc {
   const p = start(process.execPath, ['dist/cli.cjs', '--workspace', dir, 'listen', ...args, '--json']);
