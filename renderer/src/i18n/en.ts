@@ -177,7 +177,6 @@ export default {
     send: 'send a file…',
     sent: 'sent {name} ({size}) with sendall',
     cancelled: 'cancelled after {done} of {total}',
-    captureStart: 'save received…',
     captureStop: 'stop keeping',
     captureHint: 'Keep every byte this session receives from now on (up to 256 MiB), then save it as a file.',
     kept: '{size} kept',

@@ -178,7 +178,6 @@ const zhCN: typeof en = {
     send: '发送文件…',
     sent: '已用 sendall 发送 {name}（{size}）',
     cancelled: '已取消：完成 {total} 中的 {done}',
-    captureStart: '保存接收的数据…',
     captureStop: '停止保存',
     captureHint: '从现在起保存本会话收到的每个字节（最多 256 MiB），然后存为文件。',
     kept: '已保存 {size}',
