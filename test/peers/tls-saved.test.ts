@@ -82,7 +82,9 @@ describe.skipIf(openssl.skip)(`${openssl.title}: saved tls packets`, () => {
 
     // What the composer's Save does with this session and a draft.
     const draft: Draft = { text: 'again\\n', mode: 'text', encoding: 'utf-8', append: 'none', clearAfterSend: false, address: '', port: '', history: [] };
-    const packet = { ...fromComposer(connected, draft), name: 'Mutual' };
+    const fields = fromComposer(connected, draft);
+    if ('error' in fields) throw new Error(`the composer would not save: ${fields.error}`);
+    const packet = { ...fields, name: 'Mutual' };
     expect(packet).toMatchObject({ protocol: 'tls', tls: { cert: certs.client.cert, key: certs.client.key, ca: certs.ca.cert, servername: 'localhost', maxVersion: 'TLSv1.2' } });
     const saved = await h.call('packets.save', { packet });
     expect(saved.ok).toBe(true);
