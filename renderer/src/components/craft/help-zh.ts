@@ -79,6 +79,17 @@ const ZH_HELP: Readonly<Record<string, string>> = {
   'Header plus data in bytes.': '首部加数据的字节数。',
   'Internet checksum over the pseudo-header and datagram; 0 means none (IPv4 only).': '覆盖伪首部和数据报的互联网校验和；0 表示不校验（仅限 IPv4）。',
   'The bytes as they are sent.': '按原样发送的字节。',
+  // The built-in templates (shared/packet/templates.ts): their names and descriptions
+  'ICMP echo': 'ICMP 回显请求',
+  'An echo request (ping) to 127.0.0.1 with 8 bytes of data.': '发往 127.0.0.1 的回显请求（ping），带 8 字节数据。',
+  'TCP SYN': 'TCP SYN',
+  'A connection request to port 80 with the options Linux sends: MSS, SACK permitted, timestamps, window scale.': '发往 80 端口的连接请求，带 Linux 发送的选项：MSS、允许 SACK、时间戳、窗口缩放。',
+  'UDP datagram': 'UDP 数据报',
+  'A UDP datagram to port 9 (discard) carrying "hello".': '发往 9 端口（discard）的 UDP 数据报，内容为 "hello"。',
+  'IPv6 echo': 'IPv6 回显请求',
+  'An ICMPv6 echo request to ::1 with 8 bytes of data.': '发往 ::1 的 ICMPv6 回显请求，带 8 字节数据。',
+  'Fragment pair': '分片对',
+  'Two IPv4 fragments of one UDP datagram: the receiver reassembles them (or answers fragment-reassembly-time-exceeded).': '同一 UDP 数据报的两个 IPv4 分片：接收方会把它们重组（或回应 fragment-reassembly-time-exceeded）。',
 };
 
 /** A codec's description in the view's language (English as the codec wrote it when there is none). */
