@@ -145,6 +145,11 @@ describe('the raw-socket helper’s status in zh-CN', () => {
     'the raw-socket helper is running (pid 123, elevated)',
     'The raw-socket helper runs without CAP_NET_RAW: the kernel refused it a raw socket (EPERM). ICMP (ping, traceroute) is off; TCP, UDP and Unix sockets work as usual.',
     'restarting the raw-socket helper (it exited with code 1)',
+    'the raw-socket helper has not been started',
+    'the raw-socket helper was stopped; its raw sockets were closed',
+    'the raw-socket helper died (SIGKILL); its raw sockets were lost',
+    'ping: the raw-socket helper died (exit code 70: raw helper: bad frame); its raw sockets were lost',
+    'the raw-socket helper could not be started (3 attempts; last: SIGSEGV)',
   ])('%s', (reason) => {
     expect(zhMessage(reason)).toMatch(/[\u4e00-\u9fff]/);
   });
