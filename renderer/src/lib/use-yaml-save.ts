@@ -46,3 +46,13 @@ export function useYamlSave<S extends v.GenericSchema>(schema: S) {
 
   return { problem, pending, read, save };
 }
+
+/** Ctrl+S (⌘S on a Mac) in an editor: its own save, not the browser's "save page". */
+export function saveOnCtrlS(save: () => Promise<unknown>): (ev: KeyboardEvent) => void {
+  return (ev) => {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === 's') {
+      ev.preventDefault();
+      void save();
+    }
+  };
+}
