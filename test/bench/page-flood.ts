@@ -10,9 +10,11 @@
 //
 // Run alone: `npm run build && node --import tsx test/bench/page-flood.ts [load…]`;
 // SOCKBENCH_PROFILE=1 also records Chromium's CPU profile (CDP) and main's
-// (--cpu-prof) and prints where the time went.
+// (--cpu-prof) and prints where the time went; the page's profile and a 2 s
+// trace stay in test-results/page-profile/LOAD/ (SOCKBENCH_TRACE_EXTRA: more
+// trace categories, comma-separated, e.g. disabled-by-default-devtools.timeline.invalidationTracking).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import type { Client } from '../../shared/contract/bridge-client.js';
@@ -40,7 +42,7 @@ export interface PageFigures {
   load: PageLoad;
   what: string;
   profiled: boolean;
-  frames: { n: number; fps: number; p50Ms: number; p99Ms: number; maxMs: number; excludedForGc: number };
+  frames: { n: number; fps: number; p50Ms: number; p99Ms: number; maxMs: number; excludedForGc: number; overMs: { 40: number; 60: number }; over40AfterClick: number };
   /** ms from pointerdown to the DOM showing the answer; null: not answered within 5 s. */
   listClicksMs: (number | null)[];
   formClicksMs: (number | null)[];
@@ -65,11 +67,13 @@ export interface PageFigures {
    * Less noisy than the timings on a loaded machine.
    */
   cpuPct: { page: number; chromiumOther: number; main: number };
+  /** The renderer's main thread during the flood (Chromium's Performance metrics), % of the time: busy in all, and in script, layout and style. */
+  pageThread: { busy: number; script: number; layout: number; style: number };
   profile?: { page: string[]; trace: string[]; main: string[] };
 }
 
 interface BenchWindow {
-  __bench: { frames: number[]; gcs: [number, number][]; stop: boolean; click?: Promise<number> };
+  __bench: { frames: number[]; gcs: [number, number][]; clicksAt: number[]; stop: boolean; click?: Promise<number> };
   gc(): void;
 }
 
@@ -102,6 +106,13 @@ function cpuSeconds(pid: number): number {
 }
 
 /** CPU seconds of Chromium's renderer and of its other processes (SystemInfo.getProcessInfo). */
+/** Seconds the page's main thread has spent in tasks, script, layout and style (cumulative). */
+async function threadTimes(cdp: CDPSession): Promise<{ busy: number; script: number; layout: number; style: number }> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const m = (name: string) => metrics.find((x) => x.name === name)?.value ?? NaN;
+  return { busy: m('TaskDuration'), script: m('ScriptDuration'), layout: m('LayoutDuration'), style: m('RecalcStyleDuration') };
+}
+
 async function chromiumCpu(cdp: CDPSession): Promise<{ page: number; other: number }> {
   const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; cpuTime: number }[] };
   let page = 0;
@@ -212,7 +223,10 @@ async function armClick(page: Page, kind: 'selected' | 'timeout', expected: stri
         kind === 'selected'
           ? document.querySelector('[data-testid=session-summary]')?.getAttribute('data-session-id') === expected
           : document.querySelector('[data-testid=session-timeout]')?.textContent?.trim() === expected;
-      addEventListener('pointerdown', (e) => (downAt = e.timeStamp), { capture: true, once: true });
+      addEventListener('pointerdown', (e) => {
+        downAt = e.timeStamp;
+        (window as unknown as BenchWindow).__bench?.clicksAt.push(e.timeStamp);
+      }, { capture: true, once: true });
       const mo = new MutationObserver(() => {
         if (downAt !== null && check()) {
           mo.disconnect();
@@ -294,7 +308,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
 
     // Warm up what the clicks below use (both session views, the form's round trip), as a
     // person would have before: first-time costs are not what the heap figure is about.
-    await page.evaluate(() => ((window as unknown as BenchWindow).__bench = { frames: [], gcs: [], stop: true }));
+    await page.evaluate(() => ((window as unknown as BenchWindow).__bench = { frames: [], gcs: [], clicksAt: [], stop: true }));
     // The setblocking buttons are in the "data" group of calls, closed by default.
     const closedData = page.locator(`${tid('group-toggle-data')}[aria-expanded=false]`);
     if (await closedData.count()) await closedData.click();
@@ -304,7 +318,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
 
     await page.evaluate(() => {
       const w = window as unknown as BenchWindow;
-      w.__bench = { frames: [], gcs: [], stop: false };
+      w.__bench = { frames: [], gcs: [], clicksAt: [], stop: false };
       const loop = (t: number): void => {
         w.__bench.frames.push(t);
         if (!w.__bench.stop) requestAnimationFrame(loop);
@@ -319,6 +333,8 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
 
     const rss: { t: number; mib: number }[] = [];
     const browserCdp = await browser.newBrowserCDPSession();
+    await cdp.send('Performance.enable');
+    const thread0 = await threadTimes(cdp);
     const cpu0 = { ...(await chromiumCpu(browserCdp)), main: cpuSeconds(mainPid) };
     const t0 = Date.now();
     const rssTimer = setInterval(() => rss.push({ t: Date.now() - t0, mib: rssMiB(mainPid) }), 250);
@@ -343,7 +359,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     const TRACE_FILE = `${profileDir}/page-trace.json`;
     if (opts.profile) {
       await at(2_000);
-      await browser.startTracing(page, { path: TRACE_FILE, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink'] });
+      await browser.startTracing(page, { path: TRACE_FILE, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink', ...(process.env.SOCKBENCH_TRACE_EXTRA?.split(',') ?? [])] });
       await at(4_000);
       await browser.stopTracing();
     }
@@ -375,6 +391,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     let profile: PageFigures['profile'];
     if (opts.profile) {
       const { profile: p } = await cdp.send('Profiler.stop');
+      writeFileSync(`${profileDir}/page.cpuprofile`, JSON.stringify(p));
       profile = { page: topSelf(p), trace: topTraceSelf(JSON.parse(readFileSync(TRACE_FILE, 'utf8')) as { traceEvents: TraceEvent[] }), main: [] };
     }
 
@@ -396,11 +413,12 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     }
     const endAt = Date.now();
     const cpu1 = { ...(await chromiumCpu(browserCdp)), main: cpuSeconds(mainPid) };
+    const thread1 = await threadTimes(cdp);
     const cpuPct = (a: number, b: number) => (100 * (b - a)) / ((endAt - t0) / 1000);
     const pageFrames = await page.evaluate(() => {
       const b = (window as unknown as BenchWindow).__bench;
       b.stop = true;
-      return { frames: b.frames, gcs: b.gcs };
+      return { frames: b.frames, gcs: b.gcs, clicksAt: b.clicksAt };
     });
     clearInterval(rssTimer);
 
@@ -422,9 +440,11 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     });
     session = await sessionInfo(api, target.id);
     const settledAt = Date.now();
+    // The counters and the log's accounting are drawn at the view clock's pace: both settle.
     const caughtUp = await until('the page to show the session’s counters', SETTLE_MS, async () => {
       const p = await pageCounters(page);
-      return p.chunksIn === session.counters.chunksIn && p.bytesIn === session.counters.bytesIn ? p : null;
+      const counted = p.held + p.evicted + p.skippedChunks === session.counters.chunksIn;
+      return p.chunksIn === session.counters.chunksIn && p.bytesIn === session.counters.bytesIn && counted ? p : null;
     });
     const pageNow = caughtUp ?? (await pageCounters(page));
     api.close();
@@ -434,9 +454,13 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
     const f = pageFrames.frames;
     const gaps: number[] = [];
     let excluded = 0;
+    let longAfterClick = 0;
     for (let i = 1; i < f.length; i++) {
       if (pageFrames.gcs.some(([a, b]) => a < f[i]! && b > f[i - 1]!)) excluded++;
-      else gaps.push(f[i]! - f[i - 1]!);
+      else {
+        gaps.push(f[i]! - f[i - 1]!);
+        if (f[i]! - f[i - 1]! > 40 && pageFrames.clicksAt.some((c) => c <= f[i]! && f[i]! - c < 500)) longAfterClick++;
+      }
     }
     gaps.sort((a, b) => a - b);
     const spanS = (f[f.length - 1]! - f[0]!) / 1000;
@@ -465,6 +489,8 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
         p99Ms: percentile(gaps, 99),
         maxMs: gaps[gaps.length - 1] ?? NaN,
         excludedForGc: excluded,
+        overMs: { 40: gaps.filter((g) => g > 40).length, 60: gaps.filter((g) => g > 60).length },
+        over40AfterClick: longAfterClick,
       },
       listClicksMs: listClicks,
       formClicksMs: formClicks,
@@ -489,6 +515,7 @@ export async function pageFlood(load: PageLoad, opts: { profile?: boolean } = {}
       pageEqualsSession: pageNow.chunksIn === session.counters.chunksIn && pageNow.bytesIn === session.counters.bytesIn,
       accounted: pageNow.held + pageNow.evicted + pageNow.skippedChunks === session.counters.chunksIn,
       catchUpMs: caughtUp ? Math.max(0, Date.now() - settledAt) : null,
+      pageThread: { busy: cpuPct(thread0.busy, thread1.busy), script: cpuPct(thread0.script, thread1.script), layout: cpuPct(thread0.layout, thread1.layout), style: cpuPct(thread0.style, thread1.style) },
       cpuPct: { page: cpuPct(cpu0.page, cpu1.page), chromiumOther: cpuPct(cpu0.other, cpu1.other), main: cpuPct(cpu0.main, cpu1.main) },
       profile,
     };
@@ -513,11 +540,11 @@ export function pageRows(f: PageFigures): { figure: string; value: string; targe
   const worst = (xs: (number | null)[]) => Math.max(...xs.map((x) => x ?? Infinity));
   const skipped = f.page.skippedChunks;
   const rows = [
-    { figure: `${tag}: frame gap`, value: `p99 ${f.frames.p99Ms.toFixed(0)} ms, max ${f.frames.maxMs.toFixed(0)} ms, median ${f.frames.p50Ms.toFixed(0)} ms, ${f.frames.fps.toFixed(0)} frames/s (${f.frames.excludedForGc} gaps holding a forced gc() left out)`, target: `p99 < 50 ms: ${met(f.frames.p99Ms < 50)}` },
+    { figure: `${tag}: frame gap`, value: `p99 ${f.frames.p99Ms.toFixed(0)} ms, max ${f.frames.maxMs.toFixed(0)} ms, median ${f.frames.p50Ms.toFixed(0)} ms, ${f.frames.fps.toFixed(0)} frames/s; ${f.frames.overMs[40]} of ${f.frames.n} gaps over 40 ms (${f.frames.over40AfterClick} within 0.5 s of a click), ${f.frames.overMs[60]} over 60 (${f.frames.excludedForGc} gaps holding a forced gc() left out)`, target: `p99 < 50 ms: ${met(f.frames.p99Ms < 50)}` },
     { figure: `${tag}: click in the session list → selection shown`, value: clickText(f.listClicksMs), target: `< 100 ms: ${met(worst(f.listClicksMs) < 100)}` },
     { figure: `${tag}: click in a form (setblocking) → answer shown`, value: clickText(f.formClicksMs), target: `< 100 ms: ${met(worst(f.formClicksMs) < 100)}` },
     { figure: `${tag}: JS heap after gc()`, value: `${f.heapMiB.at5s.toFixed(1)} MiB at ${f.heapMiB.takenAtS[0].toFixed(0)} s → ${f.heapMiB.atEnd.toFixed(1)} MiB at ${f.heapMiB.takenAtS[1].toFixed(0)} s (${f.heapMiB.changePct >= 0 ? '+' : ''}${f.heapMiB.changePct.toFixed(0)} %)`, target: `within ±20 %: ${met(Math.abs(f.heapMiB.changePct) <= 20)}` },
-    { figure: `${tag}: CPU used`, value: `page (renderer) ${f.cpuPct.page.toFixed(0)} % (${((10 * f.cpuPct.page) / f.frames.fps).toFixed(1)} ms per frame drawn), Chromium's other processes ${f.cpuPct.chromiumOther.toFixed(0)} %, main ${f.cpuPct.main.toFixed(0)} % of one core`, target: '—' },
+    { figure: `${tag}: CPU used`, value: `page (renderer) ${f.cpuPct.page.toFixed(0)} % (${((10 * f.cpuPct.page) / f.frames.fps).toFixed(1)} ms per frame drawn), Chromium's other processes ${f.cpuPct.chromiumOther.toFixed(0)} %, main ${f.cpuPct.main.toFixed(0)} % of one core; the page's main thread busy ${f.pageThread.busy.toFixed(0)} % (script ${f.pageThread.script.toFixed(0)}, layout ${f.pageThread.layout.toFixed(0)}, style ${f.pageThread.style.toFixed(0)})`, target: '—' },
     { figure: `${tag}: main's RSS`, value: `${f.rssMiB.at5s.toFixed(0)} MiB at ${f.heapMiB.takenAtS[0].toFixed(0)} s → ${f.rssMiB.atEnd.toFixed(0)} MiB at ${f.heapMiB.takenAtS[1].toFixed(0)} s, peak ${f.rssMiB.peak.toFixed(0)} MiB${f.rssMiB.every5s.length > 3 ? ` (every 5 s: ${f.rssMiB.every5s.map((m) => m.toFixed(0)).join(', ')})` : ''}`, target: `bounded (within ±10 % from the 10th s to the end: ${f.rssMiB.changePct >= 0 ? '+' : ''}${f.rssMiB.changePct.toFixed(0)} %): ${met(Math.abs(f.rssMiB.changePct) <= 10)}` },
   ];
   if (f.load !== 'idle') {
