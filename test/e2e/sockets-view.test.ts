@@ -310,6 +310,34 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await p.setViewportSize({ width: 1440, height: 900 });
   });
 
+  it('messages arriving in a socket shown while it was empty: the conversation follows them to the newest', async () => {
+    const p = page();
+    await tid('new-socket-family').selectOption('AF_INET');
+    await tid('new-socket-type').selectOption('SOCK_DGRAM');
+    await tid('new-socket-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=created]');
+    await tid('bind-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
+    const port = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+    // Many more than the pane shows, a little apart, as a device reporting would send them.
+    const py = run('python3', ['-c', String.raw`
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(300):
+    s.sendto(b"reading %03d" % i, ("127.0.0.1", ${port}))
+    time.sleep(0.002)
+`]);
+    const conv = tid('conv-content');
+    await expect.poll(async () => (await conv.textContent())?.includes('reading 299'), { timeout: 15_000 }).toBe(true);
+    expect(await py.exited).toBe(0);
+    // The newest message is on screen, not below it (the view began empty, at the top).
+    await expect.poll(() => p.evaluate(() => {
+      const box = document.querySelector('[data-testid=conv-scroll]')!.getBoundingClientRect();
+      const last = document.querySelector('[data-testid=conv-content]')!.lastElementChild!.getBoundingClientRect();
+      return last.top >= box.top && last.bottom <= box.bottom + 1;
+    }), { message: 'the newest message is not in view' }).toBe(true);
+  });
+
   it('6 MiB of numbered lines: the conversation shows the end of what the log holds, whole lines in order, gaps marked, and waits while hidden', async () => {
     const p = page();
     // Two bursts of 80,000 lines of 40 bytes (more than the log's 4 MiB in all), each followed, when the test says, by an end line.

@@ -27,7 +27,7 @@ const MAX_BLOCKS = 1000;
  * than decoding: this keeps a flood from taking the page's frames.
  */
 const SYNC_BUDGET_BYTES = 8 * 1024;
-const SYNC_BUDGET_ENTRIES = 200;
+const SYNC_BUDGET_ENTRIES = 100;
 /** Of one entry, at most this much is drawn (a bulk read of megabytes would take the browser seconds to lay out); the rest is said. */
 export const ENTRY_SHOWN_MAX = 64 * 1024;
 /** A block with no line end grows to this many characters at most before the next starts. */
@@ -69,6 +69,8 @@ export interface ConvOptions {
   fastText: (bytes: number) => string;
   /** What follows the part drawn of an entry longer than ENTRY_SHOWN_MAX. */
   moreText: (bytes: number) => string;
+  /** Whether the reader is at the end: a flood then replaces what is drawn instead of adding to it. */
+  following?: () => boolean;
 }
 
 export class Conversation {
@@ -116,14 +118,14 @@ export class Conversation {
 
   /** More than one sync's budget came: start drawing at the newest that fit, and mark what was passed over. */
   private passOver(ring: Ring<DataEntry>): void {
+    // The newest entries up to the budget; the one that crosses it is drawn in part.
     let seq = ring.endSeq;
     let bytes = 0;
-    while (seq > this.next && ring.endSeq - seq < SYNC_BUDGET_ENTRIES && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= SYNC_BUDGET_BYTES) {
+    while (seq > this.next && ring.endSeq - seq < SYNC_BUDGET_ENTRIES && bytes < SYNC_BUDGET_BYTES) {
       bytes += ring.bySeq(--seq)!.bytes.byteLength;
     }
-    if (seq === this.next) return;
+    if (seq === this.next && bytes <= SYNC_BUDGET_BYTES) return;
     this.entryCap = SYNC_BUDGET_BYTES;
-    if (seq === ring.endSeq) seq--; // one entry larger than the budget: drawn in part
     let passed = 0;
     for (let s = this.next; s < seq; s++) {
       const e = ring.bySeq(s)!;
@@ -132,6 +134,9 @@ export class Conversation {
     }
     this.next = seq;
     if (passed === 0) return;
+    // Following a flood: the newest screenfuls replace what is drawn. Nobody reads what would
+    // scroll past, and laying out a short view costs a fraction of adding to a long one.
+    if (this.options.following?.()) this.clear();
     this.decoders = { in: streamDecoder(this.options.encoding), out: streamDecoder(this.options.encoding) };
     this.gap(seq, this.options.fastText(passed), 'conv-gap conv-fast');
   }
@@ -158,6 +163,14 @@ export class Conversation {
     while (seq > ring.firstSeq && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= cap) bytes += ring.bySeq(--seq)!.bytes.byteLength;
     this.skippedBytes = ring.bytes - bytes;
     this.next = seq;
+  }
+
+  /** Every block gone (counted as skipped), the view empty. */
+  private clear(): void {
+    for (const b of this.blocks) this.skippedBytes += b.bytes;
+    this.blocks = [];
+    this.shownBytes = 0;
+    this.root.textContent = '';
   }
 
   private dropFirst(): void {

@@ -9,6 +9,7 @@ import { useVirtualizer } from '@tanstack/vue-virtual';
 import { computed, onActivated, onBeforeUnmount, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
 import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
+import { atNextTick, cancelTick } from './view-clock.js';
 import { observeRectAfterLayout, scrollAfterMount } from './virtual-mount.js';
 
 export interface RingListOptions {
@@ -36,12 +37,13 @@ export interface RingListOptions {
   /** False while the list is hidden (another view shows): it does nothing until shown again. */
   active?: () => boolean;
   /**
-   * Redraws at most this often (ms): under a flood a batch comes every frame,
-   * and laying out every row again each frame took most of the page's time;
-   * nobody reads faster than this. Default 0: every batch.
+   * Redraws at the view clock's pace (lib/view-clock.ts), with the other
+   * views a flood moves: under a flood a batch comes every frame, and laying
+   * out every row again each frame took most of the page's time; nobody
+   * reads faster than that. Default false: every batch.
    */
-  minIntervalMs?: number;
-  /** What redraws at once whatever minIntervalMs says (the session shown changed: a person clicked). */
+  onViewClock?: boolean;
+  /** What redraws at once, not at the view clock (the session shown changed: a person clicked). */
   now?: WatchSource;
 }
 
@@ -52,8 +54,6 @@ export function useRingList(o: RingListOptions) {
   const synced = shallowRef(0);
   let firstSeq = 0;
   let stale = false;
-  let lastSync = -Infinity;
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   const virtualizer = useVirtualizer(
     computed(() => ({
@@ -73,17 +73,13 @@ export function useRingList(o: RingListOptions) {
     return height === undefined ? null : Math.max(0, virtualizer.value.getTotalSize() - height);
   });
 
-  /** A sync now, or once minIntervalMs has passed since the last (one, however many batches came). */
+  /** A sync now, or at the view clock's next tick (one, however many batches came). */
   function requestSync(): void {
-    const wait = (o.minIntervalMs ?? 0) - (performance.now() - lastSync);
-    if (wait <= 0) return sync();
-    timer ??= setTimeout(sync, wait);
+    if (o.onViewClock) atNextTick(sync);
+    else sync();
   }
 
   function sync(): void {
-    clearTimeout(timer);
-    timer = undefined;
-    lastSync = performance.now();
     if (o.active && !o.active()) {
       stale = true;
       return;
@@ -100,7 +96,7 @@ export function useRingList(o: RingListOptions) {
   }
   watch(o.version, requestSync);
   if (o.now) watch(o.now, sync);
-  onBeforeUnmount(() => clearTimeout(timer));
+  onBeforeUnmount(() => cancelTick(sync));
   if (o.active) watch(o.active, (shown) => shown && stale && sync());
   onMounted(sync);
   // In a KeepAlive'd view, catch up with what came while it was hidden.

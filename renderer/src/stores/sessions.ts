@@ -4,8 +4,9 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { CallError, type SessionInfo } from '../../../shared/contract/index.js';
 import { client } from '../bridge/client.js';
-import { patchInPlace } from '../lib/patch.js';
+import { patchInPlace, sameValue } from '../lib/patch.js';
 import { storageGet, storageSet } from '../lib/storage.js';
+import { atNextTick } from '../lib/view-clock.js';
 import { useConnection } from './connection.js';
 import { useLog } from './log.js';
 import { useTrace } from './trace.js';
@@ -17,6 +18,11 @@ export interface SessionRow {
 }
 
 const SELECTED_KEY = 'sockbench.selected';
+/** Whether a newer copy differs from the one held in its counters only. */
+function onlyCountersMoved(cur: SessionInfo, next: SessionInfo): boolean {
+  for (const k of Object.keys(next) as (keyof SessionInfo)[]) if (k !== 'counters' && !sameValue(cur[k], next[k])) return false;
+  return Object.keys(cur).length === Object.keys(next).length;
+}
 
 export const useSessions = defineStore('sessions', () => {
   const byId = reactive(new Map<number, SessionInfo>());
@@ -48,8 +54,29 @@ export const useSessions = defineStore('sessions', () => {
     return out;
   });
 
-  /** A newer copy of a session (event or reply), patched into the one the views hold: only what changed re-renders. */
+  /** Updates that moved only counters, waiting for the view clock (a flood moves them every batch). */
+  const heldCounters = new Map<number, SessionInfo>();
+  function applyHeld(): void {
+    const held = [...heldCounters.values()];
+    heldCounters.clear();
+    for (const h of held) applyNow(h);
+  }
+
+  /** A newer copy of a session (event or reply). Counters alone are drawn at the view clock's pace; any other change at once. */
   function apply(info: SessionInfo): void {
+    if (removed.has(info.id)) return;
+    const cur = byId.get(info.id);
+    if (cur && onlyCountersMoved(cur, info)) {
+      heldCounters.set(info.id, info);
+      atNextTick(applyHeld);
+      return;
+    }
+    heldCounters.delete(info.id);
+    applyNow(info);
+  }
+
+  /** Patched into the copy the views hold: only what changed re-renders. */
+  function applyNow(info: SessionInfo): void {
     if (removed.has(info.id)) return;
     const cur = byId.get(info.id);
     if (cur) patchInPlace(cur, info);

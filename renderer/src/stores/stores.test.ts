@@ -5,11 +5,14 @@ import type { Client } from '../../../shared/contract/bridge-client.js';
 import { CallError, type DataEntry, type SessionInfo, type TraceEntry } from '../../../shared/contract/index.js';
 import { setClient } from '../bridge/client.js';
 import { ACTION, toNumber, useCall } from '../lib/use-call.js';
+import { VIEW_PERIOD_MS } from '../lib/view-clock.js';
 import { draftBytes, KEEP_TEXT_MAX, useComposer } from './composer.js';
 import { useLog } from './log.js';
 import { useSessions } from './sessions.js';
 import { useTrace } from './trace.js';
 
+/** The view clock's next tick has run (in Node: no animation frames, a timer). */
+const viewTick = () => new Promise<void>((r) => setTimeout(r, VIEW_PERIOD_MS + 20));
 const data = (id: number, tUs: number, ...bytes: number[]): DataEntry => ({ id, dir: 'in', tUs, bytes: Uint8Array.from(bytes) });
 const tr = (seq: number, call = 'send'): TraceEntry => ({ seq, tUs: seq * 10, call, args: {}, ok: true });
 const info = (id: number, extra: Partial<SessionInfo> = {}): SessionInfo => ({
@@ -193,7 +196,23 @@ describe('sessions store', () => {
     expect(s.rows.map((r) => r.session.id)).toEqual([1, 3]);
   });
 
-  it('patches a session in place: a counter change reaches what reads counters, not what reads the state or the list', () => {
+  it('draws a change of state at once, with the newest counters, and a held counter update never brings older ones back', async () => {
+    const s = useSessions();
+    const c = (bytesIn: number) => ({ bytesIn, bytesOut: 0, chunksIn: bytesIn, chunksOut: 0 });
+    s.apply(info(1, { state: 'connected', counters: c(0) }));
+    s.apply(info(1, { state: 'connected', counters: c(10) }));
+    s.apply(info(1, { state: 'closed', counters: c(20) }));
+    expect(s.byId.get(1)!.state).toBe('closed');
+    expect(s.byId.get(1)!.counters.bytesIn).toBe(20);
+    await viewTick();
+    expect(s.byId.get(1)!.counters.bytesIn, 'the held update of 10 came back').toBe(20);
+    s.apply(info(1, { state: 'closed', counters: c(30) }));
+    s.forget(1);
+    await viewTick();
+    expect(s.byId.has(1), 'a held update brought a forgotten session back').toBe(false);
+  });
+
+  it('patches a session in place: a counter change reaches what reads counters, not what reads the state or the list', async () => {
     const s = useSessions();
     s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 } }));
     const held = s.byId.get(1)!;
@@ -205,6 +224,9 @@ describe('sessions store', () => {
     expect(rows.value).toEqual([1]);
     const rowsBefore = rows.value;
     s.apply(info(1, { state: 'bound', local: { family: 'AF_INET', address: '127.0.0.1', port: 9 }, counters: { bytesIn: 64, bytesOut: 0, chunksIn: 1, chunksOut: 0 } }));
+    // Counters alone are drawn at the view clock's next tick (a flood moves them every batch).
+    expect(held.counters.bytesIn).toBe(0);
+    await viewTick();
     expect(s.byId.get(1)).toBe(held);
     expect(held.counters.bytesIn).toBe(64);
     expect([stateRuns, bytesRuns]).toEqual([1, 2]);
