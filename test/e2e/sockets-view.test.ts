@@ -310,6 +310,47 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await p.setViewportSize({ width: 1440, height: 900 });
   });
 
+  it('a 100 KB answer, the session chosen again: its newest part shows at once, the rest as the reader scrolls up, and find looks through all of it', async () => {
+    const p = page();
+    // ~100 KB of numbered lines; the word "quince" only near the start.
+    const big = Array.from({ length: 1400 }, (_, i) => `${String(i).padStart(4, '0')} ${i === 3 ? 'quince ' : ''}${'abcdefghij'.repeat(7)}`).join('\n') + '\n';
+    writeFileSync(join(dir, 'big.txt'), big);
+    await tid('new-socket-type').selectOption('SOCK_STREAM');
+    await tid('new-socket-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=created]');
+    const id = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
+    await tid('connect-port').fill(String(httpPort));
+    await tid('connect-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=connected]');
+    await tid('composer-input').fill('GET /big.txt HTTP/1.0\\r\\n\\r\\n');
+    await tid('send-submit').click();
+    await tid('conv-show').selectOption('both');
+    const conv = tid('conv-content');
+    await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40)), { timeout: 10_000 }).toBe(true);
+
+    // Away and back: the view is built again, from its newest part.
+    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
+    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40))).toBe(true);
+    expect(await conv.textContent(), 'the whole 100 KB was drawn at once').not.toContain('HTTP/1.0 200 OK');
+    // Scrolled up, step by step as a reader would, the earlier part is drawn above, in order, up to the request.
+    for (let i = 0; i < 40 && !(await conv.textContent())!.startsWith('GET /big.txt'); i++) {
+      await tid('conv-scroll').evaluate((el) => el.scrollBy(0, -2000));
+      await p.waitForTimeout(50);
+    }
+    const shown = (await conv.textContent())!;
+    expect(shown.startsWith('GET /big.txt HTTP/1.0\n\nHTTP/1.0 200 OK\n'), shown.slice(0, 80)).toBe(true);
+    expect(shown).toContain(big);
+
+    // Built again, find reaches the word near the start, before any scrolling.
+    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
+    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40))).toBe(true);
+    await tid('conv-find').fill('quince');
+    await expect.poll(() => tid('conv-find-count').getAttribute('data-count')).toBe('1');
+    await tid('conv-find').fill('');
+  });
+
   it('messages arriving in a socket shown while it was empty: the conversation follows them to the newest', async () => {
     const p = page();
     await tid('new-socket-family').selectOption('AF_INET');

@@ -28,6 +28,14 @@ const MAX_BLOCKS = 1000;
  */
 const SYNC_BUDGET_BYTES = 8 * 1024;
 const SYNC_BUDGET_ENTRIES = 100;
+/**
+ * A view built afresh (another session chosen, a mode changed) draws the
+ * newest this much of its window; the rest is drawn as the reader scrolls up
+ * to it (drawEarlier), so a click onto a session with a full window answers
+ * in a frame, not after laying out 1,000 blocks or 256 KiB of text.
+ */
+const EARLIER_CHUNK_BYTES = 16 * 1024;
+const EARLIER_CHUNK_ENTRIES = 200;
 /** Of one entry, at most this much is drawn (a bulk read of megabytes would take the browser seconds to lay out); the rest is said. */
 export const ENTRY_SHOWN_MAX = 64 * 1024;
 /** A block with no line end grows to this many characters at most before the next starts. */
@@ -87,9 +95,14 @@ export class Conversation {
   private dirty = new Set<Block>();
   /** Bytes held by the ring but not shown (before the view's window). */
   skippedBytes = 0;
+  /** Entries of the window not drawn yet (from ≤ seq < to), drawn as the reader scrolls up; from = to: none. */
+  private earlier = { from: 0, to: 0 };
+  /** Where in each direction's stream the first drawn entry begins (hex offsets of what is drawn above it count back from here). */
+  private earlierOffsets: Record<Dir, number> = { in: 0, out: 0 };
 
   constructor(
-    private readonly root: HTMLElement,
+    /** Where blocks go (a fragment while drawEarlier draws above what is drawn). */
+    private root: HTMLElement | DocumentFragment,
     readonly options: ConvOptions,
   ) {
     this.decoders = { in: streamDecoder(options.encoding), out: streamDecoder(options.encoding) };
@@ -100,6 +113,8 @@ export class Conversation {
     const continuing = this.next >= ring.firstSeq && this.next <= ring.endSeq &&
       (this.next === ring.firstSeq || ring.bySeq(this.next - 1) === this.lastEntry);
     if (!continuing) this.reset(ring);
+    this.earlier.from = Math.max(this.earlier.from, ring.firstSeq);
+    if (this.earlier.to <= this.earlier.from) this.earlier = { from: 0, to: 0 };
     while (this.blocks.length > 0 && this.blocks[0]!.last < ring.firstSeq) this.dropFirst();
     // A view built afresh draws its whole window once; after that, a sync's budget applies.
     this.entryCap = ENTRY_SHOWN_MAX;
@@ -113,7 +128,60 @@ export class Conversation {
     while (this.blocks.length > 1 && (this.shownBytes > cap || this.blocks.length > MAX_BLOCKS)) {
       this.skippedBytes += this.blocks[0]!.bytes;
       this.dropFirst();
+      // The window's start moved past what was not drawn yet: it is skipped now.
+      this.skippedBytes += this.earlierBytes(ring);
+      this.earlier = { from: 0, to: 0 };
     }
+  }
+
+  /** Whether part of the window is not drawn yet (above the first block). */
+  get hasEarlier(): boolean {
+    return this.earlier.to > this.earlier.from;
+  }
+
+  /**
+   * Draws the next chunk of the window above what is drawn (the reader
+   * scrolled up to it; the browser's scroll anchoring keeps their place).
+   */
+  drawEarlier(ring: Ring<DataEntry>): boolean {
+    const { from, to } = this.earlier;
+    if (to <= from || from < ring.firstSeq || to > ring.endSeq) {
+      this.earlier = { from: 0, to: 0 };
+      return false;
+    }
+    let seq = to;
+    let bytes = 0;
+    while (seq > from && to - seq < EARLIER_CHUNK_ENTRIES && bytes < EARLIER_CHUNK_BYTES) bytes += ring.bySeq(--seq)!.bytes.byteLength;
+    // Drawn as a sync draws, into a fragment of its own: fresh decoders, the hex offsets of where the chunk begins.
+    const saved = { root: this.root, blocks: this.blocks, decoders: this.decoders, offsets: this.offsets };
+    const offsets = { ...this.earlierOffsets };
+    for (let s = seq; s < to; s++) offsets[ring.bySeq(s)!.dir] -= ring.bySeq(s)!.bytes.byteLength;
+    this.earlierOffsets = { ...offsets };
+    const fragment = document.createDocumentFragment();
+    this.root = fragment;
+    this.blocks = [];
+    this.decoders = { in: streamDecoder(this.options.encoding), out: streamDecoder(this.options.encoding) };
+    this.offsets = offsets;
+    this.entryCap = ENTRY_SHOWN_MAX;
+    try {
+      for (let s = seq; s < to; s++) this.add(ring.bySeq(s)!, s);
+      for (const b of this.dirty) b.node.data = hexdump(b.parts!, b.offset!);
+      this.dirty.clear();
+    } finally {
+      const drawn = this.blocks;
+      Object.assign(this, saved);
+      this.root.prepend(fragment);
+      this.blocks = drawn.concat(this.blocks);
+    }
+    this.earlier.to = seq;
+    return true;
+  }
+
+  /** Bytes of the window not drawn yet. */
+  private earlierBytes(ring: Ring<DataEntry>): number {
+    let n = 0;
+    for (let s = Math.max(this.earlier.from, ring.firstSeq); s < Math.min(this.earlier.to, ring.endSeq); s++) n += ring.bySeq(s)!.bytes.byteLength;
+    return n;
   }
 
   /** More than one sync's budget came: start drawing at the newest that fit, and mark what was passed over. */
@@ -136,7 +204,7 @@ export class Conversation {
     if (passed === 0) return;
     // Following a flood: the newest screenfuls replace what is drawn. Nobody reads what would
     // scroll past, and laying out a short view costs a fraction of adding to a long one.
-    if (this.options.following?.()) this.clear();
+    if (this.options.following?.()) this.clear(ring);
     this.decoders = { in: streamDecoder(this.options.encoding), out: streamDecoder(this.options.encoding) };
     this.gap(seq, this.options.fastText(passed), 'conv-gap conv-fast');
   }
@@ -160,13 +228,22 @@ export class Conversation {
     const cap = CONV_MAX_BYTES[this.options.mode];
     let seq = ring.endSeq;
     let bytes = 0;
-    while (seq > ring.firstSeq && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= cap) bytes += ring.bySeq(--seq)!.bytes.byteLength;
+    while (seq > ring.firstSeq && ring.endSeq - seq < MAX_BLOCKS && bytes + ring.bySeq(seq - 1)!.bytes.byteLength <= cap) bytes += ring.bySeq(--seq)!.bytes.byteLength;
     this.skippedBytes = ring.bytes - bytes;
-    this.next = seq;
+    // The newest chunk now; what is before it when the reader scrolls up to it.
+    let drawFrom = ring.endSeq;
+    let drawn = 0;
+    while (drawFrom > seq && ring.endSeq - drawFrom < EARLIER_CHUNK_ENTRIES && drawn < EARLIER_CHUNK_BYTES) drawn += ring.bySeq(--drawFrom)!.bytes.byteLength;
+    this.earlier = { from: seq, to: drawFrom };
+    for (let s = seq; s < drawFrom; s++) this.offsets[ring.bySeq(s)!.dir] += ring.bySeq(s)!.bytes.byteLength;
+    this.earlierOffsets = { ...this.offsets };
+    this.next = drawFrom;
   }
 
   /** Every block gone (counted as skipped), the view empty. */
-  private clear(): void {
+  private clear(ring: Ring<DataEntry>): void {
+    this.skippedBytes += this.earlierBytes(ring);
+    this.earlier = { from: 0, to: 0 };
     for (const b of this.blocks) this.skippedBytes += b.bytes;
     this.blocks = [];
     this.shownBytes = 0;
