@@ -90,6 +90,35 @@ describe('EventBatcher', () => {
     expect(batches[2]!.events[3]!.name === 'session.updated' && batches[2]!.events[3]!.payload.counters.bytesIn).toBe(17);
   });
 
+  it('counts unacknowledged data bytes too: a batch as big as the limit is the only one in flight, so a reply waits behind one, not two', () => {
+    vi.useFakeTimers();
+    const batches: { events: AnyEvent[]; seq: number }[] = [];
+    const b = new EventBatcher((events, seq) => batches.push({ events, seq }), { intervalMs: 10, maxUnacked: 2, maxUnackedBytes: 1000, maxBatchDataBytes: 1000 });
+    b.push(data(1, 1000));
+    vi.advanceTimersByTime(10);
+    expect(batches).toHaveLength(1);
+    // Bytes at the limit: waiting, though only one of two batches is out.
+    expect(b.waiting).toBe(true);
+    b.push(data(1, 600));
+    b.push(data(1, 600)); // over this batch's budget: counted, not sent
+    vi.advanceTimersByTime(50);
+    expect(batches).toHaveLength(1);
+    b.ack(1);
+    expect(batches).toHaveLength(2);
+    const second = batches[1]!.events;
+    expect(second.filter((e) => e.name === 'session.data')).toHaveLength(1);
+    expect(second.find((e) => e.name === 'session.dropped')).toMatchObject({ payload: { id: 1, bytes: 600, chunks: 1 } });
+    // Small batches: the batch count is the limit again.
+    expect(b.waiting).toBe(false);
+    b.ack(2);
+    b.push(data(1, 10));
+    vi.advanceTimersByTime(10);
+    b.push(data(1, 10));
+    vi.advanceTimersByTime(10);
+    expect(batches).toHaveLength(4);
+    expect(b.waiting).toBe(true);
+  });
+
   it('does not trust acknowledgements: beyond what was sent, backwards or not a number, they change nothing', () => {
     vi.useFakeTimers();
     const batches: AnyEvent[][] = [];

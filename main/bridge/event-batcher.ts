@@ -22,6 +22,8 @@ export interface BatcherOptions {
   maxBatchDataEntries: number;
   /** Batches sent but not yet acknowledged before sending stops (Infinity: the receiver does not acknowledge). */
   maxUnacked: number;
+  /** Data bytes sent but not yet acknowledged before sending stops: what a reply may have to wait behind. */
+  maxUnackedBytes: number;
   /** Non-data events held while waiting for an acknowledgement before a batch is sent anyway. */
   maxHeldEvents: number;
   /** True while the transport's own send buffer is full (e.g. ws.bufferedAmount is high). */
@@ -30,6 +32,12 @@ export interface BatcherOptions {
 
 /** What the transports allow a page: batches sent but not yet applied, before main stops sending. */
 export const MAX_UNACKED_BATCHES = 2;
+/**
+ * And data bytes: one full batch. A reply waits behind what was sent before
+ * it, and a page under a TCP flood takes its time over a quarter MiB (two
+ * full batches ahead put a form's answer 120 ms away; docs/BENCHMARKS.md).
+ */
+export const MAX_UNACKED_BYTES = 256 * 1024;
 
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
 // a quarter MiB or 500 entries per frame (30,000 a second) is more than
@@ -42,6 +50,7 @@ const defaults: BatcherOptions = {
   maxBatchDataBytes: 256 * 1024,
   maxBatchDataEntries: 500,
   maxUnacked: Infinity,
+  maxUnackedBytes: Infinity,
   maxHeldEvents: 10_000,
   congested: () => false,
 };
@@ -55,6 +64,9 @@ export class EventBatcher {
   private dataEntries = 0;
   private sentSeq = 0;
   private ackedSeq = 0;
+  /** Data bytes of each batch sent and not yet acknowledged, oldest first. */
+  private unacked: { seq: number; bytes: number }[] = [];
+  private unackedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
@@ -67,7 +79,7 @@ export class EventBatcher {
 
   /** True while the receiver has not acknowledged enough of what it was sent. */
   get waiting(): boolean {
-    return this.sentSeq - this.ackedSeq >= this.options.maxUnacked;
+    return this.sentSeq - this.ackedSeq >= this.options.maxUnacked || this.unackedBytes >= this.options.maxUnackedBytes;
   }
 
   push(ev: AnyEvent): void {
@@ -109,6 +121,7 @@ export class EventBatcher {
     if (!Number.isSafeInteger(seq) || seq <= this.ackedSeq) return;
     const wasWaiting = this.waiting;
     this.ackedSeq = Math.min(seq, this.sentSeq);
+    while (this.unacked.length > 0 && this.unacked[0]!.seq <= this.ackedSeq) this.unackedBytes -= this.unacked.shift()!.bytes;
     if (wasWaiting && !this.waiting) this.flush();
   }
 
@@ -120,12 +133,17 @@ export class EventBatcher {
     const batch = this.queue;
     for (const [id, d] of this.dropped) batch.push({ name: 'session.dropped', payload: { id, ...d } });
     for (const payload of this.updates.values()) batch.push({ name: 'session.updated', payload });
+    ++this.sentSeq;
+    if (this.dataBytes > 0 && this.options.maxUnackedBytes !== Infinity) {
+      this.unacked.push({ seq: this.sentSeq, bytes: this.dataBytes });
+      this.unackedBytes += this.dataBytes;
+    }
     this.queue = [];
     this.updates = new Map();
     this.dropped = new Map();
     this.dataBytes = 0;
     this.dataEntries = 0;
-    this.sink(batch, ++this.sentSeq);
+    this.sink(batch, this.sentSeq);
   }
 
   close(): void {
