@@ -317,6 +317,8 @@ describe('the workspace’s file problems in zh-CN', () => {
     ['a name twice', () => 'name: "ping" is also the name of packets/a.yaml; names must be unique (rename one)'],
     ['a name taken', () => 'a rule set named "x" already exists (rules/x.yaml)'],
     ['a file that cannot be read', () => 'cannot read: EACCES'],
+    // send.ts, for a saved packet whose target name does not resolve (with the packet's name before it).
+    ['a target that does not resolve', () => '"probe": cannot resolve nosuch.invalid: ENOTFOUND'],
   ])('%s', (_what, message) => {
     const m = message();
     expect(m).not.toBe('');

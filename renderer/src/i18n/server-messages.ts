@@ -211,6 +211,8 @@ export const ZH_PATTERNS: readonly [RegExp, (...m: string[]) => string][] = [
   [/^a rule needs a reply, close: true, or both$/, () => '规则需要 reply、close: true，或两者都有'],
   [/^unknown placeholder (\{\{.*\}\}); known: (.+) and \$0\.\.\$9$/, (p, known) => `未知的占位符 ${p}；可用的有 ${known} 以及 $0..$9`],
   [/^cannot read: (\S+)$/, (code) => `无法读取：${code}`],
+  // A saved packet's target that is a name (main/workspace/send.ts); the getaddrinfo code stays.
+  [/^cannot resolve (\S+): (\S+)$/, (host, code) => `无法解析 ${host}：${code}`],
   // The scenario runner (main/automation/runner.ts): a failed step, and the run's summary line
   [/^(.+):(\d+):(\d+): step ([\d.]+) \(([\w-]+)\): ([\s\S]+)$/, (file, line, col, index, kind, why) => `${file}:${line}:${col}：第 ${index} 步（${kind}）：${zh(why)}`],
   [/^(.+): step ([\d.]+) \(([\w-]+)\): ([\s\S]+)$/, (file, index, kind, why) => `${file}：第 ${index} 步（${kind}）：${zh(why)}`],
