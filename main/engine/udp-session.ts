@@ -143,10 +143,14 @@ export class UdpSession extends Session {
   /** While bound: a changed drop count is told even when nothing else changes (manual mode, a full queue). */
   private watchDrops(): void {
     if (this.dropsTimer || udpKernelDrops(this.inode, this.family === 'AF_INET6', true) === undefined) return;
+    // Compared with what this timer last told, not with this.kernelDropped: info() (a query) also
+    // refreshes that, and a change it saw first would otherwise never reach the view.
+    let told = this.kernelDropped;
     this.dropsTimer = setInterval(() => {
-      const before = this.kernelDropped;
       this.lookAtDrops();
-      if (this.kernelDropped !== before) this.changed();
+      if (this.kernelDropped === told) return;
+      told = this.kernelDropped;
+      this.changed();
     }, DROPS_MS);
     this.dropsTimer.unref();
   }

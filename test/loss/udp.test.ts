@@ -126,6 +126,23 @@ describe('UDP manual read mode leaves datagrams in the kernel', () => {
   });
 });
 
+describe('the kernel\'s drops reach the view', () => {
+  it('even when a query (session.list, the CLI\'s status) read the new count first', async () => {
+    const t = setup();
+    const { id, port } = await udpSession(t, 'manual'); // nothing read: the 4 KiB queue fills, the rest is dropped
+    await t.call('socket.setsockopt', { id, option: 'SO_RCVBUF', value: 4096 });
+    let told: number | undefined;
+    const events = t.router.subscribe((batch: AnyEvent[]) => {
+      for (const ev of batch) if (ev.name === 'session.updated' && ev.payload.id === id) told = ev.payload.counters.kernelDropped;
+    });
+    await sendNumbered(port, 2000, 64);
+    let queried = 0;
+    await expect.poll(async () => (queried = (await info(t, id)).counters.kernelDropped!)).toBeGreaterThan(0);
+    await expect.poll(() => told, { timeout: 5000 }).toBe(queried);
+    events.close();
+  });
+});
+
 describe('sendto to port 0', () => {
   it('is an error on the port field for sendto and for sendRepeat, with the kernel\'s EINVAL', async () => {
     const t = setup();
