@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   const args = parseServeArgs(process.argv.slice(2));
   const staticDir = resolve(__dirname, 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) usage(`the renderer is not built (${staticDir}); run npm run build first`);
-  const workbench = new Workbench({ workspace: workspaceConfig(args.workspace) });
+  const config = workspaceConfig(args.workspace, undefined, { remember: true });
+  const workbench = new Workbench({ workspace: config });
   let folder: string;
   try {
     folder = workbench.workspace.dir;
@@ -69,6 +70,9 @@ async function main(): Promise<void> {
     await workbench.close();
     usage(`--workspace: ${(e as Error).message}`);
   }
+  // The token and the port stay with the folder this start was given, not one chosen in the page
+  // and remembered: a bookmark keeps working after a switch and a restart.
+  if (config.source === 'chosen' && config.startDir !== undefined) folder = config.startDir;
   const kept = rememberedPort(folder);
   const port = args.port ?? kept ?? 0;
   const token = serveToken(folder, args.newToken);

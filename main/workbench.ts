@@ -27,7 +27,7 @@ import { clientMaterial, ownIdentity, serverMaterial, type Identity, type Server
 import { UdpSession } from './engine/udp-session.js';
 import { Probes, type ProbesOptions } from './raw/probe-service.js';
 import { sendability } from './workspace/packetsender.js';
-import { chooseWorkspaceDir, defaultDataDir, type WorkspaceSource } from './workspace/paths.js';
+import { chooseWorkspaceDir, defaultDataDir, rememberChoice, rememberedChoice, type WorkspaceSource } from './workspace/paths.js';
 import { sendSaved, type Call } from './workspace/send.js';
 import { workspaceIdentity } from './workspace/tls-identity.js';
 import { exportPackets, importPackets } from './workspace/transfer.js';
@@ -41,11 +41,26 @@ export interface WorkspaceConfig {
   source: WorkspaceSource;
   /** The mode's per-user default (shown next to the open folder). */
   defaultDir: string;
+  /** A folder chosen in the app is remembered and opened next time (the desktop app and browser mode; not the CLI). */
+  remember?: boolean;
+  /** The folder flag, environment or default gave, before a remembered choice (browser mode keeps its token and port there); default: dir. */
+  startDir?: string;
 }
 
-/** The workspace an entry point opens: --workspace DIR, else $SOCKBENCH_WORKSPACE, else `fallback` (default: the platform's data folder). */
-export function workspaceConfig(flag: string | undefined, fallback: string = defaultDataDir()): WorkspaceConfig {
-  return { ...chooseWorkspaceDir(flag, process.env, fallback), defaultDir: fallback };
+/**
+ * The workspace an entry point opens: --workspace DIR, else
+ * $SOCKBENCH_WORKSPACE, else (with `remember`) the folder last chosen in the
+ * app, else `fallback` (default: the platform's data folder).
+ */
+export function workspaceConfig(flag: string | undefined, fallback: string = defaultDataDir(), opts: { remember?: boolean } = {}): WorkspaceConfig {
+  const start = chooseWorkspaceDir(flag, process.env, fallback);
+  const remembered = opts.remember && start.source === 'default' ? rememberedChoice(fallback) : undefined;
+  return {
+    ...(remembered !== undefined ? { dir: remembered, source: 'chosen' as const } : start),
+    defaultDir: fallback,
+    startDir: start.dir,
+    ...(opts.remember ? { remember: true } : {}),
+  };
 }
 
 export interface WorkbenchOptions extends EngineOptions {
@@ -120,6 +135,14 @@ export class Workbench {
     const next = this.makeWorkspace(dir, 'chosen', old.defaultDir, false);
     old.close();
     this.openWorkspace = next;
+    if (this.workspaceConfig?.remember) {
+      try {
+        rememberChoice(old.defaultDir, next.dir);
+      } catch (e) {
+        // The switch itself worked; only the next start will not know it.
+        console.warn(`sockbench: could not remember the workspace folder ${next.dir} in ${old.defaultDir}: ${(e as Error).message}`);
+      }
+    }
     this.emit({ name: 'workspace.changed', payload: { kinds: ['workspace', 'packets'], reopened: true } });
     return next;
   }

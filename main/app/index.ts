@@ -19,9 +19,9 @@ export function startApp(distDir: string): void {
   registerAppScheme();
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-  // --workspace DIR (npm start passes it through), else $SOCKBENCH_WORKSPACE, else userData/workspace.
+  // --workspace DIR (npm start passes it through), else $SOCKBENCH_WORKSPACE, else the folder last chosen in the app, else userData/workspace.
   const flag = takeWorkspaceFlag(process.argv.slice(1));
-  const workspace = workspaceConfig('workspace' in flag ? flag.workspace : undefined, join(app.getPath('userData'), 'workspace'));
+  const workspace = workspaceConfig('workspace' in flag ? flag.workspace : undefined, join(app.getPath('userData'), 'workspace'), { remember: true });
   const workbench = new Workbench({ worker: { launch: utilityLauncher }, workspace });
   const router = createRouter(workbench);
   const preload = join(distDir, 'preload.cjs');

@@ -2,7 +2,7 @@
 // the per-user default (the desktop app: under Electron's userData; browser
 // mode and the CLI: the platform's data folder). And the check a folder must
 // pass before it is opened (main never opens a path the renderer sent unchecked).
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { EngineError } from '../core/errors.js';
@@ -23,6 +23,38 @@ export function chooseWorkspaceDir(flag: string | undefined, env: NodeJS.Process
   const fromEnv = env.SOCKBENCH_WORKSPACE;
   if (fromEnv) return { dir: resolve(fromEnv), source: 'env' };
   return { dir: fallback, source: 'default' };
+}
+
+/**
+ * The file in the default workspace folder that remembers the folder last
+ * chosen in the app (the desktop app and browser mode) instead of it: JSON
+ * { "dir": "/abs/path" }. Read only when no --workspace or
+ * $SOCKBENCH_WORKSPACE says otherwise; the CLI never reads it.
+ */
+export const CHOSEN_FILE = '.sockbench-chosen-folder.json';
+
+/** The folder last chosen in the app, if it is still a folder; undefined: none, or it is gone (the default opens). */
+export function rememberedChoice(defaultDir: string): string | undefined {
+  try {
+    const { dir } = JSON.parse(readFileSync(join(defaultDir, CHOSEN_FILE), 'utf8')) as { dir?: unknown };
+    if (typeof dir === 'string' && isAbsolute(dir) && statSync(dir).isDirectory()) return dir;
+  } catch {
+    // No file, not JSON, or the folder is gone: the default.
+  }
+  return undefined;
+}
+
+/** Remembers `dir` as the folder the app opens next time; the default folder itself is remembered as no choice. */
+export function rememberChoice(defaultDir: string, dir: string): void {
+  const file = join(defaultDir, CHOSEN_FILE);
+  if (resolve(dir) === resolve(defaultDir)) {
+    rmSync(file, { force: true });
+    return;
+  }
+  mkdirSync(defaultDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ dir: resolve(dir) })}\n`);
+  renameSync(tmp, file);
 }
 
 const bad = (message: string): EngineError => new EngineError('BAD_REQUEST', message, undefined, 'dir');

@@ -4,7 +4,7 @@
 // duplicate, delete and undo, see an outside edit arrive, settle a conflict,
 // export the session as pcapng; then reload the page and restart the server
 // and find everything still there. Screenshots of each step are looked at.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -178,4 +178,47 @@ describe.skipIf(suite.skip)(`the workspace in the browser (${suite.title})`, () 
     await tid('language-switch').selectOption('en');
     expect(wb.pageErrors).toEqual([]);
   }, 90_000);
+});
+
+describe.skipIf(suite.skip)(`a folder chosen in the page is remembered (${suite.title})`, () => {
+  // Started as a person starts it: no --workspace, no $SOCKBENCH_WORKSPACE; a per-user data folder of the test's own.
+  const data = mkdtempSync(join(tmpdir(), 'sockbench-e2e-data-'));
+  const env = { SOCKBENCH_WORKSPACE: undefined, XDG_DATA_HOME: data };
+  const plain = [process.execPath, 'dist/serve.cjs', '--port', '0'];
+  const defaultDir = join(data, 'sockbench');
+  let w: Workbench | undefined;
+  afterAll(async () => void (await w?.close()));
+  const tid = (id: string) => w!.page.getByTestId(id);
+  const restart = async () => {
+    await w!.close();
+    w = await openWorkbench(plain, { env });
+  };
+  const switchTo = async (folder: string) => {
+    await tid('workspace-switch').click();
+    await tid('workspace-folder').fill(folder);
+    await tid('workspace-open').click();
+    await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(folder);
+  };
+
+  it('opens it again after a restart (with the same token); switching back to the default forgets it; a folder gone since opens the default', async () => {
+    w = await openWorkbench(plain, { env });
+    await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(defaultDir);
+    const token = new URL(w.url).hash;
+    const other = mkdtempSync(join(tmpdir(), 'sockbench-e2e-chosen-'));
+    await switchTo(other);
+    await restart();
+    await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(other);
+    expect(new URL(w.url).hash, 'the token is kept with the default folder: a bookmark still works').toBe(token);
+
+    await switchTo(defaultDir);
+    await restart();
+    await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(defaultDir);
+
+    const gone = mkdtempSync(join(tmpdir(), 'sockbench-e2e-gone-'));
+    await switchTo(gone);
+    rmSync(gone, { recursive: true });
+    await restart();
+    await poll(() => tid('workspace-dir').getAttribute('data-dir')).toBe(defaultDir);
+    expect(w.pageErrors).toEqual([]);
+  }, 60_000);
 });

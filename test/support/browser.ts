@@ -33,15 +33,29 @@ export async function launch(extraArgs: readonly string[] = []): Promise<Browser
 /** `node dist/serve.cjs --port 0`, as serve() starts it by default. */
 const SERVE_COMMAND: readonly string[] = [process.execPath, 'dist/serve.cjs', '--port', '0'];
 
+export interface ServeOptions {
+  /** Set in the server's environment; undefined removes a variable (e.g. SOCKBENCH_WORKSPACE, to open the default folder). */
+  env?: Record<string, string | undefined>;
+}
+
 /**
  * Starts `node dist/serve.cjs --port 0` (or `command`, which must exec it in
  * the end, e.g. through capsh) and resolves with the URL it prints.
  */
-export async function serve(command: readonly string[] = SERVE_COMMAND): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
+export async function serve(command: readonly string[] = SERVE_COMMAND, opts: ServeOptions = {}): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
   if (!existsSync('dist/serve.cjs')) throw new Error('dist/serve.cjs is missing: run `npm run build` (npm test does it first)');
   const [cmd, ...args] = command;
-  // Each server gets a workspace of its own (a test that wants one passes --workspace, which wins).
-  const env = { ...process.env, SOCKBENCH_WORKSPACE: mkdtempSync(join(tmpdir(), 'sockbench-e2e-ws-')) };
+  // Each server gets a workspace of its own (a test that wants one passes --workspace, which wins), and a
+  // per-user data folder of its own: what the page remembers there (a folder chosen in it) stays in the test.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SOCKBENCH_WORKSPACE: mkdtempSync(join(tmpdir(), 'sockbench-e2e-ws-')),
+    XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'sockbench-e2e-data-')),
+  };
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -73,8 +87,8 @@ export async function serve(command: readonly string[] = SERVE_COMMAND): Promise
  */
 export type Workbench = { browser: Browser; url: string; page: Page; pageErrors: string[]; close: () => Promise<void> };
 
-export async function openWorkbench(command?: readonly string[]): Promise<Workbench> {
-  const server = await serve(command);
+export async function openWorkbench(command?: readonly string[], opts: ServeOptions = {}): Promise<Workbench> {
+  const server = await serve(command, opts);
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const pageErrors: string[] = [];
