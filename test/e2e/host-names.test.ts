@@ -2,8 +2,9 @@
 // getaddrinfo() lists what `localhost` resolves to as the system resolves it,
 // connect to the name works and the trace shows the lookup and the address
 // used; an unknown name is EAI_NONAME explained on the address field, in
-// English and in Chinese.
+// English and in Chinese. bind and sendto offer the same picker.
 import { lookup } from 'node:dns/promises';
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,35 @@ describe.skipIf(suite.skip)(`host names in the forms (${suite.title})`, () => {
     const gai = rows.find((r) => r.includes('getaddrinfo'));
     expect(gai).toMatch(/host='localhost'/);
     expect(gai).toMatch(/using 127\.0\.0\.1/);
+  });
+
+  it('bind and sendto offer the same picker: a picked address fills the field, and the datagram reaches the peer', async () => {
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+    const got = new Promise<string>((r) => peer.once('message', (m) => r(m.toString())));
+    try {
+      await tid('new-socket-family').selectOption('AF_INET');
+      await tid('new-socket-type').selectOption('SOCK_DGRAM');
+      await tid('new-socket-submit').click();
+      await wb.page.waitForSelector('[data-testid=session-state][data-state=created]');
+      await tid('bind-address').fill('localhost');
+      await tid('lookup-submit').click();
+      await wb.page.locator('[data-testid=lookup-address]:not([disabled])', { hasText: '127.0.0.1' }).click();
+      expect(await tid('bind-address').inputValue()).toBe('127.0.0.1');
+      await expect.poll(() => wb.page.getByTestId('lookup-submit').count()).toBe(0); // an address now: no picker
+      await tid('bind-submit').click();
+      await wb.page.waitForSelector('[data-testid=session-state][data-state=bound]');
+      await tid('sendto-address').fill('localhost');
+      await tid('sendto-port').fill(String((peer.address() as { port: number }).port));
+      await tid('lookup-submit').click();
+      await wb.page.locator('[data-testid=lookup-address]:not([disabled])', { hasText: '127.0.0.1' }).click();
+      expect(await tid('sendto-address').inputValue()).toBe('127.0.0.1');
+      await tid('composer-input').fill('picked');
+      await tid('composer-input').press('Control+Enter');
+      expect(await got).toBe('picked');
+    } finally {
+      peer.close();
+    }
   });
 
   it('an unknown name: EAI_NONAME explained on the address field, then in Chinese', async () => {
