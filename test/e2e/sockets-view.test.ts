@@ -293,6 +293,9 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
             return out;
           });
           expect(clipped, `${kind} ${w}×${h} ${lang}`).toEqual([]);
+          // The composer's choices (and for UDP the sendto fields and repeat) stay on one line above the text.
+          const rows = await p.evaluate(() => new Set(Array.from(document.querySelectorAll('.composer-head > .field')).map((f) => Math.round(f.getBoundingClientRect().top))).size);
+          expect(rows, `composer head lines, ${kind} ${w}×${h} ${lang}`).toBe(1);
           // The data panes (log and trace) get at least half the window's height.
           const panes = await tid('panes').evaluate((el) => el.getBoundingClientRect().height);
           expect(panes, `${kind} ${w}×${h} ${lang}`).toBeGreaterThanOrEqual(h / 2);
