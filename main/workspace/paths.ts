@@ -2,10 +2,11 @@
 // the per-user default (the desktop app: under Electron's userData; browser
 // mode and the CLI: the platform's data folder). And the check a folder must
 // pass before it is opened (main never opens a path the renderer sent unchecked).
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { EngineError } from '../core/errors.js';
+import { writeFileAtomic } from './atomic.js';
 
 export type WorkspaceSource = 'default' | 'flag' | 'env' | 'chosen';
 
@@ -52,9 +53,7 @@ export function rememberChoice(defaultDir: string, dir: string): void {
     return;
   }
   mkdirSync(defaultDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ dir: resolve(dir) })}\n`);
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify({ dir: resolve(dir) })}\n`);
 }
 
 const bad = (message: string): EngineError => new EngineError('BAD_REQUEST', message, undefined, 'dir');
