@@ -7,6 +7,7 @@ import { createSSRApp, h } from 'vue';
 import { renderToString } from 'vue/server-renderer';
 import type { SessionInfo } from '../../../shared/contract/index.js';
 import { i18n } from '../i18n/index.js';
+import { VIEW_PERIOD_MS } from '../lib/view-clock.js';
 import { useLog } from '../stores/log.js';
 import { useSessions } from '../stores/sessions.js';
 import SessionCounters from './SessionCounters.vue';
@@ -21,7 +22,10 @@ async function render(counters: Partial<SessionInfo['counters']>, skipped?: { by
   setActivePinia(pinia);
   const sessions = useSessions();
   sessions.apply(session(counters));
-  if (skipped) useLog().noteDropped(4, skipped.bytes, skipped.chunks);
+  if (skipped) {
+    useLog().noteDropped(4, skipped.bytes, skipped.chunks);
+    await new Promise((r) => setTimeout(r, VIEW_PERIOD_MS + 20)); // skips are counted on screen at the view clock
+  }
   const s = sessions.byId.get(4)!;
   i18n.global.locale.value = locale;
   const app = createSSRApp({ render: () => h('dl', h(SessionCounters, { sessionId: 4, counters: s.counters })) });

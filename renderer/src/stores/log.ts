@@ -5,6 +5,7 @@ import { defineStore } from 'pinia';
 import { markRaw, reactive, shallowRef } from 'vue';
 import type { DataEntry } from '../../../shared/contract/index.js';
 import { Ring } from '../../../shared/ring.js';
+import { atNextTick } from '../lib/view-clock.js';
 
 export const LOG_MAX_ENTRIES = 5_000;
 export const LOG_MAX_BYTES = 4 * 1024 * 1024;
@@ -59,10 +60,25 @@ export const useLog = defineStore('log', () => {
     return d;
   }
 
+  /** Skips counted since the view clock last drew them (a flood skips some in every batch). */
+  const heldDrops = new Map<number, { bytes: number; chunks: number }>();
+  function applyHeldDrops(): void {
+    for (const [id, h] of heldDrops) {
+      const d = dropsOf(id);
+      d.floodBytes += h.bytes;
+      d.floodChunks += h.chunks;
+    }
+    heldDrops.clear();
+  }
+
+  /** Entries the bridge skipped: marked in the ring now, the count shown at the view clock's pace. */
   function noteDropped(id: number, bytes: number, chunks: number): void {
-    const d = dropsOf(id);
-    d.floodBytes += bytes;
-    d.floodChunks += chunks;
+    const h = heldDrops.get(id);
+    if (h) {
+      h.bytes += bytes;
+      h.chunks += chunks;
+    } else heldDrops.set(id, { bytes, chunks });
+    atNextTick(applyHeldDrops);
     const r = ring(id);
     let g = gaps.get(id);
     if (!g) gaps.set(id, (g = new Map()));
@@ -103,6 +119,7 @@ export const useLog = defineStore('log', () => {
     rings.delete(id);
     gaps.delete(id);
     drops.delete(id);
+    heldDrops.delete(id);
     horizons.delete(id);
     bump();
   }

@@ -33,14 +33,25 @@ describe('log store', () => {
     expect(log.rings.get(1)!.toArray().map((e) => e.tUs)).toEqual([5, 10, 30, 40]);
   });
 
-  it('bumps its version once per batch and counts what the bridge dropped', () => {
+  it('bumps its version once per batch and counts what the bridge dropped, shown at the view clock', async () => {
     const log = useLog();
     const v = log.version;
     log.addMany([data(2, 1, 1), data(2, 2, 2), data(3, 3, 3)]);
     expect(log.version).toBe(v + 1);
     log.noteDropped(2, 100, 3);
     log.noteDropped(2, 50, 1);
+    // Marked at once where the gap is (the next entry's sequence number)...
+    expect(log.gapBefore(2, 2)).toBe(150);
+    // ...and counted on screen once per view tick: a flood skips some in every batch, and the log's
+    // header redrawn with each one cost the page a sixth of a core (docs/BENCHMARKS.md).
+    expect(log.drops.get(2)?.floodChunks ?? 0).toBe(0);
+    await viewTick();
     expect(log.drops.get(2)).toMatchObject({ floodBytes: 150, floodChunks: 4 });
+    log.forget(2);
+    log.noteDropped(2, 10, 1);
+    log.forget(2);
+    await viewTick();
+    expect(log.drops.get(2)).toBeUndefined(); // a session gone before the tick is not brought back
   });
 });
 
