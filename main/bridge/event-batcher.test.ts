@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventBatcher } from './event-batcher.js';
+import { ENTRY_FRAME_BYTES, EventBatcher } from './event-batcher.js';
 import type { AnyEvent, SessionInfo } from '../../shared/contract/index.js';
 
 afterEach(() => vi.useRealTimers());
@@ -41,6 +41,33 @@ describe('EventBatcher', () => {
     const dropped = all.filter((e) => e.name === 'session.dropped').map((e) => (e.name === 'session.dropped' ? e.payload : null));
     expect(shown).toBe(2);
     expect(dropped).toEqual([{ id: 7, bytes: 120, chunks: 3 }, { id: 7, bytes: 1, chunks: 1 }]);
+  });
+
+  it('sends a page at most maxDataBytesPerSecond of data after a first full batch, and counts the rest', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const batches: AnyEvent[][] = [];
+    const cost = 1000 + ENTRY_FRAME_BYTES;
+    // One batch may carry 10 entries' worth; the page is sent 10 a second after that.
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataBytes: 10 * cost - ENTRY_FRAME_BYTES, maxDataBytesPerSecond: 10 * cost, now: () => now });
+    const shownIn = (from: number) => batches.slice(from).flat().filter((e) => e.name === 'session.data').length;
+    const droppedIn = (from: number) => batches.slice(from).flat().reduce((n, e) => n + (e.name === 'session.dropped' ? e.payload.chunks : 0), 0);
+    // A quiet session's answer of one full batch arrives whole.
+    for (let i = 0; i < 10; i++) b.push(data(3, 1000));
+    vi.advanceTimersByTime(10);
+    expect([shownIn(0), droppedIn(0)]).toEqual([10, 0]);
+    // A flood right after it: nothing more until the allowance has grown again...
+    for (let i = 0; i < 50; i++) b.push(data(3, 1000));
+    b.push({ name: 'session.updated', payload: info(3, 60_000) });
+    vi.advanceTimersByTime(10);
+    expect([shownIn(1), droppedIn(1)]).toEqual([0, 50]);
+    // ...which it does at the rate: half a second later, 5 entries' worth.
+    now = 500;
+    for (let i = 0; i < 50; i++) b.push(data(3, 1000));
+    vi.advanceTimersByTime(10);
+    expect([shownIn(2), droppedIn(2)]).toEqual([5, 45]);
+    // Counters are never held back by it.
+    expect(batches[1]!.some((e) => e.name === 'session.updated' && e.payload.counters.bytesIn === 60_000)).toBe(true);
   });
 
   it('sends nothing after close', () => {

@@ -24,6 +24,14 @@ export interface BatcherOptions {
   maxUnacked: number;
   /** Data bytes sent but not yet acknowledged before sending stops: what a reply may have to wait behind. */
   maxUnackedBytes: number;
+  /**
+   * Data a page is sent per second, in frame bytes (an entry's bytes plus
+   * ENTRY_FRAME_BYTES), with one full batch as the burst; the rest is counted
+   * as dropped. Infinity: no limit.
+   */
+  maxDataBytesPerSecond: number;
+  /** The clock for that rate, ms. */
+  now: () => number;
   /** Non-data events held while waiting for an acknowledgement before a batch is sent anyway. */
   maxHeldEvents: number;
   /** True while the transport's own send buffer is full (e.g. ws.bufferedAmount is high). */
@@ -39,6 +47,19 @@ export const MAX_UNACKED_BATCHES = 2;
  */
 export const MAX_UNACKED_BYTES = 256 * 1024;
 
+/** What a session.data event takes in a wire frame beyond its bytes (name, id, dir, time, a UDP peer): ~170 B. */
+export const ENTRY_FRAME_BYTES = 170;
+
+/**
+ * And per second: 2 MiB of data in frames, after a first full batch. Each
+ * MiB a page is sent costs Chromium's main thread 20-27 ms before any script
+ * runs (measured with a bare page), and the page shows a few dozen rows; the
+ * session's own log in main keeps what "save received" and pcapng need. At
+ * 50k datagrams/s this took the renderer from 62-66 % of a core to 55-57 %
+ * (docs/BENCHMARKS.md).
+ */
+export const MAX_PAGE_DATA_PER_SECOND = 2 * 1024 * 1024;
+
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
 // a quarter MiB or 500 entries per frame (30,000 a second) is more than
 // anyone can read (at 50k datagrams/s, 2,000 per batch cost the page 25 ms a
@@ -51,6 +72,8 @@ const defaults: BatcherOptions = {
   maxBatchDataEntries: 500,
   maxUnacked: Infinity,
   maxUnackedBytes: Infinity,
+  maxDataBytesPerSecond: Infinity,
+  now: () => performance.now(),
   maxHeldEvents: 10_000,
   congested: () => false,
 };
@@ -69,12 +92,33 @@ export class EventBatcher {
   private unackedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Frame bytes of data that may still be sent now (maxDataBytesPerSecond), and when it was last topped up. */
+  private credit: number;
+  private creditAt: number;
 
   constructor(
     private readonly sink: (events: AnyEvent[], seq: number) => void,
     options: Partial<BatcherOptions> = {},
   ) {
     this.options = { ...defaults, ...options };
+    this.credit = this.burst;
+    this.creditAt = this.options.now();
+  }
+
+  /** A quiet session's answer, up to one full batch, is sent whole however fast it comes. */
+  private get burst(): number {
+    return this.options.maxBatchDataBytes + ENTRY_FRAME_BYTES;
+  }
+
+  /** Takes `cost` frame bytes from the per-second allowance, if it has them. */
+  private spend(cost: number): boolean {
+    if (this.options.maxDataBytesPerSecond === Infinity) return true;
+    const now = this.options.now();
+    this.credit = Math.min(this.burst, this.credit + ((now - this.creditAt) * this.options.maxDataBytesPerSecond) / 1000);
+    this.creditAt = now;
+    if (this.credit < Math.min(cost, this.burst)) return false;
+    this.credit -= cost;
+    return true;
   }
 
   /** True while the receiver has not acknowledged enough of what it was sent. */
@@ -94,7 +138,8 @@ export class EventBatcher {
         this.dropped.has(ev.payload.id) ||
         this.dataBytes + n > this.options.maxBatchDataBytes ||
         this.dataEntries >= this.options.maxBatchDataEntries ||
-        this.options.congested()
+        this.options.congested() ||
+        !this.spend(n + ENTRY_FRAME_BYTES)
       ) {
         const d = this.dropped.get(ev.payload.id);
         if (d) {
