@@ -313,7 +313,7 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await p.setViewportSize({ width: 1440, height: 900 });
   });
 
-  it('a 100 KB answer, the session chosen again: its newest part shows at once, the rest as the reader scrolls up, and find looks through all of it', async () => {
+  it('a 100 KB answer: its newest part shows at once, the rest as the reader scrolls up, and find looks through all of it', async () => {
     const p = page();
     // ~100 KB of numbered lines; the word "quince" only near the start.
     const big = Array.from({ length: 1400 }, (_, i) => `${String(i).padStart(4, '0')} ${i === 3 ? 'quince ' : ''}${'abcdefghij'.repeat(7)}`).join('\n') + '\n';
@@ -321,7 +321,6 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     await tid('new-socket-type').selectOption('SOCK_STREAM');
     await tid('new-socket-submit').click();
     await p.waitForSelector('[data-testid=session-state][data-state=created]');
-    const id = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
     await tid('connect-port').fill(String(httpPort));
     await tid('connect-submit').click();
     await p.waitForSelector('[data-testid=session-state][data-state=connected]');
@@ -331,10 +330,6 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     const conv = tid('conv-content');
     await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40)), { timeout: 10_000 }).toBe(true);
 
-    // Away and back: the view is built again, from its newest part.
-    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
-    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
-    await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40))).toBe(true);
     expect(await conv.textContent(), 'the whole 100 KB was drawn at once').not.toContain('HTTP/1.0 200 OK');
     // Scrolled up, step by step as a reader would, the earlier part is drawn above, in order, up to the request.
     for (let i = 0; i < 40 && !(await conv.textContent())!.startsWith('GET /big.txt'); i++) {
@@ -345,13 +340,57 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
     expect(shown.startsWith('GET /big.txt HTTP/1.0\n\nHTTP/1.0 200 OK\n'), shown.slice(0, 80)).toBe(true);
     expect(shown).toContain(big);
 
-    // Built again, find reaches the word near the start, before any scrolling.
-    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
-    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    // Built again (which directions it shows changed), find reaches the word near the start, before any scrolling.
+    await tid('conv-show').selectOption('in');
+    await tid('conv-show').selectOption('both');
     await expect.poll(async () => (await conv.textContent())?.includes(big.slice(-40))).toBe(true);
+    expect(await conv.textContent(), 'built again from its newest part').not.toContain('HTTP/1.0 200 OK');
     await tid('conv-find').fill('quince');
     await expect.poll(() => tid('conv-find-count').getAttribute('data-count')).toBe('1');
     await tid('conv-find').fill('');
+  });
+
+  it('a session chosen again is as the reader left it: scrolled up, the row they opened open, and what came meanwhile there', async () => {
+    const p = page();
+    await tid('new-socket-family').selectOption('AF_INET');
+    await tid('new-socket-type').selectOption('SOCK_DGRAM');
+    await tid('new-socket-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=created]');
+    const id = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
+    await tid('bind-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
+    const port = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+    const send = (from: number, n: number) => run('python3', ['-c', String.raw`
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${from}, ${from + n}):
+    s.sendto(b"reading %03d" % i, ("127.0.0.1", ${port}))
+`]).exited;
+    expect(await send(0, 30)).toBe(0);
+    await expect.poll(() => tid('log-count').getAttribute('data-n')).toBe('30');
+    // Scrolled up a little (the log stops following), a row opened into its hexdump.
+    const scroller = p.locator('.datalog .pane-scroll');
+    await scroller.evaluate((el) => el.scrollBy(0, -100));
+    await expect.poll(() => tid('log-follow').getAttribute('aria-pressed')).toBe('false');
+    await p.locator('[data-testid=log-row]').first().click();
+    const dump = p.locator('[data-testid=log-hexdump]');
+    await expect.poll(() => dump.count()).toBe(1);
+    const opened = (await dump.textContent())!.match(/reading \d{3}/)![0];
+    const top = await scroller.evaluate((el) => el.scrollTop);
+
+    // Away (another session's view shows) while 20 more arrive, and back.
+    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
+    await p.waitForSelector(`[data-testid=session-view][data-session-id="${tcpId}"]`);
+    expect(await send(30, 20)).toBe(0);
+    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+    await p.waitForSelector(`[data-testid=session-view][data-session-id="${id}"]`);
+    await expect.poll(() => tid('log-count').getAttribute('data-n')).toBe('50');
+    expect(await tid('session-bytes-in').getAttribute('data-chunks')).toBe('50');
+    // Where the reader was: the same place, the same row open, not following.
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(top);
+    expect(await dump.count()).toBe(1);
+    expect(await dump.textContent()).toContain(opened);
+    expect(await tid('log-follow').getAttribute('aria-pressed')).toBe('false');
   });
 
   it('messages arriving in a socket shown while it was empty: the conversation follows them to the newest', async () => {

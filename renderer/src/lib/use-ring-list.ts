@@ -6,7 +6,7 @@
 // written only when it must move, and nothing happens while the list is not
 // shown (it catches up when it is).
 import { useVirtualizer } from '@tanstack/vue-virtual';
-import { computed, onActivated, onBeforeUnmount, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
+import { computed, onActivated, onBeforeUnmount, onDeactivated, onMounted, ref, shallowRef, watch, type WatchSource } from 'vue';
 import type { Ring } from '../../../shared/ring.js';
 import { useTail } from './use-tail.js';
 import { atNextTick, cancelTick } from './view-clock.js';
@@ -54,6 +54,8 @@ export function useRingList(o: RingListOptions) {
   const synced = shallowRef(0);
   let firstSeq = 0;
   let stale = false;
+  /** In a kept-alive view that is not shown (another session's view is). */
+  let deactivated = false;
 
   const virtualizer = useVirtualizer(
     computed(() => ({
@@ -80,7 +82,7 @@ export function useRingList(o: RingListOptions) {
   }
 
   function sync(): void {
-    if (o.active && !o.active()) {
+    if (deactivated || (o.active && !o.active())) {
       stale = true;
       return;
     }
@@ -100,7 +102,11 @@ export function useRingList(o: RingListOptions) {
   if (o.active) watch(o.active, (shown) => shown && stale && sync());
   onMounted(sync);
   // In a KeepAlive'd view, catch up with what came while it was hidden.
-  onActivated(sync);
+  onDeactivated(() => (deactivated = true));
+  onActivated(() => {
+    deactivated = false;
+    sync();
+  });
 
   const total = computed(() => virtualizer.value.getTotalSize());
   return { scrollEl, count, synced, tail, virtualizer, total };

@@ -1,7 +1,7 @@
 // Keeps a log-like scroll view at its newest line while the person is there,
 // and keeps what they are reading still when they have scrolled up, even as
 // old entries fall out of the ring at the top.
-import { ref, type Ref } from 'vue';
+import { onActivated, ref, type Ref } from 'vue';
 
 /**
  * `bottom`: the scrollTop that shows the last line, when the caller knows it
@@ -60,6 +60,16 @@ export function useTail(el: Ref<HTMLElement | null>, bottom: () => number | null
     following.value = true;
     afterChange(0);
   }
+
+  // A kept-alive view (a session shown again) comes back with its scrollers
+  // at the top: the browser forgets their places while they are out of the
+  // page. Back to where the reader was, or to the newest when following.
+  onActivated(() => {
+    const e = el.value;
+    if (!e) return;
+    if (following.value) afterChange(0);
+    else e.scrollTop = lastTop;
+  });
 
   return { following, onScroll, afterChange, follow };
 }
