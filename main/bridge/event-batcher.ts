@@ -51,14 +51,15 @@ export const MAX_UNACKED_BYTES = 256 * 1024;
 export const ENTRY_FRAME_BYTES = 170;
 
 /**
- * And per second: 2 MiB of data in frames, after a first full batch. Each
+ * And per second: 3 MiB of data in frames, after a first full batch. Each
  * MiB a page is sent costs Chromium's main thread 20-27 ms before any script
  * runs (measured with a bare page), and the page shows a few dozen rows; the
- * session's own log in main keeps what "save received" and pcapng need. At
- * 50k datagrams/s this took the renderer from 62-66 % of a core to 55-57 %
+ * session's own log in main keeps what "save received" and pcapng need. 3 MiB
+ * still shows every datagram of 10k/s of 64 B (234 B each in a frame); at
+ * 50k/s, 2 MiB took the renderer from 62-66 % of a core to 55-57 %
  * (docs/BENCHMARKS.md).
  */
-export const MAX_PAGE_DATA_PER_SECOND = 2 * 1024 * 1024;
+export const MAX_PAGE_DATA_PER_SECOND = 3 * 1024 * 1024;
 
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
 // a quarter MiB or 500 entries per frame (30,000 a second) is more than
