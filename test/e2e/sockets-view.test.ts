@@ -69,6 +69,19 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
 
   const focused = () => page().evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName);
 
+  /** A new UDP socket, bound to 127.0.0.1 on a port the kernel picks, shown: its session id and port. */
+  async function boundUdp(): Promise<{ id: string; port: number }> {
+    const p = page();
+    await tid('new-socket-family').selectOption('AF_INET');
+    await tid('new-socket-type').selectOption('SOCK_DGRAM');
+    await tid('new-socket-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=created]');
+    const id = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
+    await tid('bind-submit').click();
+    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
+    return { id, port: Number((await tid('session-local').textContent())!.trim().split(':').pop()) };
+  }
+
   it('keyboard only: create → connect → send → read a 6.5 KB http.server answer in the conversation view, and find a word in it', async () => {
     const p = page();
     let presses = 0;
@@ -352,14 +365,7 @@ describe.skipIf(chromium.skip || python.skip)(`the Sockets view: conversation, l
 
   it('a session chosen again is as the reader left it: scrolled up, the row they opened open, and what came meanwhile there', async () => {
     const p = page();
-    await tid('new-socket-family').selectOption('AF_INET');
-    await tid('new-socket-type').selectOption('SOCK_DGRAM');
-    await tid('new-socket-submit').click();
-    await p.waitForSelector('[data-testid=session-state][data-state=created]');
-    const id = (await p.locator('[data-testid=session-item][aria-current=true]').getAttribute('data-session-id'))!;
-    await tid('bind-submit').click();
-    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
-    const port = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+    const { id, port } = await boundUdp();
     const send = (from: number, n: number) => run('python3', ['-c', String.raw`
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -395,13 +401,7 @@ for i in range(${from}, ${from + n}):
 
   it('messages arriving in a socket shown while it was empty: the conversation follows them to the newest', async () => {
     const p = page();
-    await tid('new-socket-family').selectOption('AF_INET');
-    await tid('new-socket-type').selectOption('SOCK_DGRAM');
-    await tid('new-socket-submit').click();
-    await p.waitForSelector('[data-testid=session-state][data-state=created]');
-    await tid('bind-submit').click();
-    await p.waitForSelector('[data-testid=session-state][data-state=bound]');
-    const port = Number((await tid('session-local').textContent())!.trim().split(':').pop());
+    const { port } = await boundUdp();
     // Many more than the pane shows, a little apart, as a device reporting would send them.
     const py = run('python3', ['-c', String.raw`
 import socket, time
