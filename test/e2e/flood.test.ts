@@ -66,6 +66,17 @@ describe.skipIf(chromium.skip || python.skip)(`the page under a UDP flood (${chr
       await item(flooded.id).click();
       await expect.poll(selectedId).toBe(flooded.id);
       await wb.page.waitForSelector(`[data-testid=session-summary][data-session-id="${flooded.id}"]`);
+      // Back on the flooded session, its log still follows and shows rows (not an empty pane
+      // scrolled away from where its rows are drawn).
+      const rowsOnScreen = () => wb.page.evaluate(() => {
+        const box = document.querySelector('.datalog .pane-scroll')!.getBoundingClientRect();
+        return [...document.querySelectorAll('[data-testid=log-row]')].filter((r) => {
+          const b = r.getBoundingClientRect();
+          return b.bottom > box.top && b.top < box.bottom;
+        }).length;
+      });
+      await expect.poll(rowsOnScreen, { timeout: 500, message: 'no log row on screen after coming back' }).toBeGreaterThan(3);
+      expect(await tid('log-follow').getAttribute('aria-pressed')).toBe('true');
       const atClick = await chunksShown();
       await wb.page.screenshot({ path: `${SHOTS}/flood-udp.png` });
       // The flood went on after the clicks were answered: the selection changed before it ended.
@@ -74,7 +85,6 @@ describe.skipIf(chromium.skip || python.skip)(`the page under a UDP flood (${chr
       flood.end();
       const { sent } = await flood.done;
       expect(sent).toBeGreaterThan(atClick);
-
       // Main's own view of the session (read after the flood: a second connection has its own batcher).
       const api = await connectBridge(wb.url);
       let session: SessionInfo | undefined;

@@ -374,8 +374,28 @@ for i in range(${from}, ${from + n}):
 `]).exited;
     expect(await send(0, 30)).toBe(0);
     await expect.poll(() => tid('log-count').getAttribute('data-n')).toBe('30');
-    // Scrolled up a little (the log stops following), a row opened into its hexdump.
     const scroller = p.locator('.datalog .pane-scroll');
+    const away = async () => {
+      await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
+      await p.waitForSelector(`[data-testid=session-view][data-session-id="${tcpId}"]`);
+    };
+    const back = async () => {
+      await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
+      await p.waitForSelector(`[data-testid=session-view][data-session-id="${id}"]`);
+    };
+    // Following, away and back with nothing new: the newest rows are on screen, not an empty pane.
+    await away();
+    await back();
+    const rowsOnScreen = () => scroller.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      return [...el.querySelectorAll('[data-testid=log-row]')].filter((r) => {
+        const b = r.getBoundingClientRect();
+        return b.bottom > box.top && b.top < box.bottom;
+      }).length;
+    });
+    await expect.poll(rowsOnScreen, { timeout: 1_000 }).toBeGreaterThan(3);
+    expect(await scroller.evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop)).toBeLessThan(2);
+    // Scrolled up a little (the log stops following), a row opened into its hexdump.
     await scroller.evaluate((el) => el.scrollBy(0, -100));
     await expect.poll(() => tid('log-follow').getAttribute('aria-pressed')).toBe('false');
     await p.locator('[data-testid=log-row]').first().click();
@@ -385,11 +405,9 @@ for i in range(${from}, ${from + n}):
     const top = await scroller.evaluate((el) => el.scrollTop);
 
     // Away (another session's view shows) while 20 more arrive, and back.
-    await p.locator(`[data-testid=session-item][data-session-id="${tcpId}"]`).click();
-    await p.waitForSelector(`[data-testid=session-view][data-session-id="${tcpId}"]`);
+    await away();
     expect(await send(30, 20)).toBe(0);
-    await p.locator(`[data-testid=session-item][data-session-id="${id}"]`).click();
-    await p.waitForSelector(`[data-testid=session-view][data-session-id="${id}"]`);
+    await back();
     await expect.poll(() => tid('log-count').getAttribute('data-n')).toBe('50');
     expect(await tid('session-bytes-in').getAttribute('data-chunks')).toBe('50');
     // Where the reader was: the same place, the same row open, not following.

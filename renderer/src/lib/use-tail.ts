@@ -63,12 +63,13 @@ export function useTail(el: Ref<HTMLElement | null>, bottom: () => number | null
 
   // A kept-alive view (a session shown again) comes back with its scrollers
   // at the top: the browser forgets their places while they are out of the
-  // page. Back to where the reader was, or to the newest when following.
+  // page. Back to where the reader was (a virtual list draws its rows there),
+  // then on to the newest when following.
   onActivated(() => {
     const e = el.value;
     if (!e) return;
+    e.scrollTop = lastTop;
     if (following.value) afterChange(0);
-    else e.scrollTop = lastTop;
   });
 
   return { following, onScroll, afterChange, follow };
