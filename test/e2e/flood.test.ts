@@ -70,7 +70,7 @@ describe.skipIf(chromium.skip || python.skip)(`the page under a UDP flood (${chr
       // scrolled away from where its rows are drawn).
       const rowsOnScreen = () => wb.page.evaluate(() => {
         const box = document.querySelector('.datalog .pane-scroll')!.getBoundingClientRect();
-        return [...document.querySelectorAll('[data-testid=log-row]')].filter((r) => {
+        return Array.from(document.querySelectorAll('[data-testid=log-row]')).filter((r) => {
           const b = r.getBoundingClientRect();
           return b.bottom > box.top && b.top < box.bottom;
         }).length;

@@ -388,7 +388,7 @@ for i in range(${from}, ${from + n}):
     await back();
     const rowsOnScreen = () => scroller.evaluate((el) => {
       const box = el.getBoundingClientRect();
-      return [...el.querySelectorAll('[data-testid=log-row]')].filter((r) => {
+      return Array.from(el.querySelectorAll('[data-testid=log-row]')).filter((r) => {
         const b = r.getBoundingClientRect();
         return b.bottom > box.top && b.top < box.bottom;
       }).length;
