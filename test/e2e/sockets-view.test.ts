@@ -398,7 +398,16 @@ for i in range(${from}, ${from + n}):
     // Scrolled up a little (the log stops following), a row opened into its hexdump.
     await scroller.evaluate((el) => el.scrollBy(0, -100));
     await expect.poll(() => tid('log-follow').getAttribute('aria-pressed')).toBe('false');
-    await p.locator('[data-testid=log-row]').first().click();
+    // A row the reader can see (the list draws a few more above and below, off screen).
+    const seen = await scroller.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      return Array.from(el.querySelectorAll('[data-testid=log-row]')).findIndex((r) => {
+        const b = r.getBoundingClientRect();
+        return b.top >= box.top && b.bottom <= box.bottom;
+      });
+    });
+    expect(seen).toBeGreaterThanOrEqual(0);
+    await p.locator('[data-testid=log-row]').nth(seen).click();
     const dump = p.locator('[data-testid=log-hexdump]');
     await expect.poll(() => dump.count()).toBe(1);
     const opened = (await dump.textContent())!.match(/reading \d{3}/)![0];
