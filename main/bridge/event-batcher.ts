@@ -29,6 +29,8 @@ export interface BatcherOptions {
    * ENTRY_FRAME_BYTES), with one full batch as the burst; the rest is counted
    * as dropped. Infinity: no limit.
    */
+  maxFrameBytesPerSecond: number;
+  /** And in the entries' own bytes, with the same burst. Infinity: no limit. */
   maxDataBytesPerSecond: number;
   /** The clock for that rate, ms. */
   now: () => number;
@@ -51,15 +53,17 @@ export const MAX_UNACKED_BYTES = 256 * 1024;
 export const ENTRY_FRAME_BYTES = 170;
 
 /**
- * And per second: 3 MiB of data in frames, after a first full batch. Each
- * MiB a page is sent costs Chromium's main thread 20-27 ms before any script
- * runs (measured with a bare page), and the page shows a few dozen rows; the
- * session's own log in main keeps what "save received" and pcapng need. 3 MiB
- * still shows every datagram of 10k/s of 64 B (234 B each in a frame); at
- * 50k/s, 2 MiB took the renderer from 62-66 % of a core to 55-57 %
- * (docs/BENCHMARKS.md).
+ * And per second, after a first full batch: 3 MiB of frames and 1 MiB of the
+ * data in them. Each MiB a page is sent costs Chromium's main thread 20-27 ms
+ * before any script runs (measured with a bare page), and the page shows a
+ * few dozen rows; the session's own log in main keeps what "save received"
+ * and pcapng need. 3 MiB of frames still shows every datagram of 10k/s of
+ * 64 B (234 B each in a frame, 640 KB/s of data); at 50k/s, 2 MiB took the
+ * renderer from 62-66 % of a core to 55-57 %. A stream's data is nearly all
+ * its frames, and 1 MiB/s of it is more than anyone reads (docs/BENCHMARKS.md).
  */
-export const MAX_PAGE_DATA_PER_SECOND = 3 * 1024 * 1024;
+export const MAX_PAGE_FRAMES_PER_SECOND = 3 * 1024 * 1024;
+export const MAX_PAGE_DATA_PER_SECOND = 1024 * 1024;
 
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:
 // a quarter MiB or 500 entries per frame (30,000 a second) is more than
@@ -73,6 +77,7 @@ const defaults: BatcherOptions = {
   maxBatchDataEntries: 500,
   maxUnacked: Infinity,
   maxUnackedBytes: Infinity,
+  maxFrameBytesPerSecond: Infinity,
   maxDataBytesPerSecond: Infinity,
   now: () => performance.now(),
   maxHeldEvents: 10_000,
@@ -93,32 +98,25 @@ export class EventBatcher {
   private unackedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
-  /** Frame bytes of data that may still be sent now (maxDataBytesPerSecond), and when it was last topped up. */
-  private credit: number;
-  private creditAt: number;
+  /** What the per-second allowances still let through now. */
+  private readonly frameCredit: Allowance;
+  private readonly dataCredit: Allowance;
 
   constructor(
     private readonly sink: (events: AnyEvent[], seq: number) => void,
     options: Partial<BatcherOptions> = {},
   ) {
-    this.options = { ...defaults, ...options };
-    this.credit = this.burst;
-    this.creditAt = this.options.now();
+    const o = (this.options = { ...defaults, ...options });
+    // A quiet session's answer, up to one full batch, is sent whole however fast it comes.
+    this.frameCredit = new Allowance(o.maxFrameBytesPerSecond, o.maxBatchDataBytes + ENTRY_FRAME_BYTES, o.now);
+    this.dataCredit = new Allowance(o.maxDataBytesPerSecond, o.maxBatchDataBytes, o.now);
   }
 
-  /** A quiet session's answer, up to one full batch, is sent whole however fast it comes. */
-  private get burst(): number {
-    return this.options.maxBatchDataBytes + ENTRY_FRAME_BYTES;
-  }
-
-  /** Takes `cost` frame bytes from the per-second allowance, if it has them. */
-  private spend(cost: number): boolean {
-    if (this.options.maxDataBytesPerSecond === Infinity) return true;
-    const now = this.options.now();
-    this.credit = Math.min(this.burst, this.credit + ((now - this.creditAt) * this.options.maxDataBytesPerSecond) / 1000);
-    this.creditAt = now;
-    if (this.credit < Math.min(cost, this.burst)) return false;
-    this.credit -= cost;
+  /** Takes an entry of `n` bytes from both per-second allowances, if both have it. */
+  private spend(n: number): boolean {
+    if (!this.frameCredit.has(n + ENTRY_FRAME_BYTES) || !this.dataCredit.has(n)) return false;
+    this.frameCredit.take(n + ENTRY_FRAME_BYTES);
+    this.dataCredit.take(n);
     return true;
   }
 
@@ -140,7 +138,7 @@ export class EventBatcher {
         this.dataBytes + n > this.options.maxBatchDataBytes ||
         this.dataEntries >= this.options.maxBatchDataEntries ||
         this.options.congested() ||
-        !this.spend(n + ENTRY_FRAME_BYTES)
+        !this.spend(n)
       ) {
         const d = this.dropped.get(ev.payload.id);
         if (d) {
@@ -200,5 +198,33 @@ export class EventBatcher {
 
   private pending(): boolean {
     return this.queue.length > 0 || this.updates.size > 0 || this.dropped.size > 0;
+  }
+}
+
+/** So many bytes a second, up to `burst` saved up (a token bucket). */
+class Allowance {
+  private credit: number;
+  private at: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+  ) {
+    this.credit = burst;
+    this.at = now();
+  }
+
+  /** True if `cost` may go now (anything up to a burst, once the credit is full). */
+  has(cost: number): boolean {
+    if (this.perSecond === Infinity) return true;
+    const now = this.now();
+    this.credit = Math.min(this.burst, this.credit + ((now - this.at) * this.perSecond) / 1000);
+    this.at = now;
+    return this.credit >= Math.min(cost, this.burst);
+  }
+
+  take(cost: number): void {
+    this.credit -= cost;
   }
 }
