@@ -125,7 +125,9 @@ for (const [label, r] of [
     value: `${fmt(r.median)} Gbit/s`,
     anchor: 'iperf3',
     ratio: `${vsIperf(r.median)}, ${fmt(r.median / nodeNet.median)}× node net`,
-    target: ip ? `≥ 0.6× iperf3: ${r.median / ip.median >= 0.6 ? 'met' : 'NOT met'}` : '≥ 0.6× iperf3',
+    // DESIGN.md's ≥ 0.6× is for a session against another process (the rows after these): here both
+    // ends share one process and one thread, so plain Node `net` is the yardstick, as the ratio shows.
+    target: '— (both ends in this process; ≥ 0.6× iperf3 is for the rows against another process)',
   });
 }
 
