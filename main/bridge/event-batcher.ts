@@ -63,6 +63,7 @@ export const ENTRY_FRAME_BYTES = 170;
  * its frames, and 1 MiB/s of it is more than anyone reads (docs/BENCHMARKS.md).
  */
 export const MAX_PAGE_FRAMES_PER_SECOND = 3 * 1024 * 1024;
+// The log's "view skipped" hints quote it (renderer/src/i18n: droppedHint, viewSkippedHint).
 export const MAX_PAGE_DATA_PER_SECOND = 1024 * 1024;
 
 // A page shows a few dozen rows of a log that keeps 5,000 entries or 4 MiB:

@@ -111,7 +111,7 @@ export default {
     appDropped: 'app let go',
     appDroppedHint: 'Received by Sockbench but let go because a bounded queue was full; counted, so nothing goes unseen.',
     viewSkipped: 'view skipped',
-    viewSkippedHint: 'Received and counted above, but not shown in the log: the page could not keep up with the flood.',
+    viewSkippedHint: 'Received and counted above, but not shown in the log: during a flood the view takes at most 1 MiB of data a second (less when the messages are small), and no more than the page can draw.',
     chunksBytes: '{n} chunk, {bytes} | {n} chunks, {bytes}',
   },
   trace: {
@@ -133,7 +133,7 @@ export default {
     evicted: '{n} older rolled off the log',
     evictedHint: 'The log keeps the newest 5,000 chunks or 4 MiB per session; counters above stay exact.',
     dropped: 'view skipped {n} chunk ({bytes}) | view skipped {n} chunks ({bytes})',
-    droppedHint: 'Not shown: the page could not keep up with the flood. They were received; the counters stay exact.',
+    droppedHint: 'Not shown: during a flood the view takes at most 1 MiB of data a second (less when the messages are small), and no more than the page can draw. They were received: the counters stay exact, and pcapng saves what the session still holds.',
     history: '{bytes} before this window',
     historyHint: 'Bytes the engine no longer holds from before this window opened.',
     clear: 'Clear view',

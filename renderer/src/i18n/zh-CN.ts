@@ -112,7 +112,7 @@ const zhCN: typeof en = {
     appDropped: '应用舍弃',
     appDroppedHint: 'Sockbench 已收到、但因有界队列已满而舍弃的数据；都已计数，不会悄悄丢失。',
     viewSkipped: '视图跳过',
-    viewSkippedHint: '已接收并计入上方的计数，但未在日志中显示：页面跟不上这次数据洪流。',
+    viewSkippedHint: '已接收并计入上方的计数，但未在日志中显示：数据洪流期间，视图每秒最多接收 1 MiB 数据（消息较小时更少），且不超过页面能绘制的量。',
     chunksBytes: '{n} 块，{bytes}',
   },
   trace: {
@@ -134,7 +134,7 @@ const zhCN: typeof en = {
     evicted: '{n} 条较早的记录已移出视图',
     evictedHint: '每个会话的日志保留最新的 5,000 块或 4 MiB；上方的计数始终精确。',
     dropped: '视图跳过 {n} 块（{bytes}）',
-    droppedHint: '未显示：页面跟不上这次数据洪流。它们已被接收，计数保持精确。',
+    droppedHint: '未显示：数据洪流期间，视图每秒最多接收 1 MiB 数据（消息较小时更少），且不超过页面能绘制的量。它们已被接收：计数保持精确，pcapng 可保存会话仍保留的数据。',
     history: '本窗口打开前的 {bytes}',
     historyHint: '引擎已不再保存的、本窗口打开之前的字节。',
     clear: '清空视图',
