@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { startBrowserServer, type BrowserServer } from './browser-server.js';
+import { unpackDataRuns } from '../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame } from '../../shared/contract/wire.js';
 import type { AnyEvent, Reply, SessionInfo } from '../../shared/contract/index.js';
 import { until } from '../../test/support/engine-harness.js';
@@ -43,6 +44,8 @@ function client(ws: WebSocket, opts: { acks?: boolean } = {}) {
   const frames: Frame[] = [];
   ws.on('message', (d: Buffer) => {
     const f = decodeFrame(new Uint8Array(d)) as Frame;
+    // As the page does: runs of data events arrive packed.
+    if ('events' in f) f.events = unpackDataRuns(f.events);
     frames.push(f);
     if ('events' in f && opts.acks !== false) ws.send(encodeFrame({ ack: f.seq }));
   });

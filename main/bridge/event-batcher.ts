@@ -49,7 +49,12 @@ export const MAX_UNACKED_BATCHES = 2;
  */
 export const MAX_UNACKED_BYTES = 256 * 1024;
 
-/** What a session.data event takes in a wire frame beyond its bytes (name, id, dir, time, a UDP peer): ~170 B. */
+/**
+ * What a session.data event took in a wire frame beyond its bytes (name, id,
+ * dir, time, a UDP peer): ~170 B. A run of them is packed smaller now
+ * (shared/contract/data-runs.ts), but each still costs the page a row, and
+ * the allowances below count it at this.
+ */
 export const ENTRY_FRAME_BYTES = 170;
 
 /**

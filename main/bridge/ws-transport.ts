@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { packDataRuns } from '../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame, FrameError } from '../../shared/contract/wire.js';
 import type { Reply } from '../../shared/contract/index.js';
 import { MAX_PAGE_DATA_PER_SECOND, MAX_PAGE_FRAMES_PER_SECOND, MAX_UNACKED_BATCHES, MAX_UNACKED_BYTES } from './event-batcher.js';
@@ -80,7 +81,7 @@ export function attachWsTransport(opts: WsTransportOptions): { close(): Promise<
 function serveConnection(ws: WebSocket, router: Router): void {
   const events = router.subscribe(
     (batch, seq) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ events: batch, seq }), { binary: true });
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ events: packDataRuns(batch), seq }), { binary: true });
     },
     { congested: () => ws.bufferedAmount > CONGESTED_BYTES, maxUnacked: MAX_UNACKED_BATCHES, maxUnackedBytes: MAX_UNACKED_BYTES, maxFrameBytesPerSecond: MAX_PAGE_FRAMES_PER_SECOND, maxDataBytesPerSecond: MAX_PAGE_DATA_PER_SECOND },
   );

@@ -5,6 +5,7 @@
 // Event batches are applied once per frame and acknowledged ({ack: seq}),
 // which is what lets main send more (event-pump.ts).
 import type { AnyEvent, Reply } from '../../../shared/contract/index.js';
+import { unpackDataRuns } from '../../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame } from '../../../shared/contract/wire.js';
 import { createEventPump, type Schedule } from './event-pump.js';
 import { localFailure, type BridgeStatus, type BridgeTransport } from './types.js';
@@ -97,7 +98,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): BridgeTranspor
     }
     if (typeof msg !== 'object' || msg === null) return;
     if ('events' in msg && Array.isArray(msg.events)) {
-      pump.push(msg.events as AnyEvent[], 'seq' in msg && typeof msg.seq === 'number' ? msg.seq : 0);
+      pump.push(unpackDataRuns(msg.events), 'seq' in msg && typeof msg.seq === 'number' ? msg.seq : 0);
       return;
     }
     if ('id' in msg && 'reply' in msg && typeof msg.id === 'number') {
