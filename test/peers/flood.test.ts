@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserServer, type BrowserServer } from '../../main/bridge/browser-server.js';
+import { unpackDataRuns } from '../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame } from '../../shared/contract/wire.js';
 import type { AnyEvent, Reply } from '../../shared/contract/index.js';
 import { until } from '../support/engine-harness.js';
@@ -30,7 +31,7 @@ describe.skipIf(socat.skip)(`1 GiB flood from ${socat.title}`, () => {
     ws.on('message', (d: Buffer) => {
       const f = decodeFrame(new Uint8Array(d)) as { id?: number; reply?: Reply; events?: AnyEvent[]; seq?: number };
       if (f.id !== undefined && f.reply) replies.set(f.id, f.reply);
-      for (const e of f.events ?? []) {
+      for (const e of unpackDataRuns(f.events ?? [])) { // as the page does
         if (e.name === 'session.data') eventBytes += e.payload.bytes.byteLength;
         if (e.name === 'session.dropped') droppedBytes += e.payload.bytes;
       }

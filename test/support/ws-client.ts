@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from '../../shared/contract/bridge-client.js';
 import type { AnyEvent, Reply } from '../../shared/contract/index.js';
+import { unpackDataRuns } from '../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame } from '../../shared/contract/wire.js';
 
 export async function connectBridge(pageUrl: string): Promise<Client & { close(): void }> {
@@ -24,7 +25,8 @@ export async function connectBridge(pageUrl: string): Promise<Client & { close()
   ws.on('message', (d: Buffer) => {
     const f = decodeFrame(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)) as { id?: number; reply?: Reply; events?: AnyEvent[]; seq?: number };
     if (f.events) {
-      for (const fn of eventFns) fn(f.events);
+      const events = unpackDataRuns(f.events); // as the page does
+      for (const fn of eventFns) fn(events);
       ws.send(encodeFrame({ ack: f.seq }));
     } else if (f.id !== undefined && f.reply) {
       waiting.get(f.id)?.(f.reply);
