@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ENTRY_FRAME_BYTES, EventBatcher } from './event-batcher.js';
+import { ENTRY_COST_BYTES, EventBatcher } from './event-batcher.js';
 import type { AnyEvent, SessionInfo } from '../../shared/contract/index.js';
 
 afterEach(() => vi.useRealTimers());
@@ -43,13 +43,13 @@ describe('EventBatcher', () => {
     expect(dropped).toEqual([{ id: 7, bytes: 120, chunks: 3 }, { id: 7, bytes: 1, chunks: 1 }]);
   });
 
-  it('sends a page at most maxFrameBytesPerSecond of frames after a first full batch, and counts the rest', () => {
+  it('sends a page at most maxCostBytesPerSecond of entry cost after a first full batch, and counts the rest', () => {
     vi.useFakeTimers();
     let now = 0;
     const batches: AnyEvent[][] = [];
-    const cost = 1000 + ENTRY_FRAME_BYTES;
+    const cost = 1000 + ENTRY_COST_BYTES;
     // One batch may carry 10 entries' worth; the page is sent 10 a second after that.
-    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataBytes: 10 * cost - ENTRY_FRAME_BYTES, maxFrameBytesPerSecond: 10 * cost, now: () => now });
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataBytes: 10 * cost - ENTRY_COST_BYTES, maxCostBytesPerSecond: 10 * cost, now: () => now });
     const shownIn = (from: number) => batches.slice(from).flat().filter((e) => e.name === 'session.data').length;
     const droppedIn = (from: number) => batches.slice(from).flat().reduce((n, e) => n + (e.name === 'session.dropped' ? e.payload.chunks : 0), 0);
     // A quiet session's answer of one full batch arrives whole.
@@ -70,19 +70,19 @@ describe('EventBatcher', () => {
     expect(batches[1]!.some((e) => e.name === 'session.updated' && e.payload.counters.bytesIn === 60_000)).toBe(true);
   });
 
-  it('holds a stream to maxDataBytesPerSecond of data when the frame allowance would let more through', () => {
+  it('holds a stream to maxDataBytesPerSecond of data when the cost allowance would let more through', () => {
     vi.useFakeTimers();
     let now = 0;
     const batches: AnyEvent[][] = [];
-    // One batch (the burst) carries 16 KiB; after it, frames 64 KiB a second but data only 16 KiB.
-    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataBytes: 16_384, maxFrameBytesPerSecond: 65_536, maxDataBytesPerSecond: 16_384, now: () => now });
+    // One batch (the burst) carries 16 KiB; after it, cost 64 KiB a second but data only 16 KiB.
+    const b = new EventBatcher((e) => batches.push(e), { intervalMs: 10, maxBatchDataBytes: 16_384, maxCostBytesPerSecond: 65_536, maxDataBytesPerSecond: 16_384, now: () => now });
     const shownIn = (from: number) => batches.slice(from).flat().filter((e) => e.name === 'session.data').length;
     const droppedBytesIn = (from: number) => batches.slice(from).flat().reduce((n, e) => n + (e.name === 'session.dropped' ? e.payload.bytes : 0), 0);
     // A stream of 3 KiB chunks: five fill the first batch, the rest is counted.
     for (let i = 0; i < 8; i++) b.push(data(1, 3072));
     vi.advanceTimersByTime(10);
     expect([shownIn(0), droppedBytesIn(0)]).toEqual([5, 3 * 3072]);
-    // Half a second on, the frames would allow a whole batch again; the data allowance has 9 KiB: three chunks.
+    // Half a second on, the cost allowance would allow a whole batch again; the data allowance has 9 KiB: three chunks.
     now = 500;
     for (let i = 0; i < 8; i++) b.push(data(1, 3072));
     vi.advanceTimersByTime(10);

@@ -25,11 +25,11 @@ export interface BatcherOptions {
   /** Data bytes sent but not yet acknowledged before sending stops: what a reply may have to wait behind. */
   maxUnackedBytes: number;
   /**
-   * Data a page is sent per second, in frame bytes (an entry's bytes plus
-   * ENTRY_FRAME_BYTES), with one full batch as the burst; the rest is counted
+   * Data a page is sent per second, each entry costing its bytes plus
+   * ENTRY_COST_BYTES, with one full batch as the burst; the rest is counted
    * as dropped. Infinity: no limit.
    */
-  maxFrameBytesPerSecond: number;
+  maxCostBytesPerSecond: number;
   /** And in the entries' own bytes, with the same burst. Infinity: no limit. */
   maxDataBytesPerSecond: number;
   /** The clock for that rate, ms. */
@@ -50,24 +50,25 @@ export const MAX_UNACKED_BATCHES = 2;
 export const MAX_UNACKED_BYTES = 256 * 1024;
 
 /**
- * What a session.data event took in a wire frame beyond its bytes (name, id,
- * dir, time, a UDP peer): ~170 B. A run of them is packed smaller now
- * (shared/contract/data-runs.ts), but each still costs the page a row, and
- * the allowances below count it at this.
+ * What an entry costs a page beyond its bytes, counted as bytes: ~170, what a
+ * session.data event took in a wire frame on its own (name, id, dir, time, a
+ * UDP peer). A run of them is packed smaller on the WebSocket
+ * (shared/contract/data-runs.ts), but each still costs the page a row.
  */
-export const ENTRY_FRAME_BYTES = 170;
+export const ENTRY_COST_BYTES = 170;
 
 /**
- * And per second, after a first full batch: 3 MiB of frames and 1 MiB of the
- * data in them. Each MiB a page is sent costs Chromium's main thread 20-27 ms
- * before any script runs (measured with a bare page), and the page shows a
- * few dozen rows; the session's own log in main keeps what "save received"
- * and pcapng need. 3 MiB of frames still shows every datagram of 10k/s of
- * 64 B (234 B each in a frame, 640 KB/s of data); at 50k/s, 2 MiB took the
- * renderer from 62-66 % of a core to 55-57 %. A stream's data is nearly all
- * its frames, and 1 MiB/s of it is more than anyone reads (docs/BENCHMARKS.md).
+ * And per second, after a first full batch: 3 MiB of cost (about 13,000
+ * small datagrams) and 1 MiB of data. Each MiB a page is sent costs
+ * Chromium's main thread 20-27 ms before any script runs (measured with a
+ * bare page), and the page shows a few dozen rows; the session's own log in
+ * main keeps what "save received" and pcapng need. 3 MiB of cost still shows
+ * every datagram of 10k/s of 64 B (234 B of cost each, 640 KB/s of data); at
+ * 50k/s, 2 MiB took the renderer from 62-66 % of a core to 55-57 %. A
+ * stream's cost is nearly all its data, and 1 MiB/s of it is more than
+ * anyone reads (docs/BENCHMARKS.md).
  */
-export const MAX_PAGE_FRAMES_PER_SECOND = 3 * 1024 * 1024;
+export const MAX_PAGE_COST_PER_SECOND = 3 * 1024 * 1024;
 // The log's "view skipped" hints quote it (renderer/src/i18n: droppedHint, viewSkippedHint).
 export const MAX_PAGE_DATA_PER_SECOND = 1024 * 1024;
 
@@ -83,7 +84,7 @@ const defaults: BatcherOptions = {
   maxBatchDataEntries: 500,
   maxUnacked: Infinity,
   maxUnackedBytes: Infinity,
-  maxFrameBytesPerSecond: Infinity,
+  maxCostBytesPerSecond: Infinity,
   maxDataBytesPerSecond: Infinity,
   now: () => performance.now(),
   maxHeldEvents: 10_000,
@@ -104,8 +105,8 @@ export class EventBatcher {
   private unackedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
-  /** What the per-second allowances still let through now. */
-  private readonly frameCredit: Allowance;
+  /** What the per-second allowances (cost, data) still let through now. */
+  private readonly costCredit: Allowance;
   private readonly dataCredit: Allowance;
 
   constructor(
@@ -114,14 +115,14 @@ export class EventBatcher {
   ) {
     const o = (this.options = { ...defaults, ...options });
     // A quiet session's answer, up to one full batch, is sent whole however fast it comes.
-    this.frameCredit = new Allowance(o.maxFrameBytesPerSecond, o.maxBatchDataBytes + ENTRY_FRAME_BYTES, o.now);
+    this.costCredit = new Allowance(o.maxCostBytesPerSecond, o.maxBatchDataBytes + ENTRY_COST_BYTES, o.now);
     this.dataCredit = new Allowance(o.maxDataBytesPerSecond, o.maxBatchDataBytes, o.now);
   }
 
   /** Takes an entry of `n` bytes from both per-second allowances, if both have it. */
   private spend(n: number): boolean {
-    if (!this.frameCredit.has(n + ENTRY_FRAME_BYTES) || !this.dataCredit.has(n)) return false;
-    this.frameCredit.take(n + ENTRY_FRAME_BYTES);
+    if (!this.costCredit.has(n + ENTRY_COST_BYTES) || !this.dataCredit.has(n)) return false;
+    this.costCredit.take(n + ENTRY_COST_BYTES);
     this.dataCredit.take(n);
     return true;
   }

@@ -7,7 +7,7 @@
 // app's own page; anything else gets FORBIDDEN and never reaches the router.
 import { IPC_ACK, IPC_CALL, IPC_EVENTS } from '../../shared/contract/preload-api.js';
 import type { AnyEvent, Reply } from '../../shared/contract/index.js';
-import { MAX_PAGE_DATA_PER_SECOND, MAX_PAGE_FRAMES_PER_SECOND, MAX_UNACKED_BATCHES, MAX_UNACKED_BYTES } from './event-batcher.js';
+import { MAX_PAGE_DATA_PER_SECOND, MAX_PAGE_COST_PER_SECOND, MAX_UNACKED_BATCHES, MAX_UNACKED_BYTES } from './event-batcher.js';
 import type { Router } from './router.js';
 
 /** The parts of Electron's types this file uses (structurally compatible). */
@@ -60,7 +60,7 @@ export function attachIpcTransport(opts: IpcTransportOptions): () => void {
     (batch: AnyEvent[], seq: number) => {
       if (!webContents.isDestroyed()) webContents.send(IPC_EVENTS, batch, seq);
     },
-    { congested: () => webContents.isDestroyed(), maxUnacked: MAX_UNACKED_BATCHES, maxUnackedBytes: MAX_UNACKED_BYTES, maxFrameBytesPerSecond: MAX_PAGE_FRAMES_PER_SECOND, maxDataBytesPerSecond: MAX_PAGE_DATA_PER_SECOND },
+    { congested: () => webContents.isDestroyed(), maxUnacked: MAX_UNACKED_BATCHES, maxUnackedBytes: MAX_UNACKED_BYTES, maxCostBytesPerSecond: MAX_PAGE_COST_PER_SECOND, maxDataBytesPerSecond: MAX_PAGE_DATA_PER_SECOND },
   );
   const onAck = (event: IpcCallEvent, seq: unknown): void => {
     if (senderRefusal(event, opts) === null && typeof seq === 'number') events.ack(seq);

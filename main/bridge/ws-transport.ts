@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { packDataRuns } from '../../shared/contract/data-runs.js';
 import { decodeFrame, encodeFrame, FrameError } from '../../shared/contract/wire.js';
 import type { Reply } from '../../shared/contract/index.js';
-import { MAX_PAGE_DATA_PER_SECOND, MAX_PAGE_FRAMES_PER_SECOND, MAX_UNACKED_BATCHES, MAX_UNACKED_BYTES } from './event-batcher.js';
+import { MAX_PAGE_DATA_PER_SECOND, MAX_PAGE_COST_PER_SECOND, MAX_UNACKED_BATCHES, MAX_UNACKED_BYTES } from './event-batcher.js';
 import type { Router } from './router.js';
 
 export const PROTOCOL = 'sockbench.v1';
@@ -83,7 +83,7 @@ function serveConnection(ws: WebSocket, router: Router): void {
     (batch, seq) => {
       if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ events: packDataRuns(batch), seq }), { binary: true });
     },
-    { congested: () => ws.bufferedAmount > CONGESTED_BYTES, maxUnacked: MAX_UNACKED_BATCHES, maxUnackedBytes: MAX_UNACKED_BYTES, maxFrameBytesPerSecond: MAX_PAGE_FRAMES_PER_SECOND, maxDataBytesPerSecond: MAX_PAGE_DATA_PER_SECOND },
+    { congested: () => ws.bufferedAmount > CONGESTED_BYTES, maxUnacked: MAX_UNACKED_BATCHES, maxUnackedBytes: MAX_UNACKED_BYTES, maxCostBytesPerSecond: MAX_PAGE_COST_PER_SECOND, maxDataBytesPerSecond: MAX_PAGE_DATA_PER_SECOND },
   );
   ws.on('close', () => events.close());
   ws.on('error', () => ws.terminate());
