@@ -1,8 +1,12 @@
 // The engine on real loopback sockets: no mocks of the kernel.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { harness, rejection, text, until } from '../../test/support/engine-harness.js';
+import { kernelStampsOn } from '../../test/support/kernel-stamps.js';
+import { nowUs } from '../core/clock.js';
+import { native } from './native.js';
 
 let h: ReturnType<typeof harness>;
 afterEach(async () => h?.close());
@@ -189,6 +193,67 @@ describe('UDP sessions', () => {
     expect(first.from).toEqual({ family: 'AF_INET', address: '127.0.0.1', port: txLocal.port });
     const second = await h.call('socket.recvfrom', { id: rx.id, bufsize: 3 });
     expect(Buffer.from(second.data).toString()).toBe('sec'); // truncated like the kernel does
+  });
+
+  it('auto-read: datagrams that waited while the engine was busy come in order, counted exactly, each with its source and the kernel\'s arrival time', async () => {
+    const stamps = await kernelStampsOn();
+    onTestFinished(() => stamps.release());
+    h = harness();
+    const rx = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    const port = (await h.call('socket.bind', { id: rx.id, address: '127.0.0.1', port: 0 })).local!.port;
+    // Peers that send synchronously (dgram's send waits for an address lookup, i.e. for the event loop).
+    const n = native();
+    const to = { family: 'AF_INET' as const, address: '127.0.0.1', port };
+    const peers = [0, 1].map(() => {
+      const fd = n.socket('AF_INET', 'SOCK_DGRAM', 0, true);
+      n.bind(fd, { family: 'AF_INET', address: '127.0.0.1', port: 0 });
+      return { fd, port: (n.getsockname(fd) as { port: number }).port, send: (body: string) => n.sendto(fd, Buffer.from(body), to) };
+    });
+    try {
+      const sent: { text: string; port: number }[] = [];
+      for (let i = 0; i < 300; i++) {
+        const p = peers[Math.floor(i / 7) % 2]!;
+        const body = `#${i}`.padEnd(1 + (i % 50), '.');
+        sent.push({ text: body, port: p.port });
+        p.send(body);
+      }
+      // Keep the engine from reading for 60 ms: what it reads afterwards still carries when it arrived.
+      const busyFrom = nowUs();
+      while (nowUs() - busyFrom < 60_000) { /* busy */ }
+      const readAfter = nowUs();
+      await until(() => h.engine.get(rx.id).counters.chunksIn === 300, 'all 300 datagrams');
+      const got = h.engine.get(rx.id).data.toArray().filter((d) => d.dir === 'in');
+      expect(got.map((d) => Buffer.from(d.bytes).toString())).toEqual(sent.map((x) => x.text));
+      expect(got.map((d) => d.addr?.port)).toEqual(sent.map((x) => x.port));
+      expect(h.engine.get(rx.id).counters.bytesIn).toBe(sent.reduce((n, x) => n + x.text.length, 0));
+      expect(got[0]!.tUs).toBeLessThan(readAfter - 40_000);
+      for (let i = 1; i < got.length; i++) expect(got[i]!.tUs).toBeGreaterThan(got[i - 1]!.tUs);
+
+      // Manual mode leaves the next one in the kernel for recvfrom; auto-read then goes on.
+      await h.call('socket.setReadMode', { id: rx.id, mode: 'manual' });
+      peers[0]!.send('waits');
+      const waited = await h.call('socket.recvfrom', { id: rx.id, bufsize: 100 });
+      expect(Buffer.from(waited.data).toString()).toBe('waits');
+      await h.call('socket.setReadMode', { id: rx.id, mode: 'auto' });
+      peers[1]!.send('shown');
+      await until(() => h.received(rx.id).toString().endsWith('waitsshown'), 'the datagram after auto-read resumed');
+      expect(h.engine.get(rx.id).counters.chunksIn).toBe(302);
+    } finally {
+      for (const p of peers) n.close(p.fd);
+    }
+  });
+
+  it('auto-read: a connected session whose peer has no listener shows ECONNREFUSED from the ICMP port unreachable', async () => {
+    h = harness();
+    const gone = dgram.createSocket('udp4');
+    await new Promise<void>((r) => gone.bind(0, '127.0.0.1', r));
+    const deadPort = gone.address().port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const s = await h.call('socket.create', { family: 'AF_INET', type: 'SOCK_DGRAM' });
+    await h.call('socket.connect', { id: s.id, address: '127.0.0.1', port: deadPort });
+    await h.call('socket.send', { id: s.id, data: text('anyone?') });
+    const failed = await until(() => h.engine.get(s.id).trace.find((t) => t.call === 'recvfrom' && !t.ok), 'the refused recvfrom in the trace');
+    expect(failed.errno?.name).toBe('ECONNREFUSED');
   });
 
   it('listen on a datagram socket gives EOPNOTSUPP', async () => {

@@ -1,11 +1,12 @@
 // The native addon on real sockets: Unix sockets in a temp dir, TCP on
 // 127.0.0.1 and ::1. No mocks of the kernel.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants as os, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelStampsOn } from '../../test/support/kernel-stamps.js';
 import { isNativeError, native, type NativeAddr, type SocketFamily, type SocketType } from './native.js';
 
 const n = native();
@@ -218,6 +219,73 @@ describe('native addon: TCP', () => {
     n.setNonBlocking(server, false);
     n.setNonBlocking(server, true);
     expect(n.recv(server, 10)).toBeNull();
+  });
+});
+
+describe('native addon: recvMany (a UDP session\'s auto-read)', () => {
+  it('reads queued datagrams in order, in batches, each with its source, length and kernel age', async () => {
+    const stamps = await kernelStampsOn();
+    onTestFinished(() => stamps.release());
+    const rx = sock('AF_INET', 'SOCK_DGRAM');
+    n.bind(rx, { family: 'AF_INET', address: '127.0.0.1', port: 0 });
+    n.setsockopt(rx, C.SOL_SOCKET, (C as Record<string, number>).SO_TIMESTAMPNS!, intBytes(1));
+    const to = n.getsockname(rx);
+    const a = sock('AF_INET', 'SOCK_DGRAM');
+    const b = sock('AF_INET', 'SOCK_DGRAM');
+    n.bind(a, { family: 'AF_INET', address: '127.0.0.1', port: 0 });
+    n.bind(b, { family: 'AF_INET', address: '127.0.0.1', port: 0 });
+    const sent: { data: Buffer; from: NativeAddr }[] = [];
+    for (let i = 0; i < 70; i++) {
+      const src = i % 10 < 5 ? a : b;
+      const data = Buffer.from(`datagram ${i}`.repeat(1 + (i % 3)));
+      if (i === 7) data.fill(0, 0); // a datagram of zeros, and below an empty one
+      n.sendto(src, i === 8 ? Buffer.alloc(0) : data, to);
+      sent.push({ data: i === 8 ? Buffer.alloc(0) : data, from: n.getsockname(src) });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const first = n.recvMany(rx, 64)!;
+    const second = n.recvMany(rx, 64)!;
+    expect(n.recvMany(rx, 64)).toBeNull(); // EAGAIN
+    expect([first.lengths.length, second.lengths.length]).toEqual([64, 6]);
+    const got: { data: Buffer; from: NativeAddr | null; age: number }[] = [];
+    for (const batch of [first, second]) {
+      let at = 0;
+      batch.lengths.forEach((len, i) => {
+        got.push({ data: batch.data.subarray(at, at + len), from: batch.from[i]!, age: batch.ageUs[i]! });
+        at += len;
+      });
+      expect(at).toBe(batch.data.length);
+    }
+    // One address object per run of datagrams from one source.
+    expect(first.from[4]).toBe(first.from[0]);
+    expect(first.from[5]).not.toBe(first.from[4]);
+    expect(got.map((g) => g.data.toString('hex'))).toEqual(sent.map((s) => s.data.toString('hex')));
+    expect(got.map((g) => g.from)).toEqual(sent.map((s) => s.from));
+    // Sent ≥ 20 ms before the read: the kernel's stamp says so (and ages only shrink, oldest first).
+    for (const g of got) expect(g.age).toBeGreaterThanOrEqual(15_000);
+    for (let i = 1; i < 64; i++) expect(got[i]!.age).toBeLessThanOrEqual(got[i - 1]!.age);
+  });
+
+  it('without SO_TIMESTAMPNS ages are 0; a bad count is a TypeError; an ICMP error is the socket\'s errno', () => {
+    const rx = sock('AF_INET6', 'SOCK_DGRAM');
+    n.bind(rx, { family: 'AF_INET6', address: '::1', port: 0 });
+    const tx = sock('AF_INET6', 'SOCK_DGRAM');
+    n.sendto(tx, Buffer.from('x'), n.getsockname(rx));
+    expect(n.poll(rx, C.POLLIN, 2000) & C.POLLIN).toBeTruthy();
+    const got = n.recvMany(rx, 1)!;
+    expect([...got.ageUs]).toEqual([0]);
+    expect(got.from[0]).toEqual({ family: 'AF_INET6', address: '::1', port: (n.getsockname(tx) as { port: number }).port });
+    expect(() => n.recvMany(rx, 0)).toThrow(TypeError);
+    expect(() => n.recvMany(rx, 65)).toThrow(TypeError);
+    // A connected socket whose peer has no listener: the port unreachable comes back as ECONNREFUSED.
+    const gone = sock('AF_INET6', 'SOCK_DGRAM');
+    n.bind(gone, { family: 'AF_INET6', address: '::1', port: 0 });
+    const deadPort = n.getsockname(gone);
+    n.close(open.splice(open.indexOf(gone), 1)[0]!);
+    expect(n.connect(tx, deadPort)).toBe(true);
+    n.send(tx, Buffer.from('anyone?'));
+    expect(n.poll(tx, C.POLLIN, 2000) & C.POLLERR).toBeTruthy();
+    expect(thrown(() => n.recvMany(tx, 8))).toMatchObject({ code: 'ECONNREFUSED', syscall: 'recvmmsg' });
   });
 });
 

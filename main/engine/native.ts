@@ -3,8 +3,9 @@
 // Every call is a synchronous syscall; a failure throws an Error shaped like
 // Node's system errors (message "ECONNREFUSED: Connection refused, connect",
 // code, errno = -number, syscall). watch() is the only asynchronous part: the
-// socket worker watches its sockets with it, and the main process uses it only
-// through main/engine/wait.ts (readiness), never on a descriptor libuv polls.
+// socket worker watches its sockets with it, and the main process uses it
+// through main/engine/wait.ts (readiness) and datagram-reader.ts (a UDP
+// session's auto-read), never on a descriptor libuv polls (on a dup of it).
 import { loadAddon } from '../core/addon.js';
 
 export type SocketFamily = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
@@ -81,6 +82,10 @@ export interface NativeSockets {
   sendto(fd: number, data: Uint8Array, addr: NativeAddr | null, flags?: number): number | null;
   /** One recvmsg of at most bufsize (0..64 MiB) bytes; null on EAGAIN. */
   recv(fd: number, bufsize: number, flags?: number): Received | null;
+  /** Up to `max` (1..64) datagrams in one recvmmsg(MSG_DONTWAIT); null on EAGAIN. `data` holds them back to back,
+   * `lengths[i]` is datagram i's; `ageUs[i]` how long ago the kernel received it (SO_TIMESTAMPNS on, else 0);
+   * from[i] is the same object as from[i - 1] when the source did not change. */
+  recvMany(fd: number, max: number): { data: Buffer; lengths: Uint32Array; ageUs: Uint32Array; from: (NativeAddr | null)[] } | null;
   shutdown(fd: number, how: 0 | 1 | 2): void;
   /** EINTR counts as closed (on Linux the descriptor is gone either way). */
   close(fd: number): void;

@@ -46,6 +46,8 @@ export abstract class Session {
   /** A session.updated for the counters is due at the end of this turn (countersChanged). */
   private updateSoon = false;
   readonly data = new Ring<DataEntry>(RING_ENTRIES, RING_BYTES, (e) => e.bytes.byteLength);
+  /** The time of the last data entry (see noteData). */
+  private lastDataUs = -Infinity;
   /** "Save received stream to a file": every received byte, kept while on. */
   readonly capture = new Capture();
   /** Auto-reply rules: where responders come from (a listener hands it to each connection), and this session's own. */
@@ -175,7 +177,12 @@ export abstract class Session {
   }
 
   /** Bytes moved: counted exactly, kept in the ring, forwarded to the renderer; `rule` marks an automatic reply. */
-  protected noteData(dir: 'in' | 'out', chunk: Uint8Array, addr?: SockAddr, rule?: string): void {
+  /**
+   * `ageUs`: how long ago the kernel received the chunk (a datagram read in a
+   * batch); its time is then the kernel's, never before the entry logged last
+   * (the page and history merging rely on a session's times only growing).
+   */
+  protected noteData(dir: 'in' | 'out', chunk: Uint8Array, addr?: SockAddr, rule?: string, ageUs = 0): void {
     // A plain Uint8Array view: Buffers would serialise through toJSON.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (dir === 'in') {
@@ -186,7 +193,10 @@ export abstract class Session {
       this.counters.bytesOut += bytes.byteLength;
       this.counters.chunksOut++;
     }
-    const entry: DataEntry = { id: this.id, dir, tUs: nowUs(), bytes };
+    const now = nowUs();
+    const tUs = ageUs > 0 ? Math.min(now, Math.max(now - ageUs, this.lastDataUs + 1)) : now;
+    this.lastDataUs = tUs;
+    const entry: DataEntry = { id: this.id, dir, tUs, bytes };
     if (addr) entry.addr = addr;
     if (rule !== undefined) entry.rule = rule;
     this.data.push(entry);
@@ -196,7 +206,7 @@ export abstract class Session {
 
   /** A repeated send, once it is over: one log entry for `times` identical datagrams (counted as they went). */
   protected noteRepeated(data: Uint8Array, times: number, addr?: SockAddr): void {
-    const entry: DataEntry = { id: this.id, dir: 'out', tUs: nowUs(), bytes: new Uint8Array(data), repeat: times };
+    const entry: DataEntry = { id: this.id, dir: 'out', tUs: (this.lastDataUs = nowUs()), bytes: new Uint8Array(data), repeat: times };
     if (addr) entry.addr = addr;
     this.data.push(entry);
     this.host.emit({ name: 'session.data', payload: entry });

@@ -1,9 +1,9 @@
-// SOCK_DGRAM sessions over Node's dgram module. Each datagram keeps its
-// boundary and its source address. In auto-read mode dgram reads every
-// datagram as it comes; in manual mode dgram stops reading and datagrams
-// stay in the kernel's receive queue, oldest first, where its buffer size
-// (SO_RCVBUF) and its drop count apply, until recvfrom takes one (a recvmsg
-// of our own). The kernel's drops are read back (kernel-drops.ts) and
+// SOCK_DGRAM sessions over Node's dgram module (sends, options, membership).
+// Each datagram keeps its boundary and its source address. dgram never reads:
+// in auto-read mode datagram-reader.ts reads them in batches as they come; in
+// manual mode datagrams stay in the kernel's receive queue, oldest first,
+// where its buffer size (SO_RCVBUF) and its drop count apply, until recvfrom
+// takes one (a recvmsg of our own). The kernel's drops are read back (kernel-drops.ts) and
 // travel in the session's counters.
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,8 +13,9 @@ import { ipFamily } from '../../shared/net/address.js';
 import { nowUs } from '../core/clock.js';
 import { bindErrorField, EngineError, errnoName, fromSystemError, withField } from '../core/errors.js';
 import { fromNativeAddr, toNativeAddr } from './addr.js';
+import { DatagramReader } from './datagram-reader.js';
 import { socketInode, udpKernelDrops } from './kernel-drops.js';
-import { native } from './native.js';
+import { native, type NativeAddr } from './native.js';
 import { repeatSend, type RepeatResult } from './repeat.js';
 import { Session, type SessionHost } from './session.js';
 import { fdReadiness, waitFor, WaitLine } from './wait.js';
@@ -35,6 +36,8 @@ export class UdpSession extends Session {
   /** Made by socket(2) at once, so options can be set and fileno() shown before bind, as in C. */
   private readonly fd: number;
   private readonly inode: number | undefined;
+  /** Auto-read; undefined where dgram cannot be stopped (then dgram reads, one datagram per callback). */
+  private readonly reader: DatagramReader | undefined;
   private bound = false;
   /** recvfrom calls waiting for a datagram (manual mode), first come first served. */
   private readLine: WaitLine | undefined;
@@ -56,7 +59,39 @@ export class UdpSession extends Session {
     // dgram adopts the (still unbound) descriptor synchronously; bind(2) is ours, later.
     this.sock.bind({ fd: this.fd });
     this.sock.on('message', (msg, rinfo) => this.onMessage(msg, this.addr(rinfo.address, rinfo.port)));
-    this.sock.on('error', (e) => this.recordEvent('recvfrom', '', EngineError.os((e as { code?: string }).code ?? 'EIO', 'recvfrom')));
+    this.sock.on('error', (e) => this.recvFailed((e as { code?: string }).code ?? 'EIO'));
+    this.reader = this.batchReader();
+  }
+
+  /** dgram stops reading and a DatagramReader starts (auto-read is the default mode). */
+  private batchReader(): DatagramReader | undefined {
+    try {
+      setReceiving(this.sock, false);
+    } catch {
+      return undefined;
+    }
+    let lastFrom: NativeAddr | null = null;
+    let lastAddr = this.addr(this.family === 'AF_INET' ? '0.0.0.0' : '::', 0);
+    let reader: DatagramReader;
+    try {
+      reader = new DatagramReader(this.fd, {
+        datagram: (data, from, ageUs) => {
+          if (from !== lastFrom && from) lastAddr = fromNativeAddr(from);
+          lastFrom = from;
+          this.onMessage(data, lastAddr, ageUs);
+        },
+        failed: (code) => this.recvFailed(code),
+      });
+    } catch {
+      setReceiving(this.sock, true); // no descriptor to spare (EMFILE): dgram reads, as before
+      return undefined;
+    }
+    reader.start();
+    return reader;
+  }
+
+  private recvFailed(code: string): void {
+    this.recordEvent('recvfrom', '', EngineError.os(code, 'recvfrom'));
   }
 
   /**
@@ -88,9 +123,10 @@ export class UdpSession extends Session {
     return `SO_RCVBUF set by Sockbench${forced ? ' (SO_RCVBUFFORCE, past net.core.rmem_max)' : ' (up to net.core.rmem_max)'}: the kernel holds up to ${bytes} bytes of queued datagrams, so a flood waits there while the app is busy instead of being dropped (set SO_RCVBUF to choose another size)`;
   }
 
-  /** Auto-read: every datagram shown as it comes (dgram reads only in this mode). */
-  private onMessage(data: Buffer, from: SockAddr): void {
-    this.noteData('in', data, from);
+  /** Auto-read: every datagram shown as it comes. */
+  private onMessage(data: Uint8Array, from: SockAddr, ageUs = 0): void {
+    if (this.state === 'closed') return;
+    this.noteData('in', data, from, undefined, ageUs);
     if (this.readMode === 'auto') this.answer(data, from);
   }
 
@@ -317,11 +353,13 @@ export class UdpSession extends Session {
       : `${r.data.byteLength} bytes from ${Session.describe(r.from)}`));
   }
 
-  /** Auto: dgram reads every datagram. Manual: it stops, and datagrams wait in the kernel for recvfrom. */
+  /** Auto: the reader reads every datagram. Manual: it stops, and datagrams wait in the kernel for recvfrom. */
   setReadMode(mode: 'auto' | 'manual'): void {
     this.requireNotClosed('setReadMode');
     if (mode !== this.readMode) {
-      setReceiving(this.sock, mode === 'auto');
+      if (!this.reader) setReceiving(this.sock, mode === 'auto');
+      else if (mode === 'auto') this.reader.start();
+      else this.reader.pause();
       this.readMode = mode;
       if (mode === 'auto') {
         this.readLine?.close(EngineError.state('EINVAL', 'recvfrom', 'read mode was switched to auto: datagrams are shown as they arrive'));
@@ -347,6 +385,7 @@ export class UdpSession extends Session {
       this.groups = []; // the kernel drops every membership with the socket
       clearInterval(this.dropsTimer);
       this.readLine?.close();
+      this.reader?.close();
       this.sock.close();
     }, () => 'closed');
     this.changed();

@@ -16,6 +16,9 @@ static const sb_const table[] = {
 #ifdef SO_DOMAIN
   C(SO_DOMAIN) C(SO_PROTOCOL)
 #endif
+#ifdef SO_TIMESTAMPNS
+  C(SO_TIMESTAMPNS)
+#endif
 #ifdef SO_RCVBUFFORCE
   C(SO_RCVBUFFORCE)
 #endif
