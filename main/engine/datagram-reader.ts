@@ -37,13 +37,15 @@ export class DatagramReader {
   private closed = false;
   private lastWakeMs = -Infinity;
   private rest: NodeJS.Timeout | undefined;
+  /** Whether datagrams carry the kernel's arrival time (SO_TIMESTAMPNS took). */
+  readonly kernelTimes: boolean;
 
   /** Reads `fd` (which dgram also holds) through a duplicate; paused until start(). */
   constructor(fd: number, private readonly host: ReaderHost) {
     const n = native();
     this.fd = n.dup(fd);
     try {
-      enableTimestamps(this.fd);
+      this.kernelTimes = enableTimestamps(this.fd);
       this.watcher = n.watch(this.fd, 'r', (err) => this.wake(err));
       this.watcher.update('');
     } catch (e) {
@@ -119,14 +121,14 @@ export class DatagramReader {
 }
 
 /** SO_TIMESTAMPNS on: recvMany then tells each datagram's age. Without it (not Linux) ages are 0 and read time stands. */
-function enableTimestamps(fd: number): void {
+function enableTimestamps(fd: number): boolean {
   const n = native();
   const name = (n.constants as Readonly<Record<string, number | undefined>>).SO_TIMESTAMPNS;
-  if (name === undefined) return;
-  const on = new Uint8Array(new Int32Array([1]).buffer);
+  if (name === undefined) return false;
   try {
-    n.setsockopt(fd, n.constants.SOL_SOCKET, name, on);
+    n.setsockopt(fd, n.constants.SOL_SOCKET, name, new Uint8Array(new Int32Array([1]).buffer));
+    return true;
   } catch {
-    // read time stands
+    return false; // read time stands
   }
 }

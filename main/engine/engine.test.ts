@@ -227,6 +227,7 @@ describe('UDP sessions', () => {
       expect(got.map((d) => d.addr?.port)).toEqual(sent.map((x) => x.port));
       expect(h.engine.get(rx.id).counters.bytesIn).toBe(sent.reduce((n, x) => n + x.text.length, 0));
       expect(got[0]!.tUs).toBeLessThan(readAfter - 40_000);
+      expect(h.engine.get(rx.id).trace[0]!.result).toMatch(/SO_TIMESTAMPNS set by Sockbench: each datagram's time is when the kernel received it/);
       for (let i = 1; i < got.length; i++) expect(got[i]!.tUs).toBeGreaterThan(got[i - 1]!.tUs);
 
       // Manual mode leaves the next one in the kernel for recvfrom; auto-read then goes on.

@@ -47,7 +47,8 @@ export class UdpSession extends Session {
   static create(id: number, family: Family, host: SessionHost): UdpSession {
     const s = new UdpSession(id, family, 'SOCK_DGRAM', host);
     const sized = s.sizeReceiveBuffer();
-    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: `fd ${s.fd}${sized ? `; ${sized}` : ''}` });
+    const stamped = s.reader?.kernelTimes ? '; SO_TIMESTAMPNS set by Sockbench: each datagram\'s time is when the kernel received it, not when it was read' : '';
+    s.record({ tUs: s.createdUs, call: 'socket', args: { family, type: 'SOCK_DGRAM' }, ok: true, result: `fd ${s.fd}${sized ? `; ${sized}` : ''}${stamped}` });
     return s;
   }
 
@@ -70,13 +71,15 @@ export class UdpSession extends Session {
     } catch {
       return undefined;
     }
-    let lastFrom: NativeAddr | null = null;
-    let lastAddr = this.addr(this.family === 'AF_INET' ? '0.0.0.0' : '::', 0);
+    const unknown = this.addr(this.family === 'AF_INET' ? '0.0.0.0' : '::', 0);
+    // recvMany gives one object per run of datagrams from one source: converted once per run.
+    let lastFrom: NativeAddr | null | undefined;
+    let lastAddr = unknown;
     let reader: DatagramReader;
     try {
       reader = new DatagramReader(this.fd, {
         datagram: (data, from, ageUs) => {
-          if (from !== lastFrom && from) lastAddr = fromNativeAddr(from);
+          if (from !== lastFrom) lastAddr = from ? fromNativeAddr(from) : unknown;
           lastFrom = from;
           this.onMessage(data, lastAddr, ageUs);
         },
