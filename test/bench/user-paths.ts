@@ -87,8 +87,11 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** The median of the `time=` lines ping (or `sockbench ping`, which prints the same) printed, in µs. */
-function medianRtt(out: string): { medianUs: number; replies: number } {
-  const times = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+function replyTimesUs(out: string): number[] {
+  return [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+}
+
+function medianRtt(times: number[], out: string): { medianUs: number; replies: number } {
   if (!times.length) throw new Error(`no replies: ${out.slice(-200)}`);
   return { medianUs: median(times), replies: times.length };
 }
@@ -103,8 +106,12 @@ const PING_RUNS: { interval: number; count: number }[] = [
 
 /**
  * `sockbench ping -c N -i I 127.0.0.1` (dist/cli.cjs, which starts its raw
- * helper as a user's run does) and iputils `ping -n -c N -i I` one after the
- * other at each interval; medians of the per-reply `time=` lines.
+ * helper as a user's run does) and iputils `ping -n -c N -i I` at each
+ * interval, in halves of N/2 probes ordered ping, sockbench, sockbench, ping:
+ * this machine's loopback RTT drifts by several times within minutes (ping's
+ * own median 3 µs in one run, 23 µs minutes later), and one tool running
+ * wholly before the other would be judged against another machine state.
+ * Medians of all the per-reply `time=` lines of both halves.
  */
 export async function pingCliFigures(): Promise<{ rows: Row[]; json: Record<string, unknown> }> {
   if (!rawPrivilege().privileged || !hasTool('ping')) {
@@ -113,17 +120,26 @@ export async function pingCliFigures(): Promise<{ rows: Row[]; json: Record<stri
   console.error(`bench: ping RTT, sockbench ping (the CLI) against iputils ping (load ${load()})…`);
   const rows: Row[] = [];
   const json: Record<string, unknown> = {};
-  for (const { interval, count } of PING_RUNS) {
-    const bound = count * interval * 1000 + 20_000;
-    const args = ['-c', String(count), '-i', String(interval), '127.0.0.1'];
+  for (const { interval, count: asked } of PING_RUNS) {
+    const half = Math.ceil(asked / 2);
+    const count = 2 * half;
+    const bound = half * interval * 1000 + 20_000;
+    const args = ['-c', String(half), '-i', String(interval), '127.0.0.1'];
+    const pingRun = async () => run('ping', ['-n', ...args], bound);
+    const sbRun = async () => run(process.execPath, [cli, 'ping', ...args], bound);
     try {
-      const sys = medianRtt(await run('ping', ['-n', ...args], bound));
-      const sb = medianRtt(await run(process.execPath, [cli, 'ping', ...args], bound));
+      const outs = { ping: [] as string[], sb: [] as string[] };
+      outs.ping.push(await pingRun());
+      outs.sb.push(await sbRun());
+      outs.sb.push(await sbRun());
+      outs.ping.push(await pingRun());
+      const sys = medianRtt(outs.ping.flatMap(replyTimesUs), outs.ping.join('\n'));
+      const sb = medianRtt(outs.sb.flatMap(replyTimesUs), outs.sb.join('\n'));
       const diff = sb.medianUs - sys.medianUs;
       console.error(`  -i ${interval}: ping median ${fmt(sys.medianUs, 0)} µs, sockbench ping ${fmt(sb.medianUs, 0)} µs (${diff >= 0 ? '+' : ''}${fmt(diff, 0)})`);
       json[String(interval)] = { count, ping: sys, sockbench: sb, diffUs: diff };
       rows.push({
-        figure: `ping RTT, sockbench ping -c ${count} -i ${interval} 127.0.0.1 (the CLI) vs ping -n, same args`,
+        figure: `ping RTT, sockbench ping -c ${half} -i ${interval} 127.0.0.1 (the CLI) twice, between two ping -n, same args`,
         value: `median ${fmt(sb.medianUs, 0)} µs (${sb.replies}/${count}); ping ${fmt(sys.medianUs, 0)} µs (${sys.replies}/${count})`,
         anchor: 'ping',
         ratio: `${diff >= 0 ? '+' : ''}${fmt(diff, 0)} µs`,
