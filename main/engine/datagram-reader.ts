@@ -111,9 +111,10 @@ export class DatagramReader {
       const { data, lengths, ageUs, from } = got;
       let at = data.byteOffset;
       for (let i = 0; i < lengths.length && this.running; i++) {
+        const length = lengths[i]!;
         // A copy of its own: the log, pcapng and Electron's structured clone would otherwise hold (or send) the whole batch.
-        this.host.datagram(new Uint8Array(data.buffer, at, lengths[i]).slice(), from[i] ?? null, ageUs[i] ?? 0);
-        at += lengths[i]!;
+        this.host.datagram(new Uint8Array(data.buffer, at, length).slice(), from[i] ?? null, ageUs[i] ?? 0);
+        at += length;
       }
       if (lengths.length < BATCH) return;
     }
