@@ -11,6 +11,7 @@ import { hping3Flood, sockbenchFlood, systemPingFlood, sockbenchPingPaced, sockb
 import { PAGE_LOADS, pageFlood, pageRows } from './page-flood.js';
 import { median } from './stats.js';
 import { packetsenderUdpRate, sessionUdpRate } from './udp-rate.js';
+import { sessionUdpReceive, socatUdpReceive, type ReceiveCost } from './udp-receive.js';
 import { nodeNetThroughput, sessionThroughput } from './tcp-throughput.js';
 import { nodeNetUnixThroughput, unixSessionThroughput } from './unix-throughput.js';
 import { pingCliFigures, tcpPeerFigures } from './user-paths.js';
@@ -262,6 +263,26 @@ rows.push({
   anchor: 'packetsender',
   ratio: psRate ? `${fmt(sessionRate.median / psRate.median)}× packetsender` : '—',
   target: psRate ? `≥ 1.0× packetsender: ${sessionRate.median >= psRate.median ? 'met' : 'NOT met'}` : '≥ 1.0× packetsender',
+});
+
+console.error('bench: UDP receive cost, 64-byte datagrams at 50k/s from another process…');
+const RX_COUNT = 150_000;
+const RX_RATE = 50_000;
+const rxSocat = await socatUdpReceive(RX_COUNT, RX_RATE).catch((e: Error) => `failed: ${e.message}`);
+const rxSession = await sessionUdpReceive(RX_COUNT, RX_RATE);
+json.udpReceive = { count: RX_COUNT, rate: RX_RATE, socat: rxSocat, session: rxSession };
+const rxValue = (r: ReceiveCost) => `${fmt(r.usPerDatagram)} µs of CPU per datagram (${r.received} received, the kernel dropped ${r.dropped})`;
+rows.push({
+  figure: `UDP receive, ${RX_COUNT} × 64 B at ${RX_RATE / 1000}k/s: socat -u UDP-RECV:… OPEN:/dev/null (anchor)`,
+  value: rxSocat === null ? 'skipped: socat not installed' : typeof rxSocat === 'string' ? rxSocat : rxValue(rxSocat),
+  anchor: '—', ratio: '—', target: '—',
+});
+rows.push({
+  figure: `UDP receive, ${RX_COUNT} × 64 B at ${RX_RATE / 1000}k/s: one session auto-reading (the engine, no page attached)`,
+  value: rxValue(rxSession),
+  anchor: 'socat',
+  ratio: rxSocat && typeof rxSocat !== 'string' ? `${fmt(rxSession.usPerDatagram / rxSocat.usPerDatagram)}× socat's CPU` : '—',
+  target: '—',
 });
 
 console.error('bench: ICMP through the raw-socket helper (127.0.0.1)…');

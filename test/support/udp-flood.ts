@@ -32,11 +32,16 @@ export function startUdpFlood(o: { port: number; rate: number; count: number; si
 
 /** The drops counter of the UDP socket bound to `port` (/proc/net/udp): datagrams the kernel dropped for a full receive buffer; null off Linux. */
 export function procUdpDrops(port: number): number | null {
+  return procUdpRow(port)?.drops ?? null;
+}
+
+/** The UDP socket bound to `port` as /proc/net/udp shows it: its drop count and the bytes waiting in its receive queue; null off Linux or when there is none. */
+export function procUdpRow(port: number): { drops: number; queuedBytes: number } | null {
   try {
     for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 13) continue;
-      if (parseInt(f[1]!.split(':')[1]!, 16) === port) return Number(f[f.length - 1]);
+      if (parseInt(f[1]!.split(':')[1]!, 16) === port) return { drops: Number(f[f.length - 1]), queuedBytes: parseInt(f[4]!.split(':')[1]!, 16) };
     }
   } catch {
     /* not Linux */
