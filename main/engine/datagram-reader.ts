@@ -110,7 +110,8 @@ export class DatagramReader {
       if (!got) return;
       const { data, lengths, ageUs, from } = got;
       let at = data.byteOffset;
-      for (let i = 0; i < lengths.length && this.running; i++) {
+      // All of a batch is delivered, even if a datagram's handling paused reading: it has left the kernel's queue.
+      for (let i = 0; i < lengths.length; i++) {
         const length = lengths[i]!;
         // A copy of its own: the log, pcapng and Electron's structured clone would otherwise hold (or send) the whole batch.
         this.host.datagram(new Uint8Array(data.buffer, at, length).slice(), from[i] ?? null, ageUs[i] ?? 0);
