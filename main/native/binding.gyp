@@ -8,7 +8,7 @@
     },
     {
       "target_name": "sockbench_stamp",
-      "sources": ["stamp.c"],
+      "sources": ["stamp.c", "paced.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }

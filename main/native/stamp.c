@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #endif
 
+#include "stamp.h"
+
 #define MAX_SCAN 65536
 
 #ifdef __linux__
@@ -113,7 +115,7 @@ static napi_value rx_stamp_ns(napi_env env, napi_callback_info info) {
 
 #ifdef __linux__
 // A numeric IPv4 or IPv6 address (IPv6 may end in %scope: a name or a number).
-static socklen_t to_sockaddr(const char *text, struct sockaddr_storage *ss) {
+socklen_t to_sockaddr(const char *text, struct sockaddr_storage *ss) {
   memset(ss, 0, sizeof *ss);
   struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
   if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
@@ -182,9 +184,7 @@ static napi_value send_stamped(napi_env env, napi_callback_info info) {
 
 // ---- floods ----
 
-#define MAX_PACKET 65536
-
-static bool get_bytes(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+bool get_bytes(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   bool typed = false;
   if (napi_is_typedarray(env, v, &typed) != napi_ok || !typed) return false;
   napi_typedarray_type kind;
@@ -205,12 +205,22 @@ static napi_value numbers(napi_env env, const double *v, size_t n) {
 }
 
 #ifdef __linux__
-static uint16_t inet_checksum(const uint8_t *b, size_t len) {
+uint16_t inet_checksum(const uint8_t *b, size_t len) {
   uint32_t sum = 0;
   for (size_t i = 0; i + 1 < len; i += 2) sum += (uint32_t)(b[i] << 8 | b[i + 1]);
   if (len & 1) sum += (uint32_t)(b[len - 1] << 8);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return (uint16_t)~sum;
+}
+
+void set_echo_sequence(uint8_t *buf, size_t len, int family, uint16_t seq) {
+  buf[6] = (uint8_t)(seq >> 8);
+  buf[7] = (uint8_t)seq;
+  if (family != 4) return; // ICMPv6: the kernel computes it
+  buf[2] = buf[3] = 0;
+  uint16_t c = inet_checksum(buf, len);
+  buf[2] = (uint8_t)(c >> 8);
+  buf[3] = (uint8_t)c;
 }
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
@@ -252,15 +262,7 @@ static napi_value flood_send(napi_env env, napi_callback_info info) {
       uint32_t i = 0;
       result[1] = 0;
       for (; i < n; i++) {
-        uint16_t q = (uint16_t)(seq + i);
-        buf[6] = (uint8_t)(q >> 8);
-        buf[7] = (uint8_t)q;
-        if (family == 4) {
-          buf[2] = buf[3] = 0;
-          uint16_t c = inet_checksum(buf, tlen);
-          buf[2] = (uint8_t)(c >> 8);
-          buf[3] = (uint8_t)c;
-        }
+        set_echo_sequence(buf, tlen, family, (uint16_t)(seq + i));
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ssize_t k = sendto(fd, buf, tlen, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
@@ -370,8 +372,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendStamped", NULL, send_stamped, NULL, NULL, NULL, napi_enumerable, NULL},
     {"floodSend", NULL, flood_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"floodRecv", NULL, flood_recv, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pacedSend", NULL, paced_send, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pacedStop", NULL, paced_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 5, props);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }
 

@@ -7,7 +7,7 @@
 // The echo and checksum modules of the codecs import no codec table: the helper stays small.
 import { setEchoSequence } from '../../shared/packet/echo.js';
 import { checksumValid } from '../../shared/packet/checksum.js';
-import { FLOOD_BATCH, type FloodArgs, type FloodResult, type CallFailure } from './helper-protocol.js';
+import { FLOOD_BATCH, SPIN_UP_TO_US, type FloodArgs, type FloodResult, type CallFailure } from './helper-protocol.js';
 
 /** What a flood needs from its socket. */
 export interface FloodSocket {
@@ -21,11 +21,23 @@ export interface FloodSocket {
    * stamped. `again`: the kernel's buffer was full (the rest was not sent).
    */
   sendMany?(template: Buffer, firstSeq: number, n: number, stampsUs: Float64Array): { sent: number; error: CallFailure | null; again: boolean };
+  /**
+   * Sends `count` copies of `template` (sequence counted up from `firstSeq`)
+   * every `intervalUs` from a thread of their own (sockbench_stamp's
+   * pacedSend), spinning between sends when the gap is at most `spinUs`.
+   * `sink` gets their stamps in batches (NaN: that send failed; `error`: the
+   * first failure of the batch) and `ended` once with the last. Returns the
+   * thread's stop, or the failure that kept it from starting.
+   */
+  sendPaced?(template: Buffer, firstSeq: number, count: number, intervalUs: number, spinUs: number, sink: PacedSink): { stop(): void } | CallFailure;
 }
+
+export type PacedSink = (first: number, stampsUs: Float64Array, error: CallFailure | null, ended: boolean) => void;
 
 export interface FloodSinks {
   now(): number;
-  sent(first: number, tUs: Float64Array): void;
+  /** error: the first failed send among these (their stamps are NaN). */
+  sent(first: number, tUs: Float64Array, error?: CallFailure): void;
   replies(records: Float64Array): void;
 }
 
@@ -51,6 +63,10 @@ export class Flood {
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
   private stamps: number[] = [];
   private stampsFirst = 0;
+  /** The first failed send among `stamps`. */
+  private stampsError: CallFailure | null = null;
+  /** The thread sending a paced flood (sendPaced), until it has ended. */
+  private paced: { stop(): void } | null = null;
   private pendingStamp = 0;
   private replies: number[] = [];
   private flushing = false;
@@ -73,19 +89,55 @@ export class Flood {
 
   start(): void {
     this.t0 = this.sinks.now();
+    if (this.args.intervalUs > 0 && this.sock.sendPaced && this.startPaced()) return;
     this.tick();
   }
 
   stop(): void {
     this.stopped = true;
+    this.paced?.stop(); // it ends, and finishes the flood, before its next send
     this.finishIfDone();
   }
 
   /** The socket is gone: sends still queued in it will never complete. */
   abort(): void {
     this.stopped = true;
+    this.paced?.stop();
+    this.paced = null;
     this.queued = this.done;
     this.finishIfDone();
+  }
+
+  /** Hands the schedule to a sending thread; false when it could not start (the event loop paces instead). */
+  private startPaced(): boolean {
+    const { count, intervalUs } = this.args;
+    const paced = this.sock.sendPaced!(this.template, this.seq0, count, intervalUs, intervalUs <= SPIN_UP_TO_US ? intervalUs : 0, (first, stampsUs, error, ended) => {
+      if (this.finished) return;
+      if (stampsUs.length) {
+        if (this.stamps.length === 0) this.stampsFirst = first;
+        for (let k = 0; k < stampsUs.length; k++) this.stamps.push(stampsUs[k]!);
+        this.noteError(error, stampsUs.reduce((n, t) => n + (Number.isNaN(t) ? 1 : 0), 0));
+        this.queued = this.done = first + stampsUs.length;
+        if (this.stamps.length >= FLOOD_BATCH) this.flush();
+        else this.flushSoon();
+      }
+      if (!ended) return;
+      this.paced = null;
+      this.stopped ||= this.done < count;
+      this.finishIfDone();
+    });
+    if ('stop' in paced) {
+      this.paced = paced;
+      return true;
+    }
+    return false;
+  }
+
+  private noteError(error: CallFailure | null, failed: number): void {
+    if (!error) return;
+    this.errors += failed;
+    this.firstError ??= error;
+    this.stampsError ??= error;
   }
 
   /** An echo reply read on the flood's socket: kept when it is the flood's and came back as sent; false lets the caller forward it. */
@@ -130,10 +182,7 @@ export class Flood {
     if (first === 0 && !Number.isNaN(this.manyStamps[0])) this.t0 = this.manyStamps[0]!; // the schedule counts from the first send
     if (this.stamps.length === 0) this.stampsFirst = this.done;
     for (let k = 0; k < r.sent; k++) this.stamps.push(this.manyStamps[k]!);
-    if (r.error) {
-      this.errors++;
-      this.firstError ??= r.error;
-    }
+    this.noteError(r.error, 1);
     this.queued += r.sent;
     this.done += r.sent;
     if (this.stamps.length >= FLOOD_BATCH) this.flush();
@@ -151,10 +200,7 @@ export class Flood {
       },
       (error) => {
         if (this.finished) return;
-        if (error) {
-          this.errors++;
-          this.firstError ??= error;
-        }
+        this.noteError(error, 1);
         if (this.stamps.length === 0) this.stampsFirst = this.done;
         this.stamps.push(error ? NaN : this.pendingStamp);
         this.done++;
@@ -174,10 +220,13 @@ export class Flood {
   /** Stamps before replies: a reply's probe must be known when it arrives. */
   private flush(): void {
     this.flushing = false;
-    if (this.stamps.length) {
-      this.sinks.sent(this.stampsFirst, Float64Array.from(this.stamps));
-      this.stamps = [];
+    // At most FLOOD_BATCH stamps an event: a paced run's thread may hand over more at once.
+    for (let at = 0; at < this.stamps.length; at += FLOOD_BATCH) {
+      const chunk = Float64Array.from(this.stamps.slice(at, at + FLOOD_BATCH));
+      this.sinks.sent(this.stampsFirst + at, chunk, (chunk.some(Number.isNaN) && this.stampsError) || undefined);
     }
+    this.stamps = [];
+    this.stampsError = null;
     if (this.replies.length) {
       this.sinks.replies(Float64Array.from(this.replies));
       this.replies = [];
@@ -185,7 +234,7 @@ export class Flood {
   }
 
   private finishIfDone(): void {
-    if (this.finished || this.done < this.queued || (!this.stopped && this.queued < this.args.count)) return;
+    if (this.finished || this.paced || this.done < this.queued || (!this.stopped && this.queued < this.args.count)) return;
     this.finished = true;
     clearTimeout(this.timer as ReturnType<typeof setTimeout>);
     clearImmediate(this.timer as ReturnType<typeof setImmediate>);

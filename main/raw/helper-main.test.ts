@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { frameOf } from './framing.js';
-import { MAX_BYTES, MAX_FRAME, type PacketEvent, type Reply } from './helper-protocol.js';
+import { MAX_BYTES, MAX_FRAME, isHelperEvent, type PacketEvent, type Reply } from './helper-protocol.js';
 import { HelperPipe, echoRequest } from './testkit.js';
 
 let h: HelperPipe | undefined;
@@ -153,6 +153,21 @@ describe('raw helper over its pipes', () => {
     expect(stamps).toHaveLength(end.sent);
     // Never early: the k-th send waits for t0 + k × 2 ms.
     expect(stamps.every((t, k) => t - stamps[0]! >= k * 2000 - 1)).toBe(true);
+  });
+
+  it('a paced flood whose sends the kernel refuses: NaN stamps, the errno named with them, and the events pass the app\'s checks', async () => {
+    const p = await started();
+    p.request(1, 'open', { protocol: 'icmp', family: 4 });
+    const { handle } = ok<{ handle: number }>(await p.reply(1));
+    const first = p.messages.length;
+    // A broadcast destination without SO_BROADCAST: every sendto(2) fails with EACCES.
+    p.request(2, 'flood', { handle, bytes: echoRequest(4, 0x6262, 1), address: '255.255.255.255', count: 5, intervalUs: 1000 });
+    const end = ok<{ sent: number; errors: number; firstError: { code: string } | null }>(await p.reply(2));
+    expect(end).toMatchObject({ sent: 0, errors: 5, firstError: { code: 'EACCES' } });
+    const events = p.messages.slice(first).filter((m) => (m as { event?: string }).event === 'flood-sent');
+    expect(stampsOf(events)).toHaveLength(5);
+    expect(stampsOf(events).every(Number.isNaN)).toBe(true);
+    expect(events.every((e) => isHelperEvent(e) && (e as { error?: { code: string } }).error?.code === 'EACCES')).toBe(true);
   });
 
   it('ICMP type filters: only echo replies reach a filtered socket', async () => {

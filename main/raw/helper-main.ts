@@ -158,7 +158,7 @@ function run(req: Request): void {
         const args = req.args as Request<'flood'>['args'];
         const { handle } = args;
         sockets.flood(args, {
-          sent: (first, tUs) => post({ event: 'flood-sent', handle, first, tUs: asBytes(tUs) }),
+          sent: (first, tUs, error) => post({ event: 'flood-sent', handle, first, tUs: asBytes(tUs), ...(error && { error }) }),
           replies: (records) => post({ event: 'flood-replies', handle, replies: asBytes(records) }),
         }, (result) => post({ rid, ok: true, result }));
         return;

@@ -27,6 +27,17 @@ export interface KernelStamps {
   floodSend?(fd: number, template: Uint8Array, address: string, family: 4 | 6, firstSeq: number, n: number, stampsNs: Float64Array): [number, number];
   /** A flood's reads: see stamp.c. [matched, errno, other packet?, its source?, its stamp ns?]; records get (sequence, stamp ns, TTL). */
   floodRecv?(fd: number, template: Uint8Array, address: string, family: 4 | 6, records: Float64Array): [number, number, Buffer?, string?, number?];
+  /** A paced flood's sends from a thread (see paced.c): its job, or the errno that kept it from starting; onSent gets CLOCK_MONOTONIC ns. */
+  pacedSend?(
+    fd: number, template: Uint8Array, address: string, family: 4 | 6, firstSeq: number, count: number, intervalNs: number, spinNs: number,
+    onSent: (first: number, stampsNs: Float64Array, errno: number, ended: boolean) => void,
+  ): object | number;
+  pacedStop?(job: object): void;
+}
+
+/** A send's errno as the app is told it; null for 0. */
+function sendFailure(errno: number): CallFailure | null {
+  return errno === 0 ? null : toWire(fromRawError(new Error(getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`), 'sendto'));
 }
 
 export type ErrorSink = (handle: number, error: CallFailure, closed: boolean) => void;
@@ -337,9 +348,18 @@ export class RawSockets {
       sock.sendMany = (template, firstSeq, n, stampsUs) => {
         if (s.burst!.requests.length > 0 || s.pending.size > 0) return { sent: 0, error: null, again: true }; // raw-socket's queue goes first
         const [sent, errno] = floodSend(s.fd, template, a.address, s.family, firstSeq, n, stampsUs);
-        for (let k = 0; k < sent; k++) if (!Number.isNaN(stampsUs[k])) stampsUs[k] = this.fromMonotonicNs!(stampsUs[k]!);
-        const error = errno !== 0 && errno !== osConstants.errno.EAGAIN ? toWire(fromRawError(new Error(getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`), 'sendto')) : null;
-        return { sent, error, again: errno === osConstants.errno.EAGAIN };
+        this.toHelperClock(stampsUs, sent);
+        return { sent, error: errno !== osConstants.errno.EAGAIN ? sendFailure(errno) : null, again: errno === osConstants.errno.EAGAIN };
+      };
+    }
+    const { pacedSend, pacedStop } = this.stamps ?? {};
+    if (pacedSend && pacedStop && s.fd >= 0 && this.fromMonotonicNs) {
+      sock.sendPaced = (template, firstSeq, count, intervalUs, spinUs, sink) => {
+        const job = pacedSend(s.fd, template, a.address, s.family, firstSeq, count, intervalUs * 1000, spinUs * 1000, (first, stamps, errno, ended) => {
+          this.toHelperClock(stamps, stamps.length);
+          sink(first, stamps, sendFailure(errno), ended);
+        });
+        return typeof job === 'number' ? sendFailure(job)! : { stop: () => pacedStop(job) };
       };
     }
     s.flood = new Flood(sock, a, { now: this.now, ...sinks }, (r) => {
@@ -347,6 +367,11 @@ export class RawSockets {
       end(r);
     });
     s.flood.start();
+  }
+
+  /** The first n CLOCK_MONOTONIC ns stamps (NaN stays NaN) onto the helper's clock, in place. */
+  private toHelperClock(stamps: Float64Array, n: number): void {
+    for (let k = 0; k < n; k++) if (!Number.isNaN(stamps[k])) stamps[k] = this.fromMonotonicNs!(stamps[k]!);
   }
 
   floodStop(handle: number): null {

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { echoLayers, keyOf, stackBytes } from '../../shared/packet/index.js';
 import { echoReplyTo, FakeTransport, icmpErrorFor, loopback } from './fake-transport.js';
+import type { FloodEnd, FloodProgress, ProbeFlood } from './probe-transport.js';
 import { Ping, PingOptionsError, sequenceOf, validatePingOptions, type PingEvents, type PingOptions } from './ping.js';
 
 const now = (): number => Date.now();
@@ -238,6 +239,72 @@ describe('Ping over a fake loopback', () => {
     const { summary } = await runPing(net, { target: '::1', count: 1, identifier: 0x7777, size: 0 });
     expect(summary.ownRequests).toBe(1);
     expect(summary.stats.received).toBe(1);
+  });
+});
+
+/** A transport whose helper runs floods (and paced runs) itself: the test scripts what it reports, and in which order. */
+class HelperFloodTransport extends FakeTransport {
+  readonly floods: ProbeFlood[] = [];
+  constructor(private readonly script: (f: ProbeFlood, progress: FloodProgress, net: HelperFloodTransport) => Promise<FloodEnd>) {
+    super();
+  }
+  flood(f: ProbeFlood, progress: FloodProgress): Promise<FloodEnd> {
+    this.floods.push(f);
+    return this.script(f, progress, this);
+  }
+  /** The echo reply to the n-th (1-based) request of flood `f`. */
+  replyTo(f: ProbeFlood, n: number): Uint8Array {
+    const request = f.bytes.slice();
+    request[6] = (n >> 8) & 0xff;
+    request[7] = n & 0xff;
+    return echoReplyTo({ ...f, bytes: request, tUs: 0, family: 4, protocol: 'icmp' })!;
+  }
+}
+
+describe('Ping handing short intervals to the helper', () => {
+  const end: FloodEnd = { sent: 3, errors: 0, stopped: false, firstError: null };
+
+  it('intervals of 10 ms or less go to the helper as one paced request; longer ones probe by probe', async () => {
+    const net = new HelperFloodTransport(async (f, progress) => {
+      progress.sent(0, Float64Array.of(1000, 3000, 5000));
+      progress.replies(Float64Array.of(1, 1004, 64, 2, 3004, 64, 3, 5004, 64));
+      return end;
+    });
+    const { summary, log } = await runPing(net, { target: '127.0.0.1', count: 3, intervalMs: 2 });
+    expect(net.floods).toMatchObject([{ count: 3, intervalUs: 2000, address: '127.0.0.1' }]);
+    expect(net.sent).toHaveLength(0);
+    expect(log.reply.map((r) => [r.seq, r.rttUs])).toEqual([[1, 4], [2, 4], [3, 4]]);
+    expect(summary.stats).toMatchObject({ transmitted: 3, received: 3, lossPercent: 0 });
+    const slow = new HelperFloodTransport(async () => end);
+    await runPing(slow, { target: '127.0.0.1', count: 2, intervalMs: 11 });
+    expect(slow.floods).toHaveLength(0);
+    expect(slow.sent).toHaveLength(2);
+  });
+
+  it('a reply read before the helper reported its send is held until the report, not lost (as a record or as a packet)', async () => {
+    const net = new HelperFloodTransport(async (f, progress, n) => {
+      progress.replies(Float64Array.of(1, 1010, 64)); // summed up by the helper
+      n.deliverIcmp(4, n.replyTo(f, 2), '127.0.0.1', { tUs: 3020 }); // passed on as a packet
+      progress.sent(0, Float64Array.of(1000));
+      progress.sent(1, Float64Array.of(3000));
+      return { ...end, sent: 2 };
+    });
+    const { summary, log } = await runPing(net, { target: '127.0.0.1', count: 2, intervalMs: 2 });
+    expect(log.reply.map((r) => [r.seq, r.rttUs, r.dup, r.late])).toEqual([[1, 10, false, false], [2, 20, false, false]]);
+    expect(summary.stats).toMatchObject({ transmitted: 2, received: 2 });
+    expect(summary.ignored).toBe(0);
+  });
+
+  it('a refused send carries the helper\'s errno, and a reply to no probe of the run is still ignored', async () => {
+    const net = new HelperFloodTransport(async (f, progress) => {
+      progress.replies(Float64Array.of(40_000, 1010, 64)); // far from anything this run sent
+      progress.sent(0, Float64Array.of(NaN, 3000), { code: 'ENETUNREACH', message: 'network is unreachable' });
+      return { sent: 1, errors: 1, stopped: false, firstError: { code: 'ENETUNREACH', message: 'network is unreachable' } };
+    });
+    const { summary, log } = await runPing(net, { target: '127.0.0.1', count: 2, intervalMs: 5, timeoutMs: 50 });
+    expect(log['send-error']).toMatchObject([{ seq: 1, code: 'ENETUNREACH', message: 'network is unreachable' }]);
+    expect(summary.ignored).toBe(1);
+    expect(summary.stats).toMatchObject({ transmitted: 1, received: 0, errors: 1 });
   });
 });
 

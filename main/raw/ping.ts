@@ -13,6 +13,7 @@ import { checkWith } from '../../shared/contract/check.js';
 import { NOT_AN_ADDRESS, PING_LIMITS, PingParams } from '../../shared/contract/probes.js';
 import { ipFamily } from '../../shared/net/address.js';
 import { checksumValid, echoLayers, ECHO, icmpCodeName, icmpTypeName, setEchoSequence, stackBytes } from '../../shared/packet/index.js';
+import { SPIN_UP_TO_US } from './helper-protocol.js';
 import { decodeIcmpPacket, random16, sameAddress, type ProbePacket, type ProbeTransport, type RawHandle } from './probe-transport.js';
 import { formatPingSummary, pingStats, RttAccumulator, type PingStats } from './stats.js';
 
@@ -62,6 +63,9 @@ export function validatePingOptions(o: PingOptions): PingOptionsResult {
   for (let i = 0; i < p.size; i++) payload[i] = pattern.length ? pattern[i % pattern.length]! : i & 0xff;
   return { ok: true, options: { ...p, family: ipFamily(p.target)!, payload, df: o.df, identifier: id ?? random16() } };
 }
+
+/** Replies this many sequences ahead of the newest probe known may be to probes the helper has sent but not yet reported. */
+const AHEAD_WINDOW = 4096;
 
 /** The sequence number of the index-th probe (1-based): 1 … 65535, 0, 1 … */
 export const sequenceOf = (index: number): number => index % 0x10000;
@@ -181,6 +185,15 @@ export class Ping {
   private stopped = false;
   private wake: (() => void) | null = null;
   private pending = 0;
+  /** The index of the newest probe made. */
+  private lastIndex = 0;
+  /**
+   * A run the helper sends itself (a flood, or a paced run's thread) reports
+   * its sends after they went out, so a reply can be read before its probe
+   * is known: such replies and errors wait here for the next report.
+   */
+  private ahead: Array<() => void> = [];
+  private helperSends = false;
   private allSettled: (() => void) | null = null;
   private counts = { transmitted: 0, received: 0, duplicates: 0, late: 0, icmpErrors: 0, sendErrors: 0, ownRequests: 0, ignored: 0 };
   private startMs = 0;
@@ -315,8 +328,9 @@ export class Ping {
   }
 
   private async run(): Promise<void> {
-    if (this.options.flood && this.transport.flood) return this.runFlood();
-    const { count, intervalMs } = this.options;
+    const { count, intervalMs, flood } = this.options;
+    // Short intervals are paced by the helper, which spins between them as iputils ping does (see SPIN_UP_TO_US).
+    if ((flood || intervalMs * 1000 <= SPIN_UP_TO_US) && this.transport.flood) return this.runFlood();
     let firstMs = 0;
     for (let index = 1; (count === null || index <= count) && !this.stopped; index++) {
       if (index === 1) firstMs = this.now();
@@ -330,38 +344,42 @@ export class Ping {
     }
   }
 
-  /** The whole flood in one request to the helper; it reports send stamps and clean replies in batches. */
+  /** The whole flood (or paced run) in one request to the helper; it reports send stamps and clean replies in batches. */
   private async runFlood(): Promise<void> {
     const { count, intervalMs, target, ttl, tos, df, payload, family } = this.options;
     const handle = this.handle!;
     const bytes = 8 + payload.length;
+    this.helperSends = true;
     this.stopFlood = () => void this.transport.floodStop?.(handle).catch(() => undefined);
     const end = await this.transport.flood!(
       { handle, bytes: this.request(sequenceOf(1)), address: target, count: count ?? PING_LIMITS.count, intervalUs: Math.round(intervalMs * 1000), ttl, tos, df },
       {
-        sent: (first, tUs) => {
+        sent: (first, tUs, error) => {
           for (let k = 0; k < tUs.length; k++) {
             const index = first + k + 1;
             const t = tUs[k]!;
-            if (Number.isNaN(t)) this.sendFailed(this.newProbe(index), 'the kernel refused this send during the flood (the flood\'s first error is in its summary)');
+            if (Number.isNaN(t)) this.sendFailed(this.newProbe(index), error?.message ?? 'the kernel refused this send', error?.code);
             else if (this.stopped) this.counts.transmitted++; // sent before the stop took effect: lost, like ping's
             else this.sent(this.newProbe(index), t, bytes);
           }
+          for (const retry of this.ahead.splice(0)) retry();
         },
         replies: (r) => {
           for (let k = 0; k + 2 < r.length; k += 3) {
-            const probe = this.probes.get(r[k]!);
-            if (!probe || probe.sentTUs === undefined) {
-              this.counts.ignored++;
-              continue;
-            }
-            // The helper checked source, payload and (ICMP) checksum before summing it up.
-            this.onReply(probe, { handle, bytes: payload, from: target, tUs: r[k + 1]!, ipHeader: false }, r[k + 2]!, payload, bytes, family === 4 ? true : null);
+            const [seq, tUs, ttl] = [r[k]!, r[k + 1]!, r[k + 2]!];
+            const reply = (): void => {
+              const probe = this.probes.get(seq);
+              if (!probe || probe.sentTUs === undefined) return void (this.holdIfAhead(seq, reply) || this.counts.ignored++);
+              // The helper checked source, payload and (ICMP) checksum before summing it up.
+              this.onReply(probe, { handle, bytes: payload, from: target, tUs, ipHeader: false }, ttl, payload, bytes, family === 4 ? true : null);
+            };
+            reply();
           }
         },
       },
     );
     this.stopFlood = null;
+    this.counts.ignored += this.ahead.splice(0).length; // their probes were never reported sent
     if (end.firstError) this.firstSendError = `${end.firstError.code}: ${end.firstError.message}`;
   }
 
@@ -369,6 +387,7 @@ export class Ping {
   private newProbe(index: number): Probe {
     const seq = sequenceOf(index);
     const probe: Probe = { index, seq, state: 'sending', replies: 0, early: [] };
+    this.lastIndex = Math.max(this.lastIndex, index);
     const old = this.probes.get(seq);
     if (old) {
       clearTimeout(old.timer);
@@ -380,6 +399,17 @@ export class Ping {
     this.probes.set(seq, probe);
     this.pending++;
     return probe;
+  }
+
+  /** Holds a reply or error for a probe the helper may not have reported yet (true); false: it is about no probe of this run. */
+  private holdIfAhead(seq: number, retry: () => void): boolean {
+    if (!this.helperSends || ((seq - sequenceOf(this.lastIndex + 1)) & 0xffff) >= AHEAD_WINDOW) return false;
+    if (this.ahead.length >= AHEAD_WINDOW) {
+      this.ahead.shift();
+      this.counts.ignored++;
+    }
+    this.ahead.push(retry);
+    return true;
   }
 
   private async send(index: number): Promise<void> {
@@ -447,7 +477,7 @@ export class Ping {
       }
       const probe = k.id === identifier ? this.probes.get(k.icmpSeq!) : undefined;
       if (!probe) {
-        this.counts.ignored++;
+        if (k.id !== identifier || !this.holdIfAhead(k.icmpSeq!, () => this.onPacket(p))) this.counts.ignored++;
         return;
       }
       if (probe.sentTUs === undefined) {
@@ -463,7 +493,7 @@ export class Ping {
       const ours = q.type === echo.request && q.id === identifier && q.dst !== null && sameAddress(q.dst, target);
       const probe = ours ? this.probes.get(q.icmpSeq!) : undefined;
       if (!probe) {
-        this.counts.ignored++;
+        if (!ours || !this.holdIfAhead(q.icmpSeq!, () => this.onPacket(p))) this.counts.ignored++;
         return;
       }
       if (probe.sentTUs === undefined) {

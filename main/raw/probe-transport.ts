@@ -51,9 +51,11 @@ export interface ProbeFlood extends ProbeSend {
   intervalUs: number;
 }
 
+type FloodSentEvent = { handle: number; first: number; tUs: Float64Array; error?: { code: string; message: string } };
+
 export interface FloodProgress {
-  /** Send stamps (µs, NaN: failed) of sends first, first + 1, … (0-based). */
-  sent(first: number, tUs: Float64Array): void;
+  /** Send stamps (µs, NaN: failed) of sends first, first + 1, … (0-based); error: the first of their failures, if any. */
+  sent(first: number, tUs: Float64Array, error?: { code: string; message: string }): void;
   /** (sequence, tUs, TTL or −1) triples: echo replies that came back as sent. Others come as packets. */
   replies(records: Float64Array): void;
 }
@@ -136,8 +138,8 @@ export interface RawHelperLike {
   floodStop(handle: number): Promise<unknown>;
   on(event: 'packet', listener: PacketListener): unknown;
   off(event: 'packet', listener: PacketListener): unknown;
-  on(event: 'flood-sent', listener: (e: { handle: number; first: number; tUs: Float64Array }) => void): unknown;
-  off(event: 'flood-sent', listener: (e: { handle: number; first: number; tUs: Float64Array }) => void): unknown;
+  on(event: 'flood-sent', listener: (e: FloodSentEvent) => void): unknown;
+  off(event: 'flood-sent', listener: (e: FloodSentEvent) => void): unknown;
   on(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
   off(event: 'flood-replies', listener: (e: { handle: number; replies: Float64Array }) => void): unknown;
   on(event: 'died', listener: (info: { handles: number[]; message: string; exitCode: number | null; signal: NodeJS.Signals | null }) => void): unknown;
@@ -165,8 +167,8 @@ export function fromRawHelper(h: RawHelperLike): ProbeTransport {
     close: async (handle) => void (await h.close(handle)),
     setFilter: async (handle, types) => void (await h.setFilter(handle, types)),
     flood: async (f, progress) => {
-      const onSent = (e: { handle: number; first: number; tUs: Float64Array }): void => {
-        if (e.handle === f.handle) progress.sent(e.first, e.tUs);
+      const onSent = (e: FloodSentEvent): void => {
+        if (e.handle === f.handle) progress.sent(e.first, e.tUs, e.error);
       };
       const onReplies = (e: { handle: number; replies: Float64Array }): void => {
         if (e.handle === f.handle) progress.replies(e.replies);

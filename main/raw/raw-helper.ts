@@ -88,8 +88,8 @@ export interface RawHelperEvents {
   ready: [info: { pid: number; sandboxed: boolean }];
   packet: [packet: RawPacket];
   dropped: [ev: { handle: Handle; count: number }];
-  /** A flood's send stamps (engine clock, µs) for sends first, first + 1, …; NaN: that send failed. */
-  'flood-sent': [ev: { handle: Handle; first: number; tUs: Float64Array }];
+  /** A flood's send stamps (engine clock, µs) for sends first, first + 1, …; NaN: that send failed (error: the first such failure). */
+  'flood-sent': [ev: { handle: Handle; first: number; tUs: Float64Array; error?: CallFailure }];
   /** A flood's echo replies that came back as sent: (sequence, tUs on the engine clock, TTL or −1) triples. */
   'flood-replies': [ev: { handle: Handle; replies: Float64Array }];
   'socket-error': [ev: { handle: Handle; error: RawHelperError; closed: boolean }];
@@ -479,7 +479,7 @@ export class RawHelper extends EventEmitter<RawHelperEvents> {
       case 'dropped':
         return void this.emit('dropped', { handle: this.outward(ev.handle), count: ev.count });
       case 'flood-sent':
-        return void this.emit('flood-sent', { handle: this.outward(ev.handle), first: ev.first, tUs: this.onEngineClock(floats(ev.tUs), 0, 1) });
+        return void this.emit('flood-sent', { handle: this.outward(ev.handle), first: ev.first, tUs: this.onEngineClock(floats(ev.tUs), 0, 1), ...(ev.error && { error: ev.error }) });
       case 'flood-replies':
         return void this.emit('flood-replies', { handle: this.outward(ev.handle), replies: this.onEngineClock(floats(ev.replies), 1, 3) });
       case 'socket-error': {
