@@ -222,8 +222,8 @@ export class Flood {
     this.flushing = false;
     // At most FLOOD_BATCH stamps an event: a paced run's thread may hand over more at once.
     for (let at = 0; at < this.stamps.length; at += FLOOD_BATCH) {
-      const chunk = Float64Array.from(this.stamps.slice(at, at + FLOOD_BATCH));
-      this.sinks.sent(this.stampsFirst + at, chunk, (chunk.some(Number.isNaN) && this.stampsError) || undefined);
+      const chunk = Float64Array.from(this.stamps.length <= FLOOD_BATCH ? this.stamps : this.stamps.slice(at, at + FLOOD_BATCH));
+      this.sinks.sent(this.stampsFirst + at, chunk, (this.stampsError && chunk.some(Number.isNaN) && this.stampsError) || undefined);
     }
     this.stamps = [];
     this.stampsError = null;
