@@ -63,6 +63,7 @@ Sends a saved packet (sockbench packets list shows them) and prints the answer;
 ICMP echo, as ping: host is an address or a name (-4 / -6 choose the family of its address).
 -c count, -i interval (s), -f flood (with -i below 0.001: paced), -s payload size, -p pattern (hex),
 -t TTL, -Q TOS, -M do|dont (DF), -W reply timeout (s). Needs raw sockets (CAP_NET_RAW or root).
+With -i 0.01 or less the helper spins between probes, as ping does there: one core stays busy.
 exit status: 0 a reply came, 1 none did, 2 an error`,
   traceroute: `usage: sockbench traceroute <host> [--udp | -I] [-m MAX] [-q N] [-w S] [-4|-6] [--json]
 

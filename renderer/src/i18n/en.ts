@@ -315,7 +315,7 @@ export default {
     countForever: 'until stopped',
     countHint: 'How many echo requests; empty = until you stop it.',
     interval: 'interval (ms)',
-    intervalHint: 'Between two requests, at least 1 ms; with flood any gap, 0.1 ms is 10,000 a second, 0 as fast as possible.',
+    intervalHint: 'Between two requests, at least 1 ms; at 10 ms or less the helper spins between them, as ping does (one core stays busy). With flood any gap, 0.1 ms is 10,000 a second, 0 as fast as possible.',
     flood: 'flood',
     floodHint: 'Send without waiting for replies (hping3 --flood), as fast as possible or at an interval below 1 ms. The list then shows a sample of the replies; the statistics count every one.',
     size: 'size',

@@ -347,7 +347,7 @@ const zhCN: typeof en = {
     countForever: '直到停止',
     countHint: '发送多少个回显请求；留空表示直到你停止。',
     interval: '间隔 (ms)',
-    intervalHint: '两次请求之间至少 1 ms；洪泛模式下可任意：0.1 ms即每秒 10,000 个，0 为尽可能快。',
+    intervalHint: '两次请求之间至少 1 ms；10 ms 及以下时，辅助进程像 ping 一样在两次请求之间自旋等待（会占满一个 CPU 核）。洪泛模式下可任意：0.1 ms即每秒 10,000 个，0 为尽可能快。',
     flood: '洪泛',
     floodHint: '不等应答连续发送（hping3 --flood），尽可能快或按低于 1 ms的间隔。列表只显示部分应答，统计计入每一个应答。',
     size: '大小',
