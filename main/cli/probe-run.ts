@@ -127,8 +127,8 @@ export async function runPing(cmd: PingCommand, io: Io = stdio): Promise<Exit> {
   if (target instanceof Exit) return target;
   const problem = pingProblem(cmd, target.address);
   if (problem) return new Exit(2, `ping: ${problem}`);
-  // Every reply is printed: no thinning for the terminal.
-  const engine = new Workbench({ probes: { replyRate: Infinity } });
+  // Every reply is printed: no thinning for the terminal. A flood prints none (unless as JSON), so it asks for none.
+  const engine = new Workbench({ probes: { replyRate: cmd.flood && !cmd.json ? 0 : Infinity } });
   const call = engineCall(engine);
   const json = (obj: Record<string, unknown>) => io.out(JSON.stringify(obj));
   let resolveDone!: (s: EventPayload<'ping.stats'>) => void;

@@ -91,6 +91,24 @@ describe('Ping over a fake loopback', () => {
     expect(summary.text).toContain('5 packets transmitted, 4 received, +1 late, 20% packet loss');
   });
 
+  it('each unanswered probe times out once, in order, its timeout after its own send; answered ones never do', async () => {
+    const lost = new Set([3, 4, 8, 20]);
+    const net = new FakeTransport(loopback({ drop: (seq) => lost.has(seq), delayMs: (seq) => (seq === 10 ? 25 : 1), echoOwn: false }));
+    const ping = new Ping(net, { target: '127.0.0.1', count: 20, intervalMs: 12, timeoutMs: 30 }, { now });
+    const at: { seq: number; ms: number }[] = [];
+    ping.on('timeout', (t) => at.push({ seq: t.seq, ms: Date.now() }));
+    const result = ping.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    const summary = await result;
+    expect(at.map((t) => t.seq)).toEqual([3, 4, 8, 20]);
+    for (const t of at) {
+      const sentMs = net.sent[t.seq - 1]!.tUs / 1000;
+      expect(t.ms - sentMs).toBeGreaterThanOrEqual(30);
+      expect(t.ms - sentMs).toBeLessThan(32);
+    }
+    expect(summary.stats).toMatchObject({ transmitted: 20, received: 16, late: 0 });
+  });
+
   it('a reply whose helper timestamps exceed the timeout is late even if the timer has not run yet', async () => {
     // The helper stamps the reply 500 ms after the send, but it reaches us at once.
     const net = new FakeTransport((s, n) => {

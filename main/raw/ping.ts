@@ -163,9 +163,10 @@ interface Probe {
   state: ProbeState;
   sentTUs?: number;
   replies: number;
-  timer?: ReturnType<typeof setTimeout>;
+  /** When it times out, on `now`'s clock (ms). */
+  deadlineMs?: number;
   /** Replies read before the send's result came back (its tUs is needed for the RTT). */
-  early: ProbePacket[];
+  early?: ProbePacket[];
 }
 
 export interface PingDeps {
@@ -185,6 +186,10 @@ export class Ping {
   private stopped = false;
   private wake: (() => void) | null = null;
   private pending = 0;
+  /** Pending probes in the order they time out (settled ones are skipped when reached). */
+  private deadlines: Probe[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   /** The index of the newest probe made. */
   private lastIndex = 0;
   /**
@@ -287,7 +292,7 @@ export class Ping {
     } finally {
       offLost?.();
       this.transport.off('packet', listener);
-      for (const p of this.probes.values()) clearTimeout(p.timer);
+      clearTimeout(this.deadlineTimer);
       await this.transport.close(handle).catch(() => undefined);
     }
     if (this.failure) throw this.failure;
@@ -365,16 +370,13 @@ export class Ping {
           for (const retry of this.ahead.splice(0)) retry();
         },
         replies: (r) => {
-          for (let k = 0; k + 2 < r.length; k += 3) {
-            const [seq, tUs, ttl] = [r[k]!, r[k + 1]!, r[k + 2]!];
-            const reply = (): void => {
-              const probe = this.probes.get(seq);
-              if (!probe || probe.sentTUs === undefined) return void (this.holdIfAhead(seq, reply) || this.counts.ignored++);
-              // The helper checked source, payload and (ICMP) checksum before summing it up.
-              this.onReply(probe, { handle, bytes: payload, from: target, tUs, ipHeader: false }, ttl, payload, bytes, family === 4 ? true : null);
-            };
-            reply();
-          }
+          // The helper checked source, payload and (ICMP) checksum before summing these up.
+          const reply = (seq: number, tUs: number, ttl: number): void => {
+            const probe = this.probes.get(seq);
+            if (probe && probe.sentTUs !== undefined) this.onReply(probe, { handle, bytes: payload, from: target, tUs, ipHeader: false }, ttl, payload, bytes, family === 4 ? true : null);
+            else if (!this.holdIfAhead(seq, () => reply(seq, tUs, ttl))) this.counts.ignored++;
+          };
+          for (let k = 0; k + 2 < r.length; k += 3) reply(r[k]!, r[k + 1]!, r[k + 2]!);
         },
       },
     );
@@ -386,11 +388,10 @@ export class Ping {
   /** A probe for the index-th request; one 65,536 probes older with the same sequence can no longer be matched: lost. */
   private newProbe(index: number): Probe {
     const seq = sequenceOf(index);
-    const probe: Probe = { index, seq, state: 'sending', replies: 0, early: [] };
+    const probe: Probe = { index, seq, state: 'sending', replies: 0 };
     this.lastIndex = Math.max(this.lastIndex, index);
     const old = this.probes.get(seq);
     if (old) {
-      clearTimeout(old.timer);
       if (old.state === 'pending') {
         this.settle(old, 'timedout');
         this.emit('timeout', { index: old.index, seq });
@@ -440,20 +441,44 @@ export class Ping {
     probe.sentTUs = tUs;
     if (probe.state === 'sending') {
       probe.state = 'pending';
-      probe.timer = setTimeout(() => {
-        if (probe.state !== 'pending') return;
-        this.settle(probe, 'timedout');
-        this.emit('timeout', { index, seq });
-      }, this.options.timeoutMs);
+      probe.deadlineMs = this.now() + this.options.timeoutMs;
+      this.deadlines.push(probe);
+      if (this.deadlineTimer === undefined) this.armDeadline();
     }
     this.emit('sent', { index, seq, bytes, tUs });
-    for (const p of probe.early.splice(0)) this.onPacket(p);
+    const early = probe.early;
+    probe.early = undefined;
+    if (early) for (const p of early) this.onPacket(p);
+  }
+
+  /** One timer for the oldest pending probe's timeout (a timer a probe would cost a flood ~1 µs and garbage each). */
+  private armDeadline(): void {
+    while (this.deadlineHead < this.deadlines.length && this.deadlines[this.deadlineHead]!.state !== 'pending') this.deadlineHead++;
+    if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlines.length) {
+      this.deadlines = this.deadlines.slice(this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+    const next = this.deadlines[this.deadlineHead];
+    this.deadlineTimer = next ? setTimeout(() => this.timeOut(), Math.max(0, next.deadlineMs! - this.now())) : undefined;
+  }
+
+  /** Probes are sent in order with one timeout, so they time out in that order. */
+  private timeOut(): void {
+    const now = this.now();
+    while (this.deadlineHead < this.deadlines.length) {
+      const p = this.deadlines[this.deadlineHead]!;
+      if (p.state === 'pending' && p.deadlineMs! > now) break;
+      this.deadlineHead++;
+      if (p.state !== 'pending') continue;
+      this.settle(p, 'timedout');
+      this.emit('timeout', { index: p.index, seq: p.seq });
+    }
+    this.armDeadline();
   }
 
   private settle(p: Probe, state: ProbeState): void {
     const wasOpen = p.state === 'pending' || p.state === 'sending';
     p.state = state;
-    clearTimeout(p.timer);
     if (!wasOpen) return;
     this.pending--;
     if (this.pending === 0) this.allSettled?.();
@@ -481,7 +506,7 @@ export class Ping {
         return;
       }
       if (probe.sentTUs === undefined) {
-        probe.early.push(p);
+        (probe.early ??= []).push(p);
         return;
       }
       this.onReply(probe, p, d.ttl, d.message.subarray(8), d.message.length, family === 4 ? checksumValid(d.message) : null);
@@ -497,7 +522,7 @@ export class Ping {
         return;
       }
       if (probe.sentTUs === undefined) {
-        probe.early.push(p);
+        (probe.early ??= []).push(p);
         return;
       }
       this.counts.icmpErrors++;
