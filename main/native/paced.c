@@ -76,11 +76,15 @@ static bool wait_until(job_t *j, double due) {
   }
 }
 
+/** Told by send_one: stopped while the send buffer was full (nothing sent). */
+#define STOPPED (-1)
+
 /** One send, as ping does it: the stamp right before the syscall. A full send buffer is waited out. */
 static double send_one(job_t *j, int *err) {
   for (;;) {
     double t = mono_ns();
     if (sendto(j->fd, j->packet, j->len, MSG_DONTWAIT, (struct sockaddr *)&j->to, j->tolen) >= 0) return t;
+    if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       *err = errno;
       return NAN;
@@ -88,7 +92,7 @@ static double send_one(job_t *j, int *err) {
     struct pollfd p = {j->fd, POLLOUT, 0};
     while (!atomic_load(&j->stop) && poll(&p, 1, 10) == 0) {}
     if (atomic_load(&j->stop)) {
-      *err = EINTR;
+      *err = STOPPED;
       return NAN;
     }
   }
@@ -108,7 +112,7 @@ static void *run(void *arg) {
     set_echo_sequence(j->packet, j->len, j->family, (uint16_t)(j->seq0 + i));
     int err = 0;
     double t = send_one(j, &err);
-    if (err == EINTR) break;
+    if (err == STOPPED) break;
     if (i == 0) t0 = isnan(t) ? mono_ns() : t;
     unsigned w = atomic_load(&j->written);
     j->stamps[w % RING] = t;
