@@ -107,11 +107,12 @@ const PING_RUNS: { interval: number; count: number }[] = [
 /**
  * `sockbench ping -c N -i I 127.0.0.1` (dist/cli.cjs, which starts its raw
  * helper as a user's run does) and iputils `ping -n -c N -i I` at each
- * interval, in halves of N/2 probes ordered ping, sockbench, sockbench, ping:
- * this machine's loopback RTT drifts by several times within minutes (ping's
- * own median 3 µs in one run, 23 µs minutes later), and one tool running
- * wholly before the other would be judged against another machine state.
- * Medians of all the per-reply `time=` lines of both halves.
+ * interval, in quarters of N/4 probes ordered ping, sockbench, sockbench,
+ * ping, ping, sockbench, sockbench, ping: this machine's loopback RTT drifts
+ * by several times within minutes (ping's own median 3 µs in one run, 23 µs
+ * minutes later, and either tool's can jump from 4 to 30 µs for a second),
+ * and one tool running wholly before the other would be judged against
+ * another machine state. Medians of all the per-reply `time=` lines.
  */
 export async function pingCliFigures(): Promise<{ rows: Row[]; json: Record<string, unknown> }> {
   if (!rawPrivilege().privileged || !hasTool('ping')) {
@@ -121,25 +122,27 @@ export async function pingCliFigures(): Promise<{ rows: Row[]; json: Record<stri
   const rows: Row[] = [];
   const json: Record<string, unknown> = {};
   for (const { interval, count: asked } of PING_RUNS) {
-    const half = Math.ceil(asked / 2);
-    const count = 2 * half;
-    const bound = half * interval * 1000 + 20_000;
-    const args = ['-c', String(half), '-i', String(interval), '127.0.0.1'];
+    const part = Math.ceil(asked / 4);
+    const count = 4 * part;
+    const bound = part * interval * 1000 + 20_000;
+    const args = ['-c', String(part), '-i', String(interval), '127.0.0.1'];
     const pingRun = async () => run('ping', ['-n', ...args], bound);
     const sbRun = async () => run(process.execPath, [cli, 'ping', ...args], bound);
     try {
       const outs = { ping: [] as string[], sb: [] as string[] };
-      outs.ping.push(await pingRun());
-      outs.sb.push(await sbRun());
-      outs.sb.push(await sbRun());
-      outs.ping.push(await pingRun());
+      for (let round = 0; round < 2; round++) {
+        outs.ping.push(await pingRun());
+        outs.sb.push(await sbRun());
+        outs.sb.push(await sbRun());
+        outs.ping.push(await pingRun());
+      }
       const sys = medianRtt(outs.ping.flatMap(replyTimesUs), outs.ping.join('\n'));
       const sb = medianRtt(outs.sb.flatMap(replyTimesUs), outs.sb.join('\n'));
       const diff = sb.medianUs - sys.medianUs;
       console.error(`  -i ${interval}: ping median ${fmt(sys.medianUs, 0)} µs, sockbench ping ${fmt(sb.medianUs, 0)} µs (${diff >= 0 ? '+' : ''}${fmt(diff, 0)})`);
       json[String(interval)] = { count, ping: sys, sockbench: sb, diffUs: diff };
       rows.push({
-        figure: `ping RTT, sockbench ping -c ${half} -i ${interval} 127.0.0.1 (the CLI) twice, between two ping -n, same args`,
+        figure: `ping RTT, sockbench ping -c ${part} -i ${interval} 127.0.0.1 (the CLI) ×4, alternated with ping -n ×4, same args`,
         value: `median ${fmt(sb.medianUs, 0)} µs (${sb.replies}/${count}); ping ${fmt(sys.medianUs, 0)} µs (${sys.replies}/${count})`,
         anchor: 'ping',
         ratio: `${diff >= 0 ? '+' : ''}${fmt(diff, 0)} µs`,
