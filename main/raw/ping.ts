@@ -195,10 +195,10 @@ export class Ping {
   /**
    * A run the helper sends itself (a flood, or a paced run's thread) reports
    * its sends after they went out, so a reply can be read before its probe
-   * is known: such replies and errors wait here for the next report.
+   * is known: such replies and errors wait here for the next report, while
+   * the helper's run goes on (stopFlood set).
    */
   private ahead: Array<() => void> = [];
-  private helperSends = false;
   private allSettled: (() => void) | null = null;
   private counts = { transmitted: 0, received: 0, duplicates: 0, late: 0, icmpErrors: 0, sendErrors: 0, ownRequests: 0, ignored: 0 };
   private startMs = 0;
@@ -354,7 +354,6 @@ export class Ping {
     const { count, intervalMs, target, ttl, tos, df, payload, family } = this.options;
     const handle = this.handle!;
     const bytes = 8 + payload.length;
-    this.helperSends = true;
     this.stopFlood = () => void this.transport.floodStop?.(handle).catch(() => undefined);
     const end = await this.transport.flood!(
       { handle, bytes: this.request(sequenceOf(1)), address: target, count: count ?? PING_LIMITS.count, intervalUs: Math.round(intervalMs * 1000), ttl, tos, df },
@@ -404,7 +403,7 @@ export class Ping {
 
   /** Holds a reply or error for a probe the helper may not have reported yet (true); false: it is about no probe of this run. */
   private holdIfAhead(seq: number, retry: () => void): boolean {
-    if (!this.helperSends || ((seq - sequenceOf(this.lastIndex + 1)) & 0xffff) >= AHEAD_WINDOW) return false;
+    if (!this.stopFlood || ((seq - sequenceOf(this.lastIndex + 1)) & 0xffff) >= AHEAD_WINDOW) return false;
     if (this.ahead.length >= AHEAD_WINDOW) {
       this.ahead.shift();
       this.counts.ignored++;
