@@ -9,8 +9,10 @@
 // and the send (ping stamps the same way). floodSend and floodRecv are a
 // flood's loops in C (a packet each through JavaScript held it near 0.6×
 // hping3): a batch of echo requests with the sequence counted up, each
-// stamped just before its sendto(2), and a batch of reads whose echo replies
-// to the flood are summed up as (sequence, stamp, TTL) records. A small addon
+// stamped just before its sendto(2), and a batch of reads (recvmmsg(2), each
+// packet's stamp beside it once floodStamps has turned SO_TIMESTAMPNS on)
+// whose echo replies to the flood are summed up as (sequence, stamp, TTL)
+// records. A small addon
 // of its own so the privileged helper loads no socket-making code beyond
 // raw-socket.
 #define _GNU_SOURCE
@@ -83,17 +85,32 @@ static napi_value raw_socket_fds(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// The kernel's receive stamp of the last packet read on fd (SIOCGSTAMPNS, in
-// CLOCK_REALTIME) moved onto CLOCK_MONOTONIC, the clock sends are stamped
-// in: both clocks are read here back to back, so the move is off by tens of
-// nanoseconds at most. −1 when there is no stamp. The first call also turns
-// stamping on for the socket.
+// The kernel's receive stamps come in CLOCK_REALTIME (SIOCGSTAMPNS, or
+// SCM_TIMESTAMPNS beside the packet); sends are stamped in CLOCK_MONOTONIC.
+// A stamp moves across by its age: both clocks are read back to back, so the
+// move is off by tens of nanoseconds at most.
 #ifdef __linux__
+typedef struct {
+  struct timespec real, mono;
+} clocks_now;
+
+static bool read_clocks(clocks_now *c) {
+  return clock_gettime(CLOCK_REALTIME, &c->real) == 0 && clock_gettime(CLOCK_MONOTONIC, &c->mono) == 0;
+}
+
+static double to_monotonic_ns(const struct timespec *stamp, const clocks_now *c) {
+  double age = (double)(c->real.tv_sec - stamp->tv_sec) * 1e9 + (double)(c->real.tv_nsec - stamp->tv_nsec);
+  return (double)c->mono.tv_sec * 1e9 + (double)c->mono.tv_nsec - age;
+}
+
+// The stamp of the last packet read on fd, on CLOCK_MONOTONIC; −1 when there
+// is none (or SO_TIMESTAMPNS is on: then the stamps come with the packets).
+// The first call also turns stamping on for the socket.
 static double rx_stamp_of(int fd) {
-  struct timespec stamp, real, mono;
-  if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0 || clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_MONOTONIC, &mono) != 0) return -1;
-  double age = (double)(real.tv_sec - stamp.tv_sec) * 1e9 + (double)(real.tv_nsec - stamp.tv_nsec);
-  return (double)mono.tv_sec * 1e9 + (double)mono.tv_nsec - age;
+  struct timespec stamp;
+  clocks_now c;
+  if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0 || !read_clocks(&c)) return -1;
+  return to_monotonic_ns(&stamp, &c);
 }
 #endif
 
@@ -282,73 +299,155 @@ static napi_value flood_send(napi_env env, napi_callback_info info) {
   return numbers(env, result, 2);
 }
 
-// floodRecv(fd, template, address, family, records Float64Array) → [matched,
-// errno, other?, otherFrom?, otherStampNs?]: reads what the socket holds
-// (MSG_DONTWAIT) while `records` has room. An echo reply from `address` with
-// the template's length, identifier and data (and, over IPv4, a valid
-// checksum) becomes three numbers: sequence, the kernel's receive stamp
-// (CLOCK_MONOTONIC ns) and TTL (−1 over IPv6). Any other packet ends the
-// batch and is returned as it was read (a Buffer), with its source and stamp,
-// for the caller to pass on. errno: EAGAIN when the socket was emptied.
+// floodStamps(fd, on) → errno (0: done): SO_TIMESTAMPNS on or off. While it
+// is on, floodRecv reads many packets per call, each with its own stamp, and
+// SIOCGSTAMPNS (rxStampNs) answers a stale stamp or the time of asking: only
+// floodRecv may read the socket.
+static napi_value flood_stamps(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  bool on = false;
+  double rc = EINVAL;
+  if (argc == 2 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && napi_get_value_bool(env, argv[1], &on) == napi_ok) {
+#ifdef __linux__
+    int v = on ? 1 : 0;
+    rc = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, sizeof v) == 0 ? 0 : errno;
+#else
+    rc = ENOSYS;
+#endif
+  }
+  napi_value out;
+  napi_create_double(env, rc, &out);
+  return out;
+}
+
+#ifdef __linux__
+/** Packets per recvmmsg(2) with floodStamps on. */
+#define RECV_MANY 64
+static uint8_t *recv_scratch; // RECV_MANY × MAX_PACKET, allocated on first use and kept
+
+static bool stamp_of_msg(struct msghdr *h, const clocks_now *c, double *out) {
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+    struct timespec ts;
+    memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+    *out = to_monotonic_ns(&ts, c);
+    return true;
+  }
+  return false;
+}
+
+static void push_other(napi_env env, napi_value *others, uint32_t *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *from, double stamp) {
+  napi_value v;
+  void *copy;
+  if (!*others) napi_create_array(env, others);
+  napi_create_buffer_copy(env, len, buf, &copy, &v);
+  napi_set_element(env, *others, (*n)++, v);
+  char text[INET6_ADDRSTRLEN] = "";
+  const void *a = from->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)from)->sin_addr : (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+  inet_ntop(from->ss_family, a, text, sizeof text);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, *others, (*n)++, v);
+  napi_create_double(env, stamp, &v);
+  napi_set_element(env, *others, (*n)++, v);
+}
+#endif
+
+// floodRecv(fd, template, address, family, records Float64Array, many?) →
+// [matched, errno, others?]: reads what the socket holds (MSG_DONTWAIT), at
+// most records.length / 3 packets. An echo reply from `address` with the
+// template's length, identifier and data (and, over IPv4, a valid checksum)
+// becomes three numbers: sequence, the kernel's receive stamp
+// (CLOCK_MONOTONIC ns) and TTL (−1 over IPv6). Any other packet goes into
+// `others` as (Buffer, source, stamp ns), for the caller to pass on. errno:
+// EAGAIN when the socket was emptied. many (1 by default, at most 64):
+// packets per recvmmsg(2); above 1 only with floodStamps on, since the stamps
+// must come with the packets (SIOCGSTAMPNS only knows the last one).
 static napi_value flood_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   double head[2] = {0, EINVAL};
   int32_t fd = -1, family = 0;
+  uint32_t many = 1;
   void *tpl = NULL, *records = NULL;
   size_t tlen = 0, rlen = 0, alen = 0;
   char addr[128];
-  napi_value other = NULL, other_from = NULL, other_stamp = NULL;
-  if (argc == 5 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && get_bytes(env, argv[1], napi_uint8_array, &tpl, &tlen) &&
+  napi_value others = NULL;
+  uint32_t n_others = 0;
+  if ((argc == 5 || (argc == 6 && napi_get_value_uint32(env, argv[5], &many) == napi_ok && many >= 1 && many <= 64)) &&
+      napi_get_value_int32(env, argv[0], &fd) == napi_ok && get_bytes(env, argv[1], napi_uint8_array, &tpl, &tlen) &&
       napi_get_value_string_utf8(env, argv[2], addr, sizeof addr, &alen) == napi_ok && alen < sizeof addr - 1 &&
       napi_get_value_int32(env, argv[3], &family) == napi_ok && get_bytes(env, argv[4], napi_float64_array, &records, &rlen) && tlen >= 8) {
 #ifdef __linux__
     struct sockaddr_storage target;
+    if (many > 1 && !recv_scratch) recv_scratch = malloc((size_t)RECV_MANY * MAX_PACKET);
+    if (!recv_scratch) many = 1;
     if (to_sockaddr(addr, &target)) {
       const uint8_t *t = tpl;
       double *rec = records;
-      size_t max = rlen / 3, m = 0;
-      uint8_t buf[MAX_PACKET];
+      size_t max = rlen / 3, m = 0, nread = 0;
+      uint8_t one[MAX_PACKET];
+      struct mmsghdr msgs[RECV_MANY];
+      struct iovec iov[RECV_MANY];
+      struct sockaddr_storage from[RECV_MANY];
+      char ctl[RECV_MANY][CMSG_SPACE(sizeof(struct timespec)) + 16];
       head[1] = 0;
-      while (m < max) {
-        struct sockaddr_storage from;
-        socklen_t fl = sizeof from;
-        ssize_t len = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        if (len < 0) {
-          head[1] = errno == EWOULDBLOCK ? EAGAIN : errno;
+      while (nread < max) {
+        unsigned vlen = (unsigned)(max - nread < many ? max - nread : many);
+        for (unsigned k = 0; k < vlen; k++) {
+          iov[k].iov_base = vlen == 1 ? one : recv_scratch + (size_t)k * MAX_PACKET;
+          iov[k].iov_len = MAX_PACKET;
+          memset(&msgs[k].msg_hdr, 0, sizeof msgs[k].msg_hdr);
+          msgs[k].msg_hdr.msg_name = &from[k];
+          msgs[k].msg_hdr.msg_namelen = sizeof from[k];
+          msgs[k].msg_hdr.msg_iov = &iov[k];
+          msgs[k].msg_hdr.msg_iovlen = 1;
+          msgs[k].msg_hdr.msg_control = ctl[k];
+          msgs[k].msg_hdr.msg_controllen = sizeof ctl[k];
+        }
+        int got = recvmmsg(fd, msgs, vlen, MSG_DONTWAIT, NULL);
+        if (got <= 0) {
+          head[1] = got == 0 ? EAGAIN : errno == EWOULDBLOCK ? EAGAIN : errno;
           break;
         }
-        double stamp = rx_stamp_of(fd);
-        const uint8_t *icmp = buf;
-        size_t ilen = (size_t)len;
-        double ttl = -1;
-        bool ours = false;
-        if (family == 4 && len >= 20 && buf[9] == 1) {
-          size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-          ttl = buf[8];
-          icmp = buf + ihl;
-          ilen = (size_t)len >= ihl ? (size_t)len - ihl : 0;
-          ours = ilen == tlen && icmp[0] == 0 && inet_checksum(icmp, ilen) == 0;
-        } else if (family == 6) {
-          ours = ilen == tlen && icmp[0] == 129;
+        clocks_now c;
+        bool clocks = read_clocks(&c);
+        for (int k = 0; k < got; k++) {
+          const uint8_t *buf = iov[k].iov_base;
+          size_t len = msgs[k].msg_len;
+          double stamp = -1;
+          if (!clocks || !stamp_of_msg(&msgs[k].msg_hdr, &c, &stamp)) stamp = vlen == 1 ? rx_stamp_of(fd) : -1;
+          const uint8_t *icmp = buf;
+          size_t ilen = len;
+          double ttl = -1;
+          bool ours = false;
+          if (family == 4 && len >= 20 && buf[9] == 1) {
+            size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+            ttl = buf[8];
+            icmp = buf + ihl;
+            ilen = len >= ihl ? len - ihl : 0;
+            ours = ilen == tlen && icmp[0] == 0 && inet_checksum(icmp, ilen) == 0;
+          } else if (family == 6) {
+            ours = ilen == tlen && icmp[0] == 129;
+          }
+          ours = ours && same_host(&from[k], &target) && icmp[4] == t[4] && icmp[5] == t[5] && memcmp(icmp + 8, t + 8, tlen - 8) == 0;
+          if (ours) {
+            rec[3 * m] = (double)(icmp[6] << 8 | icmp[7]);
+            rec[3 * m + 1] = stamp;
+            rec[3 * m + 2] = ttl;
+            m++;
+          } else {
+            push_other(env, &others, &n_others, buf, len, &from[k], stamp);
+          }
         }
-        ours = ours && same_host(&from, &target) && icmp[4] == t[4] && icmp[5] == t[5] && memcmp(icmp + 8, t + 8, tlen - 8) == 0;
-        if (ours) {
-          rec[3 * m] = (double)(icmp[6] << 8 | icmp[7]);
-          rec[3 * m + 1] = stamp;
-          rec[3 * m + 2] = ttl;
-          m++;
-          continue;
+        nread += (size_t)got;
+        if ((unsigned)got < vlen) {
+          head[1] = EAGAIN; // recvmmsg stops short only when the socket ran dry
+          break;
         }
-        void *copy;
-        napi_create_buffer_copy(env, (size_t)len, buf, &copy, &other);
-        char text[INET6_ADDRSTRLEN] = "";
-        const void *a = from.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&from)->sin_addr : (const void *)&((struct sockaddr_in6 *)&from)->sin6_addr;
-        inet_ntop(from.ss_family, a, text, sizeof text);
-        napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &other_from);
-        napi_create_double(env, stamp, &other_stamp);
-        break;
       }
       head[0] = (double)m;
     }
@@ -357,11 +456,7 @@ static napi_value flood_recv(napi_env env, napi_callback_info info) {
 #endif
   }
   napi_value out = numbers(env, head, 2);
-  if (other) {
-    napi_set_element(env, out, 2, other);
-    napi_set_element(env, out, 3, other_from);
-    napi_set_element(env, out, 4, other_stamp);
-  }
+  if (n_others) napi_set_element(env, out, 2, others);
   return out;
 }
 
@@ -372,6 +467,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendStamped", NULL, send_stamped, NULL, NULL, NULL, napi_enumerable, NULL},
     {"floodSend", NULL, flood_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"floodRecv", NULL, flood_recv, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"floodStamps", NULL, flood_stamps, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pacedSend", NULL, paced_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pacedStop", NULL, paced_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -138,6 +138,33 @@ describe('raw helper over its pipes', () => {
     expect(seqsOf(p.messages.slice(first)).length).toBeGreaterThan(N / 2); // most summed up, not one event each
   });
 
+  it('a flood\'s packets other than its replies (here its own requests, unfiltered) come as packets, each stamped between its send and its reply', async () => {
+    const p = await started();
+    p.request(1, 'open', { protocol: 'icmp', family: 4 });
+    const { handle } = ok<{ handle: number }>(await p.reply(1));
+    const N = 2000;
+    const first = p.messages.length;
+    p.request(2, 'flood', { handle, bytes: echoRequest(4, 0x5252, 0), address: '127.0.0.1', count: N, intervalUs: 0 });
+    expect(ok(await p.reply(2, 20_000))).toMatchObject({ sent: N, errors: 0 });
+    const since = () => p.messages.slice(first);
+    const seqOf = (m: PacketEvent) => (m.bytes[26]! << 8) | m.bytes[27]!;
+    const requests = () => since().filter(isPacket(handle, 8, 0x5252, ipv4Offset)) as PacketEvent[];
+    await p.until(() => requests().length >= N, 10_000);
+    const sent = stampsOf(since());
+    const replyAt = new Map<number, number>();
+    for (const m of since() as { event?: string; replies?: Uint8Array }[]) {
+      if (m.event !== 'flood-replies') continue;
+      const r = new Float64Array(m.replies!.slice().buffer);
+      for (let k = 0; k < r.length; k += 3) replyAt.set(r[k]!, r[k + 1]!);
+    }
+    for (const m of since().filter(isPacket(handle, 0, 0x5252, ipv4Offset)) as PacketEvent[]) replyAt.set(seqOf(m), m.tUs); // after the flood's end
+    expect(replyAt.size).toBe(N);
+    const order = requests().map((m) => [sent[seqOf(m)]!, m.tUs, replyAt.get(seqOf(m))!]);
+    expect(order).toHaveLength(N);
+    // A stamp taken when the packet was read, not when it arrived, would come after its reply's.
+    expect(order.filter(([send, seen, answered]) => !(send! < seen! && seen! < answered!))).toEqual([]);
+  });
+
   it('a flood on an interval keeps to its schedule and stops when asked', async () => {
     const p = await started();
     p.request(1, 'open', { protocol: 'icmpv6', family: 6 });

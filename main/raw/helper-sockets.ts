@@ -3,6 +3,7 @@
 // timestamp taken first thing in the receive callback. Imported only by the
 // helper process; uses only node:* and raw-socket.
 import { constants as osConstants, endianness } from 'node:os';
+import type { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
 import raw, { type Socket } from 'raw-socket';
 import { isIPv4, isIPv6 } from '../../shared/net/address.js';
@@ -25,8 +26,10 @@ export interface KernelStamps {
   sendStamped?(fd: number, bytes: Uint8Array, address: string): [number, number];
   /** A flood's sends: see stamp.c. [sent, errno]; stampsNs gets CLOCK_MONOTONIC ns per packet. */
   floodSend?(fd: number, template: Uint8Array, address: string, family: 4 | 6, firstSeq: number, n: number, stampsNs: Float64Array): [number, number];
-  /** A flood's reads: see stamp.c. [matched, errno, other packet?, its source?, its stamp ns?]; records get (sequence, stamp ns, TTL). */
-  floodRecv?(fd: number, template: Uint8Array, address: string, family: 4 | 6, records: Float64Array): [number, number, Buffer?, string?, number?];
+  /** A flood's reads: see stamp.c. [matched, errno, others?: (packet, source, stamp ns) …]; records get (sequence, stamp ns, TTL). many: packets per recvmmsg (> 1 only with floodStamps on). */
+  floodRecv?(fd: number, template: Uint8Array, address: string, family: 4 | 6, records: Float64Array, many?: number): [number, number, unknown[]?];
+  /** SO_TIMESTAMPNS on or off: each packet read carries its stamp, and rxStampNs has none meanwhile. errno, 0 when done. */
+  floodStamps?(fd: number, on: boolean): number;
   /** A paced flood's sends from a thread (see paced.c): its job, or the errno that kept it from starting; onSent gets CLOCK_MONOTONIC ns. */
   pacedSend?(
     fd: number, template: Uint8Array, address: string, family: 4 | 6, firstSeq: number, count: number, intervalNs: number, spinNs: number,
@@ -46,6 +49,8 @@ export type ErrorSink = (handle: number, error: CallFailure, closed: boolean) =>
 const SEND_BURST = 64;
 /** Packets read per readiness event. */
 const READ_BURST = 256;
+/** Packets per recvmmsg(2) in a flood whose stamps come with the packets (stamp.c's most). */
+const RECV_MANY = 64;
 
 // raw-socket 1.8.1 sends one queued packet per writable event and reads one
 // packet per readable event; a turn of the event loop each caps a flood near
@@ -59,6 +64,24 @@ interface Burst {
 function burstOf(sock: Socket): Burst | undefined {
   const b = sock as unknown as Partial<Burst>;
   return Array.isArray(b.requests) && typeof b.onSendReady === 'function' && typeof b.onRecvReady === 'function' ? (b as Burst) : undefined;
+}
+
+/**
+ * Puts `take` in front of raw-socket's reads: its native wrap emits
+ * 'recvReady' when the socket is readable, and raw-socket then reads one
+ * packet with recvfrom(2). When `take` returns true it has read the socket
+ * itself and raw-socket does not. False when this raw-socket has no such wrap.
+ */
+function readFirst(sock: Socket, take: () => boolean): boolean {
+  const wrap = (sock as unknown as { wrap?: Partial<Pick<EventEmitter, 'listeners' | 'removeAllListeners' | 'on'>> }).wrap;
+  if (typeof wrap?.listeners !== 'function' || typeof wrap.removeAllListeners !== 'function' || typeof wrap.on !== 'function') return false;
+  const theirs = wrap.listeners('recvReady') as (() => void)[];
+  if (theirs.length === 0) return false;
+  wrap.removeAllListeners('recvReady');
+  wrap.on('recvReady', () => {
+    if (!take()) for (const read of theirs) read();
+  });
+  return true;
 }
 
 const IPPROTO_ICMP = 1;
@@ -142,6 +165,10 @@ interface Entry {
   /** raw-socket's descriptor, for the kernel's receive stamps; −1: unknown (stamps taken here). */
   fd: number;
   flood: Flood | undefined;
+  /** The flood reads the socket in C at each readable event (see readFirst), many packets per call. */
+  canReadFirst: boolean;
+  /** SO_TIMESTAMPNS is on (floodStamps): only floodRecv can tell the stamps. */
+  stampsInline: boolean;
 }
 
 export class RawSockets {
@@ -176,7 +203,7 @@ export class RawSockets {
     }
     const handle = this.nextHandle++;
     const ipHeader = !v6;
-    const entry: Entry = { sock, family: a.family, protocol, hdrincl, defaults: {}, current: {}, pending: new Set(), burst: burstOf(sock), draining: false, closed: false, fd: this.descriptorOf(before), flood: undefined };
+    const entry: Entry = { sock, family: a.family, protocol, hdrincl, defaults: {}, current: {}, pending: new Set(), burst: burstOf(sock), draining: false, closed: false, fd: this.descriptorOf(before), flood: undefined, canReadFirst: false, stampsInline: false };
     try {
       if (a.hdrincl) {
         if (v6) sock.setOption(L.IPPROTO_IPV6, plat.hdrincl6!, 1);
@@ -218,6 +245,9 @@ export class RawSockets {
       if (closed) this.forget(handle, err);
       this.onError(handle, toWire(err), closed);
     });
+    if (entry.fd >= 0 && this.stamps?.floodRecv && this.stamps.floodStamps) {
+      entry.canReadFirst = readFirst(sock, () => entry.stampsInline && this.floodReads(handle, entry));
+    }
     this.socks.set(handle, entry);
     return { handle, protocol, family: a.family, ipHeader, kernelStamps: entry.fd >= 0 };
   }
@@ -245,11 +275,12 @@ export class RawSockets {
     const flood = s.flood!;
     const recv = this.stamps?.floodRecv;
     if (!recv || s.fd < 0 || !this.fromMonotonicNs) return false;
+    const many = s.stampsInline ? RECV_MANY : 1;
     for (let i = 0; i < READ_BURST && !s.closed && s.flood === flood; i++) {
-      const [n, errno, other, from, otherNs] = recv(s.fd, flood.template, flood.address, s.family, this.records);
+      const [n, errno, others] = recv(s.fd, flood.template, flood.address, s.family, this.records, many);
       for (let k = 0; k < n; k++) flood.addReply(this.records[3 * k]!, this.stampUs(this.records[3 * k + 1]!), this.records[3 * k + 2]!);
-      if (other) this.onPacket(handle, other, from!, this.stampUs(otherNs!), s.family === 4);
-      else if (errno !== 0) break; // emptied (EAGAIN); an error shows at raw-socket's next read
+      for (let k = 0; others && k + 2 < others.length; k += 3) this.onPacket(handle, others[k] as Buffer, others[k + 1] as string, this.stampUs(others[k + 2] as number), s.family === 4);
+      if (errno !== 0) break; // emptied (EAGAIN); an error shows at raw-socket's next read
     }
     return true;
   }
@@ -364,9 +395,19 @@ export class RawSockets {
     }
     s.flood = new Flood(sock, a, { now: this.now, ...sinks }, (r) => {
       s.flood = undefined;
+      this.setStampsInline(s, false);
       end(r);
     });
+    // The flood's replies are read many per recvmmsg, each with its stamp: a
+    // recvfrom and an SIOCGSTAMPNS per reply held the flood near 0.8× hping3.
+    if (s.canReadFirst) this.setStampsInline(s, true);
     s.flood.start();
+  }
+
+  /** SO_TIMESTAMPNS on or off for the socket (see floodStamps); stays off when the kernel refuses. */
+  private setStampsInline(s: Entry, on: boolean): void {
+    if (s.stampsInline === on || s.closed) return;
+    s.stampsInline = this.stamps!.floodStamps!(s.fd, on) === 0 ? on : false;
   }
 
   /** The first n CLOCK_MONOTONIC ns stamps (NaN stays NaN) onto the helper's clock, in place. */

@@ -3,7 +3,8 @@
 // handed back in batches. What a ping relies on: every send reported once and
 // in order, nothing sent before its time, replies to every probe, stop()
 // heeded, a refused send reported with its errno, and a socket closed under
-// a running thread harming nothing.
+// a running thread harming nothing. Also floodRecv's batched reads (stamp.c):
+// each packet with its own kernel stamp.
 import raw, { type Socket } from 'raw-socket';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from '../core/addon.js';
@@ -107,5 +108,45 @@ describe.skipIf(!privileged && !peersRequired)(`pacedSend on a raw ICMP socket${
     const { fd } = icmpSocket();
     expect(addon.pacedSend(fd, template(), 'example.org', 4, 0, 1, 1e6, 0, ok)).toBe(22);
     expect(addon.pacedSend(fd, new Uint8Array(4), '127.0.0.1', 4, 0, 1, 1e6, 0, ok)).toBe(22);
+  });
+
+  it('floodRecv with floodStamps on: many packets per call, each with its own kernel stamp; one per call with the SIOCGSTAMPNS stamp once it is off', () => {
+    const { fd, sock } = icmpSocket();
+    sock.pauseRecv(); // floodRecv reads this socket, not raw-socket
+    sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF!, 1 << 22);
+    const N = 100;
+    const sent = new Float64Array(N);
+    const records = new Float64Array(3 * 4 * N);
+    // Without floodStamps, a batch cannot tell each packet's stamp: −1, not a guess.
+    expect(addon.floodSend(fd, template(), '127.0.0.1', 4, 100, 2, sent)).toEqual([2, 0]);
+    const [plain] = addon.floodRecv(fd, template(), '127.0.0.1', 4, records, 64);
+    expect(plain).toBe(2);
+    expect([records[1], records[4]]).toEqual([-1, -1]);
+
+    expect(addon.floodStamps(fd, true)).toBe(0);
+    expect(addon.floodSend(fd, template(), '127.0.0.1', 4, 100, N, sent)).toEqual([N, 0]);
+    const [n, errno, others = []] = addon.floodRecv(fd, template(), '127.0.0.1', 4, records, 64);
+    expect(errno).toBe(11); // EAGAIN: all read
+    expect(n).toBe(N);
+    const replyAt = new Map<number, number>();
+    for (let k = 0; k < n; k++) replyAt.set(records[3 * k]!, records[3 * k + 1]!);
+    expect([...replyAt.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, k) => 100 + k));
+    // A raw ICMP socket also reads the requests it sends on loopback: they come as other packets, stamped too.
+    expect(others).toHaveLength(3 * N);
+    for (let k = 0; k < others.length; k += 3) {
+      const [buf, from, at] = [others[k] as Buffer, others[k + 1], others[k + 2] as number];
+      const seq = buf.readUInt16BE(20 + 6);
+      expect([buf[20], from]).toEqual([8, '127.0.0.1']);
+      // Sent, then seen arriving, then answered: each packet has its own stamp.
+      expect(at).toBeGreaterThan(sent[seq - 100]!);
+      expect(replyAt.get(seq)!).toBeGreaterThan(at);
+    }
+
+    expect(addon.floodStamps(fd, false)).toBe(0);
+    expect(addon.floodSend(fd, template(), '127.0.0.1', 4, 500, 1, sent)).toEqual([1, 0]);
+    const [one] = addon.floodRecv(fd, template(), '127.0.0.1', 4, records);
+    expect(one).toBe(1);
+    expect(records[1]).toBeGreaterThan(sent[0]!); // SIOCGSTAMPNS's stamp again
+    expect(addon.floodRecv(fd, template(), '127.0.0.1', 4, records, 65)[1]).toBe(22); // at most 64 per call
   });
 });
