@@ -96,12 +96,17 @@ function medianRtt(times: number[], out: string): { medianUs: number; replies: n
   return { medianUs: median(times), replies: times.length };
 }
 
-/** Intervals and probe counts: each interval's run is bounded (1 s × 15 probes at most). */
+/**
+ * Intervals and probe counts per tool (each run is bounded: 1 s × 6 probes at
+ * most). At 0.2 and 1 s ping's own median moves by up to 8 µs from one run of
+ * 30 to the next (45 and 53 µs in one minute), so those rows take 60 and 24
+ * probes a tool: with 32 and 16 a 10 µs target was within the sampling noise.
+ */
 const PING_RUNS: { interval: number; count: number }[] = [
   { interval: 0.002, count: 1000 },
   { interval: 0.005, count: 600 },
-  { interval: 0.2, count: 30 },
-  { interval: 1, count: 15 },
+  { interval: 0.2, count: 60 },
+  { interval: 1, count: 24 },
 ];
 
 /**
