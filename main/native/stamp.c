@@ -104,7 +104,7 @@ static double to_monotonic_ns(const struct timespec *stamp, const clocks_now *c)
 }
 
 // The stamp of the last packet read on fd, on CLOCK_MONOTONIC; −1 when there
-// is none (or SO_TIMESTAMPNS is on: then the stamps come with the packets).
+// is none. Not to be trusted while SO_TIMESTAMPNS is on (see floodStamps).
 // The first call also turns stamping on for the socket.
 static double rx_stamp_of(int fd) {
   struct timespec stamp;
@@ -323,9 +323,10 @@ static napi_value flood_stamps(napi_env env, napi_callback_info info) {
   return out;
 }
 
-#ifdef __linux__
-/** Packets per recvmmsg(2) with floodStamps on. */
+/** Packets per recvmmsg(2) with floodStamps on, at most. */
 #define RECV_MANY 64
+
+#ifdef __linux__
 static uint8_t *recv_scratch; // RECV_MANY × MAX_PACKET, allocated on first use and kept
 
 static bool stamp_of_msg(struct msghdr *h, const clocks_now *c, double *out) {
@@ -377,7 +378,7 @@ static napi_value flood_recv(napi_env env, napi_callback_info info) {
   char addr[128];
   napi_value others = NULL;
   uint32_t n_others = 0;
-  if ((argc == 5 || (argc == 6 && napi_get_value_uint32(env, argv[5], &many) == napi_ok && many >= 1 && many <= 64)) &&
+  if ((argc == 5 || (argc == 6 && napi_get_value_uint32(env, argv[5], &many) == napi_ok && many >= 1 && many <= RECV_MANY)) &&
       napi_get_value_int32(env, argv[0], &fd) == napi_ok && get_bytes(env, argv[1], napi_uint8_array, &tpl, &tlen) &&
       napi_get_value_string_utf8(env, argv[2], addr, sizeof addr, &alen) == napi_ok && alen < sizeof addr - 1 &&
       napi_get_value_int32(env, argv[3], &family) == napi_ok && get_bytes(env, argv[4], napi_float64_array, &records, &rlen) && tlen >= 8) {
@@ -393,7 +394,7 @@ static napi_value flood_recv(napi_env env, napi_callback_info info) {
       struct mmsghdr msgs[RECV_MANY];
       struct iovec iov[RECV_MANY];
       struct sockaddr_storage from[RECV_MANY];
-      char ctl[RECV_MANY][CMSG_SPACE(sizeof(struct timespec)) + 16];
+      char ctl[RECV_MANY][CMSG_SPACE(sizeof(struct timespec))];
       head[1] = 0;
       while (nread < max) {
         unsigned vlen = (unsigned)(max - nread < many ? max - nread : many);
