@@ -2,7 +2,8 @@
 // peers and against itself: bytes intact, exit statuses and one-line errors.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,30 @@ describe.skipIf(ncat.skip)(`sockbench CLI with ${ncat.title}`, () => {
     expect(c.status, String(c.stderr)).toBe(0);
     expect(String(c.stdout)).toBe('from ncat\r\n');
     peer.stop();
+  });
+});
+
+describe('sockbench CLI writing to a file', () => {
+  it('`sockbench listen tcp --count 1 > file` puts every byte of the connection in the file, in order', async () => {
+    const file = join(sockDir, 'received.bin');
+    const fd = openSync(file, 'w');
+    const port = await freePort();
+    // stdout a file: the CLI gathers what it receives and writes it with writev(2).
+    const proc = spawn(process.execPath, [CLI, 'listen', 'tcp', `127.0.0.1:${port}`, '--count', '1'], { stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += String(d)));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    await expect.poll(() => err.includes('listening on'), { timeout: 10_000 }).toBe(true);
+    const sent = randomBytes(24 * 1024 * 1024);
+    await new Promise<void>((resolve, reject) => {
+      const c = createConnection(port, '127.0.0.1', () => c.end(sent, () => resolve()));
+      c.on('error', reject);
+    });
+    expect(await exited, err).toBe(0);
+    const got = readFileSync(file);
+    expect(got.byteLength).toBe(sent.byteLength);
+    expect(got.equals(sent)).toBe(true);
   });
 });
 
