@@ -280,7 +280,7 @@ export class RawSockets {
       const [n, errno, others] = recv(s.fd, flood.template, flood.address, s.family, this.records, many);
       for (let k = 0; k < n; k++) flood.addReply(this.records[3 * k]!, this.stampUs(this.records[3 * k + 1]!), this.records[3 * k + 2]!);
       for (let k = 0; others && k + 2 < others.length; k += 3) this.onPacket(handle, others[k] as Buffer, others[k + 1] as string, this.stampUs(others[k + 2] as number), s.family === 4);
-      if (errno !== 0) break; // emptied (EAGAIN); an error shows at raw-socket's next read
+      if (errno !== 0) break; // emptied (EAGAIN), or the read failed: this readable event is done
     }
     return true;
   }
